@@ -1,0 +1,80 @@
+"""RoI-head postprocessing, replayed: torchvision's RoIHeads.postprocess_detections with lineage.
+
+Decode per-class boxes, softmax, clip, drop the background column, score threshold, remove tiny boxes,
+per-class NMS, keep the top detections — the same calls in the same order as torchvision — while tracking, for
+every detection, the proposal it was refined from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torchvision.models.detection._utils import BoxCoder
+from torchvision.ops import boxes as box_ops
+
+from inspectors.rpn_filter import FilterStep
+
+
+@dataclass(frozen=True)
+class BoxSettings:
+    score_thresh: float
+    nms_thresh: float
+    detections_per_img: int
+
+
+@dataclass
+class BoxPostprocessResult:
+    boxes: Tensor  # (D, 4) resized frame
+    scores: Tensor  # (D,)
+    labels: Tensor  # (D,)
+    proposal_index: Tensor  # (D,) which proposal each detection was refined from
+    steps: list[FilterStep]
+
+
+def postprocess_detections(
+    class_logits: Tensor,
+    box_regression: Tensor,
+    proposals: Tensor,
+    image_size: tuple[int, int],
+    box_coder: BoxCoder,
+    settings: BoxSettings,
+) -> BoxPostprocessResult:
+    device = class_logits.device
+    num_classes = class_logits.shape[-1]
+    pred_boxes = box_coder.decode(box_regression, [proposals])
+    scores = F.softmax(class_logits, -1)
+
+    boxes = box_ops.clip_boxes_to_image(pred_boxes, image_size)
+    labels = torch.arange(num_classes, device=device).view(1, -1).expand_as(scores)
+    # Which proposal each (proposal, class) candidate came from, flattened the same way as boxes.
+    source = torch.arange(scores.shape[0], device=device).view(-1, 1).expand_as(scores)
+    boxes, scores, labels, source = boxes[:, 1:], scores[:, 1:], labels[:, 1:], source[:, 1:]
+    boxes = boxes.reshape(-1, 4)
+    scores = scores.reshape(-1)
+    labels = labels.reshape(-1)
+    source = source.reshape(-1)
+    num_candidates = scores.shape[0]
+
+    inds = torch.where(scores > settings.score_thresh)[0]
+    boxes, scores, labels, source = boxes[inds], scores[inds], labels[inds], source[inds]
+    after_score = scores.shape[0]
+
+    keep = box_ops.remove_small_boxes(boxes, min_size=1e-2)
+    boxes, scores, labels, source = boxes[keep], scores[keep], labels[keep], source[keep]
+    after_small = scores.shape[0]
+
+    keep = box_ops.batched_nms(boxes, scores, labels, settings.nms_thresh)
+    after_nms = keep.shape[0]
+    keep = keep[: settings.detections_per_img]
+    boxes, scores, labels, source = boxes[keep], scores[keep], labels[keep], source[keep]
+
+    steps = [
+        FilterStep("score threshold", num_candidates, after_score),
+        FilterStep("remove tiny boxes", after_score, after_small),
+        FilterStep("per-class NMS", after_small, after_nms),
+        FilterStep("detections per image", after_nms, int(keep.shape[0])),
+    ]
+    return BoxPostprocessResult(boxes=boxes, scores=scores, labels=labels, proposal_index=source, steps=steps)

@@ -1,0 +1,46 @@
+"""Greedy non-maximum suppression, one decision at a time, for teaching; its kept set equals torchvision.ops.nms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+from torchvision.ops import box_iou
+
+
+@dataclass(frozen=True)
+class NmsStep:
+    kept: int  # index into the input boxes
+    score: float
+    suppressed: list[int]  # boxes this one removed (IoU above the threshold), in score order
+    ious: list[float]  # their IoU with the kept box
+
+
+def nms_steps(boxes: Tensor, scores: Tensor, iou_threshold: float) -> list[NmsStep]:
+    """Visit boxes by descending score; keep a box unless an earlier kept box overlaps it by IoU > threshold."""
+    boxes = torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 4)
+    scores = torch.as_tensor(scores, dtype=torch.float32).reshape(-1)
+    if boxes.shape[0] != scores.shape[0]:
+        raise ValueError(f"{boxes.shape[0]} boxes but {scores.shape[0]} scores.")
+    # The same sort call as torchvision's CPU kernel, so ties are visited in the same order.
+    order = scores.sort(0, descending=True)[1]
+    iou = box_iou(boxes, boxes)[order][:, order]  # rows/columns in visiting order
+    alive = torch.ones(len(order), dtype=torch.bool)
+    steps = []
+    for pos in range(len(order)):
+        if not alive[pos]:
+            continue
+        later = torch.zeros_like(alive)
+        later[pos + 1 :] = True
+        hit = torch.nonzero(later & alive & (iou[pos] > iou_threshold)).flatten()
+        alive[hit] = False
+        steps.append(
+            NmsStep(
+                kept=int(order[pos]),
+                score=float(scores[order[pos]]),
+                suppressed=order[hit].tolist(),
+                ious=iou[pos, hit].tolist(),
+            )
+        )
+    return steps

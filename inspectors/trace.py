@@ -1,0 +1,225 @@
+"""The Trace: everything one forward pass computed, in three coordinate frames, and the door to replay.
+
+Frames: original image (H×W as uploaded) → resized by the model's transform (min_size/max_size) → zero-padded
+to the size divisibility (32) → feature level at stride 2^k. Every box says which frame it is in: `.boxes` are
+original pixels, `.boxes_resized` are what the heads saw.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Optional, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+from torchvision.models.detection.transform import resize_boxes
+
+if TYPE_CHECKING:
+    from inspectors.anchors import AnchorHit, AnchorLevelSummary
+    from inspectors.models import InspectedModel
+    from inspectors.replay import Replay
+    from inspectors.roi_pooling import RoiPoolingView
+
+
+@dataclass(frozen=True)
+class LevelInfo:
+    """One FPN level as the RPN sees it."""
+
+    index: int
+    name: str  # "P2" … "P6"
+    stride: tuple[int, int]  # (sy, sx) in resized-image pixels per feature cell
+    grid: tuple[int, int]  # (H, W) feature cells
+    anchors_per_location: int
+    sizes: tuple[float, ...]
+    aspect_ratios: tuple[float, ...]  # h / w, torchvision's convention
+    start: int  # slice of the flat anchor arrays
+    count: int
+
+    def shape_of(self, a: int) -> tuple[float, float]:
+        """(size, aspect ratio) of anchor shape `a` at a location (torchvision orders ratios outer, sizes inner)."""
+        return self.sizes[a % len(self.sizes)], self.aspect_ratios[a // len(self.sizes)]
+
+
+def level_names(shapes: Sequence[tuple[int, int]], padded_size: tuple[int, int], prefix: str) -> list[str]:
+    names: list[str] = []
+    for h, _ in shapes:
+        name = f"{prefix}{round(math.log2(padded_size[0] / h))}"
+        while name in names:  # two maps at one stride: keep both, distinguishable
+            name += "'"
+        names.append(name)
+    return names
+
+
+@dataclass
+class Detections:
+    boxes: Tensor  # (D, 4) original frame
+    boxes_resized: Tensor  # (D, 4)
+    scores: Tensor
+    labels: Tensor
+    names: list[str]
+    proposal_index: Optional[Tensor] = None  # (D,) into the replay's proposals
+
+    def __len__(self) -> int:
+        return int(self.scores.shape[0])
+
+
+@dataclass
+class Trace:
+    model: "InspectedModel"
+    image: np.ndarray  # H×W×3 uint8, what the model saw, original frame
+    original_size: tuple[int, int]
+    resized_size: tuple[int, int]
+    padded_size: tuple[int, int]
+    body_features: "OrderedDict[str, Tensor]"  # C×H×W per backbone stage, named by stride ("C2" …)
+    fpn_raw: "OrderedDict[str, Tensor]"  # the FPN output exactly as the heads consumed it (batch of one)
+    fpn_features: "OrderedDict[str, Tensor]"  # the same maps, C×H×W, named by stride ("P2" …)
+    anchors: Tensor  # (A, 4) resized frame, torchvision order: level, y, x, shape
+    anchors_per_location: list[int]
+    num_anchors_per_level: list[int]
+    objectness: Tensor  # (A,) logits
+    rpn_deltas: Tensor  # (A, 4)
+    decoded_anchors: Tensor  # (A, 4) anchors + deltas, resized frame, before clipping
+    native_proposals: Tensor  # (K, 4) resized frame, the RPN's own output
+    roi_pooled_shape: Optional[tuple[int, ...]]
+    roi_features: Optional[Tensor]  # box-head representation per native proposal
+    class_logits: Tensor
+    box_regression: Tensor
+    native_detections_resized: dict[str, Tensor]
+    native_detections: dict[str, Tensor]  # the model's return value, original frame
+    timings: dict[str, float]
+    _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    # ---- what the model is and what it saw -------------------------------------------------------------
+    @property
+    def model_name(self) -> str:
+        return self.model.name
+
+    @property
+    def categories(self) -> list[str]:
+        return self.model.categories
+
+    @property
+    def device(self) -> torch.device:
+        return self.anchors.device
+
+    @property
+    def scale(self) -> tuple[float, float]:
+        """(sy, sx): resized / original."""
+        return (
+            self.resized_size[0] / self.original_size[0],
+            self.resized_size[1] / self.original_size[1],
+        )
+
+    @property
+    def levels(self) -> list[LevelInfo]:
+        if "levels" not in self._memo:
+            gen = self.model.model.rpn.anchor_generator
+            infos, start = [], 0
+            for i, (name, fmap) in enumerate(self.fpn_features.items()):
+                grid = (int(fmap.shape[-2]), int(fmap.shape[-1]))
+                count = self.num_anchors_per_level[i]
+                infos.append(
+                    LevelInfo(
+                        index=i,
+                        name=name,
+                        # AnchorGenerator's own rule: padded size // grid size, integer division.
+                        stride=(self.padded_size[0] // grid[0], self.padded_size[1] // grid[1]),
+                        grid=grid,
+                        anchors_per_location=self.anchors_per_location[i],
+                        sizes=tuple(float(s) for s in gen.sizes[i]),
+                        aspect_ratios=tuple(float(r) for r in gen.aspect_ratios[i]),
+                        start=start,
+                        count=count,
+                    )
+                )
+                start += count
+            self._memo["levels"] = infos
+        return self._memo["levels"]
+
+    @property
+    def defaults(self) -> dict[str, float]:
+        """The seven thresholds as the model itself is configured (eval mode)."""
+        rpn, heads = self.model.model.rpn, self.model.model.roi_heads
+        return {
+            "rpn_pre_nms_top_n": int(rpn._pre_nms_top_n["testing"]),
+            "rpn_nms_thresh": float(rpn.nms_thresh),
+            "rpn_post_nms_top_n": int(rpn._post_nms_top_n["testing"]),
+            "rpn_score_thresh": float(rpn.score_thresh),
+            "box_score_thresh": float(heads.score_thresh),
+            "box_nms_thresh": float(heads.nms_thresh),
+            "box_detections_per_img": int(heads.detections_per_img),
+        }
+
+    # ---- frames --------------------------------------------------------------------------------------
+    def to_original(self, boxes_resized: Tensor) -> Tensor:
+        """Resized-frame boxes → original pixels, with torchvision's own resize_boxes (as its postprocess)."""
+        return resize_boxes(boxes_resized, list(self.resized_size), list(self.original_size))
+
+    def to_resized(self, boxes: Tensor) -> Tensor:
+        return resize_boxes(boxes, list(self.original_size), list(self.resized_size))
+
+    # ---- stages --------------------------------------------------------------------------------------
+    @property
+    def detections(self) -> Detections:
+        """The model's own output for this image (original frame), untouched by replay."""
+        d = self.native_detections
+        return Detections(
+            boxes=d["boxes"],
+            boxes_resized=self.native_detections_resized["boxes"],
+            scores=d["scores"],
+            labels=d["labels"],
+            names=[self.categories[int(i)] for i in d["labels"]],
+        )
+
+    def objectness_map(self, level: int) -> Tensor:
+        """Objectness probability of level `level` as (anchor shapes, H, W)."""
+        info = self.levels[level]
+        logits = self.objectness[info.start : info.start + info.count]
+        return torch.sigmoid(logits.view(info.grid[0], info.grid[1], info.anchors_per_location).permute(2, 0, 1))
+
+    def replay(self, **thresholds: float) -> "Replay":
+        from inspectors.replay import replay
+
+        return replay(self, **thresholds)
+
+    def anchor_summary(self, config: str = "model") -> list["AnchorLevelSummary"]:
+        from inspectors.anchors import anchor_summary
+
+        return anchor_summary(self, config)
+
+    def anchors_at(self, x: float, y: float) -> list["AnchorHit"]:
+        from inspectors.anchors import anchors_at
+
+        return anchors_at(self, x, y)
+
+    def roi_pooling(self, box: Sequence[float] | Tensor, *, frame: str = "original") -> "RoiPoolingView":
+        from inspectors.roi_pooling import roi_pooling_view
+
+        return roi_pooling_view(self, box, frame=frame)
+
+    def nbytes(self) -> int:
+        """Bytes held by this trace's tensors and image (shared storages counted once)."""
+        seen: set[int] = set()
+        total = self.image.nbytes
+
+        def add(t: Any) -> None:
+            nonlocal total
+            if isinstance(t, Tensor):
+                storage = t.untyped_storage()
+                if storage.data_ptr() not in seen:
+                    seen.add(storage.data_ptr())
+                    total += storage.nbytes()
+            elif isinstance(t, dict):
+                for v in t.values():
+                    add(v)
+            elif isinstance(t, (list, tuple)):
+                for v in t:
+                    add(v)
+
+        for value in vars(self).values():
+            if value is not self.model:
+                add(value)
+        return total
