@@ -1,0 +1,38 @@
+"""Start-up settings of the app (filled from the command line by app.py)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_IMAGES_DIR = REPO_ROOT / "sample_images"
+DEFAULT_MODEL = "demo"
+CUSTOM_ARCHITECTURES = (
+    "fasterrcnn_resnet50_fpn",
+    "fasterrcnn_resnet50_fpn_v2",
+    "fasterrcnn_mobilenet_v3_large_fpn",
+    "fasterrcnn_mobilenet_v3_large_320_fpn",
+)
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    host: str = "127.0.0.1"
+    port: int = 7860
+    model: str = DEFAULT_MODEL
+    checkpoint: str | None = None   # with labels: a custom model of architecture `model`
+    labels: str | None = None
+    device: str = "auto"
+    share: bool = False
+    language: str = "en"
+    max_file_size: str = "20mb"
+    max_sessions: int = 16          # traces kept in memory (one per browser session)
+    max_cache_bytes: int = 3 * 1024**3
+
+
+def sample_image_paths() -> list[str]:
+    """Images offered as clickable examples, in a stable order."""
+    if not SAMPLE_IMAGES_DIR.is_dir():
+        return []
+    suffixes = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+    return [str(p) for p in sorted(SAMPLE_IMAGES_DIR.iterdir()) if p.suffix.lower() in suffixes]

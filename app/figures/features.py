@@ -1,0 +1,94 @@
+"""Feature pyramid tab: C2–C5 / P2–P6 as heatmaps (channel mean, max or one channel) and as image overlays."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+import plotly.graph_objects as go
+
+from app.drawing import overlay_heatmap
+from app.figures.common import heatmap_grid, to_numpy
+from app.strings import t
+
+MODES = ("mean", "max", "channel")
+
+
+def reduce_channels(feature: Any, mode: str, channel: int) -> tuple[np.ndarray, int]:
+    """A C×H×W feature as one H×W map for display; returns (map, channel actually shown)."""
+    values = to_numpy(feature)
+    if mode == "mean":
+        return values.mean(axis=0), -1
+    if mode == "max":
+        return values.max(axis=0), -1
+    shown = int(np.clip(channel, 0, values.shape[0] - 1))
+    return values[shown], shown
+
+
+def level_strides(trace: Any, features: Mapping[str, Any]) -> dict[str, int]:
+    """Stride in resized-image pixels of each feature map (padded height / map height)."""
+    padded_h = trace.padded_size[0]
+    return {name: max(1, round(padded_h / to_numpy_shape(f)[1])) for name, f in features.items()}
+
+
+def to_numpy_shape(feature: Any) -> tuple[int, ...]:
+    return tuple(int(v) for v in feature.shape)
+
+
+def feature_set(trace: Any, family: str) -> Mapping[str, Any]:
+    return trace.body_features if family == "body" else trace.fpn_features
+
+
+def feature_titles(trace: Any, features: Mapping[str, Any]) -> list[str]:
+    strides = level_strides(trace, features)
+    titles = []
+    for name, feature in features.items():
+        c, h, w = to_numpy_shape(feature)
+        titles.append(t("features.level_title", name=name, channels=c, height=h, width=w, stride=strides[name]))
+    return titles
+
+
+def pyramid_heatmaps(trace: Any, family: str, mode: str, channel: int) -> go.Figure:
+    features = feature_set(trace, family)
+    maps = [reduce_channels(f, mode, channel)[0] for f in features.values()]
+    short_titles = [title.split(" · ")[0] + " · " + title.split(" · ")[2] for title in feature_titles(trace, features)]
+    return heatmap_grid(maps, short_titles, height=330)
+
+
+def feature_cover(trace: Any) -> tuple[float, float]:
+    """The padded canvas in original pixels: what a feature map spans when laid over the original image."""
+    sy, sx = trace.scale
+    return trace.padded_size[0] / sy, trace.padded_size[1] / sx
+
+
+def pyramid_overlays(trace: Any, family: str, mode: str, channel: int, max_side: int = 480
+                     ) -> list[tuple[np.ndarray, str]]:
+    """(overlay image, caption) per level, for a gallery."""
+    features = feature_set(trace, family)
+    cover = feature_cover(trace)
+    items = []
+    for (name, feature), title in zip(features.items(), feature_titles(trace, features)):
+        values, _ = reduce_channels(feature, mode, channel)
+        items.append((overlay_heatmap(trace.image, values, cover=cover, max_side=max_side), title))
+    return items
+
+
+def shapes_table(trace: Any, family: str) -> list[list[Any]]:
+    features = feature_set(trace, family)
+    strides = level_strides(trace, features)
+    rows = []
+    for name, feature in features.items():
+        c, h, w = to_numpy_shape(feature)
+        rows.append([name, f"{c}×{h}×{w}", strides[name]])
+    return rows
+
+
+def channel_note(trace: Any, family: str, mode: str, channel: int) -> str:
+    """Explains when the requested channel does not exist on some level (C levels differ in width)."""
+    if mode != "channel":
+        return ""
+    notes = []
+    for name, feature in feature_set(trace, family).items():
+        channels = to_numpy_shape(feature)[0]
+        if channel >= channels:
+            notes.append(t("features.channel_clamped", name=name, channels=channels, channel=channels - 1))
+    return " ".join(notes)

@@ -1,0 +1,164 @@
+"""Event handlers as plain functions: state in, state out, readable errors. No gradio here, so they are unit-tested
+without a browser; app/ui.py turns `UserError` into gr.Error and the views into component updates."""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+import inspectors
+from app.model_store import ModelStore
+from app.session_cache import Session, SessionCache, ViewOptions
+from app.strings import t
+
+log = logging.getLogger("rcnn_lens")
+
+THRESHOLD_KEYS = ("rpn_pre_nms_top_n", "rpn_nms_thresh", "rpn_post_nms_top_n", "rpn_score_thresh",
+                  "box_score_thresh", "box_nms_thresh", "box_detections_per_img")
+RPN_KEYS = THRESHOLD_KEYS[:4]
+INTEGER_KEYS = frozenset({"rpn_pre_nms_top_n", "rpn_post_nms_top_n", "box_detections_per_img"})
+ProgressFn = Callable[[float, str], None]
+
+
+class UserError(Exception):
+    """A problem the person can fix; its message is shown as is."""
+
+
+@dataclass
+class Lens:
+    """App-wide state shared by every event: loaded models and the per-session traces."""
+    store: ModelStore
+    cache: SessionCache
+
+
+def _no_progress(fraction: float, message: str) -> None:
+    pass
+
+
+def normalize_thresholds(values: Mapping[str, Any]) -> dict[str, float | int]:
+    """The seven settings as numbers the engine accepts: counts as ints >= 1, IoUs in (0, 1], scores in [0, 1]."""
+    missing = [key for key in THRESHOLD_KEYS if values.get(key) is None]
+    if missing:
+        raise UserError(f"Missing threshold(s): {', '.join(missing)}.")
+    result: dict[str, float | int] = {}
+    for key in THRESHOLD_KEYS:
+        try:
+            number = float(values[key])
+        except (TypeError, ValueError):
+            raise UserError(f"{t('th.' + key)}: '{values[key]}' is not a number.") from None
+        if not np.isfinite(number):
+            raise UserError(f"{t('th.' + key)}: '{values[key]}' is not a finite number.")
+        if key in INTEGER_KEYS:
+            result[key] = max(1, int(round(number)))
+        elif key.endswith("nms_thresh"):
+            result[key] = min(1.0, max(0.01, number))
+        else:
+            result[key] = min(1.0, max(0.0, number))
+    return result
+
+
+def check_image_file(path: str | Path | None) -> str:
+    """The path if it holds an image PIL can open; UserError otherwise (before the model sees it)."""
+    if path is None or str(path) == "":
+        raise UserError(t("error.no_image"))
+    try:
+        with Image.open(path) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise UserError(t("error.not_an_image")) from None
+    except Image.DecompressionBombError as error:
+        raise UserError(t("error.bad_image", reason=str(error))) from None
+    return str(path)
+
+
+def get_model(lens: Lens, model_name: str) -> Any:
+    try:
+        return lens.store.get(model_name)
+    except KeyError:
+        raise UserError(t("error.unknown_model", name=model_name, choices=", ".join(lens.store.choices()))) from None
+    except inspectors.ModelLoadError as error:
+        raise UserError(t("error.model_load", reason=str(error))) from None
+
+
+def inspect_image(lens: Lens, session_id: str, image_path: str | Path | None, model_name: str,
+                  progress: ProgressFn = _no_progress) -> Session:
+    """Run the model once on the image (with hooks) and replay at this session's thresholds."""
+    path = check_image_file(image_path)
+    if not lens.store.is_loaded(model_name):
+        progress(0.05, t("progress.load_model", name=model_name))
+    model = get_model(lens, model_name)
+    progress(0.3, t("progress.capture"))
+    try:
+        trace = inspectors.capture(model, path)
+    except ValueError as error:
+        raise UserError(t("error.bad_image", reason=str(error))) from None
+    previous = lens.cache.get(session_id)
+    same_model = previous is not None and previous.model_key == model_name
+    # Keep the person's tuned thresholds across images of the same model; a new model starts at its defaults.
+    thresholds = dict(previous.thresholds) if same_model else normalize_thresholds(trace.defaults)
+    options = replace(previous.options, roi_proposal=None, anchor_point=None) if previous else ViewOptions()
+    if not same_model:
+        options = replace(options, objectness_level=0)
+    progress(0.8, t("progress.draw"))
+    started = time.perf_counter()
+    replay = trace.replay(**thresholds)
+    session = Session(model_key=model_name, trace=trace, replay=replay, thresholds=thresholds,
+                      replay_seconds=time.perf_counter() - started, options=options)
+    lens.cache.put(session_id, session)
+    return session
+
+
+def current_session(lens: Lens, session_id: str) -> Session:
+    session = lens.cache.get(session_id)
+    if session is None:
+        raise UserError(t("error.no_session"))
+    return session
+
+
+def rethreshold(lens: Lens, session_id: str, values: Mapping[str, Any]) -> tuple[Session, bool]:
+    """Replay the cached trace at new thresholds; also says whether the RPN part changed (proposal views redraw)."""
+    session = current_session(lens, session_id)
+    thresholds = normalize_thresholds(values)
+    rpn_changed = any(thresholds[key] != session.thresholds.get(key) for key in RPN_KEYS)
+    started = time.perf_counter()
+    replay = session.trace.replay(**thresholds)
+    session.replay_seconds = time.perf_counter() - started
+    session.replay, session.thresholds = replay, thresholds
+    if rpn_changed:
+        session.options.roi_proposal = None   # proposal indices refer to the old proposal set
+    return session, rpn_changed
+
+
+def reset_thresholds(lens: Lens, session_id: str) -> Session:
+    session = current_session(lens, session_id)
+    session, _ = rethreshold(lens, session_id, session.trace.defaults)
+    session.options.roi_proposal = None
+    return session
+
+
+def set_options(lens: Lens, session_id: str, **changes: Any) -> Session:
+    """Record a tab control's new value for this session."""
+    session = current_session(lens, session_id)
+    session.options = replace(session.options, **changes)
+    return session
+
+
+def register_custom_model(lens: Lens, architecture: str, checkpoint: str | None, labels: str | None) -> str:
+    """Register and load a user checkpoint; returns the new model choice name."""
+    if not checkpoint or not labels:
+        raise UserError(t("error.custom_missing"))
+    try:
+        name = lens.store.register_custom(architecture, checkpoint, labels)
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise UserError(t("error.labels_file", reason=str(error))) from None
+    try:
+        get_model(lens, name)   # load now so that a checkpoint that does not fit fails here, readably
+    except UserError:
+        lens.store.unregister(name)
+        raise
+    return name

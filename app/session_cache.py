@@ -1,0 +1,82 @@
+"""A bounded, thread-safe LRU of per-session state, so that sessions stay apart and memory stays bounded.
+
+Each browser tab (or gradio_client) has its own Gradio session hash; the model runs once per (image, model) and
+its Trace lives here while sliders replay it.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class ViewOptions:
+    """What the per-tab controls currently show, so that a new inspection renders every tab the same way."""
+    features_family: str = "fpn"        # "body" (C2–C5) or "fpn" (P2–P6)
+    features_mode: str = "mean"         # "mean" | "max" | "channel"
+    features_channel: int = 0
+    objectness_level: int = 0           # index into trace.levels
+    proposals_top_n: int = 100
+    roi_proposal: int | None = None     # index into replay.proposals; None = the best one
+    roi_channel: int = 0
+    anchor_point: tuple[float, float] | None = None   # original pixels; None = best detection's centre
+
+
+@dataclass
+class Session:
+    model_key: str                  # the model choice the trace was captured with
+    trace: Any                      # inspectors.Trace
+    replay: Any                     # inspectors.Replay for `thresholds`
+    thresholds: dict[str, float]
+    replay_seconds: float = 0.0
+    options: ViewOptions = field(default_factory=ViewOptions)
+    memo: dict[str, Any] = field(default_factory=dict)   # cheap per-session memo (e.g. last RPN settings drawn)
+
+    def nbytes(self) -> int:
+        return int(self.trace.nbytes())
+
+
+class SessionCache:
+    """LRU keyed by session id, bounded by entry count and by the traces' total size."""
+
+    def __init__(self, max_sessions: int = 16, max_bytes: int = 3 * 1024**3) -> None:
+        self.max_sessions = max_sessions
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[str, Session] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, session_id: str) -> Session | None:
+        with self._lock:
+            session = self._entries.get(session_id)
+            if session is not None:
+                self._entries.move_to_end(session_id)
+            return session
+
+    def put(self, session_id: str, session: Session) -> None:
+        with self._lock:
+            self._entries[session_id] = session
+            self._entries.move_to_end(session_id)
+            self._evict()
+
+    def drop(self, session_id: str) -> None:
+        with self._lock:
+            self._entries.pop(session_id, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, session_id: str) -> bool:
+        return session_id in self._entries
+
+    def total_bytes(self) -> int:
+        with self._lock:
+            return sum(s.nbytes() for s in self._entries.values())
+
+    def _evict(self) -> None:
+        # Oldest first; the newest entry always stays, even if it alone exceeds the byte budget.
+        while len(self._entries) > self.max_sessions:
+            self._entries.popitem(last=False)
+        while len(self._entries) > 1 and sum(s.nbytes() for s in self._entries.values()) > self.max_bytes:
+            self._entries.popitem(last=False)

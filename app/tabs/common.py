@@ -1,0 +1,27 @@
+"""Small layout helpers shared by the tabs."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import gradio as gr
+import pandas as pd
+
+from app.strings import t
+
+
+def explanation(key: str) -> gr.Markdown:
+    return gr.Markdown(t(key), elem_classes=["lens-explain"])
+
+
+def table(headers: Sequence[str], label: str | None = None, max_height: int = 420) -> gr.Dataframe:
+    return gr.Dataframe(value=pd.DataFrame(columns=list(headers)), headers=list(headers), label=label,
+                        interactive=False, max_height=max_height, wrap=True)
+
+
+def frame(rows: list[list[Any]], headers: Sequence[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=list(headers))
+
+
+def image_view(label: str, height: int | None = 540, interactive: bool = False) -> gr.Image:
+    return gr.Image(label=label, type="numpy", interactive=interactive, height=height, format="webp",
+                    buttons=["download", "fullscreen"])

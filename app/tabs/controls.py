@@ -1,0 +1,100 @@
+"""The left panel: image input, examples, model choice, custom checkpoint, the seven threshold sliders."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import gradio as gr
+
+from app.config import CUSTOM_ARCHITECTURES
+from app.handlers import INTEGER_KEYS, RPN_KEYS, THRESHOLD_KEYS
+from app.strings import t
+
+# (minimum, maximum, step, placeholder value) per threshold; counts get a larger maximum when a model needs it.
+SLIDER_RANGES: dict[str, tuple[float, float, float, float]] = {
+    "rpn_pre_nms_top_n": (1, 3000, 1, 1000),
+    "rpn_nms_thresh": (0.05, 1.0, 0.05, 0.7),
+    "rpn_post_nms_top_n": (1, 3000, 1, 1000),
+    "rpn_score_thresh": (0.0, 1.0, 0.01, 0.0),
+    "box_score_thresh": (0.0, 1.0, 0.01, 0.05),
+    "box_nms_thresh": (0.05, 1.0, 0.05, 0.5),
+    "box_detections_per_img": (1, 300, 1, 100),
+}
+
+
+class ImageInput(gr.Image):
+    """gr.Image whose unreadable uploads become a readable gr.Error instead of a PIL traceback."""
+
+    is_template = True   # render with the ordinary Image frontend
+
+    def preprocess(self, payload: Any) -> Any:
+        try:
+            return super().preprocess(payload)
+        except gr.Error:
+            raise
+        except Exception:
+            raise gr.Error(t("error.not_an_image"), print_exception=False) from None
+
+
+@dataclass
+class Controls:
+    image: gr.Image
+    model: gr.Dropdown
+    inspect: gr.Button
+    custom_arch: gr.Dropdown
+    custom_checkpoint: gr.File
+    custom_labels: gr.File
+    custom_load: gr.Button
+    custom_status: gr.Markdown
+    sliders: dict[str, gr.Slider]
+    reset: gr.Button
+
+    @property
+    def slider_list(self) -> list[gr.Slider]:
+        return [self.sliders[key] for key in THRESHOLD_KEYS]
+
+    def slider_values(self, thresholds: Mapping[str, float]) -> dict[Any, Any]:
+        updates = {}
+        for key in THRESHOLD_KEYS:
+            value = thresholds[key]
+            maximum = SLIDER_RANGES[key][1]
+            if key in INTEGER_KEYS and value > maximum:
+                updates[self.sliders[key]] = gr.Slider(value=value, maximum=int(value) * 2)
+            else:
+                updates[self.sliders[key]] = value
+        return updates
+
+
+def model_choices(names: list[str]) -> list[tuple[str, str]]:
+    return [(t("model.demo") if name == "demo" else name, name) for name in names]
+
+
+def build(model_names: list[str], default_model: str, examples: list[str]) -> Controls:
+    image = ImageInput(label=t("input.image"), type="filepath", image_mode=None, sources=["upload", "clipboard"],
+                       height=300, elem_id="lens-image")
+    if examples:
+        gr.Examples(examples=[[path] for path in examples], inputs=[image], label=t("input.examples"),
+                    examples_per_page=12)
+    model = gr.Dropdown(model_choices(model_names), value=default_model, label=t("input.model"),
+                        info=t("input.model.info"), elem_id="lens-model")
+    inspect = gr.Button(t("input.inspect"), variant="primary", elem_id="lens-inspect")
+    with gr.Accordion(t("input.custom"), open=False):
+        gr.Markdown(t("input.custom.explain"))
+        custom_arch = gr.Dropdown(list(CUSTOM_ARCHITECTURES), value=CUSTOM_ARCHITECTURES[0],
+                                  label=t("input.custom.arch"))
+        custom_checkpoint = gr.File(label=t("input.custom.checkpoint"), file_types=[".pth", ".pt"],
+                                    type="filepath")
+        custom_labels = gr.File(label=t("input.custom.labels"), file_types=[".txt"], type="filepath")
+        custom_load = gr.Button(t("input.custom.load"))
+        custom_status = gr.Markdown()
+    gr.Markdown(f"### {t('thresholds.title')}\n{t('thresholds.explain')}", elem_classes=["lens-explain"])
+    sliders: dict[str, gr.Slider] = {}
+    for group, keys in (("thresholds.rpn", RPN_KEYS), ("thresholds.roi", THRESHOLD_KEYS[len(RPN_KEYS):])):
+        with gr.Accordion(t(group), open=True):
+            for key in keys:
+                low, high, step, value = SLIDER_RANGES[key]
+                sliders[key] = gr.Slider(low, high, value=value, step=step, label=t(f"th.{key}"),
+                                         info=t(f"th.{key}.info"), elem_id=f"lens-{key.replace('_', '-')}")
+    reset = gr.Button(t("thresholds.reset"), elem_id="lens-reset")
+    return Controls(image, model, inspect, custom_arch, custom_checkpoint, custom_labels, custom_load,
+                    custom_status, sliders, reset)

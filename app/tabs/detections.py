@@ -1,0 +1,38 @@
+"""Detections tab: final boxes with labels and scores, a table, per-class counts, the JSON summary."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from app.figures.detections import table_headers
+from app.figures.proposals import steps_headers
+from app.strings import t
+from app.tabs.common import explanation, frame, image_view, table
+from app.views import DetectionsView
+
+
+@dataclass
+class DetectionsTab:
+    image: gr.Image
+    table: gr.Dataframe
+    counts: gr.Plot
+    steps: gr.Dataframe
+
+    def values(self, view: DetectionsView) -> dict[Any, Any]:
+        return {self.image: view.image, self.table: frame(view.rows, table_headers()),
+                self.counts: view.counts_figure, self.steps: frame(view.steps, steps_headers())}
+
+
+def build() -> DetectionsTab:
+    explanation("detections.explain")
+    with gr.Row():
+        with gr.Column(scale=3):
+            image = image_view(t("tab.detections"), height=560)
+        with gr.Column(scale=2):
+            detections_table = table(table_headers(), label=t("detections.table"), max_height=300)
+            counts = gr.Plot(show_label=False)
+    gr.Markdown(f"#### {t('detections.steps')}")
+    steps = table(steps_headers(), max_height=260)
+    return DetectionsTab(image, detections_table, counts, steps)

@@ -1,0 +1,49 @@
+"""Feature pyramid tab: C/P maps as heatmaps and overlays, with shapes and strides."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from app.figures.features import MODES
+from app.strings import t
+from app.tabs.common import explanation, frame, table
+from app.views import FeaturesView
+
+SHAPE_HEADERS_KEYS = ("features.table.level", "features.table.shape", "features.table.stride")
+
+
+@dataclass
+class FeaturesTab:
+    family: gr.Radio
+    mode: gr.Radio
+    channel: gr.Slider
+    heatmaps: gr.Plot
+    overlays: gr.Gallery
+    shapes: gr.Dataframe
+    note: gr.Markdown
+
+    @property
+    def controls(self) -> list[Any]:
+        return [self.family, self.mode, self.channel]
+
+    def values(self, view: FeaturesView) -> dict[Any, Any]:
+        return {self.heatmaps: view.heatmaps, self.overlays: view.overlays,
+                self.shapes: frame(view.shapes, [t(k) for k in SHAPE_HEADERS_KEYS]), self.note: view.note}
+
+
+def build() -> FeaturesTab:
+    explanation("features.explain")
+    with gr.Row():
+        family = gr.Radio([(t("features.family.body"), "body"), (t("features.family.fpn"), "fpn")], value="fpn",
+                          label=t("features.family"), scale=2)
+        mode = gr.Radio([(t(f"features.mode.{m}"), m) for m in MODES], value="mean", label=t("features.mode"),
+                        scale=2)
+        channel = gr.Slider(0, 2047, value=0, step=1, label=t("features.channel"), scale=2)
+    note = gr.Markdown()
+    heatmaps = gr.Plot(label=t("features.heatmaps"))
+    overlays = gr.Gallery(label=t("features.overlays"), columns=5, height=300, object_fit="contain",
+                          allow_preview=True)
+    shapes = table([t(k) for k in SHAPE_HEADERS_KEYS], max_height=300)
+    return FeaturesTab(family, mode, channel, heatmaps, overlays, shapes, note)

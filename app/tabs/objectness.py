@@ -1,0 +1,40 @@
+"""RPN objectness tab: per-level maps (max over shapes), one level's per-shape maps, and an overlay."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from app.strings import t
+from app.tabs.common import explanation, image_view
+from app.views import ObjectnessView
+
+
+@dataclass
+class ObjectnessTab:
+    all_levels: gr.Plot
+    level: gr.Dropdown
+    per_shape: gr.Plot
+    overlay: gr.Image
+
+    def values(self, view: ObjectnessView) -> dict[Any, Any]:
+        return {self.all_levels: view.all_levels,
+                self.level: gr.Dropdown(choices=view.level_choices, value=view.level),
+                **self.level_values(view)}
+
+    def level_values(self, view: ObjectnessView) -> dict[Any, Any]:
+        return {self.per_shape: view.per_shape, self.overlay: gr.Image(value=view.overlay, label=view.overlay_label)}
+
+
+def build() -> ObjectnessTab:
+    explanation("objectness.explain")
+    gr.Markdown(f"#### {t('objectness.all_levels')}")
+    all_levels = gr.Plot(show_label=False)
+    with gr.Row():
+        with gr.Column(scale=3):
+            level = gr.Dropdown(choices=[], label=t("objectness.level"), interactive=True)
+            per_shape = gr.Plot(show_label=False)
+        with gr.Column(scale=2):
+            overlay = image_view(t("objectness.overlay", level=""), height=420)
+    return ObjectnessTab(all_levels, level, per_shape, overlay)

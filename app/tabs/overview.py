@@ -1,0 +1,29 @@
+"""Overview tab: the pipeline diagram with counts and timings, and the coordinate frames."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from app.strings import t
+from app.tabs.common import explanation
+from app.views import OverviewView
+
+
+@dataclass
+class OverviewTab:
+    pipeline: gr.HTML
+    frames: gr.HTML
+
+    def values(self, view: OverviewView) -> dict[Any, Any]:
+        return {self.pipeline: view.pipeline_html, self.frames: view.frames_html}
+
+
+def build() -> OverviewTab:
+    explanation("overview.explain")
+    gr.Markdown(f"### {t('overview.pipeline')}")
+    pipeline = gr.HTML(elem_id="lens-pipeline")
+    gr.Markdown(f"### {t('overview.frames')}\n{t('overview.frames.explain')}")
+    frames = gr.HTML(elem_id="lens-frames")
+    return OverviewTab(pipeline, frames)

@@ -1,0 +1,40 @@
+"""Proposals tab: pre-NMS vs post-NMS boxes coloured by level, and what each RPN filter removed."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from app.figures.proposals import steps_headers
+from app.strings import t
+from app.tabs.common import explanation, frame, image_view, table
+from app.views import ProposalsView
+
+
+@dataclass
+class ProposalsTab:
+    top_n: gr.Slider
+    legend: gr.HTML
+    pre_nms: gr.Image
+    post_nms: gr.Image
+    steps: gr.Dataframe
+
+    def values(self, view: ProposalsView) -> dict[Any, Any]:
+        return {self.legend: view.legend_html,
+                self.pre_nms: gr.Image(value=view.pre_nms_image, label=view.pre_nms_label),
+                self.post_nms: gr.Image(value=view.post_nms_image, label=view.post_nms_label),
+                self.steps: frame(view.steps, steps_headers())}
+
+
+def build() -> ProposalsTab:
+    explanation("proposals.explain")
+    with gr.Row():
+        top_n = gr.Slider(1, 1000, value=100, step=1, label=t("proposals.top_n"), scale=2)
+        legend = gr.HTML()
+    with gr.Row():
+        pre_nms = image_view(t("proposals.pre_nms", shown="", total=""), height=500)
+        post_nms = image_view(t("proposals.post_nms", shown="", total=""), height=500)
+    gr.Markdown(f"#### {t('proposals.steps')}")
+    steps = table(steps_headers(), max_height=320)
+    return ProposalsTab(top_n, legend, pre_nms, post_nms, steps)

@@ -1,0 +1,41 @@
+"""RoI pooling tab: pick a proposal; its level and why; RoIPool cells vs RoIAlign points; the two 7×7 outputs."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from app.strings import t
+from app.tabs.common import explanation, image_view
+from app.views import RoiView
+
+
+@dataclass
+class RoiTab:
+    proposal: gr.Dropdown
+    channel: gr.Slider
+    image: gr.Image
+    assignment: gr.Markdown
+    feature: gr.Plot
+    outputs: gr.Plot
+
+    def values(self, view: RoiView) -> dict[Any, Any]:
+        return {self.proposal: gr.Dropdown(choices=view.choices, value=view.chosen), self.image: view.image,
+                self.assignment: view.assignment, self.feature: view.feature_figure,
+                self.outputs: view.outputs_figure}
+
+
+def build() -> RoiTab:
+    explanation("roi.explain")
+    with gr.Row():
+        with gr.Column(scale=2):
+            image = image_view(t("roi.click_image"), height=440)
+        with gr.Column(scale=3):
+            with gr.Row():
+                proposal = gr.Dropdown(choices=[], label=t("roi.proposal"), interactive=True, scale=3)
+                channel = gr.Slider(0, 255, value=0, step=1, label=t("roi.channel"), scale=2)
+            assignment = gr.Markdown(elem_classes=["lens-callout"])
+            outputs = gr.Plot(show_label=False)
+    feature = gr.Plot(show_label=False)
+    return RoiTab(proposal, channel, image, assignment, feature, outputs)

@@ -1,0 +1,40 @@
+"""Look and feel: large type for projectors, the pipeline diagram's styles."""
+from __future__ import annotations
+
+import gradio as gr
+
+
+def theme() -> gr.themes.Base:
+    return gr.themes.Default(primary_hue="orange", text_size=gr.themes.sizes.text_lg,
+                             # Local fonts only: the app must work offline (no Google Fonts request).
+                             font=["Noto Sans", "Noto Sans KR", "DejaVu Sans", "sans-serif"],
+                             font_mono=["DejaVu Sans Mono", "monospace"])
+
+
+CSS = """
+.gradio-container { max-width: 100% !important; }
+#lens-title h1 { margin: 0; font-size: 2rem; }
+.lens-explain { font-size: 1.05rem; line-height: 1.5; }
+#lens-status { font-size: 1.15rem; }
+#lens-detections-count { font-size: 1.6rem; font-weight: 700; color: #b45309; }
+.lens-pipeline { display: flex; flex-wrap: wrap; align-items: stretch; gap: 6px; margin: 8px 0; }
+.lens-stage { border: 3px solid #0072b2; border-radius: 10px; padding: 10px 14px; min-width: 120px;
+              background: #eef6fc; text-align: center; }
+.lens-stage-input { border-color: #56b4e9; }
+.lens-stage-net { border-color: #009e73; background: #eefaf5; }
+.lens-stage-output { border-color: #d55e00; background: #fdf1e8; }
+.lens-stage-title { font-weight: 600; font-size: 1.05rem; }
+.lens-stage-value { font-size: 1.7rem; font-weight: 700; color: #1f2937; }
+.lens-stage-detail { font-size: 0.95rem; color: #4b5563; }
+.lens-arrow { align-self: center; font-size: 2rem; color: #6b7280; }
+.lens-note { font-size: 1.05rem; }
+.lens-frames { display: flex; flex-wrap: wrap; gap: 28px; align-items: flex-end; }
+.lens-frame { text-align: center; }
+.lens-frame-title { font-weight: 700; font-size: 1.1rem; }
+.lens-frame-note { color: #4b5563; }
+.lens-legend { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; font-size: 1.05rem; }
+.lens-chip { display: inline-flex; align-items: center; gap: 6px; border: 2px solid; border-radius: 14px;
+             padding: 2px 10px; font-weight: 600; }
+.lens-swatch { width: 14px; height: 14px; border-radius: 3px; display: inline-block; }
+.lens-callout { border-left: 5px solid #e69f00; padding-left: 10px; font-size: 1.05rem; }
+"""

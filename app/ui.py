@@ -1,0 +1,297 @@
+"""Builds the Blocks and wires every event in one place. Handlers and views do the work; this maps them onto
+components, turns UserError into gr.Error, and keeps the server alive on unexpected errors."""
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import gradio as gr
+
+from app import handlers, views
+from app.config import AppConfig, sample_image_paths
+from app.drawing import display_scale
+from app.figures.roi import choice_indices, proposal_at
+from app.handlers import THRESHOLD_KEYS, Lens, UserError
+from app.model_store import ModelSpec, ModelStore
+from app.session_cache import Session, SessionCache
+from app.strings import t
+from app.tabs import anchors, controls, detections, features, objectness, overview, proposals, roi
+
+log = logging.getLogger("rcnn_lens")
+
+
+@dataclass
+class Layout:
+    controls: controls.Controls
+    status: gr.Markdown
+    detections_count: gr.Markdown
+    summary: gr.JSON
+    overview: overview.OverviewTab
+    features: features.FeaturesTab
+    anchors: anchors.AnchorsTab
+    objectness: objectness.ObjectnessTab
+    proposals: proposals.ProposalsTab
+    roi: roi.RoiTab
+    detections: detections.DetectionsTab
+
+
+def readable_errors(action_key: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """UserError -> gr.Error with its message; anything else -> logged with traceback, shown as one line."""
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except gr.Error:
+                raise
+            except UserError as error:
+                raise gr.Error(str(error), print_exception=False) from None
+            except Exception as error:  # the server must keep running; the person gets one readable line
+                log.exception("error while %s", action_key)
+                reason = f"{type(error).__name__}: {str(error)[:300]}"
+                raise gr.Error(t("error.internal", action=t(action_key), reason=reason),
+                               print_exception=False) from None
+        return wrapper
+    return decorate
+
+
+def session_id(request: gr.Request | None) -> str:
+    return getattr(request, "session_hash", None) or "anonymous"
+
+
+def create_lens(config: AppConfig) -> Lens:
+    store = ModelStore(device=config.device)
+    if config.checkpoint:
+        store.register(startup_model_name(config), ModelSpec(config.model, config.checkpoint, config.labels))
+    return Lens(store=store, cache=SessionCache(config.max_sessions, config.max_cache_bytes))
+
+
+def startup_model_name(config: AppConfig) -> str:
+    """The model choice selected at start: --model, or the custom checkpoint built from it."""
+    if config.checkpoint:
+        return f"custom: {Path(config.checkpoint).stem}"
+    return config.model
+
+
+def build_app(config: AppConfig, lens: Lens | None = None) -> gr.Blocks:
+    lens = lens or create_lens(config)
+    with gr.Blocks(title=t("app.title"), analytics_enabled=False) as demo:
+        layout = _build_layout(lens, config)
+        _wire(demo, lens, layout)
+    demo.lens = lens  # for tests and benchmarks
+    return demo
+
+
+def _build_layout(lens: Lens, config: AppConfig) -> Layout:
+    gr.Markdown(f"# {t('app.title')}\n{t('app.subtitle')}", elem_id="lens-title")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1, min_width=360):
+            panel = controls.build(lens.store.choices(), startup_model_name(config), sample_image_paths())
+        with gr.Column(scale=3):
+            with gr.Row():
+                status = gr.Markdown(t("status.empty"), elem_id="lens-status")
+                detections_count = gr.Markdown("", elem_id="lens-detections-count")
+            with gr.Tabs(elem_id="lens-tabs"):
+                with gr.Tab(t("tab.overview"), id="overview"):
+                    overview_tab = overview.build()
+                with gr.Tab(t("tab.features"), id="features"):
+                    features_tab = features.build()
+                with gr.Tab(t("tab.anchors"), id="anchors"):
+                    anchors_tab = anchors.build()
+                with gr.Tab(t("tab.objectness"), id="objectness"):
+                    objectness_tab = objectness.build()
+                with gr.Tab(t("tab.proposals"), id="proposals"):
+                    proposals_tab = proposals.build()
+                with gr.Tab(t("tab.roi"), id="roi"):
+                    roi_tab = roi.build()
+                with gr.Tab(t("tab.detections"), id="detections"):
+                    detections_tab = detections.build()
+                    with gr.Accordion(t("detections.summary"), open=False):
+                        summary = gr.JSON(show_label=False, elem_id="lens-summary")
+    return Layout(panel, status, detections_count, summary, overview_tab, features_tab, anchors_tab,
+                  objectness_tab, proposals_tab, roi_tab, detections_tab)
+
+
+# --- what each event updates -------------------------------------------------------------------------------------
+
+def _threshold_values(layout: Layout, session: Session, rpn_changed: bool) -> dict[Any, Any]:
+    """Everything that depends on the thresholds; proposal views are skipped when only RoI-head settings moved."""
+    detections_view = views.detections_view(session)
+    status = views.status_view(session)
+    values = {layout.summary: detections_view.summary, layout.status: status.markdown,
+              layout.detections_count: status.detections_count,
+              **layout.overview.values(views.overview_view(session)),
+              **layout.detections.values(detections_view)}
+    if rpn_changed:
+        values.update(layout.proposals.values(views.proposals_view(session)))
+        values.update(layout.roi.values(views.roi_view(session)))
+    else:
+        values.update({component: gr.skip() for component in _proposal_components(layout)})
+    return values
+
+
+def _proposal_components(layout: Layout) -> list[Any]:
+    p, r = layout.proposals, layout.roi
+    return [p.legend, p.pre_nms, p.post_nms, p.steps, r.proposal, r.image, r.assignment, r.feature, r.outputs]
+
+
+def _all_values(layout: Layout, session: Session) -> dict[Any, Any]:
+    values = _threshold_values(layout, session, rpn_changed=True)
+    values.update(layout.features.values(views.features_view(session)))
+    values.update(layout.anchors.values(views.anchors_view(session)))
+    values.update(layout.objectness.values(views.objectness_view(session)))
+    values.update(layout.controls.slider_values(session.thresholds))
+    return values
+
+
+def _outputs(values_fn_components: list[Any]) -> list[Any]:
+    return list(dict.fromkeys(values_fn_components))
+
+
+def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> None:
+    c = layout.controls
+    threshold_outputs = [layout.summary, layout.status, layout.detections_count, layout.overview.pipeline,
+                         layout.overview.frames, layout.detections.image, layout.detections.table,
+                         layout.detections.counts, layout.detections.steps, *_proposal_components(layout)]
+    all_outputs = _outputs(threshold_outputs + [
+        layout.features.heatmaps, layout.features.overlays, layout.features.shapes, layout.features.note,
+        layout.anchors.image, layout.anchors.point, layout.anchors.hits, layout.anchors.model_table,
+        layout.anchors.paper_table, layout.anchors.border,
+        layout.objectness.all_levels, layout.objectness.level, layout.objectness.per_shape, layout.objectness.overlay,
+        *c.slider_list])
+
+    @readable_errors("action.inspect")
+    def on_inspect(image: str | None, model_name: str, request: gr.Request,
+                   progress: gr.Progress = gr.Progress(track_tqdm=True)) -> dict[Any, Any]:
+        session = handlers.inspect_image(lens, session_id(request), image, model_name,
+                                         progress=lambda fraction, text: progress(fraction, desc=text))
+        return _all_values(layout, session)
+
+    def on_inspect_auto(image: str | None, model_name: str, request: gr.Request,
+                        progress: gr.Progress = gr.Progress(track_tqdm=True)) -> dict[Any, Any]:
+        if not image:   # cleared image: leave the views as they are
+            return {component: gr.skip() for component in all_outputs}
+        return on_inspect(image, model_name, request, progress)
+
+    c.inspect.click(on_inspect, [c.image, c.model], all_outputs, api_name="inspect", concurrency_id="model")
+    c.image.change(on_inspect_auto, [c.image, c.model], all_outputs, api_visibility="private",
+                   concurrency_id="model", trigger_mode="always_last")
+    c.model.change(on_inspect_auto, [c.image, c.model], all_outputs, api_visibility="private",
+                   concurrency_id="model", trigger_mode="always_last")
+
+    @readable_errors("action.rethreshold")
+    def on_rethreshold(rpn_pre_nms_top_n: float, rpn_nms_thresh: float, rpn_post_nms_top_n: float,
+                       rpn_score_thresh: float, box_score_thresh: float, box_nms_thresh: float,
+                       box_detections_per_img: float, request: gr.Request) -> dict[Any, Any]:
+        values = dict(zip(THRESHOLD_KEYS, (rpn_pre_nms_top_n, rpn_nms_thresh, rpn_post_nms_top_n, rpn_score_thresh,
+                                           box_score_thresh, box_nms_thresh, box_detections_per_img)))
+        session, rpn_changed = handlers.rethreshold(lens, session_id(request), values)
+        return _threshold_values(layout, session, rpn_changed)
+
+    gr.on([slider.release for slider in c.slider_list], on_rethreshold, c.slider_list, threshold_outputs,
+          api_name="rethreshold", trigger_mode="always_last", show_progress="minimal")
+
+    @readable_errors("action.rethreshold")
+    def on_reset(request: gr.Request) -> dict[Any, Any]:
+        session = handlers.reset_thresholds(lens, session_id(request))
+        values = _threshold_values(layout, session, rpn_changed=True)
+        values.update(c.slider_values(session.thresholds))
+        return values
+
+    c.reset.click(on_reset, None, _outputs(threshold_outputs + c.slider_list), api_name="reset_thresholds")
+
+    @readable_errors("action.inspect")
+    def on_custom_load(architecture: str, checkpoint: str | None, labels: str | None,
+                       progress: gr.Progress = gr.Progress(track_tqdm=True)) -> dict[Any, Any]:
+        name = handlers.register_custom_model(lens, architecture, checkpoint, labels)
+        categories = len(lens.store.get(name).categories) - 1
+        return {c.model: gr.Dropdown(choices=controls.model_choices(lens.store.choices()), value=name),
+                c.custom_status: t("input.custom.loaded", name=name, classes=categories)}
+
+    c.custom_load.click(on_custom_load, [c.custom_arch, c.custom_checkpoint, c.custom_labels],
+                        [c.model, c.custom_status], api_visibility="private", concurrency_id="model")
+
+    _wire_tab_controls(lens, layout)
+
+
+def _wire_tab_controls(lens: Lens, layout: Layout) -> None:
+    f, a, o, p, r = layout.features, layout.anchors, layout.objectness, layout.proposals, layout.roi
+
+    @readable_errors("action.view")
+    def on_features(family: str, mode: str, channel: float, request: gr.Request) -> dict[Any, Any]:
+        session = handlers.set_options(lens, session_id(request), features_family=family, features_mode=mode,
+                                       features_channel=int(channel))
+        return f.values(views.features_view(session))
+
+    gr.on([f.family.change, f.mode.change, f.channel.release], on_features, f.controls,
+          [f.heatmaps, f.overlays, f.shapes, f.note], api_visibility="private", trigger_mode="always_last")
+
+    @readable_errors("action.view")
+    def on_anchor_click(event: gr.SelectData, request: gr.Request) -> dict[Any, Any]:
+        session = handlers.current_session(lens, session_id(request))
+        x, y = _original_point(session, event.index)
+        session = handlers.set_options(lens, session_id(request), anchor_point=(x, y))
+        return a.values(views.anchors_view(session))
+
+    a.image.select(on_anchor_click, None, [a.image, a.point, a.hits, a.model_table, a.paper_table, a.border],
+                   api_visibility="private")
+
+    @readable_errors("action.view")
+    def on_objectness_level(level: int, request: gr.Request) -> dict[Any, Any]:
+        session = handlers.set_options(lens, session_id(request), objectness_level=int(level or 0))
+        return o.level_values(views.objectness_view(session))
+
+    o.level.input(on_objectness_level, [o.level], [o.per_shape, o.overlay], api_visibility="private")
+
+    @readable_errors("action.view")
+    def on_top_n(top_n: float, request: gr.Request) -> dict[Any, Any]:
+        session = handlers.set_options(lens, session_id(request), proposals_top_n=int(top_n))
+        return p.values(views.proposals_view(session))
+
+    p.top_n.release(on_top_n, [p.top_n], [p.legend, p.pre_nms, p.post_nms, p.steps], api_visibility="private")
+
+    roi_outputs = [r.proposal, r.image, r.assignment, r.feature, r.outputs]
+
+    @readable_errors("action.view")
+    def on_roi_choice(index: int | None, channel: float, request: gr.Request) -> dict[Any, Any]:
+        session = handlers.set_options(lens, session_id(request), roi_proposal=None if index is None else int(index),
+                                       roi_channel=int(channel))
+        return r.values(views.roi_view(session))
+
+    gr.on([r.proposal.input, r.channel.release], on_roi_choice, [r.proposal, r.channel], roi_outputs,
+          api_visibility="private", trigger_mode="always_last")
+
+    @readable_errors("action.view")
+    def on_roi_click(event: gr.SelectData, request: gr.Request) -> dict[Any, Any]:
+        session = handlers.current_session(lens, session_id(request))
+        x, y = _original_point(session, event.index)
+        proposals_ = session.replay.proposals
+        index = proposal_at(proposals_, x, y, choice_indices(proposals_))
+        session = handlers.set_options(lens, session_id(request), roi_proposal=index)
+        return r.values(views.roi_view(session))
+
+    r.image.select(on_roi_click, None, roi_outputs, api_visibility="private")
+
+
+def _original_point(session: Session, index: Any) -> tuple[float, float]:
+    """A click on a drawn image (display pixels) in original-image pixels."""
+    scale = display_scale(*session.trace.original_size)
+    x, y = (float(v) for v in index)
+    return x / scale, y / scale
+
+
+def launch_options(config: AppConfig) -> dict[str, Any]:
+    """Safe defaults: local bind, no share link, an upload cap, no monitoring endpoint, no server-side rendering."""
+    from app.theme import CSS, theme
+
+    return dict(server_name=config.host, server_port=config.port, share=config.share,
+                max_file_size=config.max_file_size, enable_monitoring=False, show_error=True, ssr_mode=False,
+                mcp_server=False, pwa=False, theme=theme(), css=CSS)
+
+
+def launch(demo: gr.Blocks, config: AppConfig, **overrides: Any) -> Any:
+    demo.queue(default_concurrency_limit=1)
+    return demo.launch(**{**launch_options(config), **overrides})

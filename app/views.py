@@ -1,0 +1,186 @@
+"""What each tab shows for a session: plain data (images, figures, rows, text) built by the figure functions.
+
+Tabs map these onto their components; tests check them without a browser.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from app.figures import anchors as anchor_figs
+from app.figures import detections as detection_figs
+from app.figures import features as feature_figs
+from app.figures import objectness as objectness_figs
+from app.figures import overview as overview_figs
+from app.figures import proposals as proposal_figs
+from app.figures import roi as roi_figs
+from app.figures.common import empty_figure
+from app.session_cache import Session
+from app.strings import t
+
+
+@dataclass
+class StatusView:
+    markdown: str
+    detections_count: str
+
+
+@dataclass
+class OverviewView:
+    pipeline_html: str
+    frames_html: str
+
+
+@dataclass
+class FeaturesView:
+    heatmaps: go.Figure
+    overlays: list[tuple[np.ndarray, str]]
+    shapes: list[list[Any]]
+    note: str
+
+
+@dataclass
+class AnchorsView:
+    image: np.ndarray
+    point_text: str
+    hits: list[list[Any]]
+    model_rows: list[list[Any]]
+    paper_rows: list[list[Any]]
+    border_text: str
+
+
+@dataclass
+class ObjectnessView:
+    level_choices: list[tuple[str, int]]
+    level: int
+    all_levels: go.Figure
+    per_shape: go.Figure
+    overlay: np.ndarray
+    overlay_label: str
+
+
+@dataclass
+class ProposalsView:
+    pre_nms_image: np.ndarray
+    pre_nms_label: str
+    post_nms_image: np.ndarray
+    post_nms_label: str
+    steps: list[list[Any]]
+    legend_html: str
+
+
+@dataclass
+class RoiView:
+    choices: list[tuple[str, int]]
+    chosen: int | None
+    image: np.ndarray
+    assignment: str
+    feature_figure: go.Figure
+    outputs_figure: go.Figure
+
+
+@dataclass
+class DetectionsView:
+    image: np.ndarray
+    rows: list[list[Any]]
+    counts_figure: go.Figure
+    steps: list[list[Any]]
+    summary: dict[str, Any]
+
+
+def status_view(session: Session) -> StatusView:
+    trace, replay = session.trace, session.replay
+    height, width = trace.original_size
+    count = len(replay.detections)
+    markdown = t("status.ready", model=trace.model_name, width=width, height=height, detections=count,
+                 proposals=len(replay.proposals), total_ms=sum(trace.timings.values()) * 1000)
+    return StatusView(markdown, t("status.detections", count=count))
+
+
+def overview_view(session: Session) -> OverviewView:
+    return OverviewView(overview_figs.pipeline_html(session.trace, session.replay, session.replay_seconds),
+                        overview_figs.frames_html(session.trace))
+
+
+def features_view(session: Session) -> FeaturesView:
+    o, trace = session.options, session.trace
+    return FeaturesView(
+        heatmaps=feature_figs.pyramid_heatmaps(trace, o.features_family, o.features_mode, o.features_channel),
+        overlays=feature_figs.pyramid_overlays(trace, o.features_family, o.features_mode, o.features_channel),
+        shapes=feature_figs.shapes_table(trace, o.features_family),
+        note=feature_figs.channel_note(trace, o.features_family, o.features_mode, o.features_channel),
+    )
+
+
+def anchors_view(session: Session) -> AnchorsView:
+    trace = session.trace
+    x, y = session.options.anchor_point or anchor_figs.default_point(trace)
+    hits = trace.anchors_at(x, y)
+    model_summary = trace.anchor_summary(config="model")
+    return AnchorsView(
+        image=anchor_figs.hits_image(trace, hits, x, y),
+        point_text=t("anchors.point", x=x, y=y),
+        hits=anchor_figs.hits_rows(trace, hits),
+        model_rows=anchor_figs.summary_rows(model_summary),
+        paper_rows=anchor_figs.summary_rows(trace.anchor_summary(config="paper")),
+        border_text=anchor_figs.border_note(model_summary),
+    )
+
+
+def objectness_view(session: Session) -> ObjectnessView:
+    trace = session.trace
+    level = min(max(0, session.options.objectness_level), len(trace.levels) - 1)
+    name = trace.levels[level].name
+    return ObjectnessView(
+        level_choices=[(info.name, i) for i, info in enumerate(trace.levels)],
+        level=level,
+        all_levels=objectness_figs.all_levels_figure(trace),
+        per_shape=objectness_figs.per_shape_figure(trace, level),
+        overlay=objectness_figs.overlay(trace, level),
+        overlay_label=t("objectness.overlay", level=name),
+    )
+
+
+def proposals_view(session: Session) -> ProposalsView:
+    trace, replay, top_n = session.trace, session.replay, session.options.proposals_top_n
+    pre, post = replay.pre_nms, replay.proposals
+    return ProposalsView(
+        pre_nms_image=proposal_figs.proposals_image(trace, pre, top_n),
+        pre_nms_label=t("proposals.pre_nms", shown=min(top_n, len(pre)), total=len(pre)),
+        post_nms_image=proposal_figs.proposals_image(trace, post, top_n),
+        post_nms_label=t("proposals.post_nms", shown=min(top_n, len(post)), total=len(post)),
+        steps=proposal_figs.steps_rows(replay.rpn_steps),
+        legend_html=proposal_figs.level_legend_html(trace),
+    )
+
+
+def roi_view(session: Session) -> RoiView:
+    trace, proposals = session.trace, session.replay.proposals
+    candidates = roi_figs.choice_indices(proposals)
+    chosen = session.options.roi_proposal
+    if chosen is None or not 0 <= chosen < len(proposals):
+        chosen = candidates[0] if candidates else None
+    if chosen is not None and chosen not in candidates:
+        candidates = candidates + [chosen]
+    choices = roi_figs.proposal_choices(trace, proposals)
+    image = roi_figs.proposals_image(trace, proposals, chosen, candidates)
+    if chosen is None:
+        return RoiView(choices, None, image, t("roi.none"), empty_figure(t("roi.none")), empty_figure(t("roi.none")))
+    view = trace.roi_pooling(proposals.boxes[chosen])
+    channel = session.options.roi_channel
+    return RoiView(choices, chosen, image, roi_figs.assignment_markdown(view, proposals, chosen),
+                   roi_figs.feature_figure(trace, view, channel), roi_figs.outputs_figure(view, channel))
+
+
+def detections_view(session: Session) -> DetectionsView:
+    trace, replay = session.trace, session.replay
+    return DetectionsView(
+        image=detection_figs.detections_image(trace, replay.detections),
+        rows=detection_figs.table_rows(replay.detections),
+        counts_figure=detection_figs.class_counts_figure(trace, replay.detections),
+        steps=proposal_figs.steps_rows(replay.box_steps),
+        summary=detection_figs.summary(trace, replay),
+    )
