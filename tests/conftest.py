@@ -1,0 +1,56 @@
+"""Shared fixtures. Nothing here touches the network: models are random-init or written by the tests."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from inspectors import load_model  # noqa: E402
+
+# Random-init models need few classes, or every softmax score stays under the 0.05 threshold and nothing is
+# detected: three classes give scores near 1/3, so the detection stages have real work to do.
+TEST_CATEGORIES = ["__background__", "cat", "dog"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_torch_home(tmp_path_factory, monkeypatch):
+    """Point the torch hub cache at an empty folder so no test can pick up (or download) real weights."""
+    home = tmp_path_factory.mktemp("torch_home")
+    monkeypatch.setenv("TORCH_HOME", str(home))
+    yield home
+
+
+def random_model(name: str, seed: int = 0):
+    torch.manual_seed(seed)
+    return load_model(name, weights=None, categories=TEST_CATEGORIES, device="cpu")
+
+
+def noise_image(height: int, width: int, seed: int = 0) -> np.ndarray:
+    """A non-square image with structure (blobs on noise), so objectness varies across the map."""
+    rng = np.random.default_rng(seed)
+    img = rng.integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+    for _ in range(6):
+        y, x = rng.integers(0, height - 40), rng.integers(0, width - 40)
+        h, w = rng.integers(20, height // 2), rng.integers(20, width // 2)
+        img[y : y + h, x : x + w] = rng.integers(0, 256, size=3, dtype=np.uint8)
+    return img
+
+
+@pytest.fixture(scope="session")
+def mobilenet():
+    return random_model("fasterrcnn_mobilenet_v3_large_fpn")
+
+
+@pytest.fixture(scope="session")
+def mobilenet_trace(mobilenet):
+    from inspectors import capture
+
+    return capture(mobilenet, noise_image(300, 460, seed=1))
