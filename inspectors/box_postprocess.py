@@ -1,5 +1,9 @@
 """RoI-head postprocessing, replayed: torchvision's RoIHeads.postprocess_detections with lineage.
 
+Split in two at the first threshold: box_candidates (decode, softmax, clip, drop background: independent of
+the final-stage sliders) and select_detections (score threshold onwards). Run back to back they are
+postprocess_detections for one image.
+
 Decode per-class boxes, softmax, clip, drop the background column, score threshold, remove tiny boxes,
 per-class NMS, keep the top detections — the same calls in the same order as torchvision — while tracking, for
 every detection, the proposal it was refined from.
@@ -34,14 +38,23 @@ class BoxPostprocessResult:
     steps: list[FilterStep]
 
 
-def postprocess_detections(
-    class_logits: Tensor,
-    box_regression: Tensor,
-    proposals: Tensor,
-    image_size: tuple[int, int],
-    box_coder: BoxCoder,
-    settings: BoxSettings,
-) -> BoxPostprocessResult:
+@dataclass
+class BoxCandidates:
+    """Every (proposal, foreground class) pair, decoded and clipped: what the score threshold starts from.
+
+    It depends only on the proposals, so it is computed once per RPN setting and reused by every final-stage
+    slider move.
+    """
+
+    boxes: Tensor  # (P * (K - 1), 4) resized frame
+    scores: Tensor
+    labels: Tensor
+    source: Tensor  # proposal index of each candidate
+
+
+def box_candidates(
+    class_logits: Tensor, box_regression: Tensor, proposals: Tensor, image_size: tuple[int, int], box_coder: BoxCoder
+) -> BoxCandidates:
     device = class_logits.device
     num_classes = class_logits.shape[-1]
     pred_boxes = box_coder.decode(box_regression, [proposals])
@@ -52,10 +65,13 @@ def postprocess_detections(
     # Which proposal each (proposal, class) candidate came from, flattened the same way as boxes.
     source = torch.arange(scores.shape[0], device=device).view(-1, 1).expand_as(scores)
     boxes, scores, labels, source = boxes[:, 1:], scores[:, 1:], labels[:, 1:], source[:, 1:]
-    boxes = boxes.reshape(-1, 4)
-    scores = scores.reshape(-1)
-    labels = labels.reshape(-1)
-    source = source.reshape(-1)
+    return BoxCandidates(
+        boxes=boxes.reshape(-1, 4), scores=scores.reshape(-1), labels=labels.reshape(-1), source=source.reshape(-1)
+    )
+
+
+def select_detections(candidates: BoxCandidates, settings: BoxSettings) -> BoxPostprocessResult:
+    boxes, scores, labels, source = candidates.boxes, candidates.scores, candidates.labels, candidates.source
     num_candidates = scores.shape[0]
 
     inds = torch.where(scores > settings.score_thresh)[0]

@@ -3,7 +3,8 @@
 Reads like torchvision's GeneralizedRCNN.forward after the backbone:
     proposals   = RPN filtering of the captured anchors/objectness          (rpn_filter)
     RoI outputs = box_roi_pool → box_head → box_predictor on cached FPN maps (only when proposals changed)
-    detections  = RoI-head postprocess, then boxes back to the original frame (box_postprocess)
+    candidates  = per-class boxes decoded and clipped                          (box_postprocess, memoised)
+    detections  = score threshold → NMS → top-k, then back to the original frame (box_postprocess)
 Each step is memoised on the settings it depends on, so a final-stage slider only re-runs the postprocess.
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from inspectors.box_postprocess import BoxSettings, postprocess_detections
+from inspectors.box_postprocess import BoxCandidates, BoxSettings, box_candidates, select_detections
 from inspectors.rpn_filter import FilterStep, RpnFilterResult, RpnSettings, filter_proposals
 from inspectors.trace import Detections, Trace
 
@@ -84,14 +85,7 @@ def replay(trace: Trace, **thresholds: Any) -> Replay:
     )
     with torch.inference_mode():
         stage = _rpn_stage(trace, rpn_settings)
-        post = postprocess_detections(
-            stage.class_logits,
-            stage.box_regression,
-            stage.proposals_resized,
-            trace.resized_size,
-            trace.model.model.roi_heads.box_coder,
-            box_settings,
-        )
+        post = select_detections(stage.box_candidates, box_settings)
         detections = Detections(
             boxes=trace.to_original(post.boxes),
             boxes_resized=post.boxes,
@@ -119,8 +113,7 @@ class _RpnStage:
     proposals_resized: Tensor
     proposals: Proposals
     pre_nms: Proposals
-    class_logits: Tensor
-    box_regression: Tensor
+    box_candidates: BoxCandidates
     heads_rerun: bool
 
 
@@ -139,8 +132,9 @@ def _rpn_stage(trace: Trace, settings: RpnSettings) -> _RpnStage:
         proposals_resized=proposals_resized,
         proposals=_proposals(trace, filtered, filtered.keep),
         pre_nms=_proposals(trace, filtered, filtered.pre_nms),
-        class_logits=class_logits,
-        box_regression=box_regression,
+        box_candidates=box_candidates(
+            class_logits, box_regression, proposals_resized, trace.resized_size, trace.model.model.roi_heads.box_coder
+        ),
         heads_rerun=rerun,
     )
     memo[settings] = stage

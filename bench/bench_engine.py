@@ -1,0 +1,101 @@
+"""Engine benchmark: what capture costs over a plain forward, and how fast replay answers a slider.
+
+    python bench/bench_engine.py [--model fasterrcnn_resnet50_fpn] [--size 800x1066] [--repeat 5] [--device cpu]
+
+Random-init weights (the numbers do not depend on the weights except through how many boxes pass the score
+threshold; `--classes 3` makes every proposal pass it, a worst case for the final stage). Not part of the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from inspectors import capture, load_model  # noqa: E402
+from inspectors.images import to_model_input  # noqa: E402
+
+
+def timed(fn, repeat: int, device: torch.device) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="fasterrcnn_resnet50_fpn")
+    parser.add_argument("--size", default="800x1066", help="H x W of the test image")
+    parser.add_argument("--classes", type=int, default=91)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+
+    h, w = (int(v) for v in args.size.lower().split("x"))
+    torch.manual_seed(0)
+    if args.model == "demo":
+        inspected = load_model("demo", device=args.device)
+    else:
+        categories = ["__background__", *(f"c{i}" for i in range(1, args.classes))]
+        inspected = load_model(args.model, weights=None, categories=categories, device=args.device)
+    device = inspected.device
+    image = np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
+    tensor = to_model_input(image).to(device)
+
+    def plain():
+        with torch.inference_mode():
+            inspected.model([tensor])
+
+    plain()  # warm-up (allocator, lazy pooler scales, cuDNN autotune)
+    capture(inspected, image)
+    # Interleave so both see the same machine state.
+    plain_t, capture_t = [], []
+    for _ in range(args.repeat):
+        plain_t += timed(plain, 1, device)
+        capture_t += timed(lambda: capture(inspected, image), 1, device)
+    trace = capture(inspected, image)
+
+    thresholds = iter(np.linspace(0.05, 0.6, 10_000))
+    final_t = timed(lambda: trace.replay(box_score_thresh=float(next(thresholds))), max(args.repeat, 20), device)
+    nms_values = iter(np.linspace(0.5, 0.9, 10_000))
+    rpn_t = timed(lambda: trace.replay(rpn_nms_thresh=float(next(nms_values))), args.repeat, device)
+
+    med = statistics.median
+    counts = trace.replay().counts
+    print(f"machine : {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
+          f"torch {torch.__version__}, device {device}"
+          + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""))
+    print(f"model   : {args.model} ({args.classes if args.model != 'demo' else 4} classes), image {h}x{w} "
+          f"→ resized {trace.resized_size}, padded {trace.padded_size}")
+    print(f"counts  : {counts}")
+    rows = [
+        ("plain model(images)", med(plain_t), ""),
+        ("capture()", med(capture_t), f"ratio {med(capture_t) / med(plain_t):.3f} (goal ≤ 1.10)"),
+        ("replay, final stage only", med(final_t), "goal ≤ 30 ms on CPU"),
+        ("replay, RPN stage + RoI heads", med(rpn_t),
+         f"{med(rpn_t) / med(plain_t):.3f} × plain forward (goal ≤ 0.15)"),
+    ]
+    for name, seconds, note in rows:
+        print(f"{name:32s} {seconds * 1000:9.1f} ms   {note}")
+    print(f"{'trace memory':32s} {trace.nbytes() / 2**20:9.1f} MiB  goal ≤ 200 MB")
+    print("capture stage timings (ms): "
+          + ", ".join(f"{k} {v * 1000:.0f}" for k, v in trace.timings.items()))
+
+
+if __name__ == "__main__":
+    main()
