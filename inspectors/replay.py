@@ -10,14 +10,23 @@ Each step is memoised on the settings it depends on, so a final-stage slider onl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from inspectors.box_postprocess import BoxCandidates, BoxSettings, box_candidates, select_detections
-from inspectors.rpn_filter import FilterStep, RpnFilterResult, RpnSettings, filter_proposals
+from inspectors.rpn_filter import (
+    KEPT,
+    REMOVED_SCORE,
+    REMOVED_SMALL,
+    REMOVED_TOP_N,
+    FilterStep,
+    RpnFilterResult,
+    RpnSettings,
+    filter_proposals,
+)
 from inspectors.trace import Detections, Trace
 
 THRESHOLD_KEYS = (
@@ -54,6 +63,22 @@ class Replay:
     detections: Detections
     box_steps: list[FilterStep]
     heads_rerun: bool  # False when the RoI-head outputs are the captured ones
+    _trace: Trace = field(repr=False)
+
+    def survivors(self, step: str) -> Proposals:
+        """The candidates still alive after RPN step `step` (a name from rpn_steps[1:]), in candidate order."""
+        fate = self.rpn_candidates.fate
+        alive_after = {
+            "per-level top-k": torch.ones_like(fate, dtype=torch.bool),
+            "clip + remove small": fate != REMOVED_SMALL,
+            "score threshold": (fate != REMOVED_SMALL) & (fate != REMOVED_SCORE),
+            "NMS": (fate == KEPT) | (fate == REMOVED_TOP_N),
+            "post-NMS top-n": fate == KEPT,
+        }
+        if step not in alive_after:
+            raise ValueError(f"Unknown RPN step {step!r}; steps: {', '.join(alive_after)}.")
+        idx = torch.nonzero(alive_after[step]).flatten()
+        return _proposals(self._trace, self.rpn_candidates, idx)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -104,6 +129,7 @@ def replay(trace: Trace, **thresholds: Any) -> Replay:
         detections=detections,
         box_steps=post.steps,
         heads_rerun=stage.heads_rerun,
+        _trace=trace,
     )
 
 

@@ -180,6 +180,12 @@ class Trace:
         logits = self.objectness[info.start : info.start + info.count]
         return torch.sigmoid(logits.view(info.grid[0], info.grid[1], info.anchors_per_location).permute(2, 0, 1))
 
+    def decode_anchor(self, index: int) -> tuple[int, int, int, int]:
+        """Flat anchor index → (level, y, x, shape)."""
+        from inspectors.anchors import decode_anchor_index
+
+        return decode_anchor_index(self, index)
+
     def replay(self, **thresholds: float) -> "Replay":
         from inspectors.replay import replay
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import torch
 from torchvision.ops import box_iou
 
-from inspectors.anchors import decode_anchor_index
 from inspectors.rpn_filter import KEPT, REMOVED_NMS, REMOVED_SCORE, REMOVED_SMALL, REMOVED_TOP_N
 
 
@@ -25,6 +24,10 @@ def test_rpn_steps_chain_and_count_what_they_removed(mobilenet_trace):
     assert int((fate == REMOVED_TOP_N).sum()) == steps[5].removed
     assert int((fate == KEPT).sum()) == 40
     assert len(replay.pre_nms) == steps[4].before
+    for step in steps[1:]:
+        assert len(replay.survivors(step.name)) == step.after
+    assert torch.equal(replay.survivors("score threshold").boxes, replay.pre_nms.boxes)
+    assert set(replay.survivors("post-NMS top-n").anchor_index.tolist()) == set(replay.proposals.anchor_index.tolist())
     assert bool((replay.pre_nms.scores >= 0.5).all())
 
 
@@ -39,7 +42,7 @@ def test_proposals_come_from_their_anchors(mobilenet_trace):
     torch.testing.assert_close(proposals.boxes_resized, clipped)
     torch.testing.assert_close(proposals.scores, torch.sigmoid(trace.objectness[proposals.anchor_index]))
     for k in range(0, len(proposals), 37):
-        level, y, x, shape = decode_anchor_index(trace, int(proposals.anchor_index[k]))
+        level, y, x, shape = trace.decode_anchor(int(proposals.anchor_index[k]))
         assert level == int(proposals.levels[k])
         info = trace.levels[level]
         anchor = trace.anchors[int(proposals.anchor_index[k])]
