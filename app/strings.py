@@ -14,6 +14,10 @@ EN: dict[str, str] = {
     "status.ready": "**{model}** · image {width}×{height} px · **{detections}** detections · "
                     "{proposals} proposals · model ran in {total_ms:.0f} ms",
     "status.detections": "{count} detections",
+    # Hidden labels that name the API outputs (gradio_client shows them); keep them ASCII identifiers.
+    "api.summary": "summary",
+    "api.status": "status",
+    "api.detections_count": "detections_count",
     # --- inputs ----------------------------------------------------------------------------------------------
     "input.image": "Image",
     "input.examples": "Examples (click one)",
@@ -200,8 +204,8 @@ EN: dict[str, str] = {
     "detections.summary": "JSON summary (same as the API returns)",
     "detections.col.label": "Label",
     "detections.col.score": "Score",
-    "detections.col.box": "Box x1, y1, x2, y2 (original px)",
-    "detections.col.proposal": "From proposal #",
+    "detections.col.box": "Box x1, y1, x2, y2 (px)",
+    "detections.col.proposal": "Proposal #",
     "detections.col.count": "Count",
     "detections.none": "No detections at these thresholds. Try lowering the detection score.",
 }

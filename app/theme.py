@@ -5,7 +5,10 @@ import gradio as gr
 
 
 def theme() -> gr.themes.Base:
-    return gr.themes.Default(primary_hue="orange", text_size=gr.themes.sizes.text_lg,
+    # Projector-sized type: body text 18 px, labels and info lines no smaller than 15 px.
+    text_size = gr.themes.sizes.Size(name="projector", xxs="13px", xs="15px", sm="16px", md="18px", lg="20px",
+                                     xl="24px", xxl="30px")
+    return gr.themes.Default(primary_hue="orange", text_size=text_size,
                              # Local fonts only: the app must work offline (no Google Fonts request).
                              font=["Noto Sans", "Noto Sans KR", "DejaVu Sans", "sans-serif"],
                              font_mono=["DejaVu Sans Mono", "monospace"])
@@ -13,20 +16,26 @@ def theme() -> gr.themes.Base:
 
 CSS = """
 .gradio-container { max-width: 100% !important; }
+/* Slider explanations: darker than Gradio's default grey so that they survive a washed-out projector. */
+.gradio-container .info-text { color: #374151 !important; font-size: 15px !important; }
+.lens-table table { font-size: 1rem; }
+.lens-table td, .lens-table th { padding: 4px 10px !important; }
+.lens-table-compact table { font-size: 0.95rem; }
 #lens-title h1 { margin: 0; font-size: 2rem; }
 .lens-explain { font-size: 1.05rem; line-height: 1.5; }
 #lens-status { font-size: 1.15rem; }
 #lens-detections-count { font-size: 1.6rem; font-weight: 700; color: #b45309; }
-.lens-pipeline { display: flex; flex-wrap: wrap; align-items: stretch; gap: 6px; margin: 8px 0; }
-.lens-stage { border: 3px solid #0072b2; border-radius: 10px; padding: 10px 14px; min-width: 120px;
+.lens-pipeline { display: flex; flex-wrap: nowrap; align-items: stretch; gap: 4px; margin: 8px 0; }
+.lens-stage { border: 3px solid #0072b2; border-radius: 10px; padding: 8px 6px; flex: 1 1 0; min-width: 0;
               background: #eef6fc; text-align: center; }
 .lens-stage-input { border-color: #56b4e9; }
 .lens-stage-net { border-color: #009e73; background: #eefaf5; }
 .lens-stage-output { border-color: #d55e00; background: #fdf1e8; }
 .lens-stage-title { font-weight: 600; font-size: 1.05rem; }
-.lens-stage-value { font-size: 1.7rem; font-weight: 700; color: #1f2937; }
+.lens-stage-value { font-size: 1.5rem; font-weight: 700; color: #1f2937; overflow-wrap: anywhere; }
+.lens-stage-net .lens-stage-value { font-size: 1.1rem; }
 .lens-stage-detail { font-size: 0.95rem; color: #4b5563; }
-.lens-arrow { align-self: center; font-size: 2rem; color: #6b7280; }
+.lens-arrow { align-self: center; font-size: 1.6rem; color: #6b7280; flex: 0 0 auto; }
 .lens-note { font-size: 1.05rem; }
 .lens-frames { display: flex; flex-wrap: wrap; gap: 28px; align-items: flex-end; }
 .lens-frame { text-align: center; }
@@ -36,5 +45,6 @@ CSS = """
 .lens-chip { display: inline-flex; align-items: center; gap: 6px; border: 2px solid; border-radius: 14px;
              padding: 2px 10px; font-weight: 600; }
 .lens-swatch { width: 14px; height: 14px; border-radius: 3px; display: inline-block; }
-.lens-callout { border-left: 5px solid #e69f00; padding-left: 10px; font-size: 1.05rem; }
+/* Gradio puts elem_classes on both the block and its .prose child: style the block only. */
+.block.lens-callout { border-left: 5px solid #e69f00 !important; padding-left: 12px !important; }
 """

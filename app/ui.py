@@ -92,8 +92,8 @@ def _build_layout(lens: Lens, config: AppConfig) -> Layout:
             panel = controls.build(lens.store.choices(), startup_model_name(config), sample_image_paths())
         with gr.Column(scale=3):
             with gr.Row():
-                status = gr.Markdown(t("status.empty"), elem_id="lens-status")
-                detections_count = gr.Markdown("", elem_id="lens-detections-count")
+                status = gr.Markdown(t("status.empty"), label=t("api.status"), elem_id="lens-status")
+                detections_count = gr.Markdown("", label=t("api.detections_count"), elem_id="lens-detections-count")
             with gr.Tabs(elem_id="lens-tabs"):
                 with gr.Tab(t("tab.overview"), id="overview"):
                     overview_tab = overview.build()
@@ -110,7 +110,7 @@ def _build_layout(lens: Lens, config: AppConfig) -> Layout:
                 with gr.Tab(t("tab.detections"), id="detections"):
                     detections_tab = detections.build()
                     with gr.Accordion(t("detections.summary"), open=False):
-                        summary = gr.JSON(show_label=False, elem_id="lens-summary")
+                        summary = gr.JSON(label=t("api.summary"), show_label=False, elem_id="lens-summary")
     return Layout(panel, status, detections_count, summary, overview_tab, features_tab, anchors_tab,
                   objectness_tab, proposals_tab, roi_tab, detections_tab)
 

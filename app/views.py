@@ -17,7 +17,7 @@ from app.figures import objectness as objectness_figs
 from app.figures import overview as overview_figs
 from app.figures import proposals as proposal_figs
 from app.figures import roi as roi_figs
-from app.figures.common import empty_figure
+from app.figures.common import empty_figure, markdown_table
 from app.session_cache import Session
 from app.strings import t
 
@@ -38,7 +38,7 @@ class OverviewView:
 class FeaturesView:
     heatmaps: go.Figure
     overlays: list[tuple[np.ndarray, str]]
-    shapes: list[list[Any]]
+    shapes: str
     note: str
 
 
@@ -46,9 +46,9 @@ class FeaturesView:
 class AnchorsView:
     image: np.ndarray
     point_text: str
-    hits: list[list[Any]]
-    model_rows: list[list[Any]]
-    paper_rows: list[list[Any]]
+    hits: str
+    model_table: str
+    paper_table: str
     border_text: str
 
 
@@ -68,7 +68,7 @@ class ProposalsView:
     pre_nms_label: str
     post_nms_image: np.ndarray
     post_nms_label: str
-    steps: list[list[Any]]
+    steps: str
     legend_html: str
 
 
@@ -87,7 +87,7 @@ class DetectionsView:
     image: np.ndarray
     rows: list[list[Any]]
     counts_figure: go.Figure
-    steps: list[list[Any]]
+    steps: str
     summary: dict[str, Any]
 
 
@@ -110,7 +110,7 @@ def features_view(session: Session) -> FeaturesView:
     return FeaturesView(
         heatmaps=feature_figs.pyramid_heatmaps(trace, o.features_family, o.features_mode, o.features_channel),
         overlays=feature_figs.pyramid_overlays(trace, o.features_family, o.features_mode, o.features_channel),
-        shapes=feature_figs.shapes_table(trace, o.features_family),
+        shapes=markdown_table(feature_figs.shapes_headers(), feature_figs.shapes_table(trace, o.features_family)),
         note=feature_figs.channel_note(trace, o.features_family, o.features_mode, o.features_channel),
     )
 
@@ -123,9 +123,10 @@ def anchors_view(session: Session) -> AnchorsView:
     return AnchorsView(
         image=anchor_figs.hits_image(trace, hits, x, y),
         point_text=t("anchors.point", x=x, y=y),
-        hits=anchor_figs.hits_rows(trace, hits),
-        model_rows=anchor_figs.summary_rows(model_summary),
-        paper_rows=anchor_figs.summary_rows(trace.anchor_summary(config="paper")),
+        hits=markdown_table(anchor_figs.hits_headers(), anchor_figs.hits_rows(trace, hits)),
+        model_table=markdown_table(anchor_figs.summary_headers(), anchor_figs.summary_rows(model_summary)),
+        paper_table=markdown_table(anchor_figs.summary_headers(),
+                                   anchor_figs.summary_rows(trace.anchor_summary(config="paper"))),
         border_text=anchor_figs.border_note(model_summary),
     )
 
@@ -152,7 +153,7 @@ def proposals_view(session: Session) -> ProposalsView:
         pre_nms_label=t("proposals.pre_nms", shown=min(top_n, len(pre)), total=len(pre)),
         post_nms_image=proposal_figs.proposals_image(trace, post, top_n),
         post_nms_label=t("proposals.post_nms", shown=min(top_n, len(post)), total=len(post)),
-        steps=proposal_figs.steps_rows(replay.rpn_steps),
+        steps=markdown_table(proposal_figs.steps_headers(), proposal_figs.steps_rows(replay.rpn_steps)),
         legend_html=proposal_figs.level_legend_html(trace),
     )
 
@@ -181,6 +182,6 @@ def detections_view(session: Session) -> DetectionsView:
         image=detection_figs.detections_image(trace, replay.detections),
         rows=detection_figs.table_rows(replay.detections),
         counts_figure=detection_figs.class_counts_figure(trace, replay.detections),
-        steps=proposal_figs.steps_rows(replay.box_steps),
+        steps=markdown_table(proposal_figs.steps_headers(), proposal_figs.steps_rows(replay.box_steps)),
         summary=detection_figs.summary(trace, replay),
     )

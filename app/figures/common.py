@@ -28,9 +28,9 @@ def to_numpy(value: Any) -> np.ndarray:
 def base_layout(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
     fig.update_layout(
         height=height,
-        title=dict(text=title, font=dict(size=FONT_SIZE + 2)) if title else None,
+        title=dict(text=title, font=dict(size=FONT_SIZE + 2), y=0.98, yanchor="top") if title else None,
         font=dict(size=FONT_SIZE),
-        margin=dict(l=10, r=10, t=70 if title else 40, b=10),
+        margin=dict(l=10, r=10, t=90 if title else 40, b=10),
         paper_bgcolor="white",
         plot_bgcolor="white",
     )
@@ -86,3 +86,18 @@ def empty_figure(message: str, height: int = 200) -> go.Figure:
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return base_layout(fig, height)
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], align_right_from: int = 1) -> str:
+    """A small GitHub-style table: no scrollbars, wraps like text, large on a projector."""
+    def cell(value: Any) -> str:
+        if isinstance(value, float):
+            value = f"{value:,.3f}".rstrip("0").rstrip(".") if not value.is_integer() else f"{value:,.0f}"
+        elif isinstance(value, (int, np.integer)):
+            value = f"{int(value):,}"
+        return str(value).replace("|", "\\|")
+
+    aligns = [":---" if i < align_right_from else "---:" for i in range(len(headers))]
+    lines = ["| " + " | ".join(cell(h) for h in headers) + " |", "| " + " | ".join(aligns) + " |"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)

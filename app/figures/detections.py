@@ -28,7 +28,7 @@ def table_headers() -> list[str]:
 def table_rows(detections: Any) -> list[list[Any]]:
     boxes, scores = to_numpy(detections.boxes), to_numpy(detections.scores)
     proposals = to_numpy(detections.proposal_index)
-    return [[name, round(float(score), 3), ", ".join(f"{v:.1f}" for v in box), int(p)]
+    return [[name, round(float(score), 3), ", ".join(f"{v:.0f}" for v in box), int(p)]
             for name, score, box, p in zip(detections.names, scores, boxes, proposals)]
 
 

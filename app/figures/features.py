@@ -68,8 +68,13 @@ def pyramid_overlays(trace: Any, family: str, mode: str, channel: int, max_side:
     items = []
     for (name, feature), title in zip(features.items(), feature_titles(trace, features)):
         values, _ = reduce_channels(feature, mode, channel)
-        items.append((overlay_heatmap(trace.image, values, cover=cover, max_side=max_side), title))
+        caption = " · ".join(title.split(" · ")[:2])    # "P3 · 64×48×48": the gallery truncates long captions
+        items.append((overlay_heatmap(trace.image, values, cover=cover, max_side=max_side), caption))
     return items
+
+
+def shapes_headers() -> list[str]:
+    return [t("features.table.level"), t("features.table.shape"), t("features.table.stride")]
 
 
 def shapes_table(trace: Any, family: str) -> list[list[Any]]:

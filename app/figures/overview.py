@@ -50,7 +50,7 @@ def frames_html(trace: Any) -> str:
     """The original, resized and padded frames drawn to one common scale as SVG, with sizes and factors."""
     (oh, ow), (rh, rw), (ph, pw) = trace.original_size, trace.resized_size, trace.padded_size
     sy, sx = trace.scale
-    unit = 300.0 / max(oh, ow, rh, rw, ph, pw)      # SVG pixels per image pixel, common to all three
+    unit = 240.0 / max(oh, ow, rh, rw, ph, pw)      # SVG pixels per image pixel, common to all three
     frames = [
         (t("overview.frame.original"), oh, ow, "", "#56b4e9"),
         (t("overview.frame.resized"), rh, rw, t("overview.frame.scale", sx=sx, sy=sy), "#e69f00"),

@@ -127,9 +127,9 @@ def outputs_figure(view: Any, channel: int) -> go.Figure:
     panels = [(pool_c, HEATMAP_COLORSCALE, lo, hi), (align_c, HEATMAP_COLORSCALE, lo, hi), (diff, "RdBu", -limit, limit)]
     for col, (values, scale, zmin, zmax) in enumerate(panels, start=1):
         fig.add_trace(go.Heatmap(z=rounded(values), colorscale=scale, zmin=zmin, zmax=zmax, showscale=False,
-                                 texttemplate="%{z:.2f}", textfont=dict(size=11),
+                                 texttemplate="%{z:.1f}", textfont=dict(size=13),
                                  hovertemplate="bin x %{x}, y %{y}<br>%{z}<extra></extra>"), row=1, col=col)
         fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col if col > 1 else ''}", showticklabels=False,
                          row=1, col=col)
         fig.update_xaxes(showticklabels=False, constrain="domain", row=1, col=col)
-    return base_layout(fig, 380, t("roi.outputs", channel=channel))
+    return base_layout(fig, 440, t("roi.outputs", channel=channel))

@@ -6,9 +6,8 @@ from typing import Any
 
 import gradio as gr
 
-from app.figures.anchors import hits_headers, summary_headers
 from app.strings import t
-from app.tabs.common import explanation, frame, image_view, table
+from app.tabs.common import explanation, image_view
 from app.views import AnchorsView
 
 
@@ -16,32 +15,27 @@ from app.views import AnchorsView
 class AnchorsTab:
     image: gr.Image
     point: gr.Markdown
-    hits: gr.Dataframe
-    model_table: gr.Dataframe
-    paper_table: gr.Dataframe
+    hits: gr.Markdown
+    model_table: gr.Markdown
+    paper_table: gr.Markdown
     border: gr.Markdown
 
     def values(self, view: AnchorsView) -> dict[Any, Any]:
-        return {self.image: view.image, self.point: view.point_text,
-                self.hits: frame(view.hits, hits_headers()),
-                self.model_table: frame(view.model_rows, summary_headers()),
-                self.paper_table: frame(view.paper_rows, summary_headers()),
-                self.border: view.border_text}
+        return {self.image: view.image, self.point: view.point_text, self.hits: view.hits,
+                self.model_table: view.model_table, self.paper_table: view.paper_table, self.border: view.border_text}
 
 
 def build() -> AnchorsTab:
     explanation("anchors.explain")
     with gr.Row():
-        image = image_view(t("anchors.click_image"), height=520)
-        with gr.Column():
-            point = gr.Markdown()
-            hits = table(hits_headers(), max_height=470)
-    border = gr.Markdown()
-    with gr.Row():
-        with gr.Column():
-            gr.Markdown(f"#### {t('anchors.model_config')}")
-            model_table = table(summary_headers(), max_height=320)
-        with gr.Column():
-            gr.Markdown(f"#### {t('anchors.paper_config')}")
-            paper_table = table(summary_headers(), max_height=320)
+        with gr.Column(scale=4):
+            image = image_view(t("anchors.click_image"), height=500)
+        with gr.Column(scale=5):
+            point = gr.Markdown(elem_classes=["lens-callout"])
+            hits = gr.Markdown(elem_classes=["lens-table", "lens-table-compact"])
+    border = gr.Markdown(elem_classes=["lens-callout"])
+    gr.Markdown(f"#### {t('anchors.model_config')}")
+    model_table = gr.Markdown(elem_classes=["lens-table"])
+    gr.Markdown(f"#### {t('anchors.paper_config')}")
+    paper_table = gr.Markdown(elem_classes=["lens-table"])
     return AnchorsTab(image, point, hits, model_table, paper_table, border)

@@ -7,7 +7,6 @@ from typing import Any
 import gradio as gr
 
 from app.figures.detections import table_headers
-from app.figures.proposals import steps_headers
 from app.strings import t
 from app.tabs.common import explanation, frame, image_view, table
 from app.views import DetectionsView
@@ -18,11 +17,11 @@ class DetectionsTab:
     image: gr.Image
     table: gr.Dataframe
     counts: gr.Plot
-    steps: gr.Dataframe
+    steps: gr.Markdown
 
     def values(self, view: DetectionsView) -> dict[Any, Any]:
         return {self.image: view.image, self.table: frame(view.rows, table_headers()),
-                self.counts: view.counts_figure, self.steps: frame(view.steps, steps_headers())}
+                self.counts: view.counts_figure, self.steps: view.steps}
 
 
 def build() -> DetectionsTab:
@@ -31,8 +30,8 @@ def build() -> DetectionsTab:
         with gr.Column(scale=3):
             image = image_view(t("tab.detections"), height=560)
         with gr.Column(scale=2):
-            detections_table = table(table_headers(), label=t("detections.table"), max_height=300)
+            detections_table = table(table_headers(), label=t("detections.table"), max_height=430)
             counts = gr.Plot(show_label=False)
     gr.Markdown(f"#### {t('detections.steps')}")
-    steps = table(steps_headers(), max_height=260)
+    steps = gr.Markdown(elem_classes=["lens-table"])
     return DetectionsTab(image, detections_table, counts, steps)

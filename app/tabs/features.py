@@ -8,10 +8,8 @@ import gradio as gr
 
 from app.figures.features import MODES
 from app.strings import t
-from app.tabs.common import explanation, frame, table
+from app.tabs.common import explanation
 from app.views import FeaturesView
-
-SHAPE_HEADERS_KEYS = ("features.table.level", "features.table.shape", "features.table.stride")
 
 
 @dataclass
@@ -21,7 +19,7 @@ class FeaturesTab:
     channel: gr.Slider
     heatmaps: gr.Plot
     overlays: gr.Gallery
-    shapes: gr.Dataframe
+    shapes: gr.Markdown
     note: gr.Markdown
 
     @property
@@ -30,7 +28,7 @@ class FeaturesTab:
 
     def values(self, view: FeaturesView) -> dict[Any, Any]:
         return {self.heatmaps: view.heatmaps, self.overlays: view.overlays,
-                self.shapes: frame(view.shapes, [t(k) for k in SHAPE_HEADERS_KEYS]), self.note: view.note}
+                self.shapes: view.shapes, self.note: view.note}
 
 
 def build() -> FeaturesTab:
@@ -45,5 +43,5 @@ def build() -> FeaturesTab:
     heatmaps = gr.Plot(label=t("features.heatmaps"))
     overlays = gr.Gallery(label=t("features.overlays"), columns=5, height=300, object_fit="contain",
                           allow_preview=True)
-    shapes = table([t(k) for k in SHAPE_HEADERS_KEYS], max_height=300)
+    shapes = gr.Markdown(elem_classes=["lens-table"])
     return FeaturesTab(family, mode, channel, heatmaps, overlays, shapes, note)

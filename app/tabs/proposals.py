@@ -6,9 +6,8 @@ from typing import Any
 
 import gradio as gr
 
-from app.figures.proposals import steps_headers
 from app.strings import t
-from app.tabs.common import explanation, frame, image_view, table
+from app.tabs.common import explanation, image_view
 from app.views import ProposalsView
 
 
@@ -18,13 +17,13 @@ class ProposalsTab:
     legend: gr.HTML
     pre_nms: gr.Image
     post_nms: gr.Image
-    steps: gr.Dataframe
+    steps: gr.Markdown
 
     def values(self, view: ProposalsView) -> dict[Any, Any]:
         return {self.legend: view.legend_html,
                 self.pre_nms: gr.Image(value=view.pre_nms_image, label=view.pre_nms_label),
                 self.post_nms: gr.Image(value=view.post_nms_image, label=view.post_nms_label),
-                self.steps: frame(view.steps, steps_headers())}
+                self.steps: view.steps}
 
 
 def build() -> ProposalsTab:
@@ -36,5 +35,5 @@ def build() -> ProposalsTab:
         pre_nms = image_view(t("proposals.pre_nms", shown="", total=""), height=500)
         post_nms = image_view(t("proposals.post_nms", shown="", total=""), height=500)
     gr.Markdown(f"#### {t('proposals.steps')}")
-    steps = table(steps_headers(), max_height=320)
+    steps = gr.Markdown(elem_classes=["lens-table"])
     return ProposalsTab(top_n, legend, pre_nms, post_nms, steps)

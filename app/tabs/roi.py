@@ -29,13 +29,13 @@ class RoiTab:
 def build() -> RoiTab:
     explanation("roi.explain")
     with gr.Row():
+        proposal = gr.Dropdown(choices=[], label=t("roi.proposal"), interactive=True, scale=3)
+        channel = gr.Slider(0, 255, value=0, step=1, label=t("roi.channel"), scale=2)
+    assignment = gr.Markdown(elem_classes=["lens-callout"])
+    with gr.Row():
         with gr.Column(scale=2):
-            image = image_view(t("roi.click_image"), height=440)
+            image = image_view(t("roi.click_image"), height=460)
         with gr.Column(scale=3):
-            with gr.Row():
-                proposal = gr.Dropdown(choices=[], label=t("roi.proposal"), interactive=True, scale=3)
-                channel = gr.Slider(0, 255, value=0, step=1, label=t("roi.channel"), scale=2)
-            assignment = gr.Markdown(elem_classes=["lens-callout"])
-            outputs = gr.Plot(show_label=False)
-    feature = gr.Plot(show_label=False)
+            feature = gr.Plot(show_label=False)
+    outputs = gr.Plot(show_label=False)
     return RoiTab(proposal, channel, image, assignment, feature, outputs)

@@ -1,0 +1,95 @@
+"""Launch the app in-process and drive it through gradio_client: /inspect, /rethreshold, readable errors."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from gradio_client import Client, handle_file
+
+from app.testing import example_image, serve
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    demo, url = serve()
+    try:
+        yield url
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(server: str) -> Client:
+    return Client(server, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def image_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return example_image(tmp_path_factory.mktemp("api"))
+
+
+def _summary(outputs: Any) -> dict:
+    """The JSON summary is the first output of /inspect and /rethreshold."""
+    summary = outputs[0]
+    assert isinstance(summary, dict), summary
+    return summary
+
+
+def test_named_endpoints_are_listed(client: Client) -> None:
+    endpoints = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    assert "/inspect" in endpoints and "/rethreshold" in endpoints
+    assert len(endpoints["/inspect"]["parameters"]) == 2
+    assert len(endpoints["/rethreshold"]["parameters"]) == 7
+
+
+def test_inspect_then_rethreshold(client: Client, image_path: str) -> None:
+    summary = _summary(client.predict(handle_file(image_path), "demo", api_name="/inspect"))
+    assert summary["model"] == "demo"
+    assert summary["counts"]["detections"] == len(summary["detections"]) > 0
+    width, height = summary["image_size"]["width"], summary["image_size"]["height"]
+    for detection in summary["detections"]:
+        x1, y1, x2, y2 = detection["box"]
+        assert 0 <= x1 <= x2 <= width and 0 <= y1 <= y2 <= height
+        assert {"label", "score", "box"} <= set(detection)
+
+    settings = dict(summary["settings"])
+    strict = _summary(client.predict(*[settings[k] if k != "box_score_thresh" else 1.0 for k in settings],
+                                     api_name="/rethreshold"))
+    assert strict["counts"]["detections"] == 0 and strict["settings"]["box_score_thresh"] == 1.0
+    assert strict["counts"]["proposals"] == summary["counts"]["proposals"]
+
+    fewer = _summary(client.predict(*[settings[k] if k != "rpn_post_nms_top_n" else 5 for k in settings],
+                                    api_name="/rethreshold"))
+    assert fewer["counts"]["proposals"] <= 5
+
+
+def test_not_an_image_is_a_readable_error_and_the_server_keeps_answering(
+        client: Client, image_path: str, tmp_path: Path) -> None:
+    not_an_image = tmp_path / "notes.png"
+    not_an_image.write_text("this is text, not pixels")
+    with pytest.raises(Exception) as caught:
+        client.predict(handle_file(str(not_an_image)), "demo", api_name="/inspect")
+    message = str(caught.value)
+    assert "not an image" in message and "Traceback" not in message
+    summary = _summary(client.predict(handle_file(image_path), "demo", api_name="/inspect"))
+    assert summary["counts"]["detections"] >= 0
+
+
+def test_a_coco_model_without_weights_fails_readably(client: Client, image_path: str) -> None:
+    with pytest.raises(Exception, match="could not be loaded"):
+        client.predict(handle_file(image_path), "fasterrcnn_resnet50_fpn", api_name="/inspect")
+
+
+def test_rethreshold_in_a_fresh_session_says_what_to_do(server: str) -> None:
+    fresh = Client(server, verbose=False)
+    with pytest.raises(Exception, match="Inspect an image first"):
+        fresh.predict(1000, 0.7, 1000, 0.0, 0.5, 0.5, 100, api_name="/rethreshold")
+
+
+def test_monitoring_endpoint_is_off(server: str) -> None:
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError):
+        urllib.request.urlopen(server + "monitoring", timeout=10)

@@ -1,0 +1,238 @@
+"""Unit tests for the UI layer without a browser: strings, cache, handlers, views and figure payload sizes."""
+from __future__ import annotations
+
+import ast
+import json
+import string
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import inspectors
+from app import handlers, views
+from app.drawing import display_scale, draw_boxes
+from app.figures.common import markdown_table
+from app.handlers import THRESHOLD_KEYS, Lens, UserError
+from app.model_store import ModelStore
+from app.session_cache import Session, SessionCache
+from app.strings import EN, KO, t
+from app.testing import example_image, make_lens
+
+APP_DIR = Path(__file__).resolve().parent.parent / "app"
+MAX_FIGURE_BYTES = 500_000
+
+
+@pytest.fixture(scope="module")
+def lens() -> Lens:
+    return make_lens()
+
+
+@pytest.fixture(scope="module")
+def image_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return example_image(tmp_path_factory.mktemp("images"))
+
+
+@pytest.fixture(scope="module")
+def session(lens: Lens, image_path: str) -> Session:
+    return handlers.inspect_image(lens, "unit", image_path, "demo")
+
+
+# --- strings ----------------------------------------------------------------------------------------------------
+
+def _keys_used_in_app() -> set[str]:
+    keys = set()
+    for path in APP_DIR.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "t" and node.args
+                    and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                keys.add(node.args[0].value)
+    return keys
+
+
+def test_every_literal_string_key_exists_in_english() -> None:
+    missing = sorted(_keys_used_in_app() - set(EN))
+    assert not missing, f"t() keys missing from strings.EN: {missing}"
+
+
+def test_korean_table_is_a_subset_with_the_same_placeholders() -> None:
+    assert set(KO) <= set(EN)
+    fields = lambda text: {name for _, name, _, _ in string.Formatter().parse(text) if name}  # noqa: E731
+    for key, text in KO.items():
+        assert fields(text) == fields(EN[key]), key
+
+
+def test_threshold_labels_and_explanations_exist() -> None:
+    for key in THRESHOLD_KEYS:
+        assert t(f"th.{key}") and t(f"th.{key}.info")
+
+
+# --- session cache ------------------------------------------------------------------------------------------------
+
+class _FakeTrace:
+    def __init__(self, nbytes: int) -> None:
+        self._nbytes = nbytes
+
+    def nbytes(self) -> int:
+        return self._nbytes
+
+
+def _session(nbytes: int = 10) -> Session:
+    return Session(model_key="m", trace=_FakeTrace(nbytes), replay=None, thresholds={})
+
+
+def test_session_cache_is_lru_bounded_by_count() -> None:
+    cache = SessionCache(max_sessions=2)
+    cache.put("a", _session())
+    cache.put("b", _session())
+    assert cache.get("a") is not None      # a becomes most recent
+    cache.put("c", _session())
+    assert "b" not in cache and "a" in cache and "c" in cache
+
+
+def test_session_cache_is_bounded_by_bytes_but_keeps_the_newest() -> None:
+    cache = SessionCache(max_sessions=10, max_bytes=100)
+    cache.put("a", _session(60))
+    cache.put("b", _session(60))
+    assert "a" not in cache and "b" in cache
+    cache.put("huge", _session(1000))
+    assert list(cache._entries) == ["huge"]
+
+
+# --- thresholds and inputs -----------------------------------------------------------------------------------------
+
+def test_normalize_thresholds_casts_and_clamps() -> None:
+    values = dict(zip(THRESHOLD_KEYS, ("1000.0", 0.7, 12.6, -1, 2, 0.0, 0)))
+    result = handlers.normalize_thresholds(values)
+    assert result["rpn_pre_nms_top_n"] == 1000 and isinstance(result["rpn_pre_nms_top_n"], int)
+    assert result["rpn_post_nms_top_n"] == 13
+    assert result["rpn_score_thresh"] == 0.0 and result["box_score_thresh"] == 1.0
+    assert result["box_nms_thresh"] > 0 and result["box_detections_per_img"] == 1
+
+
+@pytest.mark.parametrize("bad", [None, "abc", float("nan")])
+def test_normalize_thresholds_rejects_non_numbers_readably(bad: object) -> None:
+    values = dict(zip(THRESHOLD_KEYS, (1000, 0.7, 1000, 0.0, bad, 0.5, 100)))
+    with pytest.raises(UserError, match="Detection score|Missing"):
+        handlers.normalize_thresholds(values)
+
+
+def test_a_file_that_is_not_an_image_is_a_readable_error(tmp_path: Path, lens: Lens) -> None:
+    text_file = tmp_path / "notes.png"
+    text_file.write_text("not an image")
+    with pytest.raises(UserError, match="not an image"):
+        handlers.inspect_image(lens, "bad", str(text_file), "demo")
+    with pytest.raises(UserError, match="upload an image"):
+        handlers.inspect_image(lens, "bad", None, "demo")
+
+
+def test_model_load_errors_keep_the_engine_message(image_path: str) -> None:
+    def refuse(name: str, **kwargs: object) -> None:
+        raise inspectors.ModelLoadError("place the file in /somewhere/checkpoints")
+
+    lens = Lens(ModelStore(loader=refuse), SessionCache())
+    with pytest.raises(UserError, match="could not be loaded.*place the file in /somewhere/checkpoints"):
+        handlers.inspect_image(lens, "s", image_path, "fasterrcnn_resnet50_fpn")
+    with pytest.raises(UserError, match="Unknown model"):
+        handlers.inspect_image(lens, "s", image_path, "no-such-model")
+
+
+def test_coco_models_fail_readably_offline(lens: Lens, image_path: str) -> None:
+    with pytest.raises(UserError, match="could not be loaded"):
+        handlers.inspect_image(lens, "coco", image_path, "fasterrcnn_resnet50_fpn")
+
+
+def test_rethreshold_needs_a_session_first(lens: Lens) -> None:
+    with pytest.raises(UserError, match="Inspect an image first"):
+        handlers.rethreshold(lens, "never-inspected", {k: 1 for k in THRESHOLD_KEYS})
+
+
+def test_custom_checkpoint_errors_are_readable_and_unregistered(tmp_path: Path, lens: Lens) -> None:
+    with pytest.raises(UserError, match="checkpoint file and a labels file"):
+        handlers.register_custom_model(lens, "fasterrcnn_resnet50_fpn", None, None)
+    labels = tmp_path / "labels.txt"
+    labels.write_text("cat\ndog\n")
+    checkpoint = tmp_path / "broken.pth"
+    checkpoint.write_bytes(b"not a torch file")
+    before = lens.store.choices()
+    with pytest.raises(UserError, match="could not be loaded"):
+        handlers.register_custom_model(lens, "fasterrcnn_mobilenet_v3_large_320_fpn", str(checkpoint), str(labels))
+    assert lens.store.choices() == before
+
+
+# --- inspect, rethreshold and views -------------------------------------------------------------------------------
+
+def test_inspect_starts_at_the_model_defaults(session: Session) -> None:
+    assert session.thresholds == handlers.normalize_thresholds(session.trace.defaults)
+    assert session.replay.counts["detections"] == len(session.replay.detections)
+
+
+def test_summary_has_counts_and_detections_in_original_pixels(session: Session) -> None:
+    summary = views.detections_view(session).summary
+    json.dumps(summary)   # plain JSON
+    assert set(summary["counts"]) >= {"anchors", "pre_nms", "proposals", "detections"}
+    assert summary["counts"]["detections"] == len(summary["detections"])
+    height, width = session.trace.original_size
+    for detection in summary["detections"]:
+        x1, y1, x2, y2 = detection["box"]
+        assert 0 <= x1 <= x2 <= width and 0 <= y1 <= y2 <= height
+        assert detection["label"] in session.trace.categories and 0 <= detection["score"] <= 1
+
+
+def test_every_view_builds_and_figures_stay_small(session: Session) -> None:
+    built = [views.status_view(session), views.overview_view(session), views.features_view(session),
+             views.anchors_view(session), views.objectness_view(session), views.proposals_view(session),
+             views.roi_view(session), views.detections_view(session)]
+    for view in built:
+        for name, value in vars(view).items():
+            if hasattr(value, "to_json"):
+                assert len(value.to_json()) <= MAX_FIGURE_BYTES, f"{type(view).__name__}.{name} too large"
+            if isinstance(value, np.ndarray):
+                assert value.ndim == 3 and value.shape[2] == 3 and value.dtype == np.uint8
+
+
+def test_feature_views_cover_every_mode(lens: Lens, session: Session) -> None:
+    for family in ("body", "fpn"):
+        for mode in ("mean", "max", "channel"):
+            handlers.set_options(lens, "unit", features_family=family, features_mode=mode, features_channel=10_000)
+            view = views.features_view(lens.cache.get("unit"))
+            assert len(view.overlays) == len(session.trace.body_features if family == "body"
+                                             else session.trace.fpn_features)
+            assert (mode == "channel") == bool(view.note)
+
+
+def test_score_slider_replays_without_touching_proposals(lens: Lens, session: Session) -> None:
+    base = dict(session.thresholds)
+    strict, rpn_changed = handlers.rethreshold(lens, "unit", {**base, "box_score_thresh": 1.0})
+    assert not rpn_changed and len(strict.replay.detections) == 0
+    loose, _ = handlers.rethreshold(lens, "unit", {**base, "box_score_thresh": 0.0})
+    assert len(loose.replay.detections) >= len(session.trace.detections)
+    fewer, rpn_changed = handlers.rethreshold(lens, "unit", {**base, "rpn_post_nms_top_n": 10})
+    assert rpn_changed and len(fewer.replay.proposals) <= 10
+    reset = handlers.reset_thresholds(lens, "unit")
+    assert reset.thresholds == handlers.normalize_thresholds(session.trace.defaults)
+
+
+def test_sessions_are_kept_apart(lens: Lens, session: Session, image_path: str) -> None:
+    other = handlers.inspect_image(lens, "other", image_path, "demo")
+    handlers.rethreshold(lens, "other", {**other.thresholds, "box_score_thresh": 1.0})
+    assert lens.cache.get("unit").thresholds["box_score_thresh"] != 1.0
+
+
+def test_thresholds_survive_a_new_image_of_the_same_model(lens: Lens, image_path: str) -> None:
+    first = handlers.inspect_image(lens, "keep", image_path, "demo")
+    handlers.rethreshold(lens, "keep", {**first.thresholds, "box_score_thresh": 0.42})
+    again = handlers.inspect_image(lens, "keep", image_path, "demo")
+    assert again.thresholds["box_score_thresh"] == 0.42
+
+
+def test_clicks_map_display_pixels_back_to_original(session: Session) -> None:
+    height, width = session.trace.original_size
+    scale = display_scale(height, width)
+    drawn = draw_boxes(session.trace.image, np.zeros((0, 4)), (255, 0, 0))
+    assert drawn.shape[:2] == (round(height * scale), round(width * scale))
+
+
+def test_markdown_table_formats_numbers() -> None:
+    table = markdown_table(["a", "b"], [["P2", 12345], ["P3", 0.5]])
+    assert "| P2 | 12,345 |" in table and "| P3 | 0.5 |" in table
