@@ -35,4 +35,6 @@ def sample_image_paths() -> list[str]:
     if not SAMPLE_IMAGES_DIR.is_dir():
         return []
     suffixes = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
-    return [str(p) for p in sorted(SAMPLE_IMAGES_DIR.iterdir()) if p.suffix.lower() in suffixes]
+    paths = [p for p in sorted(SAMPLE_IMAGES_DIR.iterdir()) if p.suffix.lower() in suffixes]
+    # The demo model's synthetic scenes first (it is the default model), then photographs for the COCO models.
+    return [str(p) for p in sorted(paths, key=lambda p: (not p.name.startswith("shapes_"), p.name))]

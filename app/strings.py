@@ -186,8 +186,8 @@ EN: dict[str, str] = {
     "roi.assignment": "Proposal #{index} ({width:.0f}×{height:.0f} px in the original image) is pooled from "
                       "**{level}** (spatial scale 1/{inverse_scale:g}). {reason}",
     "roi.on_feature": "The RoI on {level}, channel {channel}",
-    "roi.pool_cells": "RoIPool: quantized cells (max)",
-    "roi.align_points": "RoIAlign: sampling points (bilinear average)",
+    "roi.pool_cells": "RoIPool: quantized cells",
+    "roi.align_points": "RoIAlign: sample points",
     "roi.out_pool": "RoIPool 7×7",
     "roi.out_align": "RoIAlign 7×7",
     "roi.out_diff": "Difference (align − pool)",
@@ -199,6 +199,7 @@ EN: dict[str, str] = {
                           "drops low scores and tiny boxes, runs NMS per class and keeps the best. These views follow "
                           "the RoI-head sliders.",
     "detections.table": "Detections",
+    "detections.image_label": "{count} detections · score > {score:g} · NMS IoU {nms:g}",
     "detections.per_class": "Per class",
     "detections.steps": "What each postprocess step removed",
     "detections.summary": "JSON summary (same as the API returns)",

@@ -72,7 +72,7 @@ def shapes_image(path: str | Path, size: int = 384, seed: int = 0) -> str:
 
 
 def example_image(tmp_dir: str | Path) -> str:
-    """A committed sample image when there is one, else a synthetic one written to `tmp_dir`."""
+    """A committed sample image (a demo shapes scene first) when there is one, else a synthetic one in `tmp_dir`."""
     samples = sample_image_paths()
     return samples[0] if samples else shapes_image(Path(tmp_dir) / "shapes.png")
 

@@ -33,7 +33,7 @@ CSS = """
 .lens-stage-output { border-color: #d55e00; background: #fdf1e8; }
 .lens-stage-title { font-weight: 600; font-size: 1.05rem; }
 .lens-stage-value { font-size: 1.5rem; font-weight: 700; color: #1f2937; overflow-wrap: anywhere; }
-.lens-stage-net .lens-stage-value { font-size: 1.1rem; }
+.lens-stage-net .lens-stage-value, .lens-stage-input .lens-stage-value { font-size: 1.1rem; }
 .lens-stage-detail { font-size: 0.95rem; color: #4b5563; }
 .lens-arrow { align-self: center; font-size: 1.6rem; color: #6b7280; flex: 0 0 auto; }
 .lens-note { font-size: 1.05rem; }
@@ -45,6 +45,12 @@ CSS = """
 .lens-chip { display: inline-flex; align-items: center; gap: 6px; border: 2px solid; border-radius: 14px;
              padding: 2px 10px; font-weight: 600; }
 .lens-swatch { width: 14px; height: 14px; border-radius: 3px; display: inline-block; }
+.lens-bars { margin-top: 8px; }
+.lens-bars-title { font-weight: 700; font-size: 1.1rem; margin-bottom: 6px; }
+.lens-bar-row { display: flex; align-items: center; gap: 8px; margin: 4px 0; }
+.lens-bar-label { flex: 0 0 8.5em; text-align: right; font-weight: 600; overflow-wrap: anywhere; }
+.lens-bar { height: 1.4em; border: 1px solid #333; border-radius: 3px; }
+.lens-bar-value { font-weight: 700; }
 /* Gradio puts elem_classes on both the block and its .prose child: style the block only. */
 .block.lens-callout { border-left: 5px solid #e69f00 !important; padding-left: 12px !important; }
 """

@@ -80,15 +80,16 @@ def build_app(config: AppConfig, lens: Lens | None = None) -> gr.Blocks:
     lens = lens or create_lens(config)
     with gr.Blocks(title=t("app.title"), analytics_enabled=False) as demo:
         layout = _build_layout(lens, config)
-        _wire(demo, lens, layout)
-    demo.lens = lens  # for tests and benchmarks
+        event_functions = _wire(demo, lens, layout)
+    demo.lens = lens                          # for tests and benchmarks
+    demo.event_functions = event_functions    # the wrapped handlers, callable without a browser
     return demo
 
 
 def _build_layout(lens: Lens, config: AppConfig) -> Layout:
     gr.Markdown(f"# {t('app.title')}\n{t('app.subtitle')}", elem_id="lens-title")
     with gr.Row(equal_height=False):
-        with gr.Column(scale=1, min_width=360):
+        with gr.Column(scale=1, min_width=400):
             panel = controls.build(lens.store.choices(), startup_model_name(config), sample_image_paths())
         with gr.Column(scale=3):
             with gr.Row():
@@ -151,7 +152,7 @@ def _outputs(values_fn_components: list[Any]) -> list[Any]:
     return list(dict.fromkeys(values_fn_components))
 
 
-def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> None:
+def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
     c = layout.controls
     threshold_outputs = [layout.summary, layout.status, layout.detections_count, layout.overview.pipeline,
                          layout.overview.frames, layout.detections.image, layout.detections.table,
@@ -208,13 +209,14 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> None:
                        progress: gr.Progress = gr.Progress(track_tqdm=True)) -> dict[Any, Any]:
         name = handlers.register_custom_model(lens, architecture, checkpoint, labels)
         categories = len(lens.store.get(name).categories) - 1
-        return {c.model: gr.Dropdown(choices=controls.model_choices(lens.store.choices()), value=name),
+        return {c.model: gr.update(choices=controls.model_choices(lens.store.choices()), value=name),
                 c.custom_status: t("input.custom.loaded", name=name, classes=categories)}
 
     c.custom_load.click(on_custom_load, [c.custom_arch, c.custom_checkpoint, c.custom_labels],
                         [c.model, c.custom_status], api_visibility="private", concurrency_id="model")
 
     _wire_tab_controls(lens, layout)
+    return {"inspect": on_inspect, "rethreshold": on_rethreshold, "reset_thresholds": on_reset}
 
 
 def _wire_tab_controls(lens: Lens, layout: Layout) -> None:

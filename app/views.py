@@ -85,8 +85,9 @@ class RoiView:
 @dataclass
 class DetectionsView:
     image: np.ndarray
+    image_label: str
     rows: list[list[Any]]
-    counts_figure: go.Figure
+    counts_html: str
     steps: str
     summary: dict[str, Any]
 
@@ -180,8 +181,10 @@ def detections_view(session: Session) -> DetectionsView:
     trace, replay = session.trace, session.replay
     return DetectionsView(
         image=detection_figs.detections_image(trace, replay.detections),
+        image_label=t("detections.image_label", count=len(replay.detections),
+                      score=replay.settings["box_score_thresh"], nms=replay.settings["box_nms_thresh"]),
         rows=detection_figs.table_rows(replay.detections),
-        counts_figure=detection_figs.class_counts_figure(trace, replay.detections),
+        counts_html=detection_figs.class_counts_html(trace, replay.detections),
         steps=markdown_table(proposal_figs.steps_headers(), proposal_figs.steps_rows(replay.box_steps)),
         summary=detection_figs.summary(trace, replay),
     )

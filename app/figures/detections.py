@@ -1,14 +1,14 @@
 """Detections tab: final boxes with labels and scores, a table, per-class counts, and the JSON summary."""
 from __future__ import annotations
 
+import html
 from collections import Counter
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
 
-from app.drawing import color_for, draw_boxes
-from app.figures.common import base_layout, empty_figure, to_numpy
+from app.drawing import color_for, draw_boxes, hex_color
+from app.figures.common import to_numpy
 from app.strings import t
 
 
@@ -37,18 +37,21 @@ def class_counts(detections: Any) -> list[tuple[str, int]]:
     return Counter(detections.names).most_common()
 
 
-def class_counts_figure(trace: Any, detections: Any) -> go.Figure:
+def class_counts_html(trace: Any, detections: Any) -> str:
+    """Per-class counts as plain HTML bars: cheap enough to redraw on every slider move, large on a projector."""
     counts = class_counts(detections)
     if not counts:
-        return empty_figure(t("detections.none"), height=260)
+        return f'<p class="lens-note">{html.escape(t("detections.none"))}</p>'
     label_ids = {name: i for i, name in enumerate(trace.categories)}
-    colors = ["#{:02x}{:02x}{:02x}".format(*color_for(label_ids.get(name, 0))) for name, _ in counts]
-    fig = go.Figure(go.Bar(x=[name for name, _ in counts], y=[n for _, n in counts], marker_color=colors,
-                           marker_line=dict(color="#333", width=1), text=[n for _, n in counts],
-                           textposition="outside", hovertemplate="%{x}: %{y}<extra></extra>"))
-    fig.update_yaxes(title_text=t("detections.col.count"), rangemode="tozero",
-                     range=[0, max(n for _, n in counts) * 1.25 + 0.5], gridcolor="#ddd")
-    return base_layout(fig, 300, t("detections.per_class"))
+    most = max(n for _, n in counts)
+    rows = []
+    for name, n in counts:
+        color = hex_color(color_for(label_ids.get(name, 0)))
+        rows.append(f'<div class="lens-bar-row"><span class="lens-bar-label">{html.escape(name)}</span>'
+                    f'<span class="lens-bar" style="width:{max(4.0, 100.0 * n / most):.1f}%;background:{color};">'
+                    f'</span><span class="lens-bar-value">{n}</span></div>')
+    return (f'<div class="lens-bars"><div class="lens-bars-title">{html.escape(t("detections.per_class"))}</div>'
+            f'{"".join(rows)}</div>')
 
 
 def summary(trace: Any, replay: Any) -> dict[str, Any]:

@@ -22,18 +22,25 @@ SLIDER_RANGES: dict[str, tuple[float, float, float, float]] = {
 }
 
 
-class ImageInput(gr.Image):
-    """gr.Image whose unreadable uploads become a readable gr.Error instead of a PIL traceback."""
+def image_input(**kwargs: Any) -> gr.Image:
+    """gr.Image whose unreadable uploads become a readable gr.Error instead of PIL's message with a temp path.
 
-    is_template = True   # render with the ordinary Image frontend
+    Wraps the instance's preprocess: subclassing a Gradio component would make Gradio write a .pyi stub next to
+    this file at import time.
+    """
+    image = gr.Image(**kwargs)
+    preprocess = image.preprocess
 
-    def preprocess(self, payload: Any) -> Any:
+    def readable_preprocess(payload: Any) -> Any:
         try:
-            return super().preprocess(payload)
+            return preprocess(payload)
         except gr.Error:
             raise
         except Exception:
             raise gr.Error(t("error.not_an_image"), print_exception=False) from None
+
+    image.preprocess = readable_preprocess  # type: ignore[method-assign]
+    return image
 
 
 @dataclass
@@ -59,7 +66,7 @@ class Controls:
             value = thresholds[key]
             maximum = SLIDER_RANGES[key][1]
             if key in INTEGER_KEYS and value > maximum:
-                updates[self.sliders[key]] = gr.Slider(value=value, maximum=int(value) * 2)
+                updates[self.sliders[key]] = gr.update(value=value, maximum=int(value) * 2)
             else:
                 updates[self.sliders[key]] = value
         return updates
@@ -70,7 +77,7 @@ def model_choices(names: list[str]) -> list[tuple[str, str]]:
 
 
 def build(model_names: list[str], default_model: str, examples: list[str]) -> Controls:
-    image = ImageInput(label=t("input.image"), type="filepath", image_mode=None, sources=["upload", "clipboard"],
+    image = image_input(label=t("input.image"), type="filepath", image_mode=None, sources=["upload", "clipboard"],
                        height=300, elem_id="lens-image")
     if examples:
         gr.Examples(examples=[[path] for path in examples], inputs=[image], label=t("input.examples"),

@@ -16,22 +16,23 @@ from app.views import DetectionsView
 class DetectionsTab:
     image: gr.Image
     table: gr.Dataframe
-    counts: gr.Plot
+    counts: gr.HTML
     steps: gr.Markdown
 
     def values(self, view: DetectionsView) -> dict[Any, Any]:
-        return {self.image: view.image, self.table: frame(view.rows, table_headers()),
-                self.counts: view.counts_figure, self.steps: view.steps}
+        return {self.image: gr.update(value=view.image, label=view.image_label),
+                self.table: frame(view.rows, table_headers()),
+                self.counts: view.counts_html, self.steps: view.steps}
 
 
 def build() -> DetectionsTab:
     explanation("detections.explain")
     with gr.Row():
         with gr.Column(scale=3):
-            image = image_view(t("tab.detections"), height=560)
+            image = image_view(t("tab.detections"), height=560, elem_id="lens-detections-image")
         with gr.Column(scale=2):
             detections_table = table(table_headers(), label=t("detections.table"), max_height=430)
-            counts = gr.Plot(show_label=False)
+            counts = gr.HTML()
     gr.Markdown(f"#### {t('detections.steps')}")
     steps = gr.Markdown(elem_classes=["lens-table"])
     return DetectionsTab(image, detections_table, counts, steps)

@@ -41,7 +41,7 @@ def build() -> FeaturesTab:
         channel = gr.Slider(0, 2047, value=0, step=1, label=t("features.channel"), scale=2)
     note = gr.Markdown()
     heatmaps = gr.Plot(label=t("features.heatmaps"))
-    overlays = gr.Gallery(label=t("features.overlays"), columns=5, height=300, object_fit="contain",
+    overlays = gr.Gallery(label=t("features.overlays"), columns=5, height=300, object_fit="contain", format="jpeg",
                           allow_preview=True)
     shapes = gr.Markdown(elem_classes=["lens-table"])
     return FeaturesTab(family, mode, channel, heatmaps, overlays, shapes, note)

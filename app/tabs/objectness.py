@@ -20,11 +20,12 @@ class ObjectnessTab:
 
     def values(self, view: ObjectnessView) -> dict[Any, Any]:
         return {self.all_levels: view.all_levels,
-                self.level: gr.Dropdown(choices=view.level_choices, value=view.level),
+                self.level: gr.update(choices=view.level_choices, value=view.level),
                 **self.level_values(view)}
 
     def level_values(self, view: ObjectnessView) -> dict[Any, Any]:
-        return {self.per_shape: view.per_shape, self.overlay: gr.Image(value=view.overlay, label=view.overlay_label)}
+        return {self.per_shape: view.per_shape,
+                self.overlay: gr.update(value=view.overlay, label=view.overlay_label)}
 
 
 def build() -> ObjectnessTab:

@@ -21,8 +21,8 @@ class ProposalsTab:
 
     def values(self, view: ProposalsView) -> dict[Any, Any]:
         return {self.legend: view.legend_html,
-                self.pre_nms: gr.Image(value=view.pre_nms_image, label=view.pre_nms_label),
-                self.post_nms: gr.Image(value=view.post_nms_image, label=view.post_nms_label),
+                self.pre_nms: gr.update(value=view.pre_nms_image, label=view.pre_nms_label),
+                self.post_nms: gr.update(value=view.post_nms_image, label=view.post_nms_label),
                 self.steps: view.steps}
 
 

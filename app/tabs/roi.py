@@ -21,7 +21,7 @@ class RoiTab:
     outputs: gr.Plot
 
     def values(self, view: RoiView) -> dict[Any, Any]:
-        return {self.proposal: gr.Dropdown(choices=view.choices, value=view.chosen), self.image: view.image,
+        return {self.proposal: gr.update(choices=view.choices, value=view.chosen), self.image: view.image,
                 self.assignment: view.assignment, self.feature: view.feature_figure,
                 self.outputs: view.outputs_figure}
 

@@ -1,0 +1,136 @@
+"""UI latency benchmark: release of the detection-score slider -> updated view, measured in a real browser.
+
+    python bench/bench_ui.py [--moves 9] [--image sample_images/shapes_00.png]
+
+Launches the app in-process on a free port with the demo model (a random-init stand-in of the same architecture
+if its weights are missing; the table says which), opens it in headless Chromium (Debian's package) through
+Playwright, and reports
+  * browser: pointer release on the slider -> the Detections tab updated (its label states the new threshold)
+             and its image decoded (median over moves),
+  * server:  the /rethreshold handler itself (replay + drawing the views), called in-process,
+  * client:  /rethreshold through gradio_client (adds Gradio's postprocessing, HTTP and image downloads),
+  * server:  the one model run behind /inspect, for scale.
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.handlers import THRESHOLD_KEYS  # noqa: E402
+from app.testing import demo_weights_available, example_image, serve  # noqa: E402
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+SLIDER = "#lens-box-score-thresh input[type=range]"
+IMAGE = "#lens-detections-image img"
+LABEL = "#lens-detections-image [data-testid=block-label]"   # states the thresholds, so it changes every move
+# Track positions (fractions) the slider is clicked at; consecutive positions differ so every move replays.
+POSITIONS = (0.3, 0.7, 0.2, 0.9, 0.4, 0.8, 0.1, 0.6, 0.5, 0.95, 0.25)
+
+
+def browser_release_to_view(url: str, image: str, moves: int, chromium: str) -> list[float]:
+    from playwright.sync_api import sync_playwright
+
+    timings = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        page.set_default_timeout(120_000)
+        page.goto(url)
+        page.locator("#lens-image input[type=file]").set_input_files(image)
+        page.get_by_role("tab", name="Detections").click()
+        page.wait_for_function(f"() => document.querySelector('{IMAGE}')?.complete")
+        # Time stamps taken in the page: pointerup on the slider, then the first frame where the new image is in.
+        page.evaluate(f"""() => document.querySelector('{SLIDER}').addEventListener('pointerup',
+                          () => {{ window.__released = performance.now(); }}, {{capture: true}})""")
+        track = page.locator(SLIDER)
+        for i in range(moves + 1):   # the first move warms up caches and is not counted
+            track.scroll_into_view_if_needed()
+            box = track.bounding_box()
+            old_label = page.locator(LABEL).inner_text()
+            page.mouse.click(box["x"] + box["width"] * POSITIONS[i % len(POSITIONS)], box["y"] + box["height"] / 2)
+            elapsed = page.wait_for_function(
+                f"""(old) => {{ const img = document.querySelector('{IMAGE}');
+                     const label = document.querySelector('{LABEL}');
+                     return label && label.innerText !== old && img && img.complete && img.naturalWidth > 0
+                            ? performance.now() - window.__released : null; }}""",
+                arg=old_label, polling="raf").json_value()
+            if i:
+                timings.append(float(elapsed) / 1000)
+        browser.close()
+    return timings
+
+
+def server_handler_times(demo: object, moves: int) -> list[float]:
+    """The /rethreshold event function as Gradio calls it, in-process, for the bench's own session."""
+    lens = demo.lens
+    session_id = next(iter(lens.cache._entries))   # the browser's session
+    session = lens.cache.get(session_id)
+    request = SimpleNamespace(session_hash=session_id)
+    rethreshold = demo.event_functions["rethreshold"]
+    timings = []
+    for i in range(moves):
+        values = dict(session.thresholds, box_score_thresh=POSITIONS[i % len(POSITIONS)])
+        started = time.perf_counter()
+        rethreshold(*[values[key] for key in THRESHOLD_KEYS], request)
+        timings.append(time.perf_counter() - started)
+    return timings
+
+
+def api_round_trips(url: str, image: str, moves: int) -> list[float]:
+    """/rethreshold through gradio_client: handler + Gradio's postprocessing + HTTP + downloading the images."""
+    from gradio_client import Client, handle_file
+
+    client = Client(url, verbose=False)
+    settings = client.predict(handle_file(image), "demo", api_name="/inspect")[0]["settings"]
+    timings = []
+    for i in range(moves):
+        values = dict(settings, box_score_thresh=POSITIONS[i % len(POSITIONS)])
+        started = time.perf_counter()
+        client.predict(*[values[key] for key in THRESHOLD_KEYS], api_name="/rethreshold")
+        timings.append(time.perf_counter() - started)
+    return timings
+
+
+def row(name: str, values: list[float]) -> str:
+    ms = sorted(v * 1000 for v in values)
+    return (f"| {name} | {statistics.median(ms):.0f} | {ms[0]:.0f} | {ms[-1]:.0f} | {len(ms)} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--moves", type=int, default=9)
+    parser.add_argument("--image", default=None, help="default: the first demo sample image")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    args = parser.parse_args()
+    image = args.image or example_image("/tmp")
+    demo, url = serve()
+    try:
+        browser = browser_release_to_view(url, image, args.moves, args.chromium)
+        server = server_handler_times(demo, args.moves)
+        api = api_round_trips(url, image, args.moves)
+        session = demo.lens.cache.get(next(iter(demo.lens.cache._entries)))
+        model_run = [sum(session.trace.timings.values())]
+    finally:
+        demo.close()
+    model = "demo" if demo_weights_available() else "demo architecture, random init (weights missing)"
+    print(f"RCNN Lens UI bench — model: {model}; image: {Path(image).name}; "
+          f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} CPUs, "
+          f"torch threads {__import__('torch').get_num_threads()}")
+    print("| measurement | median ms | min ms | max ms | n |")
+    print("|---|---:|---:|---:|---:|")
+    print(row("browser: release detection-score slider -> updated detections image", browser))
+    print(row("server: /rethreshold handler (replay + views)", server))
+    print(row("gradio_client: /rethreshold round trip (handler + postprocess + HTTP)", api))
+    print(row("server: one model run (capture, for scale)", model_run))
+
+
+if __name__ == "__main__":
+    main()
