@@ -1,46 +1,10 @@
 """RCNN Lens: an interactive visual debugger for torchvision's Faster R-CNN.
 
-    python app.py                      # demo model, http://127.0.0.1:7860
+    python app.py                      # the demo model on http://127.0.0.1:7860
     python app.py --model fasterrcnn_resnet50_fpn --checkpoint my.pth --labels labels.txt
+    python app.py --help               # all flags
 """
-from __future__ import annotations
-
-import argparse
-import logging
-
-from app.config import AppConfig
-from app.strings import TABLES, set_language
-
-
-def parse_args(argv: list[str] | None = None) -> AppConfig:
-    parser = argparse.ArgumentParser(description="RCNN Lens: see every stage of a Faster R-CNN.")
-    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1, this machine "
-                        "only; use 0.0.0.0 to serve a classroom network)")
-    parser.add_argument("--port", type=int, default=7860)
-    parser.add_argument("--model", default="demo", help="model selected at start (default: demo); with "
-                        "--checkpoint, the architecture of the checkpoint")
-    parser.add_argument("--checkpoint", help="a fine-tuned Faster R-CNN state_dict (.pth)")
-    parser.add_argument("--labels", help="class names for --checkpoint, one per line")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
-    parser.add_argument("--share", action="store_true", help="create a public Gradio share link (off by default)")
-    parser.add_argument("--lang", default="en", choices=sorted(TABLES), help="UI language")
-    parser.add_argument("--max-file-size", default="20mb", help="upload size cap (default: 20mb)")
-    args = parser.parse_args(argv)
-    if args.checkpoint and not args.labels:
-        parser.error("--checkpoint needs --labels (the class names, one per line)")
-    return AppConfig(host=args.host, port=args.port, model=args.model, checkpoint=args.checkpoint,
-                     labels=args.labels, device=args.device, share=args.share, language=args.lang,
-                     max_file_size=args.max_file_size)
-
-
-def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    config = parse_args(argv)
-    set_language(config.language)
-    from app.ui import build_app, launch   # after set_language: layout text is read at build time
-
-    launch(build_app(config), config)
-
+from app.cli import main
 
 if __name__ == "__main__":
     main()

@@ -205,8 +205,8 @@ EN: dict[str, str] = {
     "detections.summary": "JSON summary (same as the API returns)",
     "detections.col.label": "Label",
     "detections.col.score": "Score",
-    "detections.col.box": "Box x1, y1, x2, y2 (px)",
-    "detections.col.proposal": "Proposal #",
+    "detections.col.box": "Box (x1, y1, x2, y2)",
+    "detections.col.proposal": "RoI #",
     "detections.col.count": "Count",
     "detections.none": "No detections at these thresholds. Try lowering the detection score.",
 }

@@ -24,7 +24,8 @@ CSS = """
 #lens-title h1 { margin: 0; font-size: 2rem; }
 .lens-explain { font-size: 1.05rem; line-height: 1.5; }
 #lens-status { font-size: 1.15rem; }
-#lens-detections-count { font-size: 1.6rem; font-weight: 700; color: #b45309; }
+#lens-detections-count .prose, #lens-detections-count p { font-size: 1.6rem !important; font-weight: 700;
+                                                          color: #b45309; text-align: right; }
 .lens-pipeline { display: flex; flex-wrap: nowrap; align-items: stretch; gap: 4px; margin: 8px 0; }
 .lens-stage { border: 3px solid #0072b2; border-radius: 10px; padding: 8px 6px; flex: 1 1 0; min-width: 0;
               background: #eef6fc; text-align: center; }

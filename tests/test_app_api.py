@@ -93,3 +93,33 @@ def test_monitoring_endpoint_is_off(server: str) -> None:
 
     with pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(server + "monitoring", timeout=10)
+
+
+def test_app_py_starts_with_flags_and_serves(tmp_path: Path) -> None:
+    """`python app.py --port N --lang ko` builds the whole UI (Korean table) and answers on 127.0.0.1."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from app.testing import free_port
+
+    port = free_port()
+    repo = Path(__file__).resolve().parent.parent
+    log = (tmp_path / "app.log").open("w")
+    process = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--lang", "ko", "--device", "cpu"],
+                               cwd=repo, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/config", timeout=5).read().decode()
+                break
+            except OSError:
+                assert process.poll() is None, (tmp_path / "app.log").read_text()
+                assert time.time() < deadline, "app.py did not start within 120 s"
+                time.sleep(1)
+        assert "분석" in page   # the Inspect button, from the Korean table
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

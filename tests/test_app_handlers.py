@@ -236,3 +236,39 @@ def test_clicks_map_display_pixels_back_to_original(session: Session) -> None:
 def test_markdown_table_formats_numbers() -> None:
     table = markdown_table(["a", "b"], [["P2", 12345], ["P3", 0.5]])
     assert "| P2 | 12,345 |" in table and "| P3 | 0.5 |" in table
+
+
+def test_a_custom_checkpoint_becomes_a_model_choice(tmp_path: Path, image_path: str) -> None:
+    import torch
+
+    lens = make_lens()
+    model = inspectors.load_model("fasterrcnn_mobilenet_v3_large_320_fpn", weights=None,
+                                  categories=["__background__", "cat", "dog"], device="cpu")
+    checkpoint = tmp_path / "pets.pth"
+    torch.save(model.model.state_dict(), checkpoint)
+    labels = tmp_path / "pets.txt"
+    labels.write_text("cat\ndog\n")
+    name = handlers.register_custom_model(lens, "fasterrcnn_mobilenet_v3_large_320_fpn", str(checkpoint),
+                                          str(labels))
+    assert name in lens.store.choices()
+    session = handlers.inspect_image(lens, "custom", image_path, name)
+    assert session.trace.categories == ["__background__", "cat", "dog"]
+
+
+# --- start-up flags and safe defaults ----------------------------------------------------------------------------
+
+def test_flags_and_safe_launch_defaults() -> None:
+    from app.ui import launch_options
+    from app.cli import parse_args
+
+    config = parse_args([])
+    options = launch_options(config)
+    assert options["server_name"] == "127.0.0.1" and options["server_port"] == 7860
+    assert options["share"] is False and options["enable_monitoring"] is False
+    assert options["max_file_size"] == "20mb" and config.model == "demo"
+    custom = parse_args(["--host", "0.0.0.0", "--port", "9000", "--model", "fasterrcnn_resnet50_fpn", "--checkpoint",
+                         "m.pth", "--labels", "l.txt", "--device", "cpu", "--share"])
+    assert (custom.host, custom.port, custom.checkpoint, custom.labels, custom.device, custom.share) == (
+        "0.0.0.0", 9000, "m.pth", "l.txt", "cpu", True)
+    with pytest.raises(SystemExit):
+        parse_args(["--checkpoint", "m.pth"])   # a checkpoint needs its labels

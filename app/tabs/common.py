@@ -13,9 +13,10 @@ def explanation(key: str) -> gr.Markdown:
     return gr.Markdown(t(key), elem_classes=["lens-explain"])
 
 
-def table(headers: Sequence[str], label: str | None = None, max_height: int = 420) -> gr.Dataframe:
+def table(headers: Sequence[str], label: str | None = None, max_height: int = 420,
+          column_widths: list[str] | None = None) -> gr.Dataframe:
     return gr.Dataframe(value=pd.DataFrame(columns=list(headers)), headers=list(headers), label=label,
-                        interactive=False, max_height=max_height, wrap=True)
+                        interactive=False, max_height=max_height, wrap=True, column_widths=column_widths)
 
 
 def frame(rows: list[list[Any]], headers: Sequence[str]) -> pd.DataFrame:

@@ -28,10 +28,11 @@ class DetectionsTab:
 def build() -> DetectionsTab:
     explanation("detections.explain")
     with gr.Row():
-        with gr.Column(scale=3):
+        with gr.Column(scale=5):
             image = image_view(t("tab.detections"), height=560, elem_id="lens-detections-image")
-        with gr.Column(scale=2):
-            detections_table = table(table_headers(), label=t("detections.table"), max_height=430)
+        with gr.Column(scale=4):
+            detections_table = table(table_headers(), label=t("detections.table"), max_height=430,
+                                     column_widths=["27%", "16%", "42%", "15%"])
             counts = gr.HTML()
     gr.Markdown(f"#### {t('detections.steps')}")
     steps = gr.Markdown(elem_classes=["lens-table"])
