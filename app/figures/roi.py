@@ -85,13 +85,15 @@ def feature_figure(trace: Any, view: Any, channel: int) -> go.Figure:
 
     fig = make_subplots(rows=1, cols=2, subplot_titles=[t("roi.pool_cells"), t("roi.align_points")],
                         horizontal_spacing=0.06)
+    # Shapes are collected and set once: Plotly's add_shape re-validates every shape so far (quadratic).
+    shapes: list[dict[str, Any]] = []
     for col in (1, 2):
         fig.add_trace(go.Heatmap(z=rounded(crop), x=xs, y=ys, colorscale="Greys", reversescale=True,
                                  showscale=False, hovertemplate="cell x %{x}, y %{y}<br>%{z}<extra></extra>"),
                       row=1, col=col)
         ref = "" if col == 1 else "2"
-        fig.add_shape(type="rect", x0=exact[0], y0=exact[1], x1=exact[2], y1=exact[3], xref=f"x{ref}",
-                      yref=f"y{ref}", line=dict(color="#d55e00", width=3, dash="dash"))
+        shapes.append(dict(type="rect", x0=exact[0], y0=exact[1], x1=exact[2], y1=exact[3], xref=f"x{ref}",
+                           yref=f"y{ref}", line=dict(color="#d55e00", width=3, dash="dash")))
         fig.update_yaxes(autorange="reversed", scaleanchor=f"x{ref}", row=1, col=col)
 
     bins = np.asarray(view.comparison.pool_cells.bins)
@@ -100,8 +102,10 @@ def feature_figure(trace: Any, view: Any, channel: int) -> go.Figure:
             xs0, ys0, xe, ye = (int(v) for v in bins[by, bx])
             if xe <= xs0 or ye <= ys0:
                 continue    # an empty bin (RoIPool outputs 0 there)
-            fig.add_shape(type="rect", x0=xs0 - 0.5, y0=ys0 - 0.5, x1=xe - 0.5, y1=ye - 0.5, xref="x", yref="y",
-                          line=dict(color=_bin_color(by, bx), width=2), fillcolor=_bin_color(by, bx), opacity=0.35)
+            shapes.append(dict(type="rect", x0=xs0 - 0.5, y0=ys0 - 0.5, x1=xe - 0.5, y1=ye - 0.5, xref="x", yref="y",
+                               line=dict(color=_bin_color(by, bx), width=2), fillcolor=_bin_color(by, bx),
+                               opacity=0.35))
+    fig.update_layout(shapes=shapes)
 
     points = np.asarray(view.comparison.align_points.feature, dtype=np.float64).reshape(-1, 2)
     fig.add_trace(go.Scatter(x=rounded(points[:, 0], 2), y=rounded(points[:, 1], 2), mode="markers",
