@@ -37,7 +37,11 @@ def hex_color(color: Color) -> str:
 
 @lru_cache(maxsize=8)
 def font(size: int) -> ImageFont.ImageFont:
-    for path in ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", "DejaVuSans-Bold.ttf"):
+    # A CJK font first when installed, so that Korean class names in a labels file draw as text, not boxes.
+    candidates = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+                  "/usr/share/fonts/truetype/nanum/NanumGothicBold.ttf",
+                  "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", "DejaVuSans-Bold.ttf")
+    for path in candidates:
         try:
             return ImageFont.truetype(path, size)
         except OSError:

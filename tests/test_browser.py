@@ -97,3 +97,16 @@ def test_upload_slide_and_screenshot_every_tab(page: object, tmp_path: Path) -> 
         path = ARTIFACTS / f"tab_{TABS.index(tab) + 1}_{tab}.png"
         page.screenshot(path=str(path), full_page=True)
         assert path.stat().st_size > 20_000
+
+
+def test_clicking_the_anchor_image_moves_the_point(page: object) -> None:
+    """The Anchors tab's image is clickable (.select): the anchors shown follow the clicked point."""
+    page.get_by_role("tab", name=t("tab.anchors")).click()
+    callout = page.locator("[role=tabpanel]:visible .block.lens-callout").first
+    callout.wait_for(state="visible")
+    before = callout.inner_text()
+    image = page.locator("[role=tabpanel]:visible img").first
+    box = image.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.8)
+    page.wait_for_function("([el, old]) => el.innerText !== old", arg=[callout.element_handle(), before])
+    assert callout.inner_text() != before
