@@ -135,8 +135,19 @@ def _threshold_values(layout: Layout, session: Session, rpn_changed: bool) -> di
 
 
 def _proposal_components(layout: Layout) -> list[Any]:
-    p, r = layout.proposals, layout.roi
-    return [p.legend, p.pre_nms, p.post_nms, p.steps, r.proposal, r.image, r.assignment, r.feature, r.outputs]
+    return [*layout.proposals.outputs, *layout.roi.outputs]
+
+
+def _threshold_outputs(layout: Layout) -> list[Any]:
+    """What /rethreshold returns, in API order: the JSON summary first."""
+    return [layout.summary, layout.status, layout.detections_count, *layout.overview.outputs,
+            *layout.detections.outputs, *_proposal_components(layout)]
+
+
+def _inspect_outputs(layout: Layout) -> list[Any]:
+    """What /inspect returns, in API order: everything /rethreshold returns, the other tabs, the sliders."""
+    return [*_threshold_outputs(layout), *layout.features.outputs, *layout.anchors.outputs,
+            *layout.objectness.outputs, *layout.controls.slider_list]
 
 
 def _all_values(layout: Layout, session: Session) -> dict[Any, Any]:
@@ -148,21 +159,10 @@ def _all_values(layout: Layout, session: Session) -> dict[Any, Any]:
     return values
 
 
-def _outputs(values_fn_components: list[Any]) -> list[Any]:
-    return list(dict.fromkeys(values_fn_components))
-
-
 def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
     c = layout.controls
-    threshold_outputs = [layout.summary, layout.status, layout.detections_count, layout.overview.pipeline,
-                         layout.overview.frames, layout.detections.image, layout.detections.table,
-                         layout.detections.counts, layout.detections.steps, *_proposal_components(layout)]
-    all_outputs = _outputs(threshold_outputs + [
-        layout.features.heatmaps, layout.features.overlays, layout.features.shapes, layout.features.note,
-        layout.anchors.image, layout.anchors.point, layout.anchors.hits, layout.anchors.model_table,
-        layout.anchors.paper_table, layout.anchors.border,
-        layout.objectness.all_levels, layout.objectness.level, layout.objectness.per_shape, layout.objectness.overlay,
-        *c.slider_list])
+    threshold_outputs = _threshold_outputs(layout)
+    all_outputs = _inspect_outputs(layout)
 
     @readable_errors("action.inspect")
     def on_inspect(image: str | None, model_name: str, request: gr.Request,
@@ -202,7 +202,7 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> dict[str, Callable[...
         values.update(c.slider_values(session.thresholds))
         return values
 
-    c.reset.click(on_reset, None, _outputs(threshold_outputs + c.slider_list), api_name="reset_thresholds")
+    c.reset.click(on_reset, None, threshold_outputs + c.slider_list, api_name="reset_thresholds")
 
     @readable_errors("action.inspect")
     def on_custom_load(architecture: str, checkpoint: str | None, labels: str | None,
@@ -215,11 +215,11 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> dict[str, Callable[...
     c.custom_load.click(on_custom_load, [c.custom_arch, c.custom_checkpoint, c.custom_labels],
                         [c.model, c.custom_status], api_visibility="private", concurrency_id="model")
 
-    _wire_tab_controls(lens, layout)
-    return {"inspect": on_inspect, "rethreshold": on_rethreshold, "reset_thresholds": on_reset}
+    return {"inspect": on_inspect, "rethreshold": on_rethreshold, "reset_thresholds": on_reset,
+            **_wire_tab_controls(lens, layout)}
 
 
-def _wire_tab_controls(lens: Lens, layout: Layout) -> None:
+def _wire_tab_controls(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
     f, a, o, p, r = layout.features, layout.anchors, layout.objectness, layout.proposals, layout.roi
 
     @readable_errors("action.view")
@@ -228,8 +228,8 @@ def _wire_tab_controls(lens: Lens, layout: Layout) -> None:
                                        features_channel=int(channel))
         return f.values(views.features_view(session))
 
-    gr.on([f.family.change, f.mode.change, f.channel.release], on_features, f.controls,
-          [f.heatmaps, f.overlays, f.shapes, f.note], api_visibility="private", trigger_mode="always_last")
+    gr.on([f.family.change, f.mode.change, f.channel.release], on_features, f.controls, f.outputs,
+          api_visibility="private", trigger_mode="always_last")
 
     @readable_errors("action.view")
     def on_anchor_click(event: gr.SelectData, request: gr.Request) -> dict[Any, Any]:
@@ -238,24 +238,23 @@ def _wire_tab_controls(lens: Lens, layout: Layout) -> None:
         session = handlers.set_options(lens, session_id(request), anchor_point=(x, y))
         return a.values(views.anchors_view(session))
 
-    a.image.select(on_anchor_click, None, [a.image, a.point, a.hits, a.model_table, a.paper_table, a.border],
-                   api_visibility="private")
+    a.image.select(on_anchor_click, None, a.outputs, api_visibility="private")
 
     @readable_errors("action.view")
     def on_objectness_level(level: int, request: gr.Request) -> dict[Any, Any]:
         session = handlers.set_options(lens, session_id(request), objectness_level=int(level or 0))
         return o.level_values(views.objectness_view(session))
 
-    o.level.input(on_objectness_level, [o.level], [o.per_shape, o.overlay], api_visibility="private")
+    o.level.input(on_objectness_level, [o.level], o.level_outputs, api_visibility="private")
 
     @readable_errors("action.view")
     def on_top_n(top_n: float, request: gr.Request) -> dict[Any, Any]:
         session = handlers.set_options(lens, session_id(request), proposals_top_n=int(top_n))
         return p.values(views.proposals_view(session))
 
-    p.top_n.release(on_top_n, [p.top_n], [p.legend, p.pre_nms, p.post_nms, p.steps], api_visibility="private")
+    p.top_n.release(on_top_n, [p.top_n], p.outputs, api_visibility="private")
 
-    roi_outputs = [r.proposal, r.image, r.assignment, r.feature, r.outputs]
+    roi_outputs = r.outputs
 
     @readable_errors("action.view")
     def on_roi_choice(index: int | None, channel: float, request: gr.Request) -> dict[Any, Any]:
@@ -276,6 +275,8 @@ def _wire_tab_controls(lens: Lens, layout: Layout) -> None:
         return r.values(views.roi_view(session))
 
     r.image.select(on_roi_click, None, roi_outputs, api_visibility="private")
+    return {"features": on_features, "anchor_click": on_anchor_click, "objectness_level": on_objectness_level,
+            "top_n": on_top_n, "roi_choice": on_roi_choice, "roi_click": on_roi_click}
 
 
 def _original_point(session: Session, index: Any) -> tuple[float, float]:

@@ -63,6 +63,9 @@ def test_inspect_then_rethreshold(client: Client, image_path: str) -> None:
                                     api_name="/rethreshold"))
     assert fewer["counts"]["proposals"] <= 5
 
+    reset = _summary(client.predict(api_name="/reset_thresholds"))
+    assert reset["settings"] == summary["settings"] and reset["counts"] == summary["counts"]
+
 
 def test_not_an_image_is_a_readable_error_and_the_server_keeps_answering(
         client: Client, image_path: str, tmp_path: Path) -> None:

@@ -272,3 +272,37 @@ def test_flags_and_safe_launch_defaults() -> None:
         "0.0.0.0", 9000, "m.pth", "l.txt", "cpu", True)
     with pytest.raises(SystemExit):
         parse_args(["--checkpoint", "m.pth"])   # a checkpoint needs its labels
+
+
+# --- event wiring: every event returns only components it declared as outputs ------------------------------------
+
+def test_every_event_returns_only_its_declared_outputs(image_path: str) -> None:
+    from types import SimpleNamespace
+
+    from app.config import AppConfig
+    from app.ui import build_app
+
+    demo = build_app(AppConfig(), make_lens())
+    functions = demo.event_functions
+    declared: dict[object, set[int]] = {}
+    for block_fn in demo.fns.values():
+        declared.setdefault(block_fn.fn, set()).update(id(block) for block in block_fn.outputs)
+    request = SimpleNamespace(session_hash="wiring")
+    click = SimpleNamespace(index=[10, 20])
+    calls = {
+        "inspect": lambda f: f(image_path, "demo", request, progress=lambda *a, **k: None),
+        "rethreshold": lambda f: f(1000, 0.7, 1000, 0.0, 0.5, 0.5, 100, request),
+        "reset_thresholds": lambda f: f(request),
+        "features": lambda f: f("body", "channel", 3, request),
+        "anchor_click": lambda f: f(click, request),
+        "objectness_level": lambda f: f(1, request),
+        "top_n": lambda f: f(20, request),
+        "roi_choice": lambda f: f(0, 5, request),
+        "roi_click": lambda f: f(click, request),
+    }
+    assert set(calls) == set(functions)
+    for name, call in calls.items():
+        returned = call(functions[name])
+        assert returned, name
+        undeclared = [block for block in returned if id(block) not in declared[functions[name]]]
+        assert not undeclared, f"{name} returns undeclared outputs {undeclared}"

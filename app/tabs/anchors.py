@@ -20,6 +20,10 @@ class AnchorsTab:
     paper_table: gr.Markdown
     border: gr.Markdown
 
+    @property
+    def outputs(self) -> list[Any]:
+        return [self.image, self.point, self.hits, self.model_table, self.paper_table, self.border]
+
     def values(self, view: AnchorsView) -> dict[Any, Any]:
         return {self.image: view.image, self.point: view.point_text, self.hits: view.hits,
                 self.model_table: view.model_table, self.paper_table: view.paper_table, self.border: view.border_text}

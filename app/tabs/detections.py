@@ -19,6 +19,10 @@ class DetectionsTab:
     counts: gr.HTML
     steps: gr.Markdown
 
+    @property
+    def outputs(self) -> list[Any]:
+        return [self.image, self.table, self.counts, self.steps]
+
     def values(self, view: DetectionsView) -> dict[Any, Any]:
         return {self.image: gr.update(value=view.image, label=view.image_label),
                 self.table: frame(view.rows, table_headers()),

@@ -26,6 +26,10 @@ class FeaturesTab:
     def controls(self) -> list[Any]:
         return [self.family, self.mode, self.channel]
 
+    @property
+    def outputs(self) -> list[Any]:
+        return [self.heatmaps, self.overlays, self.shapes, self.note]
+
     def values(self, view: FeaturesView) -> dict[Any, Any]:
         return {self.heatmaps: view.heatmaps, self.overlays: view.overlays,
                 self.shapes: view.shapes, self.note: view.note}

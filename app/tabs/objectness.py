@@ -18,6 +18,14 @@ class ObjectnessTab:
     per_shape: gr.Plot
     overlay: gr.Image
 
+    @property
+    def outputs(self) -> list[Any]:
+        return [self.all_levels, self.level, *self.level_outputs]
+
+    @property
+    def level_outputs(self) -> list[Any]:
+        return [self.per_shape, self.overlay]
+
     def values(self, view: ObjectnessView) -> dict[Any, Any]:
         return {self.all_levels: view.all_levels,
                 self.level: gr.update(choices=view.level_choices, value=view.level),

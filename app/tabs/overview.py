@@ -16,6 +16,10 @@ class OverviewTab:
     pipeline: gr.HTML
     frames: gr.HTML
 
+    @property
+    def outputs(self) -> list[Any]:
+        return [self.pipeline, self.frames]
+
     def values(self, view: OverviewView) -> dict[Any, Any]:
         return {self.pipeline: view.pipeline_html, self.frames: view.frames_html}
 

@@ -19,6 +19,10 @@ class ProposalsTab:
     post_nms: gr.Image
     steps: gr.Markdown
 
+    @property
+    def outputs(self) -> list[Any]:
+        return [self.legend, self.pre_nms, self.post_nms, self.steps]
+
     def values(self, view: ProposalsView) -> dict[Any, Any]:
         return {self.legend: view.legend_html,
                 self.pre_nms: gr.update(value=view.pre_nms_image, label=view.pre_nms_label),

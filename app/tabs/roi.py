@@ -18,12 +18,16 @@ class RoiTab:
     image: gr.Image
     assignment: gr.Markdown
     feature: gr.Plot
-    outputs: gr.Plot
+    outputs_plot: gr.Plot
+
+    @property
+    def outputs(self) -> list[Any]:
+        return [self.proposal, self.image, self.assignment, self.feature, self.outputs_plot]
 
     def values(self, view: RoiView) -> dict[Any, Any]:
         return {self.proposal: gr.update(choices=view.choices, value=view.chosen), self.image: view.image,
                 self.assignment: view.assignment, self.feature: view.feature_figure,
-                self.outputs: view.outputs_figure}
+                self.outputs_plot: view.outputs_figure}
 
 
 def build() -> RoiTab:
@@ -37,5 +41,5 @@ def build() -> RoiTab:
             image = image_view(t("roi.click_image"), height=460)
         with gr.Column(scale=3):
             feature = gr.Plot(show_label=False)
-    outputs = gr.Plot(show_label=False)
-    return RoiTab(proposal, channel, image, assignment, feature, outputs)
+    outputs_plot = gr.Plot(show_label=False)
+    return RoiTab(proposal, channel, image, assignment, feature, outputs_plot)
