@@ -205,6 +205,39 @@ def _background_train(rng, h, w) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.float32)
 
 
+def _clutter(rng, img: np.ndarray) -> np.ndarray:
+    h, w = img.shape[:2]
+    kind = rng.choice(["blobs", "fractal", "scribbles"], p=[0.5, 0.25, 0.25])
+    if kind == "fractal":
+        t = np.zeros((h, w, 3), np.float32)
+        for k, cells in enumerate((3, 6, 12, 24, 48, 96)):
+            wgt = 1.0 / (k + 1) ** rng.uniform(0.5, 1.5)
+            t += np.stack([_smooth_noise(rng, h, w, cells) for _ in range(3)], -1) * wgt
+        t = (t - t.min()) / (t.max() - t.min() + 1e-6)
+        a = rng.uniform(0.4, 1.0)
+        return img * (1 - a) + a * 255 * t
+    if kind == "blobs":
+        for _ in range(int(rng.integers(1, 4))):
+            field = _smooth_noise(rng, h, w, int(rng.integers(5, 20)))
+            lo = rng.uniform(0.55, 0.8)
+            m = (field > lo).astype(np.float32)
+            if rng.random() < 0.5:
+                m = np.asarray(Image.fromarray((m * 255).astype(np.uint8)).filter(
+                    ImageFilter.GaussianBlur(rng.uniform(0.5, 3))), np.float32) / 255
+            col = _rand_color(rng)
+            a = rng.uniform(0.5, 1.0)
+            img = img * (1 - a * m[..., None]) + a * m[..., None] * col
+        return img
+    pil = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
+    d = ImageDraw.Draw(pil)
+    for _ in range(int(rng.integers(2, 7))):
+        pts = [tuple(rng.uniform(0, [w, h]))]
+        for _ in range(int(rng.integers(4, 12))):
+            pts.append(tuple(np.clip(np.array(pts[-1]) + rng.normal(0, 40, 2), 0, [w, h])))
+        d.line(pts, fill=tuple(int(c) for c in _rand_color(rng)), width=int(rng.integers(3, 14)), joint="curve")
+    return np.asarray(pil, dtype=np.float32)
+
+
 def _draw_distractor_lines(rng, img: np.ndarray, n: int) -> np.ndarray:
     h, w = img.shape[:2]
     pil = Image.fromarray(img.astype(np.uint8))
@@ -272,8 +305,13 @@ def _fill_texture(rng, h, w, color: np.ndarray, under_mean: np.ndarray) -> np.nd
 
 # --------------------------------------------------------------------------------------------- scene
 def make_scene(seed: int, index: int, style: str = "train", size: int = 384,
-               n_min: int = 2, n_max: int = 10) -> Scene:
-    """Render scene ``index`` of the dataset ``(seed, style)``; returns image + objects (amodal boxes)."""
+               n_min: int = 2, n_max: int = 10, clutter: float = 0.0) -> Scene:
+    """Render scene ``index`` of the dataset ``(seed, style)``; returns image + objects (amodal boxes).
+
+    ``clutter`` (train renderer only): probability of adding non-shape clutter under the shapes (amoeba-like
+    blobs from thresholded noise, 1/f "fractal" colour texture, thick scribbles), so the detector learns that
+    not every blob is an object. With ``clutter=0`` no extra random numbers are drawn (the stream is unchanged).
+    """
     rng = rng_for(seed, index, style)
     ood = style == "ood"
     if isinstance(size, (tuple, list)):
@@ -287,6 +325,8 @@ def make_scene(seed: int, index: int, style: str = "train", size: int = 384,
                 h = int(size * rng.uniform(0.75, 1.33))
     size_scale = min(h, w) / 384.0
     img = _background_ood(rng, h, w) if ood else _background_train(rng, h, w)
+    if not ood and clutter > 0 and rng.random() < clutter:
+        img = _clutter(rng, img)
     n_lines = int(rng.integers(0, 6))
     if n_lines and not ood:
         img = _draw_distractor_lines(rng, img, n_lines)

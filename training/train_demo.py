@@ -50,15 +50,15 @@ def scene_to_tensors(scene):
 class ShapesStream(Dataset):
     """Scene ``i`` of the training stream = make_scene(seed, i, "train", size) plus a random flip."""
 
-    def __init__(self, seed: int, size: int, length: int, start: int = 0):
-        self.seed, self.size, self.length, self.start = seed, size, length, start
+    def __init__(self, seed: int, size: int, length: int, start: int = 0, clutter: float = 0.0):
+        self.seed, self.size, self.length, self.start, self.clutter = seed, size, length, start, clutter
 
     def __len__(self):
         return self.length
 
     def __getitem__(self, i):
         idx = self.start + i
-        img, tgt = scene_to_tensors(make_scene(self.seed, idx, "train", self.size))
+        img, tgt = scene_to_tensors(make_scene(self.seed, idx, "train", self.size, clutter=self.clutter))
         flip = (idx * 2654435761) % 4  # deterministic flips (h, v, both, none)
         w, h = img.shape[2], img.shape[1]
         b = tgt["boxes"]
@@ -106,6 +106,10 @@ def parse_args(argv=None):
     ap.add_argument("--workers", type=int, default=1, help="DataLoader worker processes rendering scenes")
     ap.add_argument("--ckpt-minutes", type=float, default=5.0)
     ap.add_argument("--resume", default=None, help="checkpoint.pt to continue from")
+    ap.add_argument("--init-weights", default=None,
+                    help="start from these weights (checkpoint.pt or fp16 file) with a fresh optimizer + schedule")
+    ap.add_argument("--clutter-prob", type=float, default=0.0,
+                    help="probability of non-shape clutter (blobs, fractal texture, scribbles) under the shapes")
     ap.add_argument("--log-every", type=int, default=10)
     ap.add_argument("--eval-num", type=int, default=200, help="images per held-out eval set (0 = skip eval)")
     ap.add_argument("--eval-seed", type=int, default=1000)
@@ -129,6 +133,11 @@ def main(argv=None):
                              {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
     start_it, elapsed_before = 0, 0.0
     history = []
+    if args.init_weights:
+        from inspectors.demo_model import load_demo_state_dict
+
+        model.load_state_dict(load_demo_state_dict(args.init_weights))
+        print(f"initialised from {args.init_weights}", flush=True)
     if args.resume:
         ck = torch.load(args.resume, map_location="cpu", weights_only=False)
         model.load_state_dict(ck["model"])
@@ -140,7 +149,8 @@ def main(argv=None):
 
     budget_s = args.max_minutes * 60.0
     n_imgs = (args.iters - start_it) * args.batch_size
-    ds = ShapesStream(args.seed, args.image_size, max(n_imgs, 0), start=start_it * args.batch_size)
+    ds = ShapesStream(args.seed, args.image_size, max(n_imgs, 0), start=start_it * args.batch_size,
+                      clutter=args.clutter_prob)
     dl = DataLoader(ds, batch_size=args.batch_size, shuffle=False, collate_fn=collate,
                     num_workers=args.workers, persistent_workers=False,
                     prefetch_factor=4 if args.workers > 0 else None)
@@ -183,7 +193,7 @@ def main(argv=None):
         opt.step()
         it += 1
         lv = {k: float(v.detach()) for k, v in losses.items()}
-        lv["loss"] = float(loss)
+        lv["loss"] = float(loss.detach())
         ema = lv if ema is None else {k: 0.95 * ema[k] + 0.05 * lv[k] for k in lv}
         if bar is not None:
             bar.update(1)
