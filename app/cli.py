@@ -4,8 +4,9 @@ from __future__ import annotations
 import argparse
 import logging
 
-from app.config import DEFAULT_MODEL, AppConfig
+from app.config import CUSTOM_ARCHITECTURES, DEFAULT_MODEL, AppConfig
 from app.strings import TABLES, set_language
+from inspectors import MODEL_NAMES
 
 
 def parse_args(argv: list[str] | None = None) -> AppConfig:
@@ -24,6 +25,9 @@ def parse_args(argv: list[str] | None = None) -> AppConfig:
     args = parser.parse_args(argv)
     if args.checkpoint and not args.labels:
         parser.error("--checkpoint needs --labels (the class names, one per line)")
+    allowed = CUSTOM_ARCHITECTURES if args.checkpoint else MODEL_NAMES
+    if args.model not in allowed:
+        parser.error(f"--model must be one of: {', '.join(allowed)}")
     return AppConfig(host=args.host, port=args.port, model=args.model, checkpoint=args.checkpoint,
                      labels=args.labels, device=args.device, share=args.share, language=args.lang,
                      max_file_size=args.max_file_size)

@@ -272,6 +272,10 @@ def test_flags_and_safe_launch_defaults() -> None:
         "0.0.0.0", 9000, "m.pth", "l.txt", "cpu", True)
     with pytest.raises(SystemExit):
         parse_args(["--checkpoint", "m.pth"])   # a checkpoint needs its labels
+    with pytest.raises(SystemExit):
+        parse_args(["--model", "yolo"])
+    with pytest.raises(SystemExit):
+        parse_args(["--checkpoint", "m.pth", "--labels", "l.txt"])   # the demo is not a checkpoint architecture
 
 
 # --- event wiring: every event returns only components it declared as outputs ------------------------------------

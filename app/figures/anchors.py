@@ -74,14 +74,16 @@ def _level_name(trace: Any, level: Any) -> str:
 
 
 def hits_headers() -> list[str]:
-    return [t(f"anchors.col.{key}") for key in ("level", "size", "ratio", "cell", "box", "objectness")]
+    return [t(f"anchors.col.{key}") for key in ("level", "size", "ratio", "cell", "box", "inside", "objectness")]
 
 
 def hits_rows(trace: Any, hits: list[Any]) -> list[list[Any]]:
+    height, width = trace.original_size
     rows = []
     for hit in hits:
         box = to_numpy(hit.box)
+        inside = box[0] >= 0 and box[1] >= 0 and box[2] <= width and box[3] <= height
         rows.append([_level_name(trace, hit.level), f"{float(hit.size):g}",
                      f"{float(hit.aspect_ratio):g}", f"{int(hit.y)}, {int(hit.x)}",
-                     ", ".join(f"{v:.0f}" for v in box), round(float(hit.objectness), 3)])
+                     ", ".join(f"{v:.0f}" for v in box), "✓" if inside else "✗", round(float(hit.objectness), 3)])
     return rows
