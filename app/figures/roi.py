@@ -89,7 +89,7 @@ def feature_figure(trace: Any, view: Any, channel: int) -> go.Figure:
     shapes: list[dict[str, Any]] = []
     for col in (1, 2):
         fig.add_trace(go.Heatmap(z=rounded(crop), x=xs, y=ys, colorscale="Greys", reversescale=True,
-                                 showscale=False, hovertemplate="cell x %{x}, y %{y}<br>%{z}<extra></extra>"),
+                                 showscale=False, hovertemplate="cell x %{x}, y %{y}<br>%{z:.3g}<extra></extra>"),
                       row=1, col=col)
         ref = "" if col == 1 else "2"
         shapes.append(dict(type="rect", x0=exact[0], y0=exact[1], x1=exact[2], y1=exact[3], xref=f"x{ref}",
@@ -132,7 +132,7 @@ def outputs_figure(view: Any, channel: int) -> go.Figure:
     for col, (values, scale, zmin, zmax) in enumerate(panels, start=1):
         fig.add_trace(go.Heatmap(z=rounded(values), colorscale=scale, zmin=zmin, zmax=zmax, showscale=False,
                                  texttemplate="%{z:.1f}", textfont=dict(size=13),
-                                 hovertemplate="bin x %{x}, y %{y}<br>%{z}<extra></extra>"), row=1, col=col)
+                                 hovertemplate="bin x %{x}, y %{y}<br>%{z:.3g}<extra></extra>"), row=1, col=col)
         fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col if col > 1 else ''}", showticklabels=False,
                          row=1, col=col)
         fig.update_xaxes(showticklabels=False, constrain="domain", row=1, col=col)
