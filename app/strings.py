@@ -159,6 +159,11 @@ EN: dict[str, str] = {
     "objectness.shape_title": "size {size:g}, ratio {ratio:g}",
     "objectness.level_title": "{name} · {height}×{width}",
     "objectness.colorbar": "P(object)",
+    "objectness.col.level": "Level",
+    "objectness.col.grid": "Grid (H×W)",
+    "objectness.col.anchors": "Anchors",
+    "objectness.col.max": "Highest P(object)",
+    "objectness.col.above": "Anchors with P > 0.5",
     # --- tabs: proposals -------------------------------------------------------------------------------------
     "tab.proposals": "Proposals",
     "proposals.explain": "The RPN decodes each anchor's predicted offsets into a box, keeps the top-n per level, clips "

@@ -60,6 +60,7 @@ class ObjectnessView:
     per_shape: go.Figure
     overlay: np.ndarray
     overlay_label: str
+    summary: str
 
 
 @dataclass
@@ -143,6 +144,7 @@ def objectness_view(session: Session) -> ObjectnessView:
         per_shape=objectness_figs.per_shape_figure(trace, level),
         overlay=objectness_figs.overlay(trace, level),
         overlay_label=t("objectness.overlay", level=name),
+        summary=markdown_table(objectness_figs.level_summary_headers(), objectness_figs.level_summary_rows(trace)),
     )
 
 

@@ -41,6 +41,20 @@ def per_shape_figure(trace: Any, level: int) -> go.Figure:
                         level=info.name), colorbar_title=t("objectness.colorbar"), hover_label="P")
 
 
+def level_summary_rows(trace: Any) -> list[list[Any]]:
+    """Per level: grid, anchors, the highest objectness and how many anchors are above 0.5 (this image's numbers)."""
+    rows = []
+    for i, level in enumerate(trace.levels):
+        maps = level_maps(trace, i)
+        rows.append([level.name, f"{maps.shape[1]}×{maps.shape[2]}", int(maps.size), round(float(maps.max()), 3),
+                     int((maps > 0.5).sum())])
+    return rows
+
+
+def level_summary_headers() -> list[str]:
+    return [t(f"objectness.col.{key}") for key in ("level", "grid", "anchors", "max", "above")]
+
+
 def overlay(trace: Any, level: int) -> np.ndarray:
     values = level_maps(trace, level).max(axis=0)
     return overlay_heatmap(trace.image, values, vmin=0.0, vmax=1.0, cover=feature_cover(trace))

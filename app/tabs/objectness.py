@@ -17,17 +17,18 @@ class ObjectnessTab:
     level: gr.Dropdown
     per_shape: gr.Plot
     overlay: gr.Image
+    summary: gr.Markdown
 
     @property
     def outputs(self) -> list[Any]:
-        return [self.all_levels, self.level, *self.level_outputs]
+        return [self.all_levels, self.summary, self.level, *self.level_outputs]
 
     @property
     def level_outputs(self) -> list[Any]:
         return [self.per_shape, self.overlay]
 
     def values(self, view: ObjectnessView) -> dict[Any, Any]:
-        return {self.all_levels: view.all_levels,
+        return {self.all_levels: view.all_levels, self.summary: view.summary,
                 self.level: gr.update(choices=view.level_choices, value=view.level),
                 **self.level_values(view)}
 
@@ -40,10 +41,11 @@ def build() -> ObjectnessTab:
     explanation("objectness.explain")
     gr.Markdown(f"#### {t('objectness.all_levels')}")
     all_levels = gr.Plot(show_label=False)
+    summary = gr.Markdown(elem_classes=["lens-table"])
     with gr.Row():
         with gr.Column(scale=3):
             level = gr.Dropdown(choices=[], label=t("objectness.level"), interactive=True)
             per_shape = gr.Plot(show_label=False)
         with gr.Column(scale=2):
             overlay = image_view(t("objectness.overlay", level=""), height=420)
-    return ObjectnessTab(all_levels, level, per_shape, overlay)
+    return ObjectnessTab(all_levels, level, per_shape, overlay, summary)
