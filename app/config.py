@@ -7,6 +7,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_IMAGES_DIR = REPO_ROOT / "sample_images"
 DEFAULT_MODEL = "demo"
+# The seven thresholds, in the order of the sliders, of /rethreshold's parameters and of the summary's "settings".
+THRESHOLD_KEYS = ("rpn_pre_nms_top_n", "rpn_nms_thresh", "rpn_post_nms_top_n", "rpn_score_thresh",
+                  "box_score_thresh", "box_nms_thresh", "box_detections_per_img")
 CUSTOM_ARCHITECTURES = (
     "fasterrcnn_resnet50_fpn",
     "fasterrcnn_resnet50_fpn_v2",

@@ -12,14 +12,13 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 import inspectors
+from app.config import THRESHOLD_KEYS
 from app.model_store import ModelStore
 from app.session_cache import Session, SessionCache, ViewOptions
 from app.strings import t
 
 log = logging.getLogger("rcnn_lens")
 
-THRESHOLD_KEYS = ("rpn_pre_nms_top_n", "rpn_nms_thresh", "rpn_post_nms_top_n", "rpn_score_thresh",
-                  "box_score_thresh", "box_nms_thresh", "box_detections_per_img")
 RPN_KEYS = THRESHOLD_KEYS[:4]
 INTEGER_KEYS = frozenset({"rpn_pre_nms_top_n", "rpn_post_nms_top_n", "box_detections_per_img"})
 ProgressFn = Callable[[float, str], None]

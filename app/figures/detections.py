@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from app.config import THRESHOLD_KEYS
 from app.drawing import color_for, draw_boxes, hex_color
 from app.figures.common import to_numpy
 from app.strings import t
@@ -62,7 +63,7 @@ def summary(trace: Any, replay: Any) -> dict[str, Any]:
     return {
         "model": trace.model_name,
         "image_size": {"width": int(width), "height": int(height)},
-        "settings": {key: _plain(value) for key, value in replay.settings.items()},
+        "settings": {key: _plain(replay.settings[key]) for key in THRESHOLD_KEYS},   # /rethreshold's order
         "counts": {key: int(value) for key, value in replay.counts.items()},
         "timings_ms": {key: round(float(value) * 1000, 2) for key, value in trace.timings.items()},
         "detections": [
