@@ -32,7 +32,6 @@ class Session:
     thresholds: dict[str, float]
     replay_seconds: float = 0.0
     options: ViewOptions = field(default_factory=ViewOptions)
-    memo: dict[str, Any] = field(default_factory=dict)   # cheap per-session memo (e.g. last RPN settings drawn)
 
     def nbytes(self) -> int:
         return int(self.trace.nbytes())

@@ -78,7 +78,8 @@ def startup_model_name(config: AppConfig) -> str:
 
 def build_app(config: AppConfig, lens: Lens | None = None) -> gr.Blocks:
     lens = lens or create_lens(config)
-    with gr.Blocks(title=t("app.title"), analytics_enabled=False) as demo:
+    # delete_cache: drawn images pile up in Gradio's temp folder during a long class; drop those older than 2 h.
+    with gr.Blocks(title=t("app.title"), analytics_enabled=False, delete_cache=(3600, 7200)) as demo:
         layout = _build_layout(lens, config)
         event_functions = _wire(demo, lens, layout)
     demo.lens = lens                          # for tests and benchmarks
