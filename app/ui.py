@@ -3,9 +3,10 @@ components, turns UserError into gr.Error, and keeps the server alive on unexpec
 from __future__ import annotations
 
 import functools
+import html
 import logging
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import gradio as gr
@@ -39,7 +40,10 @@ class Layout:
 
 
 def readable_errors(action_key: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """UserError -> gr.Error with its message; anything else -> logged with traceback, shown as one line."""
+    """UserError -> gr.Error with its message; anything else -> logged with traceback, shown as one line.
+
+    Messages are HTML-escaped: gr.Error renders HTML, and they can quote file names the person uploaded.
+    """
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -48,11 +52,11 @@ def readable_errors(action_key: str) -> Callable[[Callable[..., Any]], Callable[
             except gr.Error:
                 raise
             except UserError as error:
-                raise gr.Error(str(error), print_exception=False) from None
+                raise gr.Error(html.escape(str(error), quote=False), print_exception=False) from None
             except Exception as error:  # the server must keep running; the person gets one readable line
                 log.exception("error while %s", action_key)
                 reason = f"{type(error).__name__}: {str(error)[:300]}"
-                raise gr.Error(t("error.internal", action=t(action_key), reason=reason),
+                raise gr.Error(html.escape(t("error.internal", action=t(action_key), reason=reason), quote=False),
                                print_exception=False) from None
         return wrapper
     return decorate
