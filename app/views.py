@@ -40,6 +40,7 @@ class FeaturesView:
     overlays: list[tuple[np.ndarray, str]]
     shapes: str
     note: str
+    max_channel: int            # the widest level's last channel: the channel slider's maximum
 
 
 @dataclass
@@ -81,6 +82,7 @@ class RoiView:
     assignment: str
     feature_figure: go.Figure
     outputs_figure: go.Figure
+    max_channel: int
 
 
 @dataclass
@@ -114,6 +116,7 @@ def features_view(session: Session) -> FeaturesView:
         overlays=feature_figs.pyramid_overlays(trace, o.features_family, o.features_mode, o.features_channel),
         shapes=markdown_table(feature_figs.shapes_headers(), feature_figs.shapes_table(trace, o.features_family)),
         note=feature_figs.channel_note(trace, o.features_family, o.features_mode, o.features_channel),
+        max_channel=max(int(f.shape[0]) for f in feature_figs.feature_set(trace, o.features_family).values()) - 1,
     )
 
 
@@ -163,6 +166,7 @@ def proposals_view(session: Session) -> ProposalsView:
 
 def roi_view(session: Session) -> RoiView:
     trace, proposals = session.trace, session.replay.proposals
+    max_channel = min(int(f.shape[0]) for f in trace.fpn_features.values()) - 1
     candidates = roi_figs.choice_indices(proposals)
     chosen = session.options.roi_proposal
     if chosen is None or not 0 <= chosen < len(proposals):
@@ -172,11 +176,12 @@ def roi_view(session: Session) -> RoiView:
     choices = roi_figs.proposal_choices(trace, proposals)
     image = roi_figs.proposals_image(trace, proposals, chosen, candidates)
     if chosen is None:
-        return RoiView(choices, None, image, t("roi.none"), empty_figure(t("roi.none")), empty_figure(t("roi.none")))
+        return RoiView(choices, None, image, t("roi.none"), empty_figure(t("roi.none")), empty_figure(t("roi.none")),
+                       max_channel)
     view = trace.roi_pooling(proposals.boxes[chosen])
     channel = session.options.roi_channel
     return RoiView(choices, chosen, image, roi_figs.assignment_markdown(view, proposals, chosen),
-                   roi_figs.feature_figure(trace, view, channel), roi_figs.outputs_figure(view, channel))
+                   roi_figs.feature_figure(trace, view, channel), roi_figs.outputs_figure(view, channel), max_channel)
 
 
 def detections_view(session: Session) -> DetectionsView:

@@ -28,11 +28,11 @@ class FeaturesTab:
 
     @property
     def outputs(self) -> list[Any]:
-        return [self.heatmaps, self.overlays, self.shapes, self.note]
+        return [self.heatmaps, self.overlays, self.shapes, self.note, self.channel]
 
     def values(self, view: FeaturesView) -> dict[Any, Any]:
         return {self.heatmaps: view.heatmaps, self.overlays: view.overlays,
-                self.shapes: view.shapes, self.note: view.note}
+                self.shapes: view.shapes, self.note: view.note, self.channel: gr.update(maximum=view.max_channel)}
 
 
 def build() -> FeaturesTab:
@@ -42,7 +42,7 @@ def build() -> FeaturesTab:
                           label=t("features.family"), scale=2)
         mode = gr.Radio([(t(f"features.mode.{m}"), m) for m in MODES], value="mean", label=t("features.mode"),
                         scale=2)
-        channel = gr.Slider(0, 2047, value=0, step=1, label=t("features.channel"), scale=2)
+        channel = gr.Slider(0, 255, value=0, step=1, label=t("features.channel"), scale=2)
     note = gr.Markdown()
     heatmaps = gr.Plot(label=t("features.heatmaps"))
     overlays = gr.Gallery(label=t("features.overlays"), columns=5, height=300, object_fit="contain", format="jpeg",

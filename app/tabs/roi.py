@@ -22,12 +22,12 @@ class RoiTab:
 
     @property
     def outputs(self) -> list[Any]:
-        return [self.proposal, self.image, self.assignment, self.feature, self.outputs_plot]
+        return [self.proposal, self.image, self.assignment, self.feature, self.outputs_plot, self.channel]
 
     def values(self, view: RoiView) -> dict[Any, Any]:
         return {self.proposal: gr.update(choices=view.choices, value=view.chosen), self.image: view.image,
                 self.assignment: view.assignment, self.feature: view.feature_figure,
-                self.outputs_plot: view.outputs_figure}
+                self.outputs_plot: view.outputs_figure, self.channel: gr.update(maximum=view.max_channel)}
 
 
 def build() -> RoiTab:
