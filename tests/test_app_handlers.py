@@ -315,3 +315,13 @@ def test_every_event_returns_only_its_declared_outputs(image_path: str) -> None:
         assert returned, name
         undeclared = [block for block in returned if id(block) not in declared[functions[name]]]
         assert not undeclared, f"{name} returns undeclared outputs {undeclared}"
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA", "P"])
+def test_grayscale_alpha_and_palette_images_work(mode: str, lens: Lens, image_path: str, tmp_path: Path) -> None:
+    from PIL import Image
+
+    converted = tmp_path / f"image_{mode}.png"
+    Image.open(image_path).convert(mode).save(converted)
+    session = handlers.inspect_image(lens, f"mode-{mode}", str(converted), "demo")
+    assert views.detections_view(session).image.shape[2] == 3
