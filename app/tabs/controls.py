@@ -78,22 +78,13 @@ def model_choices(names: list[str]) -> list[tuple[str, str]]:
 
 def build(model_names: list[str], default_model: str, examples: list[str]) -> Controls:
     image = image_input(label=t("input.image"), type="filepath", image_mode=None, sources=["upload", "clipboard"],
-                       height=300, elem_id="lens-image")
+                       height=240, elem_id="lens-image")
     if examples:
         gr.Examples(examples=[[path] for path in examples], inputs=[image], label=t("input.examples"),
-                    examples_per_page=12)
+                    examples_per_page=8)
     model = gr.Dropdown(model_choices(model_names), value=default_model, label=t("input.model"),
                         info=t("input.model.info"), elem_id="lens-model")
     inspect = gr.Button(t("input.inspect"), variant="primary", elem_id="lens-inspect")
-    with gr.Accordion(t("input.custom"), open=False):
-        gr.Markdown(t("input.custom.explain"))
-        custom_arch = gr.Dropdown(list(CUSTOM_ARCHITECTURES), value=CUSTOM_ARCHITECTURES[0],
-                                  label=t("input.custom.arch"))
-        custom_checkpoint = gr.File(label=t("input.custom.checkpoint"), file_types=[".pth", ".pt"],
-                                    type="filepath")
-        custom_labels = gr.File(label=t("input.custom.labels"), file_types=[".txt"], type="filepath")
-        custom_load = gr.Button(t("input.custom.load"))
-        custom_status = gr.Markdown()
     gr.Markdown(f"### {t('thresholds.title')}\n{t('thresholds.explain')}", elem_classes=["lens-explain"])
     sliders: dict[str, gr.Slider] = {}
     for group, keys in (("thresholds.rpn", RPN_KEYS), ("thresholds.roi", THRESHOLD_KEYS[len(RPN_KEYS):])):
@@ -103,5 +94,15 @@ def build(model_names: list[str], default_model: str, examples: list[str]) -> Co
                 sliders[key] = gr.Slider(low, high, value=value, step=step, label=t(f"th.{key}"),
                                          info=t(f"th.{key}.info"), elem_id=f"lens-{key.replace('_', '-')}")
     reset = gr.Button(t("thresholds.reset"), elem_id="lens-reset")
+    # Below the sliders: rarely used, and the sliders should be on the first screen of a projector.
+    with gr.Accordion(t("input.custom"), open=False):
+        gr.Markdown(t("input.custom.explain"))
+        custom_arch = gr.Dropdown(list(CUSTOM_ARCHITECTURES), value=CUSTOM_ARCHITECTURES[0],
+                                  label=t("input.custom.arch"))
+        custom_checkpoint = gr.File(label=t("input.custom.checkpoint"), file_types=[".pth", ".pt"],
+                                    type="filepath")
+        custom_labels = gr.File(label=t("input.custom.labels"), file_types=[".txt"], type="filepath")
+        custom_load = gr.Button(t("input.custom.load"))
+        custom_status = gr.Markdown()
     return Controls(image, model, inspect, custom_arch, custom_checkpoint, custom_labels, custom_load,
                     custom_status, sliders, reset)
