@@ -2,6 +2,7 @@
 without a browser; app/ui.py turns `UserError` into gr.Error and the views into component updates."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass, replace
@@ -75,6 +76,11 @@ def check_image_file(path: str | Path | None) -> str:
     return str(path)
 
 
+def file_digest(path: str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
 def get_model(lens: Lens, model_name: str) -> Any:
     try:
         return lens.store.get(model_name)
@@ -86,8 +92,15 @@ def get_model(lens: Lens, model_name: str) -> Any:
 
 def inspect_image(lens: Lens, session_id: str, image_path: str | Path | None, model_name: str,
                   progress: ProgressFn = _no_progress) -> Session:
-    """Run the model once on the image (with hooks) and replay at this session's thresholds."""
+    """Run the model once on the image (with hooks) and replay at this session's thresholds.
+
+    The same file with the same model reuses the session's trace: the model runs once per (image, model).
+    """
     path = check_image_file(image_path)
+    image_key = file_digest(path)
+    previous = lens.cache.get(session_id)
+    if previous is not None and previous.model_key == model_name and previous.image_key == image_key:
+        return previous
     if not lens.store.is_loaded(model_name):
         progress(0.05, t("progress.load_model", name=model_name))
     model = get_model(lens, model_name)
@@ -96,7 +109,6 @@ def inspect_image(lens: Lens, session_id: str, image_path: str | Path | None, mo
         trace = inspectors.capture(model, path)
     except ValueError as error:
         raise UserError(t("error.bad_image", reason=str(error))) from None
-    previous = lens.cache.get(session_id)
     same_model = previous is not None and previous.model_key == model_name
     # Keep the person's tuned thresholds across images of the same model; a new model starts at its defaults.
     thresholds = dict(previous.thresholds) if same_model else normalize_thresholds(trace.defaults)
@@ -107,7 +119,7 @@ def inspect_image(lens: Lens, session_id: str, image_path: str | Path | None, mo
     started = time.perf_counter()
     replay = trace.replay(**thresholds)
     session = Session(model_key=model_name, trace=trace, replay=replay, thresholds=thresholds,
-                      replay_seconds=time.perf_counter() - started, options=options)
+                      replay_seconds=time.perf_counter() - started, image_key=image_key, options=options)
     lens.cache.put(session_id, session)
     return session
 

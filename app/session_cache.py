@@ -31,6 +31,7 @@ class Session:
     replay: Any                     # inspectors.Replay for `thresholds`
     thresholds: dict[str, float]
     replay_seconds: float = 0.0
+    image_key: str = ""             # content hash of the inspected file: the model runs once per (image, model)
     options: ViewOptions = field(default_factory=ViewOptions)
 
     def nbytes(self) -> int:

@@ -224,11 +224,13 @@ def test_sessions_are_kept_apart(lens: Lens, session: Session, image_path: str) 
     assert lens.cache.get("unit").thresholds["box_score_thresh"] != 1.0
 
 
-def test_thresholds_survive_a_new_image_of_the_same_model(lens: Lens, image_path: str) -> None:
+def test_thresholds_survive_a_new_image_of_the_same_model(lens: Lens, image_path: str, tmp_path: Path) -> None:
+    from app.testing import shapes_image
+
     first = handlers.inspect_image(lens, "keep", image_path, "demo")
     handlers.rethreshold(lens, "keep", {**first.thresholds, "box_score_thresh": 0.42})
-    again = handlers.inspect_image(lens, "keep", image_path, "demo")
-    assert again.thresholds["box_score_thresh"] == 0.42
+    again = handlers.inspect_image(lens, "keep", shapes_image(tmp_path / "other.png", seed=3), "demo")
+    assert again.trace is not first.trace and again.thresholds["box_score_thresh"] == 0.42
 
 
 def test_clicks_map_display_pixels_back_to_original(session: Session) -> None:
@@ -325,3 +327,13 @@ def test_grayscale_alpha_and_palette_images_work(mode: str, lens: Lens, image_pa
     Image.open(image_path).convert(mode).save(converted)
     session = handlers.inspect_image(lens, f"mode-{mode}", str(converted), "demo")
     assert views.detections_view(session).image.shape[2] == 3
+
+
+def test_the_model_runs_once_per_image_and_model(lens: Lens, image_path: str, tmp_path: Path) -> None:
+    import shutil
+
+    first = handlers.inspect_image(lens, "once", image_path, "demo")
+    copy = tmp_path / "same_pixels.png"          # a new upload of the same file: same content, new path
+    shutil.copy(image_path, copy)
+    again = handlers.inspect_image(lens, "once", str(copy), "demo")
+    assert again.trace is first.trace
