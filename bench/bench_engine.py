@@ -2,8 +2,9 @@
 
     python bench/bench_engine.py [--model fasterrcnn_resnet50_fpn] [--size 800x1066] [--repeat 5] [--device cpu]
 
-Random-init weights (the numbers do not depend on the weights except through how many boxes pass the score
-threshold; `--classes 3` makes every proposal pass it, a worst case for the final stage). Not part of the tests.
+Random-init weights: the timings depend on the weights only through how many boxes pass each filter (the counts
+line says how many did). The final stage works on proposals × (classes − 1) candidates, so the 91-class COCO head
+is the heavy case. `--model demo` uses the bundled demo model. Not part of the tests.
 """
 
 from __future__ import annotations
