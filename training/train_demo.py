@@ -108,6 +108,9 @@ def parse_args(argv=None):
     ap.add_argument("--resume", default=None, help="checkpoint.pt to continue from")
     ap.add_argument("--init-weights", default=None,
                     help="start from these weights (checkpoint.pt or fp16 file) with a fresh optimizer + schedule")
+    ap.add_argument("--previous-metrics", default=None,
+                    help="metrics JSON of the stage this run continues (--init-weights); its training section is "
+                         "kept under training.previous_stages")
     ap.add_argument("--clutter-prob", type=float, default=0.0,
                     help="probability of non-shape clutter (blobs, fractal texture, scribbles) under the shapes")
     ap.add_argument("--log-every", type=int, default=10)
@@ -251,6 +254,9 @@ def main(argv=None):
             "threads": args.threads,
         },
     }
+    if args.previous_metrics:
+        with open(args.previous_metrics) as f:
+            add_previous_stages(metrics, json.load(f))
     if args.eval_num > 0:
         from training.evaluate_demo import evaluate_all
 
@@ -268,6 +274,22 @@ def main(argv=None):
         shutil.copy2(wpath, os.path.join(args.export_dir, WEIGHTS_NAME))
         shutil.copy2(mpath, os.path.join(args.export_dir, METRICS_NAME))
         print(f"exported to {args.export_dir}", flush=True)
+    return metrics
+
+
+def add_previous_stages(metrics: dict, previous: dict) -> dict:
+    """Record the earlier training stage(s) (and their evaluation) inside ``metrics['training']``."""
+    prev = dict(previous["training"])
+    earlier = prev.pop("previous_stages", [])
+    prev.pop("loss_history", None)
+    if "evaluation" in previous:
+        prev["evaluation_after_stage"] = {k: {kk: v[kk] for kk in ("mAP@0.5", "mAP@[.5:.95]")}
+                                          for k, v in previous["evaluation"].items() if isinstance(v, dict)}
+    metrics["training"]["previous_stages"] = earlier + [prev]
+    metrics["training"]["total_train_minutes"] = round(
+        metrics["training"]["train_minutes"] + sum(p["train_minutes"] for p in earlier + [prev]), 2)
+    metrics["training"]["total_iterations"] = metrics["training"]["iterations"] + sum(
+        p["iterations"] for p in earlier + [prev])
     return metrics
 
 
