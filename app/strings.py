@@ -187,9 +187,10 @@ EN: dict[str, str] = {
     "roi.proposal": "Proposal",
     "roi.channel": "Channel",
     "roi.click_image": "Proposals (click one)",
-    "roi.choice": "#{index} · score {score:.2f} · {level} · {width:.0f}×{height:.0f} px",
-    "roi.assignment": "Proposal #{index} ({width:.0f}×{height:.0f} px in the original image) is pooled from "
-                      "**{level}** (spatial scale 1/{inverse_scale:g}). {reason}",
+    "roi.choice": "#{index} · score {score:.2f} · {width:.0f}×{height:.0f} px · proposed on {level}",
+    "roi.assignment": "Proposal #{index} ({width:.0f}×{height:.0f} px in the original image) was proposed by an "
+                      "anchor on {proposed_level}, but RoI pooling picks the level from the box size alone: it is "
+                      "pooled from **{level}** (spatial scale 1/{inverse_scale:g}). {reason}",
     "roi.on_feature": "The RoI on {level}, channel {channel}",
     "roi.pool_cells": "RoIPool: quantized cells",
     "roi.align_points": "RoIAlign: sample points",

@@ -180,7 +180,7 @@ def roi_view(session: Session) -> RoiView:
                        max_channel)
     view = trace.roi_pooling(proposals.boxes[chosen])
     channel = session.options.roi_channel
-    return RoiView(choices, chosen, image, roi_figs.assignment_markdown(view, proposals, chosen),
+    return RoiView(choices, chosen, image, roi_figs.assignment_markdown(trace, view, proposals, chosen),
                    roi_figs.feature_figure(trace, view, channel), roi_figs.outputs_figure(view, channel), max_channel)
 
 

@@ -56,10 +56,12 @@ def proposals_image(trace: Any, proposals: Any, chosen: int | None, candidates: 
                       highlight=highlight, dim=0.3)
 
 
-def assignment_markdown(view: Any, proposals: Any, index: int) -> str:
+def assignment_markdown(trace: Any, view: Any, proposals: Any, index: int) -> str:
     x1, y1, x2, y2 = to_numpy(proposals.boxes)[index]
+    proposed_level = trace.levels[int(to_numpy(proposals.levels)[index])].name
     return t("roi.assignment", index=index, width=float(x2 - x1), height=float(y2 - y1), level=view.level_name,
-             inverse_scale=round(1.0 / float(view.spatial_scale), 3), reason=view.reason)
+             proposed_level=proposed_level, inverse_scale=round(1.0 / float(view.spatial_scale), 3),
+             reason=view.reason)
 
 
 def _crop_bounds(view: Any) -> tuple[int, int, int, int]:
