@@ -20,7 +20,8 @@ CSS = """
 .gradio-container .info-text { color: #374151 !important; font-size: 15px !important; }
 .lens-table table { font-size: 1rem; }
 .lens-table td, .lens-table th { padding: 4px 10px !important; }
-.lens-table-compact table { font-size: 0.95rem; }
+.lens-table-compact table { font-size: 0.9rem; }
+.lens-table-compact td { white-space: nowrap; }
 #lens-title h1 { margin: 0; font-size: 2rem; }
 .lens-explain { font-size: 1.05rem; line-height: 1.5; }
 #lens-status { font-size: 1.15rem; }

@@ -22,7 +22,7 @@ def _pair(value: Any) -> str:
 
 def summary_headers() -> list[str]:
     return [t(f"anchors.col.{key}") for key in
-            ("level", "stride", "grid", "per_location", "sizes", "ratios", "total", "inside", "crossing")]
+            ("level", "stride", "grid", "per_location", "sizes", "ratios", "total", "inside_image", "crossing")]
 
 
 def summary_rows(summary: list[Any]) -> list[list[Any]]:
@@ -74,7 +74,7 @@ def _level_name(trace: Any, level: Any) -> str:
 
 
 def hits_headers() -> list[str]:
-    return [t(f"anchors.col.{key}") for key in ("level", "size", "ratio", "cell", "box", "inside", "objectness")]
+    return [t(f"anchors.col.{key}") for key in ("level_cell", "shape", "box", "inside", "objectness")]
 
 
 def hits_rows(trace: Any, hits: list[Any]) -> list[list[Any]]:
@@ -83,7 +83,7 @@ def hits_rows(trace: Any, hits: list[Any]) -> list[list[Any]]:
     for hit in hits:
         box = to_numpy(hit.box)
         inside = box[0] >= 0 and box[1] >= 0 and box[2] <= width and box[3] <= height
-        rows.append([_level_name(trace, hit.level), f"{float(hit.size):g}",
-                     f"{float(hit.aspect_ratio):g}", f"{int(hit.y)}, {int(hit.x)}",
+        rows.append([f"{_level_name(trace, hit.level)} ({int(hit.y)}, {int(hit.x)})",
+                     f"{float(hit.size):g} · {float(hit.aspect_ratio):g}",
                      ", ".join(f"{v:.0f}" for v in box), "✓" if inside else "✗", round(float(hit.objectness), 3)])
     return rows

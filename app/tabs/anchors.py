@@ -32,9 +32,9 @@ class AnchorsTab:
 def build() -> AnchorsTab:
     explanation("anchors.explain")
     with gr.Row():
-        with gr.Column(scale=4):
+        with gr.Column(scale=1):
             image = image_view(t("anchors.click_image"), height=500)
-        with gr.Column(scale=5):
+        with gr.Column(scale=1):
             point = gr.Markdown(elem_classes=["lens-callout"])
             hits = gr.Markdown(elem_classes=["lens-table", "lens-table-compact"])
     border = gr.Markdown(elem_classes=["lens-callout"])
