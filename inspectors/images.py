@@ -136,4 +136,6 @@ def _check_size(rgb: np.ndarray) -> None:
 
 def to_model_input(rgb: np.ndarray) -> torch.Tensor:
     """H×W×3 uint8 → 3×H×W float in [0, 1], as torchvision's detection models expect."""
+    if not rgb.flags.writeable:  # arrays viewing PIL memory are read-only; torch wants writable storage
+        rgb = rgb.copy()
     return torch.from_numpy(rgb).permute(2, 0, 1).float().div_(255.0)
