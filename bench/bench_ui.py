@@ -84,6 +84,22 @@ def server_handler_times(demo: object, moves: int) -> list[float]:
     return timings
 
 
+def server_rpn_handler_times(demo: object, moves: int) -> list[float]:
+    """The same event function for an RPN slider (NMS IoU): RPN filtering + RoI heads replayed, proposals redrawn."""
+    lens = demo.lens
+    session_id = next(iter(lens.cache._entries))
+    session = lens.cache.get(session_id)
+    request = SimpleNamespace(session_hash=session_id)
+    rethreshold = demo.event_functions["rethreshold"]
+    timings = []
+    for i in range(moves):
+        values = dict(session.thresholds, rpn_nms_thresh=0.5 + 0.05 * (i % 8))
+        started = time.perf_counter()
+        rethreshold(*[values[key] for key in THRESHOLD_KEYS], request)
+        timings.append(time.perf_counter() - started)
+    return timings
+
+
 def api_round_trips(url: str, image: str, moves: int) -> list[float]:
     """/rethreshold through gradio_client: handler + Gradio's postprocessing + HTTP + downloading the images."""
     from gradio_client import Client, handle_file
@@ -115,6 +131,7 @@ def main() -> None:
     try:
         browser = browser_release_to_view(url, image, args.moves, args.chromium)
         server = server_handler_times(demo, args.moves)
+        server_rpn = server_rpn_handler_times(demo, args.moves)
         api = api_round_trips(url, image, args.moves)
         session = demo.lens.cache.get(next(iter(demo.lens.cache._entries)))
         model_run = [sum(session.trace.timings.values())]
@@ -128,6 +145,7 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|")
     print(row("browser: release detection-score slider -> updated detections image", browser))
     print(row("server: /rethreshold handler (replay + views)", server))
+    print(row("server: /rethreshold handler for an RPN slider (NMS IoU)", server_rpn))
     print(row("gradio_client: /rethreshold round trip (handler + postprocess + HTTP)", api))
     print(row("server: one model run (capture, for scale)", model_run))
 
