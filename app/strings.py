@@ -53,7 +53,8 @@ EN: dict[str, str] = {
     "th.box_nms_thresh.info": "Per class: boxes overlapping a better one by more than this IoU are removed.",
     "th.box_detections_per_img": "Detections per image",
     "th.box_detections_per_img.info": "Keep at most this many detections, best first.",
-    # --- errors ----------------------------------------------------------------------------------------------
+    # --- errors -------------------------------------------------------------------------------------------
+    "error.title": "Could not update",
     "error.no_image": "Please upload an image first.",
     "error.not_an_image": "This file is not an image that can be opened (use JPEG, PNG, WebP or BMP).",
     "error.bad_image": "The image could not be used: {reason}",
@@ -89,7 +90,7 @@ EN: dict[str, str] = {
     "overview.timing.rpn": "RPN",
     "overview.timing.roi_heads": "RoI heads",
     "overview.timing.postprocess": "postprocess",
-    "overview.timings": "Model run: {total_ms:.0f} ms in total. Last slider replay: {replay_ms:.0f} ms.",
+    "overview.timings": "Model run: {total_ms:.0f} ms in total. Last replay: {replay_ms:.0f} ms.",
     "overview.frames": "Three coordinate frames",
     "overview.frames.explain": "The model resizes the image (keeping its aspect ratio) and pads it with zeros to a "
                                "multiple of 32 so that every pyramid level has a whole number of cells. Boxes are "

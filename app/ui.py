@@ -178,9 +178,16 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> dict[str, Callable[...
 
     def on_inspect_auto(image: str | None, model_name: str, request: gr.Request,
                         progress: gr.Progress = gr.Progress(track_tqdm=True)) -> dict[Any, Any]:
+        """Upload, example click or model change. A failure here is a toast, not an error badge on every view:
+        the previous result stays on screen and stays valid."""
+        unchanged = {component: gr.skip() for component in all_outputs}
         if not image:   # cleared image: leave the views as they are
-            return {component: gr.skip() for component in all_outputs}
-        return on_inspect(image, model_name, request, progress)
+            return unchanged
+        try:
+            return on_inspect(image, model_name, request, progress)
+        except gr.Error as error:
+            gr.Warning(error.message, duration=None, title=t("error.title"))
+            return unchanged
 
     c.inspect.click(on_inspect, [c.image, c.model], all_outputs, api_name="inspect", concurrency_id="model")
     c.image.change(on_inspect_auto, [c.image, c.model], all_outputs, api_visibility="private",
