@@ -110,3 +110,15 @@ def test_clicking_the_anchor_image_moves_the_point(page: object) -> None:
     page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.8)
     page.wait_for_function("([el, old]) => el.innerText !== old", arg=[callout.element_handle(), before])
     assert callout.inner_text() != before
+
+
+def test_a_model_that_cannot_load_shows_a_readable_message_and_keeps_the_views(page: object) -> None:
+    """The COCO weights are not here: choosing one says so (the engine's message) and the last result stays."""
+    count_before = page.locator(COUNT).inner_text()
+    page.locator("#lens-model input").click()
+    page.get_by_role("option", name="fasterrcnn_resnet50_fpn", exact=True).click()
+    toast = page.get_by_text("could not be loaded", exact=False).first
+    toast.wait_for(state="visible")
+    assert "Traceback" not in toast.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "model_load_error.png"))
+    assert page.locator(COUNT).inner_text() == count_before
