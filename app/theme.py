@@ -42,7 +42,7 @@ CSS = """
 .lens-frames { display: flex; flex-wrap: wrap; gap: 28px; align-items: flex-end; }
 .lens-frame { text-align: center; }
 .lens-frame-title { font-weight: 700; font-size: 1.1rem; }
-.lens-frame-note { color: #4b5563; }
+.lens-frame-note { color: #4b5563; min-height: 1.5em; }
 .lens-legend { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; font-size: 1.05rem; }
 .lens-chip { display: inline-flex; align-items: center; gap: 6px; border: 2px solid; border-radius: 14px;
              padding: 2px 10px; font-weight: 600; }
