@@ -261,6 +261,16 @@ def test_a_custom_checkpoint_becomes_a_model_choice(tmp_path: Path, image_path: 
     session = handlers.inspect_image(lens, "custom", image_path, name)
     assert session.trace.categories == ["__background__", "cat", "dog"]
 
+    # The same through the start-up flags (--model ARCH --checkpoint --labels): selected at start.
+    from app.config import AppConfig
+    from app.ui import create_lens, startup_model_name
+
+    config = AppConfig(model="fasterrcnn_mobilenet_v3_large_320_fpn", checkpoint=str(checkpoint),
+                       labels=str(labels), device="cpu")
+    startup = create_lens(config)
+    assert startup_model_name(config) == name and name in startup.store.choices()
+    assert handlers.inspect_image(startup, "s", image_path, name).trace.categories[1:] == ["cat", "dog"]
+
 
 # --- start-up flags and safe defaults ----------------------------------------------------------------------------
 
