@@ -4,12 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import inspectors
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_IMAGES_DIR = REPO_ROOT / "sample_images"
 DEFAULT_MODEL = "demo"
-# The seven thresholds, in the order of the sliders, of /rethreshold's parameters and of the summary's "settings".
-THRESHOLD_KEYS = ("rpn_pre_nms_top_n", "rpn_nms_thresh", "rpn_post_nms_top_n", "rpn_score_thresh",
-                  "box_score_thresh", "box_nms_thresh", "box_detections_per_img")
+# The seven thresholds, in the order of the sliders, of /rethreshold's parameters and of the summary's "settings":
+# the engine's own order.
+THRESHOLD_KEYS = inspectors.THRESHOLD_KEYS
 CUSTOM_ARCHITECTURES = (
     "fasterrcnn_resnet50_fpn",
     "fasterrcnn_resnet50_fpn_v2",
