@@ -44,6 +44,18 @@ def noise_image(height: int, width: int, seed: int = 0) -> np.ndarray:
     return img
 
 
+@pytest.fixture(scope="module")
+def app_url():
+    """The app served in-process on a free local port (demo model), closed after the module's tests."""
+    from app.testing import serve
+
+    demo, url = serve()
+    try:
+        yield url
+    finally:
+        demo.close()
+
+
 @pytest.fixture(scope="session")
 def mobilenet():
     return random_model("fasterrcnn_mobilenet_v3_large_fpn")

@@ -2,26 +2,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from gradio_client import Client, handle_file
 
-from app.testing import example_image, serve
+from app.testing import example_image
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    demo, url = serve()
-    try:
-        yield url
-    finally:
-        demo.close()
-
-
-@pytest.fixture(scope="module")
-def client(server: str) -> Client:
-    return Client(server, verbose=False)
+def client(app_url: str) -> Client:
+    return Client(app_url, verbose=False)
 
 
 @pytest.fixture(scope="module")
@@ -84,18 +75,18 @@ def test_a_coco_model_without_weights_fails_readably(client: Client, image_path:
         client.predict(handle_file(image_path), "fasterrcnn_resnet50_fpn", api_name="/inspect")
 
 
-def test_rethreshold_in_a_fresh_session_says_what_to_do(server: str) -> None:
-    fresh = Client(server, verbose=False)
+def test_rethreshold_in_a_fresh_session_says_what_to_do(app_url: str) -> None:
+    fresh = Client(app_url, verbose=False)
     with pytest.raises(Exception, match="Inspect an image first"):
         fresh.predict(1000, 0.7, 1000, 0.0, 0.5, 0.5, 100, api_name="/rethreshold")
 
 
-def test_monitoring_endpoint_is_off(server: str) -> None:
+def test_monitoring_endpoint_is_off(app_url: str) -> None:
     import urllib.error
     import urllib.request
 
     with pytest.raises(urllib.error.HTTPError):
-        urllib.request.urlopen(server + "monitoring", timeout=10)
+        urllib.request.urlopen(app_url + "monitoring", timeout=10)
 
 
 def test_app_py_starts_with_flags_and_serves(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from typing import Iterator
 import pytest
 
 from app.strings import t
-from app.testing import example_image, serve
+from app.testing import example_image
 
 CHROMIUM = os.environ.get("RCNN_LENS_CHROMIUM", "/usr/bin/chromium")
 if os.environ.get("CI"):
@@ -33,15 +33,6 @@ TABS = ("overview", "features", "anchors", "objectness", "proposals", "roi", "de
 COUNT = "#lens-detections-count [data-testid=markdown]"
 # "12 detections" in the active language, as a JS regex source.
 COUNT_PATTERN = re.escape(t("status.detections", count="<N>")).replace("<N>", r"(\d+)")
-
-
-@pytest.fixture(scope="module")
-def app_url() -> Iterator[str]:
-    demo, url = serve()
-    try:
-        yield url
-    finally:
-        demo.close()
 
 
 @pytest.fixture(scope="module")
