@@ -14,14 +14,15 @@ from PIL import Image, UnidentifiedImageError
 
 import inspectors
 from app.config import THRESHOLD_KEYS
+from inspectors.errors import InputError
+from inspectors.thresholds import RPN_KEYS, THRESHOLDS, check_thresholds
 from app.model_store import ModelStore
 from app.session_cache import Session, SessionCache, ViewOptions
-from app.strings import t
+from app.strings import engine_error_text, t
 
 log = logging.getLogger("rcnn_lens")
 
-RPN_KEYS = THRESHOLD_KEYS[:4]
-INTEGER_KEYS = frozenset({"rpn_pre_nms_top_n", "rpn_post_nms_top_n", "box_detections_per_img"})
+INTEGER_KEYS = frozenset(spec.key for spec in THRESHOLDS if spec.integer)
 ProgressFn = Callable[[float, str], None]
 
 
@@ -41,25 +42,24 @@ def _no_progress(fraction: float, message: str) -> None:
 
 
 def normalize_thresholds(values: Mapping[str, Any]) -> dict[str, float | int]:
-    """The seven settings as numbers the engine accepts: counts as ints >= 1, IoUs in (0, 1], scores in [0, 1]."""
+    """The seven settings checked by the engine's rules (type, finite, range); numeric strings from an HTTP client
+    are read as numbers. Nothing is clamped: a value out of range is a UserError that names the allowed range."""
     missing = [key for key in THRESHOLD_KEYS if values.get(key) is None]
     if missing:
-        raise UserError(f"Missing threshold(s): {', '.join(missing)}.")
-    result: dict[str, float | int] = {}
+        raise UserError(t("error.missing_thresholds", names=", ".join(t(f"th.{key}") for key in missing)))
+    numbers: dict[str, Any] = {}
     for key in THRESHOLD_KEYS:
-        try:
-            number = float(values[key])
-        except (TypeError, ValueError):
-            raise UserError(f"{t('th.' + key)}: '{values[key]}' is not a number.") from None
-        if not np.isfinite(number):
-            raise UserError(f"{t('th.' + key)}: '{values[key]}' is not a finite number.")
-        if key in INTEGER_KEYS:
-            result[key] = max(1, int(round(number)))
-        elif key.endswith("nms_thresh"):
-            result[key] = min(1.0, max(0.01, number))
-        else:
-            result[key] = min(1.0, max(0.0, number))
-    return result
+        value = values[key]
+        if isinstance(value, str):
+            try:
+                value = float(value.strip())
+            except ValueError:
+                pass  # the engine names it as "not a number"
+        numbers[key] = value
+    try:
+        return check_thresholds(numbers)
+    except InputError as error:
+        raise UserError(engine_error_text(error)) from None
 
 
 def check_image_file(path: str | Path | None) -> str:

@@ -64,6 +64,7 @@ EN: dict[str, str] = {
     "error.custom_missing": "Choose a checkpoint file and a labels file first.",
     "error.labels_file": "The labels file could not be read: {reason}",
     "error.unknown_model": "Unknown model '{name}'. Choose one of: {choices}.",
+    "error.missing_thresholds": "Missing threshold(s): {names}.",
     "error.internal": "Something went wrong while {action}: {reason}",
     "action.inspect": "inspecting the image",
     "action.rethreshold": "re-applying the thresholds",
@@ -290,3 +291,23 @@ def t(key: str, **values: object) -> str:
     """The UI text for ``key`` in the active language, formatted with ``values``."""
     template = TABLES[_active_language].get(key) or EN[key]
     return template.format(**values) if values else template
+
+
+def engine_error_text(error: Exception) -> str:
+    """An engine error in the active language: its code's template when this table has one (`engine.<code>`),
+    with threshold names shown as their slider labels; else the engine's own (English) message."""
+    code, params = getattr(error, "code", None), dict(getattr(error, "params", {}) or {})
+    if "name" in params and f"th.{params['name']}" in EN:
+        params["name"] = t(f"th.{params['name']}")
+    key = f"engine.{code}"
+    template = TABLES[_active_language].get(key)
+    if template is None:
+        from inspectors.errors import MESSAGES  # English comes from the engine itself
+
+        template = MESSAGES.get(str(code))
+    if template is None:
+        return str(error)
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return str(error)

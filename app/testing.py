@@ -41,9 +41,12 @@ def offline_loader(name: str, **kwargs: Any) -> Any:
                                          device=next(torch_model.parameters()).device, source="random init")
     if kwargs.get("checkpoint") is None and kwargs.get("weights", "DEFAULT") is not None:
         # Never download in tests: the COCO path fails the way the engine fails offline.
-        raise inspectors.ModelLoadError(
-            f"COCO weights for {name} are not available offline (tests never download); place the torchvision "
-            f"checkpoint in the torch hub cache to use it.")
+        from inspectors.models import _SPECS, hub_checkpoint_path
+
+        url = _SPECS[name].weights_enum.DEFAULT.url if name in _SPECS else f"<{name}>"
+        path = hub_checkpoint_path(url)
+        raise inspectors.ModelLoadError("model.weights_unavailable", name=name, path=str(path), file=path.name,
+                                        folder=str(path.parent), url=url, reason="tests never download")
     return inspectors.load_model(name, **kwargs)
 
 

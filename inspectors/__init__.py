@@ -5,33 +5,56 @@ UI-free: imports torch/torchvision/numpy/PIL only, so it works in notebooks and 
 
 from inspectors.anchors import AnchorHit, AnchorLevelSummary
 from inspectors.capture import capture
+from inspectors.errors import InputError, LensError
 from inspectors.images import load_image
-from inspectors.models import MODEL_NAMES, InspectedModel, ModelLoadError, load_model
+from inspectors.models import (
+    MODEL_NAMES,
+    TRAINED_FROM,
+    InspectedModel,
+    ModelLoadError,
+    Normalization,
+    load_model,
+    model_lock,
+    read_labels_file,
+)
 from inspectors.nms import NmsStep, nms_steps
-from inspectors.replay import THRESHOLD_KEYS, Proposals, Replay
+from inspectors.replay import Proposals, Replay
 from inspectors.roi_pooling import RoiComparison, RoiPoolingView, compare_roi_pooling
 from inspectors.rpn_filter import FilterStep
-from inspectors.trace import Detections, LevelInfo, Trace
+from inspectors.snapshot import ModelSnapshot
+from inspectors.thresholds import THRESHOLD_KEYS, THRESHOLDS, ThresholdSpec, constructor_kwargs
+from inspectors.trace import Detections, LevelInfo, MapInfo, Trace
 
 __all__ = [
     "AnchorHit",
     "AnchorLevelSummary",
     "Detections",
     "FilterStep",
+    "InputError",
     "InspectedModel",
+    "LensError",
     "LevelInfo",
     "MODEL_NAMES",
+    "MapInfo",
     "ModelLoadError",
+    "ModelSnapshot",
+    "Normalization",
     "NmsStep",
     "Proposals",
     "Replay",
     "RoiComparison",
     "RoiPoolingView",
+    "THRESHOLDS",
     "THRESHOLD_KEYS",
+    "TRAINED_FROM",
+    "ThresholdSpec",
     "Trace",
     "capture",
     "compare_roi_pooling",
+    "constructor_kwargs",
     "load_image",
     "load_model",
+    "model_lock",
     "nms_steps",
+    "read_labels_file",
 ]

@@ -6,6 +6,7 @@ anchors), with the model's own box coder, so that replay starts from exactly the
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -16,9 +17,10 @@ from torch import nn
 from torchvision.models.detection import FasterRCNN
 from torchvision.models.detection.rpn import concat_box_prediction_layers
 
-from inspectors.images import ImageInput, load_image, to_model_input
-from inspectors.models import InspectedModel
-from inspectors.trace import Trace, level_names
+from inspectors.images import ImageInput, check_fits_model, load_image, to_model_input
+from inspectors.models import InspectedModel, model_lock
+from inspectors.snapshot import ModelSnapshot, snapshot_model
+from inspectors.trace import LevelInfo, Trace, level_names, stride_of
 
 # Timed stages: (name, module path). Each stage runs from its module's forward-pre-hook to its forward-hook;
 # "postprocess" is the rest of GeneralizedRCNN.forward after the RoI heads (boxes back to the original frame).
@@ -59,20 +61,25 @@ def capture(model: Union[InspectedModel, FasterRCNN], image: ImageInput) -> Trac
     net = inspected.model
     device = next(net.parameters()).device
     rgb = load_image(image)
-    tensor = to_model_input(rgb).to(device)
 
     outputs: dict[str, Any] = {}
     clock = _StageClock(device)
-    was_training = net.training
-    net.eval()
-    try:
-        with _hooks(net, outputs, clock), torch.inference_mode():
-            clock.start()
-            detections = net([tensor])[0]
-            clock.stop()
-    finally:
-        net.train(was_training)
-    return _build_trace(inspected, rgb, outputs, detections, clock.timings())
+    # The model is shared (sessions, threads): while our hooks are on it, nothing else may run its modules, and
+    # the hooks keep only what this thread computes. See inspectors.models.model_lock.
+    with model_lock(net):
+        config = snapshot_model(net)
+        check_fits_model(int(rgb.shape[0]), int(rgb.shape[1]), config.transform)
+        tensor = to_model_input(rgb).to(device)
+        was_training = net.training
+        net.eval()
+        try:
+            with _hooks(net, outputs, clock, threading.get_ident()), torch.inference_mode():
+                clock.start()
+                detections = net([tensor])[0]
+                clock.stop()
+        finally:
+            net.train(was_training)
+    return _build_trace(inspected, config, rgb, outputs, detections, clock.timings())
 
 
 class _StageClock:
@@ -107,52 +114,57 @@ class _StageClock:
 
 
 @contextmanager
-def _hooks(net: nn.Module, outputs: dict[str, Any], clock: _StageClock) -> Iterator[None]:
+def _hooks(net: nn.Module, outputs: dict[str, Any], clock: _StageClock, thread: int) -> Iterator[None]:
     modules = dict(net.named_modules())
     handles = []
     try:
         for stage, path in _TIMED:
             if path in modules:
-                handles.append(modules[path].register_forward_pre_hook(_pre_timer(clock, stage)))
-                handles.append(modules[path].register_forward_hook(_post_timer(clock, stage)))
+                handles.append(modules[path].register_forward_pre_hook(_pre_timer(clock, stage, thread)))
+                handles.append(modules[path].register_forward_hook(_post_timer(clock, stage, thread)))
         for path in _CAPTURED:
             if path in modules:
-                handles.append(modules[path].register_forward_hook(_keeper(outputs, path)))
+                handles.append(modules[path].register_forward_hook(_keeper(outputs, path, thread)))
         yield
     finally:
         for handle in handles:
             handle.remove()
 
 
-def _pre_timer(clock: _StageClock, stage: str):
+# Each hook records only calls made by the capturing thread: even code that ignored the model lock could not
+# put its outputs into this trace.
+def _pre_timer(clock: _StageClock, stage: str, thread: int):
     def hook(module, args):
-        clock.mark(f"{stage}:start")
+        if threading.get_ident() == thread:
+            clock.mark(f"{stage}:start")
 
     return hook
 
 
-def _post_timer(clock: _StageClock, stage: str):
+def _post_timer(clock: _StageClock, stage: str, thread: int):
     def hook(module, args, output):
-        clock.mark(f"{stage}:end")
+        if threading.get_ident() == thread:
+            clock.mark(f"{stage}:end")
 
     return hook
 
 
-def _keeper(outputs: dict[str, Any], path: str):
+def _keeper(outputs: dict[str, Any], path: str, thread: int):
     def hook(module, args, output):
-        outputs[path] = output
+        if threading.get_ident() == thread:
+            outputs[path] = output
 
     return hook
 
 
 def _build_trace(
     inspected: InspectedModel,
+    config: ModelSnapshot,
     rgb,
     outputs: dict[str, Any],
     detections: dict[str, torch.Tensor],
     timings: dict[str, float],
 ) -> Trace:
-    net = inspected.model
     image_list, _ = outputs["transform"]
     resized_size = tuple(int(s) for s in image_list.image_sizes[0])
     padded_size = tuple(int(s) for s in image_list.tensors.shape[-2:])
@@ -169,10 +181,12 @@ def _build_trace(
     with torch.inference_mode():
         # torchvision's RegionProposalNetwork.forward, step for step, for the one image.
         objectness, deltas = concat_box_prediction_layers(objectness_per_level, deltas_per_level)
-        decoded = net.rpn.box_coder.decode(deltas.detach(), [anchors]).view(1, -1, 4)[0]
+        decoded = config.rpn_box_coder.build().decode(deltas.detach(), [anchors]).view(1, -1, 4)[0]
     class_logits, box_regression = outputs["roi_heads.box_predictor"]
     native_proposals = outputs["rpn"][0][0]
     pooled = outputs.get("roi_heads.box_roi_pool")
+    fpn_features = _named(features, padded_size, "P")
+    anchors_per_location = [int(o.shape[1]) for o in objectness_per_level]
     return Trace(
         model=inspected,
         image=rgb,
@@ -181,9 +195,9 @@ def _build_trace(
         padded_size=padded_size,  # type: ignore[arg-type]
         body_features=_named(body, padded_size, "C") if body is not None else OrderedDict(),
         fpn_raw=features,
-        fpn_features=_named(features, padded_size, "P"),
+        fpn_features=fpn_features,
         anchors=anchors,
-        anchors_per_location=[int(o.shape[1]) for o in objectness_per_level],
+        anchors_per_location=anchors_per_location,
         num_anchors_per_level=num_anchors_per_level,
         objectness=objectness.reshape(-1),
         rpn_deltas=deltas,
@@ -196,7 +210,33 @@ def _build_trace(
         native_detections_resized=outputs["roi_heads"][0][0],
         native_detections=detections,
         timings=timings,
+        config=config,
+        levels=_levels(config, fpn_features, padded_size, anchors_per_location, num_anchors_per_level),
+        model_name=inspected.name,
+        category_names=tuple(inspected.categories),
     )
+
+
+def _levels(config: ModelSnapshot, fpn_features, padded_size, anchors_per_location, num_anchors_per_level
+            ) -> list[LevelInfo]:
+    infos, start = [], 0
+    for i, (name, fmap) in enumerate(fpn_features.items()):
+        grid = (int(fmap.shape[-2]), int(fmap.shape[-1]))
+        infos.append(
+            LevelInfo(
+                index=i,
+                name=name,
+                stride=stride_of(padded_size, grid),  # AnchorGenerator's own rule, per axis
+                grid=grid,
+                anchors_per_location=anchors_per_location[i],
+                sizes=config.anchor_sizes[i],
+                aspect_ratios=config.aspect_ratios[i],
+                start=start,
+                count=num_anchors_per_level[i],
+            )
+        )
+        start += num_anchors_per_level[i]
+    return infos
 
 
 def _named(maps: "OrderedDict[str, torch.Tensor]", padded_size: tuple[int, int], prefix: str):

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from inspectors.errors import InputError
+
+if TYPE_CHECKING:
+    from inspectors.snapshot import TransformSpec
 
 ImageInput = Union[str, Path, Image.Image, np.ndarray, torch.Tensor]
 
@@ -29,24 +34,27 @@ def load_image(image: ImageInput) -> np.ndarray:
         return _from_tensor(image)
     if isinstance(image, np.ndarray):
         return _from_array(image)
-    raise ValueError(f"Unsupported image type {type(image).__name__}: give a path, a PIL image or an H×W×3 array.")
+    raise InputError("image.unsupported_type", kind=type(image).__name__)
 
 
 def _open(path: Path) -> Image.Image:
     if not path.is_file():
-        raise ValueError(f"No image file at {path}.")
+        raise InputError("image.missing", path=str(path))
     # Pillow only warns between 1× and 2× its pixel limit; a debugger that must stay up treats both as errors.
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             im = Image.open(path)
+            _check_pixels(*im.size)  # before decoding: a valid but enormous image is "too large", not corrupt
             im.load()
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-            raise ValueError(f"{path.name} is too large to inspect safely ({e}).") from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise _too_many_pixels(*_header_size(path)) from None
         except UnidentifiedImageError:
-            raise ValueError(f"{path.name} is not an image file that Pillow can read.") from None
-        except (OSError, SyntaxError) as e:  # truncated or corrupt data
-            raise ValueError(f"{path.name} could not be decoded: {e}.") from None
+            raise InputError("image.not_an_image", name=path.name) from None
+        except (OSError, SyntaxError, ValueError, EOFError) as e:  # truncated or corrupt data
+            if isinstance(e, InputError):
+                raise
+            raise InputError("image.undecodable", name=path.name, reason=str(e) or type(e).__name__) from None
     return im
 
 
@@ -54,12 +62,12 @@ def _from_pil(im: Image.Image) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            Image._decompression_bomb_check(im.size)
+            _check_pixels(*im.size)
             im.load()
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-            raise ValueError(f"The image is too large to inspect safely ({e}).") from None
-        except (OSError, SyntaxError) as e:
-            raise ValueError(f"The image could not be decoded: {e}.") from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise _too_many_pixels(*im.size) from None
+        except (OSError, SyntaxError, EOFError) as e:
+            raise InputError("image.undecodable", name="The image", reason=str(e) or type(e).__name__) from None
     im = ImageOps.exif_transpose(im)
     if im.mode in _SIXTEEN_BIT_MODES:
         return _grey_to_rgb(_scale_to_uint8(np.asarray(im)))
@@ -101,7 +109,7 @@ def _from_array(array: np.ndarray) -> np.ndarray:
     if array.ndim == 2:
         array = array[:, :, None]
     if array.ndim != 3 or array.shape[2] not in (1, 3, 4):
-        raise ValueError(f"Expected an H×W×3 image array, got shape {tuple(array.shape)}.")
+        raise InputError("image.bad_array", shape=tuple(array.shape))
     if array.dtype != np.uint8:
         if array.dtype.kind == "f" and array.size and array.max() <= 1.0:
             array = np.clip(np.rint(array * 255.0), 0, 255).astype(np.uint8)
@@ -120,7 +128,7 @@ def _from_array(array: np.ndarray) -> np.ndarray:
 def _from_tensor(tensor: torch.Tensor) -> np.ndarray:
     """A C×H×W tensor as torchvision models take it: float in 0..1, or uint8."""
     if tensor.ndim != 3 or tensor.shape[0] not in (1, 3):
-        raise ValueError(f"Expected a 3×H×W image tensor, got shape {tuple(tensor.shape)}.")
+        raise InputError("image.bad_tensor", shape=tuple(tensor.shape))
     array = tensor.detach().cpu().permute(1, 2, 0).numpy()
     return _from_array(array)
 
@@ -128,10 +136,48 @@ def _from_tensor(tensor: torch.Tensor) -> np.ndarray:
 def _check_size(rgb: np.ndarray) -> None:
     h, w = rgb.shape[:2]
     if h < 2 or w < 2:
-        raise ValueError(f"The image is only {w}×{h} pixels; nothing to detect.")
+        raise InputError("image.too_small", width=w, height=h)
+    _check_pixels(w, h)
+
+
+def _check_pixels(width: int, height: int) -> None:
     limit = Image.MAX_IMAGE_PIXELS
-    if limit is not None and h * w > limit:
-        raise ValueError(f"The image has {h * w} pixels, over the {limit}-pixel safety limit.")
+    if limit is not None and width * height > limit:
+        raise _too_many_pixels(width, height)
+
+
+def _too_many_pixels(width: int, height: int) -> InputError:
+    limit = int(Image.MAX_IMAGE_PIXELS or 0)
+    return InputError("image.too_many_pixels", width=width, height=height, pixels=width * height, limit=limit,
+                      side=int(limit**0.5))
+
+
+def _header_size(path: Path) -> tuple[int, int]:
+    """Width and height from the file header, without the pixel-limit check (for the error message only)."""
+    saved = Image.MAX_IMAGE_PIXELS
+    try:
+        Image.MAX_IMAGE_PIXELS = None
+        with Image.open(path) as im:
+            return im.size
+    except Exception:
+        return (0, 0)
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
+
+
+# The resized short side below which an image is refused: narrower than a few cells of the finest FPN level.
+MIN_RESIZED_SIDE = 16
+
+
+def check_fits_model(height: int, width: int, transform: "TransformSpec") -> None:
+    """Refuse images that the model's resize would squash to (almost) nothing, before torchvision fails on them."""
+    from inspectors.snapshot import resized_size
+
+    rh, rw = resized_size(transform, height, width)
+    if min(rh, rw) < MIN_RESIZED_SIDE:
+        max_ratio = transform.max_size / MIN_RESIZED_SIDE
+        raise InputError("image.aspect_ratio", width=width, height=height, resized_width=rw, resized_height=rh,
+                         min_side=MIN_RESIZED_SIDE, max_ratio=max_ratio)
 
 
 def to_model_input(rgb: np.ndarray) -> torch.Tensor:

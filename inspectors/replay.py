@@ -5,7 +5,8 @@ Reads like torchvision's GeneralizedRCNN.forward after the backbone:
     RoI outputs = box_roi_pool → box_head → box_predictor on cached FPN maps (only when proposals changed)
     candidates  = per-class boxes decoded and clipped                          (box_postprocess, memoised)
     detections  = score threshold → NMS → top-k, then back to the original frame (box_postprocess)
-Each step is memoised on the settings it depends on, so a final-stage slider only re-runs the postprocess.
+Each step is memoised on the settings it depends on, so a final-stage slider only re-runs the postprocess, and
+the RoI heads run only for candidate boxes they have not scored before (trace.cache.heads).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from inspectors.box_head import head_outputs_for_candidates
 from inspectors.box_postprocess import BoxCandidates, BoxSettings, box_candidates, select_detections
 from inspectors.rpn_filter import (
     KEPT,
@@ -27,18 +29,10 @@ from inspectors.rpn_filter import (
     RpnSettings,
     filter_proposals,
 )
+from inspectors.thresholds import THRESHOLD_KEYS, check_thresholds
 from inspectors.trace import Detections, Trace
 
-THRESHOLD_KEYS = (
-    "rpn_pre_nms_top_n",
-    "rpn_nms_thresh",
-    "rpn_post_nms_top_n",
-    "rpn_score_thresh",
-    "box_score_thresh",
-    "box_nms_thresh",
-    "box_detections_per_img",
-)
-_MEMO_SIZE = 4  # RPN settings remembered per trace (each holds one set of RoI-head outputs)
+__all__ = ["THRESHOLD_KEYS", "Proposals", "Replay", "replay"]
 
 
 @dataclass
@@ -62,8 +56,13 @@ class Replay:
     rpn_candidates: RpnFilterResult  # every candidate after the per-level top-k, with why it was dropped
     detections: Detections
     box_steps: list[FilterStep]
-    heads_rerun: bool  # False when the RoI-head outputs are the captured ones
+    heads_computed: int  # proposals whose RoI-head outputs were computed by this replay (the rest were cached)
     _trace: Trace = field(repr=False)
+
+    @property
+    def heads_rerun(self) -> bool:
+        """True when this replay had to run the RoI heads (for proposals the trace had not scored before)."""
+        return self.heads_computed > 0
 
     def survivors(self, step: str) -> Proposals:
         """The candidates still alive after RPN step `step` (a name from rpn_steps[1:]), in candidate order."""
@@ -92,24 +91,21 @@ class Replay:
 
 
 def replay(trace: Trace, **thresholds: Any) -> Replay:
+    """Replay every stage after the backbone at `thresholds` (any of THRESHOLD_KEYS; the rest stay at the model's
+    values). Values are checked first: a wrong name is a TypeError, a wrong value an InputError (a ValueError)
+    that names the threshold and its allowed range."""
     unknown = set(thresholds) - set(THRESHOLD_KEYS)
     if unknown:
         raise TypeError(f"Unknown threshold(s) {sorted(unknown)}; known: {', '.join(THRESHOLD_KEYS)}.")
-    settings = {**trace.defaults, **{k: v for k, v in thresholds.items() if v is not None}}
-    rpn_settings = RpnSettings(
-        pre_nms_top_n=int(settings["rpn_pre_nms_top_n"]),
-        nms_thresh=float(settings["rpn_nms_thresh"]),
-        post_nms_top_n=int(settings["rpn_post_nms_top_n"]),
-        score_thresh=float(settings["rpn_score_thresh"]),
-        min_size=float(trace.model.model.rpn.min_size),
-    )
+    settings = {**trace.defaults, **check_thresholds(thresholds)}
+    rpn_settings = rpn_settings_of(trace, settings)
     box_settings = BoxSettings(
         score_thresh=float(settings["box_score_thresh"]),
         nms_thresh=float(settings["box_nms_thresh"]),
         detections_per_img=int(settings["box_detections_per_img"]),
     )
     with torch.inference_mode():
-        stage = _rpn_stage(trace, rpn_settings)
+        stage, heads_computed = _rpn_stage(trace, rpn_settings)
         post = select_detections(stage.box_candidates, box_settings)
         detections = Detections(
             boxes=trace.to_original(post.boxes),
@@ -128,8 +124,18 @@ def replay(trace: Trace, **thresholds: Any) -> Replay:
         rpn_candidates=stage.filtered,
         detections=detections,
         box_steps=post.steps,
-        heads_rerun=stage.heads_rerun,
+        heads_computed=heads_computed,
         _trace=trace,
+    )
+
+
+def rpn_settings_of(trace: Trace, settings: dict[str, Any]) -> RpnSettings:
+    return RpnSettings(
+        pre_nms_top_n=int(settings["rpn_pre_nms_top_n"]),
+        nms_thresh=float(settings["rpn_nms_thresh"]),
+        post_nms_top_n=int(settings["rpn_post_nms_top_n"]),
+        score_thresh=float(settings["rpn_score_thresh"]),
+        min_size=trace.config.rpn_min_size,
     )
 
 
@@ -140,45 +146,48 @@ class _RpnStage:
     proposals: Proposals
     pre_nms: Proposals
     box_candidates: BoxCandidates
-    heads_rerun: bool
+    heads_computed: int
 
 
-def _rpn_stage(trace: Trace, settings: RpnSettings) -> _RpnStage:
-    memo: dict[RpnSettings, _RpnStage] = trace._memo.setdefault("rpn", {})
-    if settings in memo:
-        memo[settings] = memo.pop(settings)  # most recently used goes last
-        return memo[settings]
+def _rpn_stage(trace: Trace, settings: RpnSettings) -> tuple[_RpnStage, int]:
+    """The RPN stage at `settings` and how many RoI-head runs it cost now (0 when it was memoised)."""
+    stage, built = trace.cache.rpn_stage(settings, lambda: _build_rpn_stage(trace, settings))
+    return stage, stage.heads_computed if built else 0
+
+
+def _build_rpn_stage(trace: Trace, settings: RpnSettings) -> _RpnStage:
     filtered = filter_proposals(
         trace.decoded_anchors, trace.objectness, trace.num_anchors_per_level, trace.resized_size, settings
     )
     proposals_resized = filtered.candidate_boxes[filtered.keep]
-    class_logits, box_regression, rerun = _roi_head_outputs(trace, proposals_resized)
-    stage = _RpnStage(
+    _seed_with_captured_heads(trace)
+    class_logits, box_regression, computed = head_outputs_for_candidates(
+        trace, filtered.candidate_anchor[filtered.keep], proposals_resized
+    )
+    return _RpnStage(
         filtered=filtered,
         proposals_resized=proposals_resized,
         proposals=_proposals(trace, filtered, filtered.keep),
         pre_nms=_proposals(trace, filtered, filtered.pre_nms),
         box_candidates=box_candidates(
-            class_logits, box_regression, proposals_resized, trace.resized_size, trace.model.model.roi_heads.box_coder
+            class_logits, box_regression, proposals_resized, trace.resized_size, trace.config.roi_box_coder.build()
         ),
-        heads_rerun=rerun,
+        heads_computed=computed,
     )
-    memo[settings] = stage
-    while len(memo) > _MEMO_SIZE:
-        memo.pop(next(iter(memo)))
-    return stage
 
 
-def _roi_head_outputs(trace: Trace, proposals: Tensor) -> tuple[Tensor, Tensor, bool]:
-    """The captured head outputs when the proposals are the model's own; otherwise run the heads for real."""
-    if proposals.shape == trace.native_proposals.shape and torch.equal(proposals, trace.native_proposals):
-        return trace.class_logits, trace.box_regression, False
-    heads = trace.model.model.roi_heads
-    image_sizes = [trace.resized_size]
-    box_features = heads.box_roi_pool(trace.fpn_raw, [proposals], image_sizes)
-    box_features = heads.box_head(box_features)
-    class_logits, box_regression = heads.box_predictor(box_features)
-    return class_logits, box_regression, True
+def _seed_with_captured_heads(trace: Trace) -> None:
+    """Put the captured RoI-head outputs into the per-candidate cache once, keyed by the anchors of the model's own
+    proposals (found by filtering at the model's settings, which reproduces them exactly)."""
+    with trace.cache.lock:
+        if trace.cache.heads.seeded:
+            return
+        trace.cache.heads.seeded = True
+        native = filter_proposals(trace.decoded_anchors, trace.objectness, trace.num_anchors_per_level,
+                                  trace.resized_size, rpn_settings_of(trace, trace.defaults))
+        boxes = native.candidate_boxes[native.keep]
+        if boxes.shape == trace.native_proposals.shape and torch.equal(boxes, trace.native_proposals):
+            trace.cache.heads.add(native.candidate_anchor[native.keep], trace.class_logits, trace.box_regression)
 
 
 def _proposals(trace: Trace, filtered: RpnFilterResult, idx: Tensor) -> Proposals:

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from torch import Tensor
 from torchvision.ops import roi_align, roi_pool
-from torchvision.ops.poolers import _setup_scales
 
+from inspectors.snapshot import pooler_geometry
 from inspectors.trace import Trace
 
 
@@ -122,20 +122,49 @@ def align_points(
 
 
 @dataclass(frozen=True)
+class LevelChoice:
+    """MultiScaleRoIAlign's level rule for one box (FPN paper, eq. 1), with its numbers."""
+
+    width: float  # resized frame
+    height: float
+    side: float  # √(w·h)
+    canonical_level: int  # k0 = 4
+    canonical_scale: int  # 224
+    raw: float  # k0 + log2(side / 224), before the floor
+    k_min: int
+    k_max: int
+    chosen: int  # the level k it lands on (2 → P2, …)
+
+    def describe(self, level_name: str) -> str:
+        return (
+            f"√(w·h) = √({self.width:.1f}·{self.height:.1f}) = {self.side:.1f} px (resized frame); "
+            f"k = ⌊{self.canonical_level} + log2({self.side:.1f}/{self.canonical_scale})⌋ = ⌊{self.raw:.2f}⌋, "
+            f"clamped to {self.k_min}..{self.k_max} → {level_name}"
+        )
+
+
+@dataclass(frozen=True)
 class RoiPoolingView:
     level: int
     level_name: str
     spatial_scale: float
-    reason: str
+    choice: LevelChoice
     box: tuple[float, float, float, float]  # original frame
     box_resized: tuple[float, float, float, float]
     feature_shape: tuple[int, int, int]
     comparison: RoiComparison
 
+    @property
+    def reason(self) -> str:
+        """The level arithmetic in English (UIs format `choice` in their own language)."""
+        return self.choice.describe(self.level_name)
+
 
 def roi_pooling_view(trace: Trace, box: Union[Sequence[float], Tensor], *, frame: str = "original") -> RoiPoolingView:
     """Pool `box` on the level the model's MultiScaleRoIAlign would choose, with that level's settings."""
-    pooler = trace.model.model.roi_heads.box_roi_pool
+    spec = trace.config.pooler
+    if spec is None:
+        raise ValueError("This model's box pooler is not a MultiScaleRoIAlign; there is no level rule to show.")
     box_t = torch.as_tensor(box, dtype=torch.float32, device=trace.device).reshape(1, 4)
     if frame == "original":
         box_resized = trace.to_resized(box_t)
@@ -143,26 +172,22 @@ def roi_pooling_view(trace: Trace, box: Union[Sequence[float], Tensor], *, frame
         box_resized = box_t
     else:
         raise ValueError(f"frame must be 'original' or 'resized', not {frame!r}.")
-    # MultiScaleRoIAlign pools from the FPN maps it names that exist, in the FPN's order (_filter_input).
-    pooled_names = [k for k in trace.fpn_raw if k in pooler.featmap_names]
-    maps = [trace.fpn_raw[name] for name in pooled_names]
-    scales, mapper = pooler.scales, pooler.map_levels
-    if scales is None or mapper is None:
-        scales, mapper = _setup_scales(maps, [trace.resized_size], pooler.canonical_scale, pooler.canonical_level)
+    # MultiScaleRoIAlign pools from the FPN maps it names that exist, in the FPN's order, at scales and with a
+    # level mapper computed from this image's maps (pooler_geometry does what its forward does).
+    pooled_names, scales, mapper = pooler_geometry(spec, trace.fpn_raw, trace.resized_size)
     level_in_pooler = int(mapper([box_resized])[0])
     raw_name = pooled_names[level_in_pooler]
     level = list(trace.fpn_raw.keys()).index(raw_name)
     level_name = list(trace.fpn_features.keys())[level]
     scale = float(scales[level_in_pooler])
-    output_size = pooler.output_size[0] if isinstance(pooler.output_size, (tuple, list)) else pooler.output_size
     comparison = compare_roi_pooling(
-        trace.fpn_raw[raw_name][0], box_resized[0], scale, int(output_size), int(pooler.sampling_ratio), False
+        trace.fpn_raw[raw_name][0], box_resized[0], scale, spec.output_size[0], spec.sampling_ratio, False
     )
     return RoiPoolingView(
         level=level,
         level_name=level_name,
         spatial_scale=scale,
-        reason=_level_reason(box_resized[0], mapper, level_name),
+        choice=_level_choice(box_resized[0], mapper, level_in_pooler),
         box=tuple(float(v) for v in trace.to_original(box_resized)[0]),  # type: ignore[arg-type]
         box_resized=tuple(float(v) for v in box_resized[0]),  # type: ignore[arg-type]
         feature_shape=tuple(int(s) for s in trace.fpn_raw[raw_name].shape[1:]),  # type: ignore[arg-type]
@@ -170,12 +195,9 @@ def roi_pooling_view(trace: Trace, box: Union[Sequence[float], Tensor], *, frame
     )
 
 
-def _level_reason(box: Tensor, mapper, level_name: str) -> str:
+def _level_choice(box: Tensor, mapper, level_in_pooler: int) -> LevelChoice:
     w, h = float(box[2] - box[0]), float(box[3] - box[1])
     side = math.sqrt(max(w * h, 0.0))
     raw = mapper.lvl0 + math.log2(side / mapper.s0) if side > 0 else float("-inf")
-    return (
-        f"√(w·h) = √({w:.1f}·{h:.1f}) = {side:.1f} px (resized frame); "
-        f"k = ⌊{mapper.lvl0} + log2({side:.1f}/{mapper.s0})⌋ = ⌊{raw:.2f}⌋, "
-        f"clamped to {mapper.k_min}..{mapper.k_max} → {level_name}"
-    )
+    return LevelChoice(w, h, side, int(mapper.lvl0), int(mapper.s0), raw, int(mapper.k_min), int(mapper.k_max),
+                       int(mapper.k_min) + level_in_pooler)

@@ -1,8 +1,12 @@
 """The Trace: everything one forward pass computed, in three coordinate frames, and the door to replay.
 
 Frames: original image (H×W as uploaded) → resized by the model's transform (min_size/max_size) → zero-padded
-to the size divisibility (32) → feature level at stride 2^k. Every box says which frame it is in: `.boxes` are
-original pixels, `.boxes_resized` are what the heads saw.
+to the size divisibility (32) → feature level at stride padded // grid per axis. Every box says which frame it is
+in: `.boxes` are original pixels, `.boxes_resized` are what the heads saw.
+
+A trace is a snapshot: what it says about the model (thresholds, anchors, box coders, matchers) was copied at
+capture time into `config`, so changing the model afterwards changes no trace. Replay's caches live in `cache`,
+which `nbytes()` counts.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ import numpy as np
 import torch
 from torch import Tensor
 from torchvision.models.detection.transform import resize_boxes
+
+from inspectors.replay_cache import ReplayCache, count_bytes
+from inspectors.snapshot import ModelSnapshot
 
 if TYPE_CHECKING:
     from inspectors.anchors import AnchorHit, AnchorLevelSummary
@@ -43,6 +50,21 @@ class LevelInfo:
         return self.sizes[a % len(self.sizes)], self.aspect_ratios[a // len(self.sizes)]
 
 
+@dataclass(frozen=True)
+class MapInfo:
+    """One captured feature map (a backbone stage C… or a pyramid level P…)."""
+
+    name: str
+    channels: int
+    grid: tuple[int, int]  # (H, W) cells
+    stride: tuple[int, int]  # (sy, sx) resized-image pixels per cell: padded size // grid, as AnchorGenerator does
+
+
+def stride_of(padded_size: tuple[int, int], grid: tuple[int, int]) -> tuple[int, int]:
+    """torchvision's stride rule (AnchorGenerator): padded image size // feature grid size, per axis."""
+    return (padded_size[0] // grid[0], padded_size[1] // grid[1])
+
+
 def level_names(shapes: Sequence[tuple[int, int]], padded_size: tuple[int, int], prefix: str) -> list[str]:
     names: list[str] = []
     for h, _ in shapes:
@@ -68,7 +90,9 @@ class Detections:
 
 @dataclass
 class Trace:
-    model: "InspectedModel"
+    _counted_by_owner = True  # never counted inside another object's bytes (a cache entry may refer to it)
+
+    model: "InspectedModel"  # runs the RoI heads for replay; nothing else is read from it after capture
     image: np.ndarray  # H×W×3 uint8, what the model saw, original frame
     original_size: tuple[int, int]
     resized_size: tuple[int, int]
@@ -90,16 +114,19 @@ class Trace:
     native_detections_resized: dict[str, Tensor]
     native_detections: dict[str, Tensor]  # the model's return value, original frame
     timings: dict[str, float]
-    _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
+    config: ModelSnapshot  # the model's settings at capture time
+    levels: list[LevelInfo]  # the FPN levels as the RPN saw them
+    model_name: str
+    category_names: tuple[str, ...]
+    cache: ReplayCache = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.cache = ReplayCache(int(self.anchors.shape[0]), self.anchors.device)
 
     # ---- what the model is and what it saw -------------------------------------------------------------
     @property
-    def model_name(self) -> str:
-        return self.model.name
-
-    @property
     def categories(self) -> list[str]:
-        return self.model.categories
+        return list(self.category_names)
 
     @property
     def device(self) -> torch.device:
@@ -114,44 +141,20 @@ class Trace:
         )
 
     @property
-    def levels(self) -> list[LevelInfo]:
-        if "levels" not in self._memo:
-            gen = self.model.model.rpn.anchor_generator
-            infos, start = [], 0
-            for i, (name, fmap) in enumerate(self.fpn_features.items()):
-                grid = (int(fmap.shape[-2]), int(fmap.shape[-1]))
-                count = self.num_anchors_per_level[i]
-                infos.append(
-                    LevelInfo(
-                        index=i,
-                        name=name,
-                        # AnchorGenerator's own rule: padded size // grid size, integer division.
-                        stride=(self.padded_size[0] // grid[0], self.padded_size[1] // grid[1]),
-                        grid=grid,
-                        anchors_per_location=self.anchors_per_location[i],
-                        sizes=tuple(float(s) for s in gen.sizes[i]),
-                        aspect_ratios=tuple(float(r) for r in gen.aspect_ratios[i]),
-                        start=start,
-                        count=count,
-                    )
-                )
-                start += count
-            self._memo["levels"] = infos
-        return self._memo["levels"]
-
-    @property
     def defaults(self) -> dict[str, float]:
-        """The seven thresholds as the model itself is configured (eval mode)."""
-        rpn, heads = self.model.model.rpn, self.model.model.roi_heads
-        return {
-            "rpn_pre_nms_top_n": int(rpn._pre_nms_top_n["testing"]),
-            "rpn_nms_thresh": float(rpn.nms_thresh),
-            "rpn_post_nms_top_n": int(rpn._post_nms_top_n["testing"]),
-            "rpn_score_thresh": float(rpn.score_thresh),
-            "box_score_thresh": float(heads.score_thresh),
-            "box_nms_thresh": float(heads.nms_thresh),
-            "box_detections_per_img": int(heads.detections_per_img),
-        }
+        """The seven thresholds as the model was configured when it ran (eval mode)."""
+        return dict(self.config.thresholds)
+
+    def maps(self, family: str = "fpn") -> list[MapInfo]:
+        """The captured maps of one family ("body": C…, "fpn": P…) with their grids and strides."""
+        source = {"body": self.body_features, "fpn": self.fpn_features}.get(family)
+        if source is None:
+            raise ValueError(f"family must be 'body' or 'fpn', not {family!r}.")
+        infos = []
+        for name, fmap in source.items():
+            grid = (int(fmap.shape[-2]), int(fmap.shape[-1]))
+            infos.append(MapInfo(name, int(fmap.shape[0]), grid, stride_of(self.padded_size, grid)))
+        return infos
 
     # ---- frames --------------------------------------------------------------------------------------
     def to_original(self, boxes_resized: Tensor) -> Tensor:
@@ -207,25 +210,10 @@ class Trace:
         return roi_pooling_view(self, box, frame=frame)
 
     def nbytes(self) -> int:
-        """Bytes held by this trace's tensors and image (shared storages counted once)."""
+        """Bytes held by this trace: its tensors and image, and replay's caches (shared storages counted once)."""
         seen: set[int] = set()
         total = self.image.nbytes
-
-        def add(t: Any) -> None:
-            nonlocal total
-            if isinstance(t, Tensor):
-                storage = t.untyped_storage()
-                if storage.data_ptr() not in seen:
-                    seen.add(storage.data_ptr())
-                    total += storage.nbytes()
-            elif isinstance(t, dict):
-                for v in t.values():
-                    add(v)
-            elif isinstance(t, (list, tuple)):
-                for v in t:
-                    add(v)
-
-        for value in vars(self).values():
-            if value is not self.model:
-                add(value)
-        return total
+        for name, value in vars(self).items():
+            if name not in ("model", "cache", "image"):
+                total += count_bytes(value, seen)
+        return total + self.cache.nbytes(seen)

@@ -101,13 +101,24 @@ def test_session_cache_is_bounded_by_bytes_but_keeps_the_newest() -> None:
 
 # --- thresholds and inputs -----------------------------------------------------------------------------------------
 
-def test_normalize_thresholds_casts_and_clamps() -> None:
-    values = dict(zip(THRESHOLD_KEYS, ("1000.0", 0.7, 12.6, -1, 2, 0.0, 0)))
+def test_normalize_thresholds_reads_numbers_and_keeps_them() -> None:
+    values = dict(zip(THRESHOLD_KEYS, ("1000.0", 0.7, 13.0, 0, 1, 0.0, 1)))
     result = handlers.normalize_thresholds(values)
     assert result["rpn_pre_nms_top_n"] == 1000 and isinstance(result["rpn_pre_nms_top_n"], int)
-    assert result["rpn_post_nms_top_n"] == 13
+    assert result["rpn_post_nms_top_n"] == 13 and isinstance(result["rpn_post_nms_top_n"], int)
     assert result["rpn_score_thresh"] == 0.0 and result["box_score_thresh"] == 1.0
-    assert result["box_nms_thresh"] > 0 and result["box_detections_per_img"] == 1
+
+
+@pytest.mark.parametrize("key, bad, expected", [
+    ("rpn_post_nms_top_n", -3, r"Post-NMS top-n = -3 is outside the allowed range 1"),
+    ("rpn_pre_nms_top_n", 12.6, r"Pre-NMS top-n.*whole number"),
+    ("box_score_thresh", 2, r"Detection score = 2 is outside the allowed range 0.0 … 1.0"),
+])
+def test_normalize_thresholds_refuses_values_out_of_range_naming_the_range(key: str, bad: object,
+                                                                          expected: str) -> None:
+    values = {**dict(zip(THRESHOLD_KEYS, (1000, 0.7, 1000, 0.0, 0.05, 0.5, 100))), key: bad}
+    with pytest.raises(UserError, match=expected):
+        handlers.normalize_thresholds(values)
 
 
 @pytest.mark.parametrize("bad", [None, "abc", float("nan")])

@@ -117,5 +117,5 @@ def test_labels_that_do_not_fit_the_checkpoint(tmp_path):
 def test_not_a_checkpoint(tmp_path):
     path = tmp_path / "junk.pth"
     path.write_bytes(b"\x00\x01 not a pickle")
-    with pytest.raises(ModelLoadError, match="not a loadable"):
+    with pytest.raises(ModelLoadError, match="not a PyTorch state dict"):
         load_model(NAME, checkpoint=path, device="cpu")

@@ -86,7 +86,12 @@ def test_rpn_settings_change_what_the_heads_see(mobilenet_trace):
     default = mobilenet_trace.replay()
     fewer = mobilenet_trace.replay(rpn_post_nms_top_n=25)
     assert len(fewer.proposals) == 25 < len(default.proposals)
-    assert fewer.heads_rerun
+    # The 25 are among the model's own proposals: their head outputs are looked up, not recomputed.
+    assert not fewer.heads_rerun
+    # A looser NMS lets new boxes through: only those go through the heads, once.
+    looser = mobilenet_trace.replay(rpn_nms_thresh=0.95)
+    assert 0 < looser.heads_computed < len(looser.proposals)
+    assert mobilenet_trace.replay(rpn_nms_thresh=0.95, box_score_thresh=0.2).heads_computed == 0
     # Final-stage changes reuse the same proposals and the same head outputs.
     stricter = mobilenet_trace.replay(box_score_thresh=0.4)
     assert torch.equal(stricter.proposals.boxes, default.proposals.boxes)

@@ -7,18 +7,14 @@ from typing import Any, Mapping
 import gradio as gr
 
 from app.config import CUSTOM_ARCHITECTURES
-from app.handlers import INTEGER_KEYS, RPN_KEYS, THRESHOLD_KEYS
+from app.handlers import INTEGER_KEYS, THRESHOLD_KEYS
+from inspectors.thresholds import HEAD_KEYS, RPN_KEYS, THRESHOLDS
 from app.strings import t
 
-# (minimum, maximum, step, placeholder value) per threshold; counts get a larger maximum when a model needs it.
+# (minimum, maximum, step, placeholder value) per slider, from the engine's threshold table; counts get a larger
+# maximum when a model's default is above it.
 SLIDER_RANGES: dict[str, tuple[float, float, float, float]] = {
-    "rpn_pre_nms_top_n": (1, 3000, 1, 1000),
-    "rpn_nms_thresh": (0.05, 1.0, 0.05, 0.7),
-    "rpn_post_nms_top_n": (1, 3000, 1, 1000),
-    "rpn_score_thresh": (0.0, 1.0, 0.01, 0.0),
-    "box_score_thresh": (0.0, 1.0, 0.01, 0.05),
-    "box_nms_thresh": (0.05, 1.0, 0.05, 0.5),
-    "box_detections_per_img": (1, 300, 1, 100),
+    spec.key: (spec.slider_low, spec.slider_high, spec.step, spec.torchvision_default) for spec in THRESHOLDS
 }
 
 
@@ -87,7 +83,7 @@ def build(model_names: list[str], default_model: str, examples: list[str]) -> Co
     inspect = gr.Button(t("input.inspect"), variant="primary", elem_id="lens-inspect")
     gr.Markdown(f"### {t('thresholds.title')}\n{t('thresholds.explain')}", elem_classes=["lens-explain"])
     sliders: dict[str, gr.Slider] = {}
-    for group, keys in (("thresholds.rpn", RPN_KEYS), ("thresholds.roi", THRESHOLD_KEYS[len(RPN_KEYS):])):
+    for group, keys in (("thresholds.rpn", RPN_KEYS), ("thresholds.roi", HEAD_KEYS)):
         with gr.Accordion(t(group), open=True):
             for key in keys:
                 low, high, step, value = SLIDER_RANGES[key]

@@ -1,0 +1,78 @@
+"""Errors the engine raises for input a person can fix, each with a stable code and the values in its message.
+
+The English text lives here, once, as a template per code; a UI that speaks another language translates by code
+(`error.code`, `error.params`) and falls back to `str(error)`. Raise them with `InputError("image.too_small", ...)`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MESSAGES: dict[str, str] = {
+    # images
+    "image.unsupported_type": "Unsupported image type {kind}: give a path, a PIL image or an H×W×3 array.",
+    "image.bad_array": "Expected an H×W×3 image array, got shape {shape}.",
+    "image.bad_tensor": "Expected a 3×H×W image tensor, got shape {shape}.",
+    "image.missing": "No image file at {path}.",
+    "image.not_an_image": "{name} is not an image file that Pillow can read.",
+    "image.undecodable": "{name} could not be decoded: {reason}.",
+    "image.too_many_pixels": "The image is too large: {width}×{height} = {pixels:,} pixels, over the safety limit "
+                             "of {limit:,} pixels (about {side}×{side}); scale it down first.",
+    "image.too_small": "The image is only {width}×{height} pixels; nothing to detect.",
+    "image.aspect_ratio": "The image is {width}×{height} pixels: too elongated for this model, which resizes it to "
+                          "about {resized_width}×{resized_height} px (its short side must stay at least {min_side} px). "
+                          "This model accepts aspect ratios up to {max_ratio:.0f}:1; crop the image first.",
+    # thresholds
+    "threshold.unknown": "Unknown threshold(s) {names}; known: {known}.",
+    "threshold.not_a_number": "{name} must be a number, not {value!r}.",
+    "threshold.not_finite": "{name} must be a finite number, not {value}.",
+    "threshold.not_integer": "{name} must be a whole number, not {value}.",
+    "threshold.out_of_range": "{name} = {value} is outside the allowed range {low} … {high}.",
+    # models and checkpoints
+    "model.unknown": "Unknown model {name!r}. Choose one of: {choices}.",
+    "model.unknown_weights": "Unknown weights {weights!r} for {name}.",
+    "model.trained_from": "trained_from must be one of {choices}, not {value!r}.",
+    "model.demo_checkpoint": "The demo model has its own bundled weights and takes no checkpoint: to inspect a "
+                             "checkpoint, name the torchvision architecture it was trained with ({architectures}).",
+    "model.demo_missing": "The demo model is not available in this checkout ({reason}).",
+    "model.weights_unavailable": "COCO weights for {name} are not available: they could not be downloaded "
+                                 "({reason}). To use them offline, download {url} on a machine with internet and "
+                                 "place the file as {file} in the folder {folder} (TORCH_HOME / torch.hub cache).",
+    "model.weights_corrupt": "COCO weights for {name} are not available: the file {path} exists but could not be "
+                             "loaded ({reason}). Download {url} again and replace it.",
+    "checkpoint.missing": "No checkpoint file at {path}.",
+    "checkpoint.unreadable": "{name} is not a PyTorch state dict that can be loaded safely ({reason}). Save it with "
+                             "torch.save(model.state_dict(), path); files that need to run code to unpickle are "
+                             "refused.",
+    "checkpoint.not_state_dict": "{name} does not hold a state dict (a mapping of parameter names to tensors).",
+    "checkpoint.not_faster_rcnn": "{name} has no {key}: it is not a Faster R-CNN state dict.",
+    "checkpoint.mismatch": "{name} does not fit {architecture}. {details}.",
+    "checkpoint.norm_conflict": "{name} carries BatchNorm counters (num_batches_tracked) in its backbone, so it was "
+                                "trained with BatchNorm2d layers (from scratch), not from {given} weights: load it "
+                                "as trained from scratch, or let RCNN Lens decide (auto).",
+    "checkpoint.norm_conflict_scratch": "{name} has no BatchNorm counters (num_batches_tracked) in its backbone, so "
+                                        "it was trained with FrozenBatchNorm2d (from COCO or ImageNet weights), not "
+                                        "from scratch: load it as trained from COCO or ImageNet weights, or auto.",
+    # labels files
+    "labels.missing": "No labels file at {path}.",
+    "labels.not_text": "The labels file {name} is not UTF-8 text (it looks binary or uses another encoding): save it "
+                       "as UTF-8 with one class name per line.",
+    "labels.empty": "The labels file {name} has no class names.",
+    "labels.count": "The labels list has {names} names but the checkpoint predicts {classes} classes (background "
+                    "included): give {expected} names, one per line.",
+}
+
+
+class LensError(Exception):
+    """Base of the engine's own errors: `code` names the problem, `params` fill its message."""
+
+    def __init__(self, code: str, message: str | None = None, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        if message is None:
+            message = MESSAGES[code].format(**params) if code in MESSAGES else code
+        super().__init__(message)
+
+
+class InputError(LensError, ValueError):
+    """The input (an image, a threshold, a file) cannot be used; the message says why and what to do."""

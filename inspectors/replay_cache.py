@@ -1,0 +1,131 @@
+"""What replay remembers between slider moves, owned by the Trace and counted in its bytes.
+
+- HeadCache: the RoI head's outputs per RPN candidate. A candidate is an anchor whose decoded box survived the
+  per-level top-k; its box (decoded, clipped) depends only on the anchor and the image, and the head's answer for a
+  box depends only on that box and the FPN maps. So outputs are cached by anchor index and an RPN slider runs the
+  heads only for candidates it has not seen before.
+- the RPN-stage memo: the last few RPN settings with their filtered proposals and decoded per-class candidates, so
+  that a final-stage slider only re-runs postprocessing.
+- `extras`: room for other analyses' memos (ground truth, explanations), counted like the rest.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any, Callable, Hashable
+
+import numpy as np
+import torch
+from torch import Tensor
+
+RPN_MEMO_SIZE = 4  # RPN settings remembered per trace
+EXTRAS_SIZE = 16  # other analyses' memo entries per trace
+
+
+class HeadCache:
+    """RoI-head outputs (class logits, box regression) per anchor index, filled on demand."""
+
+    def __init__(self, num_anchors: int, device: torch.device) -> None:
+        self.row = torch.full((num_anchors,), -1, dtype=torch.int64, device=device)
+        self.logits: Tensor | None = None  # (rows, classes)
+        self.deltas: Tensor | None = None  # (rows, 4 * classes)
+        self.computed = 0  # rows computed by replay (the rest came from the capture)
+        self.seeded = False  # the captured outputs of the model's own proposals are in
+
+    def __len__(self) -> int:
+        return 0 if self.logits is None else int(self.logits.shape[0])
+
+    def missing(self, anchors: Tensor) -> Tensor:
+        """Positions in `anchors` with no cached outputs yet."""
+        return torch.nonzero(self.row[anchors] < 0).flatten()
+
+    def add(self, anchors: Tensor, logits: Tensor, deltas: Tensor) -> None:
+        if anchors.numel() == 0:
+            return
+        start = len(self)
+        self.logits = logits.clone() if self.logits is None else torch.cat([self.logits, logits])
+        self.deltas = deltas.clone() if self.deltas is None else torch.cat([self.deltas, deltas])
+        self.row[anchors] = torch.arange(start, start + anchors.numel(), device=self.row.device)
+
+    def get(self, anchors: Tensor) -> tuple[Tensor, Tensor]:
+        rows = self.row[anchors]
+        if bool((rows < 0).any()):
+            raise KeyError("some candidates have no cached RoI-head outputs")
+        assert self.logits is not None and self.deltas is not None
+        return self.logits[rows], self.deltas[rows]
+
+    def nbytes(self) -> int:
+        total = self.row.numel() * self.row.element_size()
+        for t in (self.logits, self.deltas):
+            if t is not None:
+                total += t.numel() * t.element_size()
+        return total
+
+
+class ReplayCache:
+    """Replay's memory for one trace; thread-safe, bounded, and counted by `nbytes()`."""
+
+    def __init__(self, num_anchors: int, device: torch.device) -> None:
+        self.heads = HeadCache(num_anchors, device)
+        self.rpn: "OrderedDict[Hashable, Any]" = OrderedDict()
+        self.extras: "OrderedDict[Hashable, Any]" = OrderedDict()
+        self.lock = threading.RLock()
+
+    def rpn_stage(self, key: Hashable, build: Callable[[], Any]) -> tuple[Any, bool]:
+        """The memoised RPN stage for `key`, and whether it was built just now."""
+        with self.lock:
+            built = key not in self.rpn
+            return self._memo(self.rpn, key, build, RPN_MEMO_SIZE), built
+
+    def extra(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        """Another analysis' memo entry (e.g. ("anchor_labels", gt_key)); least recently used goes first."""
+        return self._memo(self.extras, key, build, EXTRAS_SIZE)
+
+    def _memo(self, memo: "OrderedDict[Hashable, Any]", key: Hashable, build: Callable[[], Any], size: int) -> Any:
+        with self.lock:
+            if key in memo:
+                memo.move_to_end(key)
+                return memo[key]
+            value = build()
+            memo[key] = value
+            while len(memo) > size:
+                memo.popitem(last=False)
+            return value
+
+    def clear(self) -> None:
+        with self.lock:
+            self.rpn.clear()
+            self.extras.clear()
+
+    def nbytes(self, seen: set[int] | None = None) -> int:
+        """Bytes held here; `seen` (storages already counted, e.g. the trace's own) avoids counting twice."""
+        with self.lock:
+            return self.heads.nbytes() + count_bytes(list(self.rpn.values()) + list(self.extras.values()), seen)
+
+
+def count_bytes(value: Any, seen: set[int] | None = None) -> int:
+    """Bytes of the tensors and arrays reachable from `value` (dataclasses, dicts, lists), shared storage once."""
+    seen = set() if seen is None else seen
+    if isinstance(value, Tensor):
+        storage = value.untyped_storage()
+        key = storage.data_ptr()
+        if key in seen or value.device.type == "meta":
+            return 0
+        seen.add(key)
+        return int(storage.nbytes())
+    if isinstance(value, np.ndarray):
+        base = value if value.base is None else value.base
+        if id(base) in seen:
+            return 0
+        seen.add(id(base))
+        return int(getattr(base, "nbytes", value.nbytes))
+    if isinstance(value, dict):
+        return sum(count_bytes(v, seen) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(count_bytes(v, seen) for v in value)
+    if getattr(value, "_counted_by_owner", False):  # e.g. a Trace or a model: counted where it is owned
+        return 0
+    if hasattr(value, "__dataclass_fields__"):
+        return sum(count_bytes(getattr(value, name), seen) for name in value.__dataclass_fields__)
+    return 0
