@@ -11,6 +11,7 @@ EN: dict[str, str] = {
     "app.subtitle": "A visual debugger for torchvision's Faster R-CNN: upload an image, see every stage, "
                     "move the thresholds and watch the result change at once.",
     "status.empty": "Upload an image or click an example to start.",
+    "app.auth_message": "RCNN Lens: log in with the user name and password your teacher gave you.",
     "status.ready": "**{model}** · image {width}×{height} px · **{detections}** detections · "
                     "{proposals} proposals · model ran in {total_ms:.0f} ms",
     "status.detections": "{count} detections",
@@ -25,13 +26,29 @@ EN: dict[str, str] = {
     "input.model.info": "The demo model is small and runs fast on a CPU. COCO models download their weights once.",
     "input.inspect": "Inspect",
     "input.custom": "Custom checkpoint",
-    "input.custom.explain": "Your own fine-tuned Faster R-CNN: pick its architecture, its state_dict (.pth) and a "
-                            "labels file (one class name per line, background first or left out).",
+    "input.custom.explain": "Your own fine-tuned Faster R-CNN: pick its architecture, its state_dict (.pth; plain, "
+                            "Lightning or DDP) and, optionally, a labels file (UTF-8, one class name per line, "
+                            "background first or left out).",
     "input.custom.arch": "Architecture",
     "input.custom.checkpoint": "Checkpoint (.pth)",
     "input.custom.labels": "Labels (.txt)",
     "input.custom.load": "Load checkpoint",
-    "input.custom.loaded": "Loaded **{name}** with {classes} classes. It is now selected in the model list.",
+    "input.custom.loaded": "Loaded **{name}** with {classes} classes. It is now selected in the model list "
+                           "(for you only: other people on this server do not see your checkpoints).",
+    "input.custom.trained_from": "How its training started",
+    "input.custom.trained_from.info": "Decides the backbone's normalisation layers, as torchvision's builders do. "
+                                      "Auto reads BatchNorm counters from the checkpoint; otherwise it assumes COCO.",
+    "input.custom.trained_from.auto": "auto",
+    "input.custom.trained_from.coco": "from COCO weights",
+    "input.custom.trained_from.imagenet": "from an ImageNet backbone",
+    "input.custom.trained_from.scratch": "from scratch",
+    "model.normalization": "Backbone normalisation: **{layer}, eps {eps:g}** — {how}.",
+    "model.normalization.assumed": "assumed: fine-tuned from COCO weights (the checkpoint has no BatchNorm "
+                                   "counters). If training started from an ImageNet backbone only, choose that "
+                                   "above and load again",
+    "model.normalization.checkpoint": "read from the checkpoint, which carries BatchNorm counters "
+                                      "(num_batches_tracked): trained {trained_from}",
+    "model.normalization.given": "as chosen: trained {trained_from}",
     "model.demo": "demo (shapes: circle, rectangle, triangle)",
     # --- thresholds ------------------------------------------------------------------------------------------
     "thresholds.title": "Thresholds",
@@ -61,7 +78,7 @@ EN: dict[str, str] = {
     "error.model_load": "The model could not be loaded. {reason}",
     "error.no_session": "Inspect an image first: there is nothing to re-threshold yet "
                         "(or your session expired from the cache).",
-    "error.custom_missing": "Choose a checkpoint file and a labels file first.",
+    "error.custom_missing": "Choose a checkpoint file first.",
     "error.labels_file": "The labels file could not be read: {reason}",
     "error.unknown_model": "Unknown model '{name}'. Choose one of: {choices}.",
     "error.missing_thresholds": "Missing threshold(s): {names}.",

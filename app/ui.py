@@ -69,7 +69,8 @@ def session_id(request: gr.Request | None) -> str:
 def create_lens(config: AppConfig) -> Lens:
     store = ModelStore(device=config.device)
     if config.checkpoint:
-        store.register(startup_model_name(config), ModelSpec(config.model, config.checkpoint, config.labels))
+        store.register(startup_model_name(config),
+                       ModelSpec(config.model, config.checkpoint, config.labels, config.trained_from))
     return Lens(store=store, cache=SessionCache(config.max_sessions, config.max_cache_bytes))
 
 
@@ -217,14 +218,17 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> dict[str, Callable[...
     c.reset.click(on_reset, None, threshold_outputs + c.slider_list, api_name="reset_thresholds")
 
     @readable_errors("action.inspect")
-    def on_custom_load(architecture: str, checkpoint: str | None, labels: str | None,
-                       progress: gr.Progress = gr.Progress(track_tqdm=True)) -> dict[Any, Any]:
-        name = handlers.register_custom_model(lens, architecture, checkpoint, labels)
-        categories = len(lens.store.get(name).categories) - 1
-        return {c.model: gr.update(choices=controls.model_choices(lens.store.choices()), value=name),
-                c.custom_status: t("input.custom.loaded", name=name, classes=categories)}
+    def on_custom_load(architecture: str, checkpoint: str | None, labels: str | None, trained_from: str,
+                       request: gr.Request, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> dict[Any, Any]:
+        sid = session_id(request)
+        name = handlers.register_custom_model(lens, sid, architecture, checkpoint, labels, trained_from)
+        model = lens.store.get(name, sid)
+        status = t("input.custom.loaded", name=name, classes=len(model.categories) - 1)
+        status += "\n\n" + views.normalization_text(model.normalization)
+        return {c.model: gr.update(choices=controls.model_choices(lens.store.choices(sid)), value=name),
+                c.custom_status: status}
 
-    c.custom_load.click(on_custom_load, [c.custom_arch, c.custom_checkpoint, c.custom_labels],
+    c.custom_load.click(on_custom_load, [c.custom_arch, c.custom_checkpoint, c.custom_labels, c.custom_trained_from],
                         [c.model, c.custom_status], api_visibility="private", concurrency_id="model")
 
     return {"inspect": on_inspect, "rethreshold": on_rethreshold, "reset_thresholds": on_reset,
@@ -304,9 +308,12 @@ def launch_options(config: AppConfig) -> dict[str, Any]:
 
     return dict(server_name=config.host, server_port=config.port, share=config.share,
                 max_file_size=config.max_file_size, enable_monitoring=False, show_error=True, ssr_mode=False,
-                mcp_server=False, pwa=False, theme=theme(), css=CSS)
+                mcp_server=False, pwa=False, theme=theme(), css=CSS, auth=config.auth,
+                auth_message=t("app.auth_message") if config.auth else None)
 
 
 def launch(demo: gr.Blocks, config: AppConfig, **overrides: Any) -> Any:
-    demo.queue(default_concurrency_limit=1)
+    # One event at a time per concurrency group; a bounded queue: a burst beyond it is refused ("busy, try
+    # again") instead of holding unbounded requests and memory.
+    demo.queue(default_concurrency_limit=1, max_size=config.max_queue)
     return demo.launch(**{**launch_options(config), **overrides})

@@ -41,6 +41,8 @@ MESSAGES: dict[str, str] = {
     "model.weights_corrupt": "COCO weights for {name} are not available: the file {path} exists but could not be "
                              "loaded ({reason}). Download {url} again and replace it.",
     "checkpoint.missing": "No checkpoint file at {path}.",
+    "checkpoint.evicted": "The checkpoint {name} is no longer stored on this server (it made room for newer "
+                          "uploads): load the file again.",
     "checkpoint.unreadable": "{name} is not a PyTorch state dict that can be loaded safely ({reason}). Save it with "
                              "torch.save(model.state_dict(), path); files that need to run code to unpickle are "
                              "refused.",

@@ -8,6 +8,7 @@ import gradio as gr
 
 from app.config import CUSTOM_ARCHITECTURES
 from app.handlers import INTEGER_KEYS, THRESHOLD_KEYS
+from inspectors.models import TRAINED_FROM
 from inspectors.thresholds import HEAD_KEYS, RPN_KEYS, THRESHOLDS
 from app.strings import t
 
@@ -47,6 +48,7 @@ class Controls:
     custom_arch: gr.Dropdown
     custom_checkpoint: gr.File
     custom_labels: gr.File
+    custom_trained_from: gr.Radio
     custom_load: gr.Button
     custom_status: gr.Markdown
     sliders: dict[str, gr.Slider]
@@ -98,7 +100,10 @@ def build(model_names: list[str], default_model: str, examples: list[str]) -> Co
         custom_checkpoint = gr.File(label=t("input.custom.checkpoint"), file_types=[".pth", ".pt"],
                                     type="filepath")
         custom_labels = gr.File(label=t("input.custom.labels"), file_types=[".txt"], type="filepath")
+        custom_trained_from = gr.Radio([(t(f"input.custom.trained_from.{key}"), key) for key in TRAINED_FROM],
+                                       value="auto", label=t("input.custom.trained_from"),
+                                       info=t("input.custom.trained_from.info"), elem_id="lens-custom-trained-from")
         custom_load = gr.Button(t("input.custom.load"))
         custom_status = gr.Markdown()
-    return Controls(image, model, inspect, custom_arch, custom_checkpoint, custom_labels, custom_load,
-                    custom_status, sliders, reset)
+    return Controls(image, model, inspect, custom_arch, custom_checkpoint, custom_labels, custom_trained_from,
+                    custom_load, custom_status, sliders, reset)
