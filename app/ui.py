@@ -52,6 +52,7 @@ def readable_errors(action_key: str) -> Callable[[Callable[..., Any]], Callable[
             except gr.Error:
                 raise
             except UserError as error:
+                log.info("refused while %s: %s", t(action_key), str(error).replace("\n", " "))   # one line
                 raise gr.Error(html.escape(str(error), quote=False), print_exception=False) from None
             except Exception as error:  # the server must keep running; the person gets one readable line
                 log.exception("error while %s", action_key)

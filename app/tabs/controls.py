@@ -1,6 +1,7 @@
 """The left panel: image input, examples, model choice, custom checkpoint, the seven threshold sliders."""
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -8,6 +9,7 @@ import gradio as gr
 
 from app.config import CUSTOM_ARCHITECTURES
 from app.handlers import INTEGER_KEYS, THRESHOLD_KEYS
+from inspectors.errors import InputError
 from inspectors.models import TRAINED_FROM
 from inspectors.thresholds import HEAD_KEYS, RPN_KEYS, THRESHOLDS
 from app.strings import t
@@ -34,10 +36,34 @@ def image_input(**kwargs: Any) -> gr.Image:
         except gr.Error:
             raise
         except Exception:
-            raise gr.Error(t("error.not_an_image"), print_exception=False) from None
+            raise gr.Error(html.escape(_unreadable_reason(payload), quote=False), print_exception=False) from None
 
     image.preprocess = readable_preprocess  # type: ignore[method-assign]
     return image
+
+
+def _unreadable_reason(payload: Any) -> str:
+    """Why an upload could not be opened, as the engine tells it (too large is not "not an image")."""
+    from app.strings import engine_error_text
+    from inspectors.images import check_image_file
+
+    path = getattr(payload, "path", None)
+    try:
+        if path:
+            check_image_file(path)
+    except InputError as error:
+        if error.code != "image.not_an_image":
+            return t("error.bad_image", reason=engine_error_text(error))
+    return t("error.not_an_image")
+
+
+def checked_by_handler(component: Any) -> Any:
+    """Skip Gradio's own value checks (a slider's bounds, a dropdown's choices) for a component whose event handler
+    validates with the engine's rules: one readable message that names the setting, in the page's language, and no
+    traceback in the log. (Gradio's checks raise inside its queue, which logs a traceback and, for a non-number,
+    fails with a TypeError.)"""
+    component.preprocess = lambda payload: payload  # type: ignore[method-assign]
+    return component
 
 
 @dataclass
@@ -80,8 +106,8 @@ def build(model_names: list[str], default_model: str, examples: list[str]) -> Co
     if examples:
         gr.Examples(examples=[[path] for path in examples], inputs=[image], label=t("input.examples"),
                     examples_per_page=8)
-    model = gr.Dropdown(model_choices(model_names), value=default_model, label=t("input.model"),
-                        info=t("input.model.info"), elem_id="lens-model")
+    model = checked_by_handler(gr.Dropdown(model_choices(model_names), value=default_model, label=t("input.model"),
+                                           info=t("input.model.info"), elem_id="lens-model"))
     inspect = gr.Button(t("input.inspect"), variant="primary", elem_id="lens-inspect")
     gr.Markdown(f"### {t('thresholds.title')}\n{t('thresholds.explain')}", elem_classes=["lens-explain"])
     sliders: dict[str, gr.Slider] = {}
@@ -89,8 +115,9 @@ def build(model_names: list[str], default_model: str, examples: list[str]) -> Co
         with gr.Accordion(t(group), open=True):
             for key in keys:
                 low, high, step, value = SLIDER_RANGES[key]
-                sliders[key] = gr.Slider(low, high, value=value, step=step, label=t(f"th.{key}"),
-                                         info=t(f"th.{key}.info"), elem_id=f"lens-{key.replace('_', '-')}")
+                sliders[key] = checked_by_handler(gr.Slider(
+                    low, high, value=value, step=step, label=t(f"th.{key}"), info=t(f"th.{key}.info"),
+                    elem_id=f"lens-{key.replace('_', '-')}"))
     reset = gr.Button(t("thresholds.reset"), elem_id="lens-reset")
     # Below the sliders: rarely used, and the sliders should be on the first screen of a projector.
     with gr.Accordion(t("input.custom"), open=False):
