@@ -49,6 +49,8 @@ MESSAGES: dict[str, str] = {
     "checkpoint.not_state_dict": "{name} does not hold a state dict (a mapping of parameter names to tensors).",
     "checkpoint.not_faster_rcnn": "{name} has no {key}: it is not a Faster R-CNN state dict.",
     "checkpoint.mismatch": "{name} does not fit {architecture}. {details}.",
+    "checkpoint.other_architecture": "{name} is a checkpoint of {fits}, not {architecture}: choose that architecture "
+                                     "and load it again.",
     "checkpoint.norm_conflict": "{name} carries BatchNorm counters (num_batches_tracked) in its backbone, so it was "
                                 "trained with BatchNorm2d layers (from scratch), not from {given} weights: load it "
                                 "as trained from scratch, or let RCNN Lens decide (auto).",
