@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass, replace
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -30,9 +32,31 @@ class UserError(Exception):
 
 @dataclass
 class Lens:
-    """App-wide state shared by every event: loaded models and the per-session traces."""
+    """App-wide state shared by every event: loaded models, the per-session traces, each session's page settings."""
     store: ModelStore
     cache: SessionCache
+    prefs: "SessionPrefs" = field(default_factory=lambda: SessionPrefs())
+
+
+class SessionPrefs:
+    """Per-session page settings (language, layout) that outlive a trace; bounded, least recently used first."""
+
+    def __init__(self, max_sessions: int = 4096) -> None:
+        self.max_sessions = max_sessions
+        self._entries: OrderedDict[str, dict[str, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, session_id: str, key: str) -> str | None:
+        with self._lock:
+            entry = self._entries.get(session_id)
+            return None if entry is None else entry.get(key)
+
+    def set(self, session_id: str, key: str, value: str) -> None:
+        with self._lock:
+            self._entries.setdefault(session_id, {})[key] = value
+            self._entries.move_to_end(session_id)
+            while len(self._entries) > self.max_sessions:
+                self._entries.popitem(last=False)
 
 
 def _no_progress(fraction: float, message: str) -> None:

@@ -330,6 +330,7 @@ def test_every_event_returns_only_its_declared_outputs(image_path: str) -> None:
         "top_n": lambda f: f(20, request),
         "roi_choice": lambda f: f(0, 5, request),
         "roi_click": lambda f: f(click, request),
+        "language": lambda f: f("ko", request),
     }
     assert set(calls) == set(functions)
     for name, call in calls.items():
