@@ -17,14 +17,26 @@ class NmsStep:
     ious: list[float]  # their IoU with the kept box
 
 
+def visit_order(scores: Tensor) -> Tensor:
+    """The order NMS visits boxes in: torchvision's kernels sort by score with a STABLE descending sort, so tied
+    scores are visited in input order (an unstable sort visits ties differently and changes the kept set)."""
+    return scores.sort(stable=True, dim=0, descending=True)[1]
+
+
+def suppresses(iou: Tensor, iou_threshold: float) -> Tensor:
+    """IoU > threshold as the kernels test it: the float32 IoU against the threshold as a double. (A float32
+    tensor compared with a Python float compares against float32(threshold), which differs when an IoU equals
+    float32(0.3) > 0.3, say.)"""
+    return iou.double() > iou_threshold
+
+
 def nms_steps(boxes: Tensor, scores: Tensor, iou_threshold: float) -> list[NmsStep]:
     """Visit boxes by descending score; keep a box unless an earlier kept box overlaps it by IoU > threshold."""
     boxes = torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 4)
     scores = torch.as_tensor(scores, dtype=torch.float32).reshape(-1)
     if boxes.shape[0] != scores.shape[0]:
         raise ValueError(f"{boxes.shape[0]} boxes but {scores.shape[0]} scores.")
-    # The same sort call as torchvision's CPU kernel, so ties are visited in the same order.
-    order = scores.sort(0, descending=True)[1]
+    order = visit_order(scores)
     iou = box_iou(boxes, boxes)[order][:, order]  # rows/columns in visiting order
     alive = torch.ones(len(order), dtype=torch.bool)
     steps = []
@@ -33,7 +45,7 @@ def nms_steps(boxes: Tensor, scores: Tensor, iou_threshold: float) -> list[NmsSt
             continue
         later = torch.zeros_like(alive)
         later[pos + 1 :] = True
-        hit = torch.nonzero(later & alive & (iou[pos] > iou_threshold)).flatten()
+        hit = torch.nonzero(later & alive & suppresses(iou[pos], iou_threshold)).flatten()
         alive[hit] = False
         steps.append(
             NmsStep(
