@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor
 from torchvision.ops import box_iou
@@ -38,21 +39,22 @@ def nms_steps(boxes: Tensor, scores: Tensor, iou_threshold: float) -> list[NmsSt
         raise ValueError(f"{boxes.shape[0]} boxes but {scores.shape[0]} scores.")
     order = visit_order(scores)
     iou = box_iou(boxes, boxes)[order][:, order]  # rows/columns in visiting order
-    alive = torch.ones(len(order), dtype=torch.bool)
+    over = suppresses(iou, iou_threshold).cpu().numpy()
+    iou_np, order_np, scores_np = iou.cpu().numpy(), order.cpu().numpy(), scores.cpu().numpy()
+    alive = np.ones(len(order_np), dtype=bool)
     steps = []
-    for pos in range(len(order)):
+    for pos in range(len(order_np)):
         if not alive[pos]:
             continue
-        later = torch.zeros_like(alive)
-        later[pos + 1 :] = True
-        hit = torch.nonzero(later & alive & suppresses(iou[pos], iou_threshold)).flatten()
+        alive[pos] = False
+        hit = np.flatnonzero(alive & over[pos])  # undecided boxes: all later in the visiting order
         alive[hit] = False
         steps.append(
             NmsStep(
-                kept=int(order[pos]),
-                score=float(scores[order[pos]]),
-                suppressed=order[hit].tolist(),
-                ious=iou[pos, hit].tolist(),
+                kept=int(order_np[pos]),
+                score=float(scores_np[order_np[pos]]),
+                suppressed=order_np[hit].tolist(),
+                ious=iou_np[pos, hit].tolist(),
             )
         )
     return steps
