@@ -7,9 +7,10 @@
 (wx, wy, ww, wh) are the coder's weights — (1, 1, 1, 1) in the RPN, (10, 10, 5, 5) in the RoI head — and clip is
 bbox_xform_clip = log(1000 / 16), which caps how much one prediction may grow a box.
 
-`decode_terms` runs decode_single's expressions one by one on the WHOLE batch the model decoded (all anchors, or
-all proposals × classes) and keeps each one: float32 results of vectorised kernels can depend on where an element
-sits in its tensor, so the numbers are computed where the model computed them and then read out per box.
+`decode_terms` runs decode_single's expressions one by one and keeps each one. Float32 results of vectorised
+kernels could in principle depend on where an element sits in its tensor, so the stories decode the batch the model
+decoded (all proposals × classes), or one anchor's row only after checking that it ends in the model's own decoded
+anchor bit for bit (else the whole batch of anchors).
 """
 
 from __future__ import annotations

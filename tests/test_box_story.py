@@ -64,7 +64,9 @@ def test_every_detection_story_reproduces_the_replay(demo_trace, settings):
         assert story.objectness_logit == float(trace.objectness[a])
         assert story.label_name == dets.names[i]
         assert (story.level, *story.cell, story.shape) == trace.decode_anchor(a)
+        # The recomputed decode ends exactly in the replay's boxes.
         assert story.rpn.clipped == tuple(story.proposal.tolist())
+        assert story.head.clipped == tuple(story.detection.tolist())
         assert story.head.reference == tuple(story.proposal.tolist())
 
 
@@ -135,6 +137,26 @@ def test_a_proposal_story_is_the_rpn_half(demo_trace):
         assert torch.equal(story.anchor, demo_trace.anchors[a])
         assert story.rpn.decoded == tuple(demo_trace.decoded_anchors[a].tolist())
         assert torch.equal(story.proposal, clip_boxes_to_image(demo_trace.decoded_anchors[a], demo_trace.resized_size))
+
+
+def test_a_row_that_decodes_differently_alone_is_read_from_the_whole_batch(demo_trace, monkeypatch):
+    from inspectors import box_story
+
+    real, sizes = box_story.decode_terms, []
+
+    def flaky(spec, codes, reference):
+        terms = real(spec, codes, reference)
+        sizes.append(reference.shape[0])
+        if reference.shape[0] == 1:  # as if a kernel rounded a lone row differently from the batch
+            terms.boxes = terms.boxes + 1e-3
+        return terms
+
+    monkeypatch.setattr(box_story, "decode_terms", flaky)
+    replay = demo_trace.replay()
+    story = replay.explain_proposal(5)
+    a = int(replay.proposals.anchor_index[5])
+    assert sizes == [1, len(demo_trace.anchors)]
+    assert story.rpn.decoded == tuple(demo_trace.decoded_anchors[a].tolist())
 
 
 def test_indices_out_of_range_are_input_errors(demo_trace):
