@@ -30,6 +30,21 @@ if TYPE_CHECKING:
     from inspectors.box_postprocess import BoxCandidates
     from inspectors.replay import Replay
 
+__all__ = [
+    "BoxNmsInputs",
+    "NmsFrame",
+    "NmsGroup",
+    "NmsWalkthrough",
+    "STAGES",
+    "batched_nms_view",
+    "box_nms_inputs",
+    "box_stage_candidates",
+    "build_walkthrough",
+    "nms_groups",
+    "nms_walkthrough",
+    "rpn_nms_boxes",
+]
+
 STAGES = ("rpn", "box")
 
 
@@ -266,18 +281,3 @@ def _check_group(replay: "Replay", stage: str, group: int) -> int:
     if value is None or value != group or value not in valid:
         raise InputError("nms.unknown_group", stage=stage, group=group, low=valid.start, high=valid.stop - 1)
     return value
-
-
-__all__ = [
-    "BoxNmsInputs",
-    "build_walkthrough",
-    "NmsFrame",
-    "NmsGroup",
-    "NmsWalkthrough",
-    "STAGES",
-    "batched_nms_view",
-    "box_nms_inputs",
-    "nms_groups",
-    "nms_walkthrough",
-]
-
