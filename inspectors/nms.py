@@ -28,7 +28,10 @@ def suppresses(iou: Tensor, iou_threshold: float) -> Tensor:
     """IoU > threshold as the kernels test it: the float32 IoU against the threshold as a double. (A float32
     tensor compared with a Python float compares against float32(threshold), which differs when an IoU equals
     float32(0.3) > 0.3, say.)"""
-    return iou.double() > iou_threshold
+    below = np.float32(iou_threshold)
+    if float(below) > iou_threshold:  # the float32 just below the threshold: x > t ⇔ x > below for float32 x
+        below = np.nextafter(below, np.float32(-np.inf))
+    return iou > float(below)
 
 
 def nms_steps(boxes: Tensor, scores: Tensor, iou_threshold: float) -> list[NmsStep]:
@@ -38,7 +41,8 @@ def nms_steps(boxes: Tensor, scores: Tensor, iou_threshold: float) -> list[NmsSt
     if boxes.shape[0] != scores.shape[0]:
         raise ValueError(f"{boxes.shape[0]} boxes but {scores.shape[0]} scores.")
     order = visit_order(scores)
-    iou = box_iou(boxes, boxes)[order][:, order]  # rows/columns in visiting order
+    visited = boxes[order]
+    iou = box_iou(visited, visited)  # rows/columns in visiting order
     over = suppresses(iou, iou_threshold).cpu().numpy()
     iou_np, order_np, scores_np = iou.cpu().numpy(), order.cpu().numpy(), scores.cpu().numpy()
     alive = np.ones(len(order_np), dtype=bool)
