@@ -1,6 +1,6 @@
 """Every piece of UI text, by key, in the language of the page that asked.
 
-Layout, views and figures call ``t("key", **values)``. The language is per request: each event runs inside
+Layout, views and figures call ``t(key, **values)``. The language is per request: each event runs inside
 ``use_language(...)`` with the session's choice (the page's language switch), so one server serves an English and a
 Korean classroom at once; outside an event (building the layout, tests) the start-up default applies. The tables live
 in app/locales/ (one module per language, the same keys; a test fails when a key lacks its Korean).

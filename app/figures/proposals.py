@@ -8,7 +8,7 @@ import numpy as np
 
 from app.drawing import color_for, draw_boxes, hex_color
 from app.figures.common import to_numpy
-from app.strings import t
+from app.strings import step_name, t
 
 
 def top_boxes(proposals: Any, top_n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -38,4 +38,5 @@ def steps_headers() -> list[str]:
 
 
 def steps_rows(steps: list[Any]) -> list[list[Any]]:
-    return [[step.name, int(step.before), int(step.after), int(step.before) - int(step.after)] for step in steps]
+    return [[step_name(step.name), int(step.before), int(step.after), int(step.before) - int(step.after)]
+            for step in steps]

@@ -229,4 +229,14 @@ EN: dict[str, str] = {
     "detections.col.proposal": "RoI #",
     "detections.col.count": "Count",
     "detections.none": "No detections at these thresholds. Try lowering the detection score.",
+    # --- engine step names (inspectors' FilterStep.name) ----------------------------------------------------
+    "step.anchors": "anchors",
+    "step.per-level top-k": "per-level top-k",
+    "step.clip + remove small": "clip + remove small",
+    "step.score threshold": "score threshold",
+    "step.NMS": "NMS",
+    "step.post-NMS top-n": "post-NMS top-n",
+    "step.remove tiny boxes": "remove tiny boxes",
+    "step.per-class NMS": "per-class NMS",
+    "step.detections per image": "detections per image",
 }

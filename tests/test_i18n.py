@@ -1,0 +1,69 @@
+"""Korean throughout: every English string has its Korean, with the same placeholders; engine text is covered too."""
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from app.locales.en import EN
+from app.locales.ko import KO
+from inspectors.errors import MESSAGES
+
+ROOT = Path(__file__).resolve().parents[1]
+# Keys whose text is the same in both languages on purpose (identifiers for API clients, names, abbreviations).
+SAME_IN_BOTH = {"app.title", "api.summary", "api.status", "api.detections_count", "step.NMS"}
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_every_english_key_has_its_korean() -> None:
+    missing = sorted(set(EN) - set(KO))
+    assert not missing, f"{len(missing)} keys lack Korean: {missing[:20]}"
+
+
+def test_no_korean_key_is_unknown_in_english() -> None:
+    extra = sorted(k for k in set(KO) - set(EN) if not k.startswith("engine."))
+    assert not extra, extra
+
+
+@pytest.mark.parametrize("key", sorted(EN))
+def test_korean_keeps_the_placeholders_and_is_korean(key: str) -> None:
+    if key not in KO:
+        pytest.fail(f"{key} has no Korean")
+    assert placeholders(KO[key]) == placeholders(EN[key]), key
+    if key not in SAME_IN_BOTH and _HANGUL.search(EN[key]) is None and re.search(r"[A-Za-z]{3,}", EN[key]):
+        assert _HANGUL.search(KO[key]) or KO[key] != EN[key], f"{key} is not translated: {KO[key]!r}"
+
+
+def test_every_engine_message_has_its_korean() -> None:
+    missing = sorted(code for code in MESSAGES if f"engine.{code}" not in KO)
+    assert not missing, f"engine codes without Korean: {missing}"
+    for code, template in MESSAGES.items():
+        assert placeholders(KO[f"engine.{code}"]) <= placeholders(template), code
+
+
+def test_every_key_the_code_asks_for_exists() -> None:
+    used: set[str] = set()
+    pattern = re.compile(r"""\bt\(\s*["']([a-z0-9_.\-]+)["']""")
+    for path in (ROOT / "app").rglob("*.py"):
+        if "locales" not in path.parts:
+            used |= set(pattern.findall(path.read_text(encoding="utf-8")))
+    unknown = sorted(key for key in used if key not in EN)
+    assert not unknown, unknown
+
+
+def test_engine_errors_are_shown_in_the_page_language() -> None:
+    from app.strings import engine_error_text, use_language
+    from inspectors import InputError
+
+    error = InputError("threshold.out_of_range", name="box_score_thresh", value=2, low=0.0, high=1.0)
+    with use_language("ko"):
+        korean = engine_error_text(error)
+    assert _HANGUL.search(korean) and "2" in korean and KO["th.box_score_thresh"] in korean
+    with use_language("en"):
+        assert engine_error_text(error) == "Detection score = 2 is outside the allowed range 0.0 … 1.0."
