@@ -134,7 +134,9 @@ def inspect_image(lens: Lens, session_id: str, image_path: str | Path | None, mo
     same_model = previous is not None and previous.model_key == model_name
     # Keep the person's tuned thresholds across images of the same model; a new model starts at its defaults.
     thresholds = dict(previous.thresholds) if same_model else normalize_thresholds(trace.defaults)
-    options = replace(previous.options, roi_proposal=None, anchor_point=None) if previous else ViewOptions()
+    options = (replace(previous.options, roi_proposal=None, anchor_point=None, nms_group=None, nms_step=0,
+                       followed_detection=None, followed_anchor=None, fate_candidate=None)
+               if previous else ViewOptions())
     if not same_model:
         options = replace(options, objectness_level=0)
     progress(0.8, t("progress.draw"))
@@ -164,6 +166,9 @@ def rethreshold(lens: Lens, session_id: str, values: Mapping[str, Any]) -> tuple
     session.replay, session.thresholds = replay, thresholds
     if rpn_changed:
         session.options.roi_proposal = None   # proposal indices refer to the old proposal set
+        session.options.fate_candidate = None
+    session.options.followed_detection = session.options.followed_anchor = None   # the detections changed
+    session.options.nms_step = 0   # a new NMS to play: start again from its first decision
     lens.cache.put(session_id, session)   # replay may have grown the trace's caches: re-check the memory bound
     return session, rpn_changed
 
@@ -199,3 +204,23 @@ def register_custom_model(lens: Lens, session_id: str, architecture: str, checkp
         raise UserError(t("error.model_load", reason=engine_error_text(error))) from None
     except OSError as error:
         raise UserError(t("error.model_load", reason=f"{type(error).__name__}: {error}")) from None
+
+
+def follow_detection(lens: Lens, session_id: str, index: int | None) -> Session:
+    """Follow one detection across the tabs: the Anchors tab shows its anchor, the RoI tab its proposal, the NMS
+    tab the decision that kept its proposal on its pyramid level."""
+    session = current_session(lens, session_id)
+    replay = session.replay
+    if index is None or not 0 <= index < len(replay.detections):
+        session.options = replace(session.options, followed_detection=None, followed_anchor=None)
+        return session
+    provenance = replay.provenance(index)
+    anchor = provenance.anchor
+    x1, y1, x2, y2 = anchor.box_original
+    walk = replay.nms_walkthrough("rpn", anchor.level)
+    inputs = (walk.source == provenance.rpn_candidate).nonzero().flatten()
+    step = int(walk.decided_at[inputs[0]]) if len(inputs) else 0
+    session.options = replace(session.options, followed_detection=index, followed_anchor=anchor.index,
+                              anchor_point=((x1 + x2) / 2, (y1 + y2) / 2), roi_proposal=provenance.proposal_index,
+                              nms_stage="rpn", nms_group=anchor.level, nms_step=step)
+    return session

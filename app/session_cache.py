@@ -22,6 +22,12 @@ class ViewOptions:
     roi_proposal: int | None = None     # index into replay.proposals; None = the best one
     roi_channel: int = 0
     anchor_point: tuple[float, float] | None = None   # original pixels; None = best detection's centre
+    nms_stage: str = "rpn"              # "rpn" (one level) or "box" (one class)
+    nms_group: int | None = None        # level index or class label; None = the group with the most boxes
+    nms_step: int = 0                   # the decision shown by the NMS player
+    followed_detection: int | None = None   # index into replay.detections; None = the best one
+    followed_anchor: int | None = None      # the followed detection's anchor (highlighted on the Anchors tab)
+    fate_candidate: int | None = None       # an RPN candidate clicked on the "before NMS" image
 
 
 @dataclass

@@ -14,13 +14,15 @@ import gradio as gr
 from app import handlers, views
 from app.config import AppConfig, sample_image_paths
 from app.drawing import display_scale
+from app.figures import proposals as proposal_figs
+from app.figures import story as story_figs
 from app.figures.roi import choice_indices, proposal_at
 from app.handlers import THRESHOLD_KEYS, Lens, UserError
 from app.model_store import ModelSpec, ModelStore
 from app.session_cache import Session, SessionCache
 from app.strings import LANGUAGE_NAMES, default_language, t, use_language
 from app.texts import TextRegistry, bind, collecting
-from app.tabs import anchors, controls, detections, features, objectness, overview, proposals, roi
+from app.tabs import anchors, controls, detections, features, nms, objectness, overview, proposals, roi
 
 log = logging.getLogger("rcnn_lens")
 
@@ -39,6 +41,9 @@ class Layout:
     roi: roi.RoiTab
     detections: detections.DetectionsTab
     language: gr.Radio
+    nms: nms.NmsTab
+    tabs: gr.Tabs
+    breadcrumb: gr.HTML
 
 
 def readable_errors(action_key: str, lens: Lens | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -116,7 +121,8 @@ def _build_layout(lens: Lens, config: AppConfig) -> Layout:
                 status = bind(gr.Markdown, texts={"value": "status.empty"}, label=t("api.status"),
                               elem_id="lens-status")
                 detections_count = gr.Markdown("", label=t("api.detections_count"), elem_id="lens-detections-count")
-            with gr.Tabs(elem_id="lens-tabs"):
+            breadcrumb = gr.HTML(elem_id="lens-breadcrumb")
+            with gr.Tabs(elem_id="lens-tabs") as tabs:
                 with bind(gr.Tab, texts={"label": "tab.overview"}, id="overview"):
                     overview_tab = overview.build()
                 with bind(gr.Tab, texts={"label": "tab.features"}, id="features"):
@@ -127,6 +133,8 @@ def _build_layout(lens: Lens, config: AppConfig) -> Layout:
                     objectness_tab = objectness.build()
                 with bind(gr.Tab, texts={"label": "tab.proposals"}, id="proposals"):
                     proposals_tab = proposals.build()
+                with bind(gr.Tab, texts={"label": "tab.nms"}, id="nms"):
+                    nms_tab = nms.build()
                 with bind(gr.Tab, texts={"label": "tab.roi"}, id="roi"):
                     roi_tab = roi.build()
                 with bind(gr.Tab, texts={"label": "tab.detections"}, id="detections"):
@@ -134,7 +142,7 @@ def _build_layout(lens: Lens, config: AppConfig) -> Layout:
                     with bind(gr.Accordion, texts={"label": "detections.summary"}, open=False):
                         summary = gr.JSON(label=t("api.summary"), show_label=False, elem_id="lens-summary")
     return Layout(panel, status, detections_count, summary, overview_tab, features_tab, anchors_tab,
-                  objectness_tab, proposals_tab, roi_tab, detections_tab, language)
+                  objectness_tab, proposals_tab, roi_tab, detections_tab, language, nms_tab, tabs, breadcrumb)
 
 
 # --- what each event updates -------------------------------------------------------------------------------------
@@ -143,15 +151,17 @@ def _threshold_values(layout: Layout, session: Session, rpn_changed: bool) -> di
     """Everything that depends on the thresholds; proposal views are skipped when only RoI-head settings moved."""
     detections_view = views.detections_view(session)
     status = views.status_view(session)
+    story = views.story_view(session)
     values = {layout.summary: detections_view.summary, layout.status: status.markdown,
-              layout.detections_count: status.detections_count,
+              layout.detections_count: status.detections_count, layout.breadcrumb: story.breadcrumb,
               **layout.overview.values(views.overview_view(session)),
-              **layout.detections.values(detections_view)}
+              **layout.detections.values(detections_view, story)}
     if rpn_changed:
         values.update(layout.proposals.values(views.proposals_view(session)))
         values.update(layout.roi.values(views.roi_view(session)))
     else:
         values.update({component: gr.skip() for component in _proposal_components(layout)})
+    values.update(layout.nms.values(views.nms_view(session)))
     return values
 
 
@@ -162,7 +172,7 @@ def _proposal_components(layout: Layout) -> list[Any]:
 def _threshold_outputs(layout: Layout) -> list[Any]:
     """What /rethreshold returns, in API order: the JSON summary first."""
     return [layout.summary, layout.status, layout.detections_count, *layout.overview.outputs,
-            *layout.detections.outputs, *_proposal_components(layout)]
+            *layout.detections.outputs, *_proposal_components(layout), *layout.nms.outputs, layout.breadcrumb]
 
 
 def _inspect_outputs(layout: Layout) -> list[Any]:
@@ -307,7 +317,103 @@ def _wire_tab_controls(lens: Lens, layout: Layout) -> dict[str, Callable[..., An
 
     r.image.select(on_roi_click, None, roi_outputs, api_visibility="private")
     return {"features": on_features, "anchor_click": on_anchor_click, "objectness_level": on_objectness_level,
-            "top_n": on_top_n, "roi_choice": on_roi_choice, "roi_click": on_roi_click}
+            "top_n": on_top_n, "roi_choice": on_roi_choice, "roi_click": on_roi_click,
+            **_wire_nms_player(lens, layout.nms), **_wire_follow(lens, layout)}
+
+
+def _wire_follow(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
+    """Follow one detection through every stage (dropdown or a click on the detections image); jump to a tab that
+    shows it; click a box before NMS to learn what removed it."""
+    d, p = layout.detections, layout.proposals
+    outputs = [*d.story_outputs, layout.breadcrumb, *layout.anchors.outputs, *layout.roi.outputs,
+               *layout.nms.outputs]
+
+    def followed(session: Session) -> dict[Any, Any]:
+        story = views.story_view(session)
+        return {**d.story_values(story), layout.breadcrumb: story.breadcrumb,
+                **layout.anchors.values(views.anchors_view(session)), **layout.roi.values(views.roi_view(session)),
+                **layout.nms.values(views.nms_view(session))}
+
+    @readable_errors("action.view", lens)
+    def on_follow(index: int | None, request: gr.Request) -> dict[Any, Any]:
+        return followed(handlers.follow_detection(lens, session_id(request), None if index is None else int(index)))
+
+    @readable_errors("action.view", lens)
+    def on_detection_click(event: gr.SelectData, request: gr.Request) -> dict[Any, Any]:
+        session = handlers.current_session(lens, session_id(request))
+        x, y = _original_point(session, event.index)
+        index = story_figs.detection_at(session.replay.detections, x, y)
+        return followed(handlers.follow_detection(lens, session_id(request), index))
+
+    d.follow.input(on_follow, [d.follow], outputs, api_visibility="private", trigger_mode="always_last")
+    d.image.select(on_detection_click, None, outputs, api_visibility="private")
+    for tab, button in d.goto.items():
+        button.click(lambda tab=tab: gr.Tabs(selected=tab), None, [layout.tabs], api_visibility="private",
+                     queue=False)
+
+    @readable_errors("action.view", lens)
+    def on_pre_nms_click(event: gr.SelectData, request: gr.Request) -> dict[Any, Any]:
+        session = handlers.current_session(lens, session_id(request))
+        x, y = _original_point(session, event.index)
+        pre = session.replay.pre_nms
+        shown = proposal_figs.shown_indices(pre, session.options.proposals_top_n)
+        k = proposal_at(pre, x, y, shown)
+        candidate = None if k is None else int(session.replay.rpn_candidates.pre_nms[k])
+        session = handlers.set_options(lens, session_id(request), fate_candidate=candidate)
+        return p.values(views.proposals_view(session))
+
+    p.pre_nms.select(on_pre_nms_click, None, p.outputs, api_visibility="private")
+    return {"follow": on_follow, "detection_click": on_detection_click, "pre_nms_click": on_pre_nms_click}
+
+
+def _wire_nms_player(lens: Lens, n: nms.NmsTab) -> dict[str, Callable[..., Any]]:
+    """Choose an NMS (stage, group), step through its decisions by hand or play them on a timer."""
+    def show(request: gr.Request, **changes: Any) -> tuple[Session, dict[Any, Any]]:
+        session = handlers.set_options(lens, session_id(request), **changes)
+        view = views.nms_view(session)
+        session.options.nms_step = view.step   # clamped to what exists
+        return session, n.values(view)
+
+    @readable_errors("action.view", lens)
+    def on_choose(stage: str, group: int | None, request: gr.Request) -> dict[Any, Any]:
+        session = handlers.current_session(lens, session_id(request))
+        same_stage = stage == session.options.nms_stage
+        return show(request, nms_stage=stage, nms_group=group if same_stage else None, nms_step=0)[1]
+
+    @readable_errors("action.view", lens)
+    def on_step_to(step: float, request: gr.Request) -> dict[Any, Any]:
+        return show(request, nms_step=int(step) - 1)[1]
+
+    def stepper(delta: int) -> Callable[..., dict[Any, Any]]:
+        @readable_errors("action.view", lens)
+        def on_step(request: gr.Request) -> dict[Any, Any]:
+            session = handlers.current_session(lens, session_id(request))
+            return show(request, nms_step=session.options.nms_step + delta)[1]
+        return on_step
+
+    @readable_errors("action.view", lens)
+    def on_tick(request: gr.Request) -> dict[Any, Any]:
+        session = handlers.current_session(lens, session_id(request))
+        before = session.options.nms_step
+        session, values = show(request, nms_step=before + 1)
+        if session.options.nms_step == before:   # the last decision: stop playing
+            values[n.timer] = gr.Timer(active=False)
+        return values
+
+    gr.on([n.stage.input, n.group.input], on_choose, [n.stage, n.group], n.outputs, api_visibility="private",
+          trigger_mode="always_last")
+    n.step.release(on_step_to, [n.step], n.outputs, api_visibility="private", trigger_mode="always_last")
+    on_back, on_forward = stepper(-1), stepper(+1)
+    n.back.click(on_back, None, n.outputs, api_visibility="private")
+    n.forward.click(on_forward, None, n.outputs, api_visibility="private")
+    n.play.click(lambda speed: gr.Timer(1.0 / max(float(speed), 0.1), active=True), [n.speed], [n.timer],
+                 api_visibility="private", queue=False)
+    n.pause.click(lambda: gr.Timer(active=False), None, [n.timer], api_visibility="private", queue=False)
+    n.speed.release(lambda speed: gr.Timer(1.0 / max(float(speed), 0.1)), [n.speed], [n.timer],
+                    api_visibility="private", queue=False)
+    n.timer.tick(on_tick, None, [*n.outputs, n.timer], api_visibility="private", trigger_mode="always_last")
+    return {"nms_choose": on_choose, "nms_step_to": on_step_to, "nms_back": on_back, "nms_forward": on_forward,
+            "nms_tick": on_tick}
 
 
 def _wire_page_settings(demo: gr.Blocks, lens: Lens, layout: Layout, texts: TextRegistry

@@ -13,10 +13,12 @@ import plotly.graph_objects as go
 from app.figures import anchors as anchor_figs
 from app.figures import detections as detection_figs
 from app.figures import features as feature_figs
+from app.figures import nms as nms_figs
 from app.figures import objectness as objectness_figs
 from app.figures import overview as overview_figs
 from app.figures import proposals as proposal_figs
 from app.figures import roi as roi_figs
+from app.figures import story as story_figs
 from app.figures.common import empty_figure, markdown_table
 from app.session_cache import Session
 from app.strings import t
@@ -72,6 +74,7 @@ class ProposalsView:
     post_nms_label: str
     steps: str
     legend_html: str
+    fate: str
 
 
 @dataclass
@@ -83,6 +86,29 @@ class RoiView:
     feature_figure: go.Figure
     outputs_figure: go.Figure
     max_channel: int
+
+
+@dataclass
+class StoryView:
+    choices: list[tuple[str, int]]
+    chosen: int | None
+    image: np.ndarray | None
+    story: str
+    suppressed: str
+    breadcrumb: str
+
+
+@dataclass
+class NmsView:
+    stage: str
+    group_choices: list[tuple[str, int]]
+    group: int | None
+    step: int
+    steps: int                  # decisions in this NMS (the step slider's range)
+    image: np.ndarray | None
+    frame: str
+    queue: str
+    summary: str
 
 
 @dataclass
@@ -164,13 +190,34 @@ def proposals_view(session: Session) -> ProposalsView:
     trace, replay, top_n = session.trace, session.replay, session.options.proposals_top_n
     pre, post = replay.pre_nms, replay.proposals
     return ProposalsView(
-        pre_nms_image=proposal_figs.proposals_image(trace, pre, top_n),
+        pre_nms_image=proposal_figs.proposals_image(trace, pre, top_n, _fate_marks(session)),
         pre_nms_label=t("proposals.pre_nms", shown=min(top_n, len(pre)), total=len(pre)),
-        post_nms_image=proposal_figs.proposals_image(trace, post, top_n),
+        post_nms_image=proposal_figs.proposals_image(trace, post, top_n, [_followed_proposal(session)]),
         post_nms_label=t("proposals.post_nms", shown=min(top_n, len(post)), total=len(post)),
         steps=markdown_table(proposal_figs.steps_headers(), proposal_figs.steps_rows(replay.rpn_steps)),
         legend_html=proposal_figs.level_legend_html(trace),
+        fate=fate_text(session),
     )
+
+
+def _fate_marks(session: Session) -> list[int]:
+    """The clicked pre-NMS box and, when NMS removed it, the box that did (indices into replay.pre_nms)."""
+    candidate = session.options.fate_candidate
+    if candidate is None:
+        return []
+    position = {int(c): k for k, c in enumerate(session.replay.rpn_candidates.pre_nms.tolist())}
+    marks = [position.get(candidate)]
+    suppressor = session.replay.rpn_fate(candidate).suppressed_by
+    if suppressor is not None:
+        marks.append(position.get(suppressor.suppressor))
+    return [m for m in marks if m is not None]
+
+
+def _followed_proposal(session: Session) -> int | None:
+    index = session.options.followed_detection
+    if index is None or not 0 <= index < len(session.replay.detections):
+        return None
+    return int(session.replay.detections.proposal_index[index])
 
 
 def roi_view(session: Session) -> RoiView:
@@ -204,3 +251,51 @@ def detections_view(session: Session) -> DetectionsView:
         steps=markdown_table(proposal_figs.steps_headers(), proposal_figs.steps_rows(replay.box_steps)),
         summary=detection_figs.summary(trace, replay),
     )
+
+
+def nms_view(session: Session) -> NmsView:
+    """The NMS player at the session's stage, group and decision (clamped to what exists at these thresholds)."""
+    replay, options = session.replay, session.options
+    groups = replay.nms_groups(options.nms_stage)
+    choices = nms_figs.group_choices(groups)
+    if not groups:
+        return NmsView(options.nms_stage, [], None, 0, 1, session.trace.image, t("nms.no_groups"), "", "")
+    known = [g.group for g in groups]
+    group = options.nms_group if options.nms_group in known else max(groups, key=lambda g: g.count).group
+    walk = replay.nms_walkthrough(options.nms_stage, group)
+    step = min(max(0, options.nms_step), len(walk) - 1)
+    frame = walk.frame(step)
+    return NmsView(options.nms_stage, choices, group, step, len(walk), nms_figs.frame_image(session.trace, walk, frame),
+                   nms_figs.frame_markdown(walk, frame), nms_figs.queue_markdown(walk, frame),
+                   nms_figs.summary_markdown(walk))
+
+
+def followed_detection(session: Session) -> int | None:
+    count = len(session.replay.detections)
+    chosen = session.options.followed_detection
+    if chosen is not None and 0 <= chosen < count:
+        return chosen
+    return 0 if count else None
+
+
+def story_view(session: Session) -> StoryView:
+    """The followed detection: its story in numbers, what it suppressed, and the breadcrumb shown on every tab."""
+    replay = session.replay
+    chosen = followed_detection(session)
+    choices = story_figs.detection_choices(replay.detections)
+    if chosen is None:
+        return StoryView([], None, None, t("story.none"), "", "")
+    provenance = replay.provenance(chosen)
+    return StoryView(choices, chosen, story_figs.story_image(session.trace, provenance.story),
+                     story_figs.story_markdown(provenance.story), story_figs.suppressed_markdown(provenance),
+                     story_figs.provenance_html(provenance, [level.name for level in session.trace.levels]))
+
+
+def fate_text(session: Session) -> str:
+    candidate = session.options.fate_candidate
+    if candidate is None:
+        return t("fate.title")
+    replay = session.replay
+    fate = replay.rpn_fate(candidate)
+    level = session.trace.levels[int(replay.rpn_candidates.candidate_levels[candidate])].name
+    return story_figs.fate_markdown(fate, candidate, level)

@@ -11,18 +11,34 @@ from app.figures.common import to_numpy
 from app.strings import step_name, t
 
 
+def shown_indices(proposals: Any, top_n: int) -> list[int]:
+    """Indices of the `top_n` highest-scoring boxes, best first: the ones the image shows."""
+    scores = to_numpy(proposals.scores)
+    return [int(i) for i in np.argsort(-scores, kind="stable")[: max(0, int(top_n))]]
+
+
 def top_boxes(proposals: Any, top_n: int) -> tuple[np.ndarray, np.ndarray]:
     """(boxes, levels) of the `top_n` highest-scoring proposals, best first."""
-    scores = to_numpy(proposals.scores)
-    order = np.argsort(-scores, kind="stable")[: max(0, int(top_n))]
+    order = shown_indices(proposals, top_n)
     return to_numpy(proposals.boxes)[order], to_numpy(proposals.levels)[order]
 
 
-def proposals_image(trace: Any, proposals: Any, top_n: int) -> np.ndarray:
-    boxes, levels = top_boxes(proposals, top_n)
-    # Draw worst first so the best boxes end up on top.
-    boxes, levels = boxes[::-1], levels[::-1]
-    return draw_boxes(trace.image, boxes, [color_for(int(level)) for level in levels], width=2, dim=0.35)
+MARKED = ((255, 255, 255), (235, 50, 50))   # the box someone picked; the box that removed it
+
+
+def proposals_image(trace: Any, proposals: Any, top_n: int, marked: list[int] | None = None) -> np.ndarray:
+    """The top-n boxes coloured by level (the worst drawn first, so the best are on top); `marked` boxes (indices
+    into `proposals`, shown whether or not they are in the top n) are drawn last, thick: white, then red."""
+    order = shown_indices(proposals, top_n)[::-1]
+    marked = [m for m in (marked or []) if m is not None and 0 <= m < len(proposals)]
+    order = [i for i in order if i not in marked] + marked[::-1]
+    boxes, levels = to_numpy(proposals.boxes), to_numpy(proposals.levels)
+    colors = [color_for(int(levels[i])) for i in order]
+    for rank, m in enumerate(marked[::-1]):
+        colors[len(order) - 1 - rank] = MARKED[min(len(marked) - 1 - rank, 1)]
+    highlight = len(order) - 1 if marked else None
+    return draw_boxes(trace.image, boxes[order] if order else np.zeros((0, 4)), colors, width=2, dim=0.35,
+                      highlight=highlight)
 
 
 def level_legend_html(trace: Any) -> str:

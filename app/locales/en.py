@@ -240,3 +240,14 @@ EN: dict[str, str] = {
     "step.per-class NMS": "per-class NMS",
     "step.detections per image": "detections per image",
 }
+
+
+def _feature_tables() -> None:
+    """Strings of the larger features live beside their Korean in one module each (app/locales/<feature>.py)."""
+    from app.locales import teach
+
+    for module in (teach,):
+        EN.update(module.EN)
+
+
+_feature_tables()

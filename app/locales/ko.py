@@ -56,3 +56,13 @@ KO: dict[str, str] = {
     "detections.image_label": "검출 {count}개 · 점수 > {score:g} · NMS IoU {nms:g}",
     "detections.none": "이 임계값에서는 검출이 없습니다. 검출 점수를 낮춰 보세요.",
 }
+
+
+def _feature_tables() -> None:
+    from app.locales import teach
+
+    for module in (teach,):
+        KO.update(module.KO)
+
+
+_feature_tables()

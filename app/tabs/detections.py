@@ -9,8 +9,8 @@ import gradio as gr
 from app.figures.detections import table_headers
 from app.strings import t
 from app.tabs.common import explanation, frame, image_view, table
-from app.texts import heading
-from app.views import DetectionsView
+from app.texts import bind, heading, markdown
+from app.views import DetectionsView, StoryView
 
 
 @dataclass
@@ -19,18 +19,35 @@ class DetectionsTab:
     table: gr.Dataframe
     counts: gr.HTML
     steps: gr.Markdown
+    follow: gr.Dropdown
+    story_image: gr.Image
+    story: gr.Markdown
+    suppressed: gr.Markdown
+    goto: dict[str, gr.Button]   # tab id -> button that shows the followed detection there
 
     @property
     def outputs(self) -> list[Any]:
-        return [self.image, self.table, self.counts, self.steps]
+        return [self.image, self.table, self.counts, self.steps, *self.story_outputs]
 
-    def values(self, view: DetectionsView) -> dict[Any, Any]:
+    @property
+    def story_outputs(self) -> list[Any]:
+        return [self.follow, self.story_image, self.story, self.suppressed]
+
+    def values(self, view: DetectionsView, story: StoryView) -> dict[Any, Any]:
         return {self.image: gr.update(value=view.image, label=view.image_label),
                 self.table: frame(view.rows, table_headers()),
-                self.counts: view.counts_html, self.steps: view.steps}
+                self.counts: view.counts_html, self.steps: view.steps, **self.story_values(story)}
+
+    def story_values(self, story: StoryView) -> dict[Any, Any]:
+        return {self.follow: gr.update(choices=story.choices, value=story.chosen),
+                self.story_image: story.image, self.story: story.story, self.suppressed: story.suppressed}
+
+
+GOTO_TABS = ("anchors", "proposals", "nms", "roi")
 
 
 def build() -> DetectionsTab:
+    explanation("look.detections")
     explanation("detections.explain")
     with gr.Row():
         with gr.Column(scale=5):
@@ -41,4 +58,18 @@ def build() -> DetectionsTab:
             counts = gr.HTML()
     heading("detections.steps")
     steps = gr.Markdown(elem_classes=["lens-table"])
-    return DetectionsTab(image, detections_table, counts, steps)
+    heading("story.title", level=3)
+    explanation("story.explain")
+    with gr.Row(equal_height=True):
+        follow = bind(gr.Dropdown, texts={"label": "story.detection"}, choices=[], interactive=True, scale=3,
+                      elem_id="lens-follow")
+        markdown("story.goto", elem_classes=["lens-goto-label"])
+        goto = {tab: bind(gr.Button, texts={"value": f"tab.{tab}"}, size="sm", scale=1, elem_id=f"lens-goto-{tab}")
+                for tab in GOTO_TABS}
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=2):
+            story_image = image_view(("story.title", {}), height=420, elem_id="lens-story-image")
+            suppressed = gr.Markdown(elem_classes=["lens-callout"])
+        with gr.Column(scale=3):
+            story = gr.Markdown(elem_classes=["lens-table", "lens-story"], elem_id="lens-story")
+    return DetectionsTab(image, detections_table, counts, steps, follow, story_image, story, suppressed, goto)

@@ -19,26 +19,30 @@ class ProposalsTab:
     pre_nms: gr.Image
     post_nms: gr.Image
     steps: gr.Markdown
+    fate: gr.Markdown
 
     @property
     def outputs(self) -> list[Any]:
-        return [self.legend, self.pre_nms, self.post_nms, self.steps]
+        return [self.legend, self.pre_nms, self.post_nms, self.steps, self.fate]
 
     def values(self, view: ProposalsView) -> dict[Any, Any]:
         return {self.legend: view.legend_html,
                 self.pre_nms: gr.update(value=view.pre_nms_image, label=view.pre_nms_label),
                 self.post_nms: gr.update(value=view.post_nms_image, label=view.post_nms_label),
-                self.steps: view.steps}
+                self.steps: view.steps, self.fate: view.fate}
 
 
 def build() -> ProposalsTab:
+    explanation("look.proposals")
     explanation("proposals.explain")
     with gr.Row():
         top_n = bind(gr.Slider, 1, 1000, texts={"label": "proposals.top_n"}, value=100, step=1, scale=2)
         legend = gr.HTML()
     with gr.Row():
-        pre_nms = image_view(("proposals.pre_nms", {"shown": "", "total": ""}), height=500)
+        pre_nms = image_view(("proposals.pre_nms", {"shown": "", "total": ""}), height=500,
+                             elem_id="lens-pre-nms-image")
         post_nms = image_view(("proposals.post_nms", {"shown": "", "total": ""}), height=500)
+    fate = gr.Markdown(elem_classes=["lens-callout"], elem_id="lens-fate")
     heading("proposals.steps")
     steps = gr.Markdown(elem_classes=["lens-table"])
-    return ProposalsTab(top_n, legend, pre_nms, post_nms, steps)
+    return ProposalsTab(top_n, legend, pre_nms, post_nms, steps, fate)

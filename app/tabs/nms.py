@@ -1,0 +1,71 @@
+"""NMS tab: a player over a real NMS of this image (RPN per level, or RoI head per class), one decision per step."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from app.tabs.common import explanation, image_view
+from app.tabs.controls import checked_by_handler
+from app.texts import bind
+from app.views import NmsView
+
+PLAY_SPEEDS = (0.5, 8.0)   # decisions per second
+
+
+@dataclass
+class NmsTab:
+    stage: gr.Radio
+    group: gr.Dropdown
+    step: gr.Slider
+    back: gr.Button
+    forward: gr.Button
+    play: gr.Button
+    pause: gr.Button
+    speed: gr.Slider
+    timer: gr.Timer
+    image: gr.Image
+    frame: gr.Markdown
+    queue: gr.Markdown
+    summary: gr.Markdown
+
+    @property
+    def outputs(self) -> list[Any]:
+        return [self.stage, self.group, self.step, self.image, self.frame, self.queue, self.summary]
+
+    def values(self, view: NmsView) -> dict[Any, Any]:
+        return {self.stage: view.stage,
+                self.group: gr.update(choices=view.group_choices, value=view.group),
+                self.step: gr.update(value=view.step + 1, maximum=max(2, view.steps)),
+                self.image: view.image, self.frame: view.frame, self.queue: view.queue, self.summary: view.summary}
+
+
+def build() -> NmsTab:
+    explanation("look.nms")
+    explanation("nms.explain")
+    with gr.Row():
+        stage = bind(gr.Radio, texts={"label": "nms.stage",
+                                      "choices": [("nms.stage.rpn", "rpn"), ("nms.stage.box", "box")]},
+                     value="rpn", scale=2, elem_id="lens-nms-stage")
+        group = bind(gr.Dropdown, texts={"label": "nms.group"}, choices=[], interactive=True, scale=2,
+                     elem_id="lens-nms-group")
+    with gr.Row(equal_height=True):
+        back = bind(gr.Button, texts={"value": "nms.back"}, scale=1, elem_id="lens-nms-back")
+        forward = bind(gr.Button, texts={"value": "nms.forward"}, variant="primary", scale=1,
+                       elem_id="lens-nms-forward")
+        play = bind(gr.Button, texts={"value": "nms.play"}, scale=1, elem_id="lens-nms-play")
+        pause = bind(gr.Button, texts={"value": "nms.pause"}, scale=1, elem_id="lens-nms-pause")
+        speed = bind(gr.Slider, PLAY_SPEEDS[0], PLAY_SPEEDS[1], texts={"label": "nms.speed"}, value=2.0, step=0.5,
+                     scale=2, elem_id="lens-nms-speed")
+    step = checked_by_handler(bind(gr.Slider, 1, 2, texts={"label": "nms.step_slider"}, value=1, step=1,
+                                   elem_id="lens-nms-step"))
+    timer = gr.Timer(0.5, active=False)
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            image = image_view("tab.nms", height=520, elem_id="lens-nms-image")
+        with gr.Column(scale=2):
+            frame = gr.Markdown(elem_classes=["lens-table"], elem_id="lens-nms-frame")
+            queue = gr.Markdown(elem_classes=["lens-callout"])
+            summary = gr.Markdown(elem_classes=["lens-note"])
+    return NmsTab(stage, group, step, back, forward, play, pause, speed, timer, image, frame, queue, summary)
