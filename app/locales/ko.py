@@ -245,4 +245,86 @@ KO: dict[str, str] = {
     "step.remove tiny boxes": "아주 작은 박스 제거",
     "step.per-class NMS": "클래스별 NMS",
     "step.detections per image": "이미지당 검출 수",
+    # --- engine errors by code (inspectors/errors.py MESSAGES); a threshold's {name} arrives as its slider label ---
+    # images
+    "engine.image.unsupported_type": "지원하지 않는 이미지 형식입니다: {kind}. 경로, PIL 이미지 또는 H×W×3 배열을 "
+                                     "넘겨 주세요.",
+    "engine.image.bad_array": "H×W×3 이미지 배열이 필요합니다. 받은 배열의 형태: {shape}.",
+    "engine.image.bad_tensor": "3×H×W 이미지 텐서가 필요합니다. 받은 텐서의 형태: {shape}.",
+    "engine.image.missing": "{path} 경로에 이미지 파일이 없습니다.",
+    "engine.image.not_an_image": "{name}: Pillow로 읽을 수 있는 이미지 파일이 아닙니다.",
+    "engine.image.undecodable": "{name}: 이미지를 디코딩할 수 없습니다 ({reason}).",
+    "engine.image.too_many_pixels": "이미지가 너무 큽니다: {width}×{height} = {pixels:,} 픽셀로, 안전 한도인 "
+                                    "{limit:,} 픽셀(약 {side}×{side})을 넘습니다. 먼저 이미지를 줄이세요.",
+    "engine.image.too_small": "이미지가 {width}×{height} 픽셀밖에 되지 않아 검출할 것이 없습니다.",
+    "engine.image.aspect_ratio": "이미지가 {width}×{height} 픽셀로, 이 모델에는 너무 길쭉합니다. 모델이 이미지를 "
+                                 "약 {resized_width}×{resized_height} px로 크기 조정하는데, 짧은 변은 최소 "
+                                 "{min_side} px가 되어야 합니다. 이 모델이 받는 종횡비는 최대 {max_ratio:.0f}:1이니 "
+                                 "먼저 이미지를 잘라 주세요.",
+    # thresholds
+    "engine.threshold.unknown": "알 수 없는 임계값: {names}. 사용할 수 있는 임계값: {known}.",
+    "engine.threshold.not_a_number": "{name} 값은 숫자여야 합니다. 받은 값: {value!r}.",
+    "engine.threshold.not_finite": "{name} 값은 유한한 숫자여야 합니다. 받은 값: {value}.",
+    "engine.threshold.not_integer": "{name} 값은 정수여야 합니다. 받은 값: {value}.",
+    "engine.threshold.out_of_range": "{name} = {value}: 허용 범위({low} … {high})를 벗어났습니다.",
+    # models and checkpoints
+    "engine.model.unknown": "알 수 없는 모델 {name!r}입니다. 다음 중에서 고르세요: {choices}.",
+    "engine.model.unknown_weights": "{name} 모델에 없는 가중치입니다: {weights!r}.",
+    "engine.model.trained_from": "trained_from 값은 {choices} 중 하나여야 합니다. 받은 값: {value!r}.",
+    "engine.model.demo_checkpoint": "데모 모델은 자체 가중치가 들어 있어 체크포인트를 받지 않습니다. 체크포인트를 "
+                                    "분석하려면 그 체크포인트를 학습할 때 쓴 torchvision 아키텍처를 지정하세요 "
+                                    "({architectures}).",
+    "engine.model.demo_missing": "이 설치본에서는 데모 모델을 쓸 수 없습니다 ({reason}).",
+    "engine.model.weights_unavailable": "{name}의 COCO 가중치를 쓸 수 없습니다: 내려받지 못했습니다 ({reason}). "
+                                        "오프라인에서 쓰려면 인터넷이 되는 컴퓨터에서 {url} 파일을 내려받아 {folder} "
+                                        "폴더에 {file} 이름으로 넣으세요 (TORCH_HOME / torch.hub 캐시).",
+    "engine.model.weights_corrupt": "{name}의 COCO 가중치를 쓸 수 없습니다: {path} 파일이 있지만 불러오지 "
+                                    "못했습니다 ({reason}). {url} 파일을 다시 내려받아 바꿔 넣으세요.",
+    "engine.checkpoint.missing": "{path} 경로에 체크포인트 파일이 없습니다.",
+    "engine.checkpoint.evicted": "체크포인트 {name} 파일은 이제 이 서버에 없습니다 (새로 올린 파일에 자리를 "
+                                 "내주었습니다). 파일을 다시 불러오세요.",
+    "engine.checkpoint.unreadable": "{name} 파일은 안전하게 불러올 수 있는 PyTorch state dict가 아닙니다 ({reason}). "
+                                    "torch.save(model.state_dict(), path)로 저장하세요. 언피클(unpickle)할 때 코드를 "
+                                    "실행해야 하는 파일은 거부합니다.",
+    "engine.checkpoint.not_state_dict": "{name} 파일에 state dict(파라미터 이름 → 텐서 매핑)가 없습니다.",
+    "engine.checkpoint.not_faster_rcnn": "{name} 파일에 {key} 키가 없습니다. Faster R-CNN의 state dict가 아닙니다.",
+    "engine.checkpoint.mismatch": "{name} 파일이 {architecture} 구조와 맞지 않습니다. {details}.",
+    "engine.checkpoint.other_architecture": "{name} 파일은 {fits} 체크포인트입니다 ({architecture} 아님). "
+                                            "아키텍처에서 {fits} 항목을 고르고 다시 불러오세요.",
+    "engine.checkpoint.norm_conflict": "{name} 파일은 백본에 BatchNorm 카운터(num_batches_tracked)가 있으므로 "
+                                       "{given} 가중치에서 시작한 것이 아니라 BatchNorm2d 층으로 처음부터 학습한 "
+                                       "모델입니다. '처음부터'로 불러오거나 RCNN Lens가 정하도록 '자동'을 고르세요.",
+    "engine.checkpoint.norm_conflict_scratch": "{name} 파일은 백본에 BatchNorm 카운터(num_batches_tracked)가 "
+                                               "없으므로 처음부터 학습한 것이 아니라 FrozenBatchNorm2d로 (COCO 또는 "
+                                               "ImageNet 가중치에서 시작해) 학습한 모델입니다. 'COCO 가중치에서'나 "
+                                               "'ImageNet 백본에서'로 불러오거나 '자동'을 고르세요.",
+    # labels files
+    "engine.labels.missing": "{path} 경로에 라벨 파일이 없습니다.",
+    "engine.labels.not_text": "라벨 파일 {name}: UTF-8 텍스트가 아닙니다 (바이너리이거나 다른 인코딩으로 보입니다). "
+                              "한 줄에 클래스 이름 하나씩 UTF-8로 저장하세요.",
+    "engine.labels.empty": "라벨 파일 {name}에 클래스 이름이 없습니다.",
+    "engine.labels.count": "라벨 목록의 이름은 {names}개인데 체크포인트는 클래스 {classes}개(배경 포함)를 예측합니다. "
+                           "이름을 한 줄에 하나씩 {expected}개 적어 주세요.",
+    # teaching: NMS walk-through, box stories, provenance, RoI projection, ablations
+    "engine.frame.unknown": "frame 값은 'original' 또는 'resized'여야 합니다. 받은 값: {frame!r}.",
+    "engine.nms.unknown_stage": "알 수 없는 NMS 단계입니다: {stage!r}. 가능한 단계: {stages}.",
+    "engine.nms.unknown_group": "{stage} NMS에는 {group!r} 그룹이 없습니다. 그룹 번호는 {low} … {high}입니다 "
+                                "(rpn은 FPN 레벨 번호, box는 클래스 라벨).",
+    "engine.explain.detection_index": "검출 {index}번은 없습니다. 현재 임계값에서 검출은 {count}개입니다.",
+    "engine.explain.proposal_index": "제안 영역 {index}번은 없습니다. 현재 임계값에서 제안 영역은 {count}개입니다.",
+    "engine.provenance.candidate_index": "{stage} 후보 {index}번은 없습니다. 현재 임계값에서 후보는 {count}개입니다.",
+    "engine.provenance.anchor_index": "앵커 {index}번은 없습니다. 이 이미지의 앵커는 {count}개입니다.",
+    "engine.provenance.label": "클래스 라벨 {label}번은 없습니다. 라벨은 1 … {high}입니다 (0은 배경).",
+    "engine.roi.bad_box": "박스는 유한한 숫자 네 개(x1, y1, x2, y2)여야 합니다. 받은 값: {box}.",
+    "engine.roi.bad_scale": "공간 스케일은 양의 유한한 숫자(1 / 스트라이드)여야 합니다. 받은 값: {scale}.",
+    "engine.ablation.unknown_kind": "알 수 없는 ablation 종류입니다: {kind!r}. 'no_reg', 'no_cls' 또는 박스 목록 "
+                                    "[x1, y1, x2, y2]를 지정하세요.",
+    "engine.ablation.bad_seed": "난수 시드는 정수여야 합니다. 받은 값: {seed!r}.",
+    "engine.ablation.boxes_shape": "박스는 [x1, y1, x2, y2]의 목록이어야 합니다. 받은 값의 형태: {shape}.",
+    "engine.ablation.no_boxes": "박스 [x1, y1, x2, y2]를 하나 이상 지정하세요.",
+    "engine.ablation.too_many_boxes": "박스 {count}개는 RoI 헤드를 한 번에 실행할 수 있는 최대 개수({limit}개)보다 "
+                                      "많습니다.",
+    "engine.ablation.box_not_finite": "박스 {index} {box}: 유한한 숫자가 아닌 좌표가 있습니다.",
+    "engine.ablation.box_empty": "박스 {index} {box}: 넓이가 0입니다. x2는 x1보다, y2는 y1보다 커야 합니다.",
+    "engine.ablation.box_outside": "박스 {index} {box}: 전체가 {width}×{height} 이미지 바깥에 있습니다.",
 }
