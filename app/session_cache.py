@@ -21,6 +21,7 @@ class ViewOptions:
     proposals_top_n: int = 100
     roi_proposal: int | None = None     # index into replay.proposals; None = the best one
     roi_channel: int = 0
+    roi_box: tuple[float, float, float, float] | None = None   # a box typed on the RoI tab (original pixels)
     anchor_point: tuple[float, float] | None = None   # original pixels; None = best detection's centre
     nms_stage: str = "rpn"              # "rpn" (one level) or "box" (one class)
     nms_group: int | None = None        # level index or class label; None = the group with the most boxes

@@ -80,6 +80,8 @@ def engine_error_text(error: Exception) -> str:
     code, params = getattr(error, "code", None), dict(getattr(error, "params", {}) or {})
     if "name" in params and f"th.{params['name']}" in EN:
         params["name"] = t(f"th.{params['name']}")
+    if "given" in params and f"input.custom.trained_from.{params['given']}" in EN:   # an option code → its label
+        params["given"] = t(f"input.custom.trained_from.{params['given']}")
     template: Any = TABLES[current_language()].get(f"engine.{code}")
     if template is None:
         from inspectors.errors import MESSAGES  # English comes from the engine itself

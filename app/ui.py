@@ -15,6 +15,7 @@ from app import handlers, views
 from app.config import AppConfig, sample_image_paths
 from app.drawing import display_scale
 from app.figures import proposals as proposal_figs
+from app.figures.projection import parse_box
 from app.figures import story as story_figs
 from app.figures.roi import choice_indices, proposal_at
 from app.handlers import THRESHOLD_KEYS, Lens, UserError
@@ -316,8 +317,20 @@ def _wire_tab_controls(lens: Lens, layout: Layout) -> dict[str, Callable[..., An
         return r.values(views.roi_view(session))
 
     r.image.select(on_roi_click, None, roi_outputs, api_visibility="private")
+
+    @readable_errors("action.view", lens)
+    def on_roi_box(text: str, request: gr.Request) -> dict[Any, Any]:
+        try:
+            box = parse_box(text or "")
+        except ValueError:
+            raise UserError(t("proj.bad_box")) from None
+        session = handlers.set_options(lens, session_id(request), roi_box=box)
+        return r.values(views.roi_view(session))
+
+    r.box.submit(on_roi_box, [r.box], roi_outputs, api_visibility="private")
+    r.box.blur(on_roi_box, [r.box], roi_outputs, api_visibility="private")
     return {"features": on_features, "anchor_click": on_anchor_click, "objectness_level": on_objectness_level,
-            "top_n": on_top_n, "roi_choice": on_roi_choice, "roi_click": on_roi_click,
+            "top_n": on_top_n, "roi_choice": on_roi_choice, "roi_click": on_roi_click, "roi_box": on_roi_box,
             **_wire_nms_player(lens, layout.nms), **_wire_follow(lens, layout)}
 
 

@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+import inspectors
+
 from app.figures import anchors as anchor_figs
 from app.figures import detections as detection_figs
 from app.figures import features as feature_figs
@@ -17,6 +19,7 @@ from app.figures import nms as nms_figs
 from app.figures import objectness as objectness_figs
 from app.figures import overview as overview_figs
 from app.figures import proposals as proposal_figs
+from app.figures import projection as projection_figs
 from app.figures import roi as roi_figs
 from app.figures import story as story_figs
 from app.figures.common import empty_figure, markdown_table
@@ -86,6 +89,10 @@ class RoiView:
     feature_figure: go.Figure
     outputs_figure: go.Figure
     max_channel: int
+    projection: str
+    projection_figure: go.Figure
+    article: str
+    article_figure: go.Figure
 
 
 @dataclass
@@ -231,13 +238,24 @@ def roi_view(session: Session) -> RoiView:
         candidates = candidates + [chosen]
     choices = roi_figs.proposal_choices(trace, proposals)
     image = roi_figs.proposals_image(trace, proposals, chosen, candidates)
-    if chosen is None:
-        return RoiView(choices, None, image, t("roi.none"), empty_figure(t("roi.none")), empty_figure(t("roi.none")),
-                       max_channel)
-    view = trace.roi_pooling(proposals.boxes[chosen])
+    article = inspectors.roi_projection(projection_figs.ARTICLE_BOX, 1.0 / projection_figs.ARTICLE_STRIDE)
+    article_md = projection_figs.article_markdown(article)
+    article_figure = projection_figs.projection_figure(article, t("proj.article_title"))
+    typed = session.options.roi_box
+    if chosen is None and typed is None:
+        empty = empty_figure(t("roi.none"))
+        return RoiView(choices, None, image, t("roi.none"), empty, empty, max_channel, "", empty, article_md,
+                       article_figure)
+    box = typed if typed is not None else proposals.boxes[chosen]
+    view = trace.roi_pooling(box)
+    walk = trace.roi_projection_walk(box)
     channel = session.options.roi_channel
-    return RoiView(choices, chosen, image, roi_figs.assignment_markdown(trace, view, proposals, chosen),
-                   roi_figs.feature_figure(trace, view, channel), roi_figs.outputs_figure(view, channel), max_channel)
+    assignment = (roi_figs.assignment_markdown(trace, view, proposals, chosen) if typed is None
+                  else roi_figs.level_rule(view))
+    return RoiView(choices, chosen if typed is None else None, image, assignment,
+                   roi_figs.feature_figure(trace, view, channel), roi_figs.outputs_figure(view, channel), max_channel,
+                   projection_figs.walk_markdown(walk, trace.scale),
+                   projection_figs.projection_figure(walk.projection, t("proj.figure")), article_md, article_figure)
 
 
 def detections_view(session: Session) -> DetectionsView:

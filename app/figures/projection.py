@@ -13,8 +13,13 @@ ARTICLE_BOX = (52.0, 106.0, 117.0, 206.0)   # the worked example of the RoI-proj
 ARTICLE_STRIDE = 32
 
 
+def _number(value: float, digits: int) -> str:
+    text = f"{float(value):.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _box(values: Sequence[float], digits: int = 2) -> str:
-    return ", ".join(f"{float(v):.{digits}f}".rstrip("0").rstrip(".") for v in values)
+    return ", ".join(_number(v, digits) for v in values)
 
 
 def parse_box(text: str) -> tuple[float, float, float, float] | None:

@@ -56,12 +56,19 @@ def proposals_image(trace: Any, proposals: Any, chosen: int | None, candidates: 
                       highlight=highlight, dim=0.3)
 
 
+def level_rule(view: Any) -> str:
+    """MultiScaleRoIAlign's level rule with this box's numbers, in the page's language."""
+    c = view.choice
+    return t("roi.level_rule", width=c.width, height=c.height, side=c.side, k0=c.canonical_level,
+             s0=c.canonical_scale, raw=c.raw, kmin=c.k_min, kmax=c.k_max, level=view.level_name)
+
+
 def assignment_markdown(trace: Any, view: Any, proposals: Any, index: int) -> str:
     x1, y1, x2, y2 = to_numpy(proposals.boxes)[index]
     proposed_level = trace.levels[int(to_numpy(proposals.levels)[index])].name
     return t("roi.assignment", index=index, width=float(x2 - x1), height=float(y2 - y1), level=view.level_name,
              proposed_level=proposed_level, inverse_scale=round(1.0 / float(view.spatial_scale), 3),
-             reason=view.reason)
+             reason=level_rule(view))
 
 
 def _crop_bounds(view: Any) -> tuple[int, int, int, int]:

@@ -117,8 +117,9 @@ EN: dict[str, str] = {
     # --- tabs: feature pyramid -------------------------------------------------------------------------------
     "tab.features": "Feature pyramid",
     "features.explain": "The backbone body gives feature maps C2–C5, each half the size of the one before. The FPN "
-                        "adds a top-down path so that every level P2–P6 has the same number of channels and strong "
-                        "semantics. Bright = high activation.",
+                        "adds a top-down path and lateral connections so that P2–P5 all have the same number of "
+                        "channels and strong semantics; P6 is a max-pool of P5, for the largest anchors. Bright = "
+                        "high activation.",
     "features.family": "Feature maps",
     "features.family.body": "Backbone body (C)",
     "features.family.fpn": "FPN (P)",
@@ -205,6 +206,10 @@ EN: dict[str, str] = {
     "roi.assignment": "Proposal #{index} ({width:.0f}×{height:.0f} px in the original image) was proposed by an "
                       "anchor on {proposed_level}, but RoI pooling picks the level from the box size alone: it is "
                       "pooled from **{level}** (spatial scale 1/{inverse_scale:g}). {reason}",
+    "roi.level_rule": "√(w·h) = √({width:.1f}·{height:.1f}) = {side:.1f} px (resized frame); k = ⌊{k0} + "
+                      "log2({side:.1f}/{s0})⌋ = ⌊{raw:.2f}⌋, clamped to {kmin}..{kmax} → {level}",
+    "overview.levels": "{count} levels",
+    "overview.stage.nms": "NMS",
     "roi.on_feature": "The RoI on {level}, channel {channel}",
     "roi.pool_cells": "RoIPool: quantized cells",
     "roi.align_points": "RoIAlign: sample points",

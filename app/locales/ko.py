@@ -121,8 +121,8 @@ KO: dict[str, str] = {
     # --- tabs: feature pyramid -------------------------------------------------------------------------------
     "tab.features": "특징 피라미드",
     "features.explain": "백본 본체는 특징 맵 C2–C5를 만들며, 각 맵의 크기는 앞 맵의 절반입니다. FPN은 하향식(top-down) "
-                        "경로를 더해 P2–P6의 모든 레벨이 같은 채널 수와 강한 의미 정보를 갖게 합니다. "
-                        "밝을수록 활성값이 큽니다.",
+                        "경로와 측면 연결을 더해 P2–P5가 모두 같은 채널 수와 강한 의미 정보를 갖게 하고, P6는 가장 큰 "
+                        "앵커를 위해 P5를 최대 풀링한 맵입니다. 밝을수록 활성값이 큽니다.",
     "features.family": "특징 맵",
     "features.family.body": "백본 본체 (C)",
     "features.family.fpn": "FPN 출력 (P)",
@@ -211,6 +211,10 @@ KO: dict[str, str] = {
     "roi.assignment": "제안 영역 #{index}: 원본 이미지에서 {width:.0f}×{height:.0f} px이고 {proposed_level}의 앵커에서 "
                       "나왔습니다. 하지만 RoI 풀링은 박스 크기만으로 레벨을 고르므로 **{level}**에서 풀링됩니다 "
                       "(공간 스케일 1/{inverse_scale:g}). {reason}",
+    "roi.level_rule": "√(w·h) = √({width:.1f}·{height:.1f}) = {side:.1f} px (크기 조정 좌표계); k = ⌊{k0} + "
+                      "log2({side:.1f}/{s0})⌋ = ⌊{raw:.2f}⌋, {kmin}..{kmax} 범위로 제한 → {level}",
+    "overview.levels": "레벨 {count}개",
+    "overview.stage.nms": "NMS 적용",
     "roi.on_feature": "{level}의 RoI, 채널 {channel}",
     "roi.pool_cells": "RoIPool: 양자화된 셀",
     "roi.align_points": "RoIAlign: 샘플 점",

@@ -97,6 +97,90 @@ EN: dict[str, str] = {
                        "refinements in numbers.",
     "look.proposals": "**What to look for:** before NMS many boxes pile up on each object; after NMS one or two "
                       "remain per object and level. Click a box on the left image to see which box removed it.",
+    # --- RoI projection and quantization -----------------------------------------------------------------------
+    "proj.title": "RoI projection and quantization, in numbers",
+    "proj.explain": "Where does a box land on the feature map, and what does RoIPool really pool? Type a box in "
+                    "original pixels (x1, y1, x2, y2) or leave it empty to walk the chosen proposal.",
+    "proj.box": "Box in original pixels (x1, y1, x2, y2)",
+    "proj.box.placeholder": "e.g. 52, 106, 117, 206 — empty: the chosen proposal",
+    "proj.bad_box": "Type four numbers for the box: x1, y1, x2, y2 (original pixels), e.g. 52, 106, 117, 206.",
+    "proj.this_image": "This box on this image",
+    "proj.article_title": "The classic example, recomputed",
+    "proj.col.step": "Step",
+    "proj.col.box": "x1, y1, x2, y2",
+    "proj.col.how": "How",
+    "proj.row.original": "box, original pixels",
+    "proj.row.resized": "resized frame",
+    "proj.row.level": "pyramid level",
+    "proj.row.projected": "÷ stride: feature units",
+    "proj.row.cells": "RoIPool rounds (half away from 0)",
+    "proj.row.read": "cells RoIPool reads [start, end)",
+    "proj.row.back_resized": "back: resized pixels",
+    "proj.row.back_original": "back: original pixels",
+    "proj.row.error": "error (px, original)",
+    "proj.row.article": "the usual corner reading",
+    "proj.row.box": "box (pixels)",
+    "proj.row.projected_article": "÷ {stride}: feature units",
+    "proj.row.article_back": "read as corners × 32 (the usual reading)",
+    "proj.row.torchvision_back": "cells roi_pool really reads × 32",
+    "proj.row.error_torchvision": "error of roi_pool's region (px)",
+    "proj.how.resized": "× {sx:.3f} (x), × {sy:.3f} (y)",
+    "proj.how.level": "√(w·h) = {side:.1f} → ⌊4 + log2({side:.1f}/224)⌋ = ⌊{raw:.2f}⌋ → k = {k} (limits {kmin}..{kmax})",
+    "proj.how.projected": "× 1/{stride:g} (spatial scale)",
+    "proj.how.cells": "roi_pool: round(x·scale) on float32, C's std::round",
+    "proj.how.read": "{w}×{h} cells, split into {bins}×{bins} bins with floor/ceil; x2 and y2 are included",
+    "proj.how.back": "× {stride:g}",
+    "proj.how.error": "back-projected − original box",
+    "proj.how.article": "rounded coordinates read as corners, as many tutorials draw it",
+    "proj.align": "RoIAlign does not round: it keeps the box in feature units and splits it into {bins}×{bins} bins of "
+                  "{w:.3f}×{h:.3f} cells, sampling each by bilinear interpolation.",
+    "proj.clipped": "Here RoIPool's bins were also clipped at the edge of the feature map.",
+    "proj.overshoot": "Here float32 bin edges make the last bin read one cell past x2/y2, as torchvision's kernel does.",
+    "proj.article_intro": "The box [52, 106, 117, 206] projected on a stride-32 map, as in the articles our students "
+                          "read: ÷ 32 gives fractional cells, and rounding makes RoIPool pool another region.",
+    "proj.article_note": "The articles read the rounded numbers [2, 3, 4, 6] as corners ([64, 96, 128, 192]). "
+                         "torchvision's roi_pool includes the last cell (x2 and y2 are inclusive), so it really pools "
+                         "[64, 96, 160, 224]: an even larger error. RoIAlign avoids both.",
+    "proj.legend.projected": "box in feature units",
+    "proj.legend.read": "cells RoIPool reads",
+    "proj.legend.article": "corner reading",
+    "proj.axis.x": "feature cell (x)",
+    "proj.axis.y": "feature cell (y)",
+    "proj.figure": "On the feature grid",
+    "look.roi": "**What to look for:** the RoI is pooled from a level chosen by its size, not the level its anchor "
+                "came from. Compare RoIPool's rounded cells with RoIAlign's exact samples; the walk below gives the "
+                "error in pixels.",
+    # --- ablations ---------------------------------------------------------------------------------------------
+    "tab.ablations": "Ablations",
+    "abl.explain": "The Faster R-CNN paper measured what each RPN output is worth by taking it away (section 4, "
+                   "VOC 2007 with ZF): without the **box regression** (the anchors themselves as proposals) mAP fell "
+                   "from 55.8% to 52.1%; without the **objectness** ranking (proposals in random order) it held at "
+                   "55.8% with 1000 proposals but fell to 44.6% with 100. Fast R-CNN took its RoIs from outside "
+                   "(Selective Search): here you can **bring your own boxes**. Each run re-uses the cached feature "
+                   "maps and only re-runs the RoI heads.",
+    "abl.kind": "Feed the RoI heads with",
+    "abl.kind.no_reg": "anchors, no regression (“no reg”)",
+    "abl.kind.no_cls": "proposals in random order (“no cls”)",
+    "abl.kind.boxes": "my own boxes (Fast R-CNN)",
+    "abl.seed": "Random order seed",
+    "abl.boxes": "My boxes, original pixels: one “x1, y1, x2, y2” per line",
+    "abl.boxes.placeholder": "Click two corners on the left image, or type e.g. 40, 60, 180, 200",
+    "abl.add_proposals": "Add the 5 best proposals",
+    "abl.clear": "Clear my boxes",
+    "abl.click_hint": "Click two corners on this image to add a box",
+    "abl.model_image": "The model (regressed proposals ranked by objectness)",
+    "abl.ablation_image": "{kind}: {count} detections",
+    "abl.bad_boxes": "Line {line} is not a box: type four numbers x1, y1, x2, y2 per line.",
+    "abl.no_boxes": "Draw or type at least one box to run the RoI heads on it.",
+    "abl.row.model": "the model",
+    "abl.col.run": "Run",
+    "abl.col.rois": "RoIs",
+    "abl.col.detections": "Detections",
+    "abl.col.mean_score": "Mean score",
+    "abl.col.classes": "Classes",
+    "look.ablations": "**What to look for:** without regression the boxes keep the anchors' coarse shapes; with a "
+                      "random order and few proposals (lower the post-NMS top-n), objects go missing. Draw a box "
+                      "around an object and the RoI head classifies and refines it.",
     "look.nms": "**What to look for:** the highest-scoring box always survives; a box is removed only by a box "
                 "that was kept before it. Lower the NMS IoU slider and watch each decision remove more boxes.",
 }
@@ -194,6 +278,87 @@ KO: dict[str, str] = {
                        "박스가 사라집니다. 아래에서 검출 하나를 따라가 앵커와 두 번의 보정을 숫자로 확인해 보세요.",
     "look.proposals": "**살펴볼 점:** NMS 전에는 물체마다 박스가 수십 개씩 겹쳐 있고, NMS 후에는 물체와 레벨마다 "
                       "한두 개만 남습니다. 왼쪽 이미지에서 박스를 클릭하면 어느 박스가 그것을 제거했는지 볼 수 있습니다.",
+    "proj.title": "RoI 투영과 양자화, 숫자로",
+    "proj.explain": "박스가 특징 맵의 어디에 놓이고, RoIPool은 실제로 어느 영역을 풀링할까요? 원본 픽셀 좌표로 박스를 "
+                    "입력하거나 (x1, y1, x2, y2), 비워 두면 선택한 제안 영역을 따라갑니다.",
+    "proj.box": "원본 픽셀 좌표의 박스 (x1, y1, x2, y2)",
+    "proj.box.placeholder": "예: 52, 106, 117, 206 — 비우면 선택한 제안 영역",
+    "proj.bad_box": "박스 좌표 네 개를 입력하세요: x1, y1, x2, y2 (원본 픽셀), 예: 52, 106, 117, 206.",
+    "proj.this_image": "이 이미지에서 이 박스",
+    "proj.article_title": "고전적인 예제를 다시 계산하기",
+    "proj.col.step": "단계",
+    "proj.col.box": "x1, y1, x2, y2",
+    "proj.col.how": "계산",
+    "proj.row.original": "박스, 원본 픽셀",
+    "proj.row.resized": "크기 조정 좌표계",
+    "proj.row.level": "피라미드 레벨",
+    "proj.row.projected": "÷ 스트라이드: 특징 맵 단위",
+    "proj.row.cells": "RoIPool의 반올림 (0에서 먼 쪽으로)",
+    "proj.row.read": "RoIPool이 읽는 셀 [시작, 끝)",
+    "proj.row.back_resized": "되돌리기: 크기 조정 픽셀",
+    "proj.row.back_original": "되돌리기: 원본 픽셀",
+    "proj.row.error": "오차 (px, 원본)",
+    "proj.row.article": "흔한 꼭짓점 해석",
+    "proj.row.box": "박스 (픽셀)",
+    "proj.row.projected_article": "÷ {stride}: 특징 맵 단위",
+    "proj.row.article_back": "꼭짓점으로 읽고 × 32 (흔한 해석)",
+    "proj.row.torchvision_back": "roi_pool이 실제로 읽는 셀 × 32",
+    "proj.row.error_torchvision": "roi_pool 영역의 오차 (px)",
+    "proj.how.resized": "× {sx:.3f} (x), × {sy:.3f} (y)",
+    "proj.how.level": "√(w·h) = {side:.1f} → ⌊4 + log2({side:.1f}/224)⌋ = ⌊{raw:.2f}⌋ → k = {k} (범위 {kmin}..{kmax})",
+    "proj.how.projected": "× 1/{stride:g} (공간 스케일)",
+    "proj.how.cells": "roi_pool: float32에서 round(x·scale), C의 std::round",
+    "proj.how.read": "{w}×{h} 셀을 floor/ceil로 {bins}×{bins} 구간으로 나눔; x2, y2 셀도 포함",
+    "proj.how.back": "× {stride:g}",
+    "proj.how.error": "되돌린 박스 − 원래 박스",
+    "proj.how.article": "반올림한 좌표를 꼭짓점으로 읽음 (많은 튜토리얼의 그림)",
+    "proj.align": "RoIAlign은 반올림하지 않습니다. 박스를 특징 맵 단위 그대로 두고 {w:.3f}×{h:.3f} 셀 크기의 "
+                  "{bins}×{bins} 구간으로 나눈 뒤, 양선형 보간으로 각 구간을 샘플링합니다.",
+    "proj.clipped": "이 경우 RoIPool의 구간이 특징 맵 경계에서 잘리기도 했습니다.",
+    "proj.overshoot": "이 경우 float32 구간 경계 때문에 마지막 구간이 x2/y2보다 한 셀 더 읽습니다. torchvision 커널도 "
+                      "그렇게 동작합니다.",
+    "proj.article_intro": "학생들이 읽는 글처럼 박스 [52, 106, 117, 206]를 스트라이드 32의 특징 맵에 투영합니다. "
+                          "32로 나누면 셀 좌표가 소수가 되고, 반올림 때문에 RoIPool은 다른 영역을 풀링합니다.",
+    "proj.article_note": "글에서는 반올림한 [2, 3, 4, 6]을 꼭짓점으로 읽습니다 ([64, 96, 128, 192]). torchvision의 "
+                         "roi_pool은 마지막 셀까지 포함하므로 (x2, y2 포함) 실제로는 [64, 96, 160, 224]를 풀링합니다. "
+                         "오차가 더 큽니다. RoIAlign은 두 문제를 모두 피합니다.",
+    "proj.legend.projected": "특징 맵 단위의 박스",
+    "proj.legend.read": "RoIPool이 읽는 셀",
+    "proj.legend.article": "꼭짓점 해석",
+    "proj.axis.x": "특징 맵 셀 (x)",
+    "proj.axis.y": "특징 맵 셀 (y)",
+    "proj.figure": "특징 맵 격자 위에서",
+    "look.roi": "**살펴볼 점:** RoI는 앵커가 나온 레벨이 아니라 박스 크기로 고른 레벨에서 풀링됩니다. RoIPool의 반올림된 "
+                "셀과 RoIAlign의 정확한 샘플 점을 비교해 보세요. 아래 계산표가 픽셀 단위 오차를 보여 줍니다.",
+    "tab.ablations": "Ablation 실험",
+    "abl.explain": "Faster R-CNN 논문은 RPN의 각 출력이 얼마나 중요한지 하나씩 빼 보며 측정했습니다 (4절, VOC 2007, "
+                   "ZF). **박스 회귀**를 빼면 (앵커 자체를 제안 영역으로 사용) mAP가 55.8%에서 52.1%로 떨어졌고, "
+                   "**객체성** 순위를 빼면 (제안 영역을 무작위 순서로) 제안 1000개에서는 55.8%를 유지했지만 100개에서는 "
+                   "44.6%로 떨어졌습니다. Fast R-CNN은 RoI를 바깥(Selective Search)에서 받았습니다. 여기서는 **직접 "
+                   "박스를 넣어** 볼 수 있습니다. 실행할 때마다 저장된 특징 맵을 재사용하고 RoI 헤드만 다시 계산합니다.",
+    "abl.kind": "RoI 헤드에 넣을 입력",
+    "abl.kind.no_reg": "회귀 없는 앵커 (“no reg”)",
+    "abl.kind.no_cls": "무작위 순서의 제안 영역 (“no cls”)",
+    "abl.kind.boxes": "내가 그린 박스 (Fast R-CNN)",
+    "abl.seed": "무작위 순서 시드",
+    "abl.boxes": "내 박스, 원본 픽셀: 한 줄에 “x1, y1, x2, y2” 하나씩",
+    "abl.boxes.placeholder": "왼쪽 이미지에서 두 꼭짓점을 클릭하거나, 예: 40, 60, 180, 200 입력",
+    "abl.add_proposals": "상위 제안 영역 5개 추가",
+    "abl.clear": "내 박스 지우기",
+    "abl.click_hint": "이 이미지에서 두 꼭짓점을 클릭하면 박스가 추가됩니다",
+    "abl.model_image": "모델 (객체성 순위의 회귀된 제안 영역)",
+    "abl.ablation_image": "{kind}: 검출 {count}개",
+    "abl.bad_boxes": "{line}번째 줄이 박스가 아닙니다. 한 줄에 숫자 네 개 (x1, y1, x2, y2)를 입력하세요.",
+    "abl.no_boxes": "RoI 헤드를 실행하려면 박스를 하나 이상 그리거나 입력하세요.",
+    "abl.row.model": "모델",
+    "abl.col.run": "실행",
+    "abl.col.rois": "RoI 수",
+    "abl.col.detections": "검출 수",
+    "abl.col.mean_score": "평균 점수",
+    "abl.col.classes": "클래스",
+    "look.ablations": "**살펴볼 점:** 회귀가 없으면 박스가 앵커의 거친 모양을 그대로 가집니다. 순서가 무작위이고 제안 "
+                      "영역이 적으면 (NMS 후 상위 n을 낮춰 보세요) 물체를 놓칩니다. 물체 주위에 박스를 그리면 RoI 헤드가 "
+                      "그 박스를 분류하고 보정합니다.",
     "look.nms": "**살펴볼 점:** 점수가 가장 높은 박스는 항상 살아남고, 박스는 자기보다 먼저 남겨진 박스에 의해서만 "
                 "제거됩니다. NMS IoU 슬라이더를 낮추면 결정마다 더 많은 박스가 제거되는 것을 볼 수 있습니다.",
 }

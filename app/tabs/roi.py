@@ -8,7 +8,7 @@ import gradio as gr
 
 from app.strings import t
 from app.tabs.common import explanation, image_view
-from app.texts import bind
+from app.texts import bind, heading
 from app.views import RoiView
 
 
@@ -20,18 +20,27 @@ class RoiTab:
     assignment: gr.Markdown
     feature: gr.Plot
     outputs_plot: gr.Plot
+    box: gr.Textbox
+    projection: gr.Markdown
+    projection_plot: gr.Plot
+    article: gr.Markdown
+    article_plot: gr.Plot
 
     @property
     def outputs(self) -> list[Any]:
-        return [self.proposal, self.image, self.assignment, self.feature, self.outputs_plot, self.channel]
+        return [self.proposal, self.image, self.assignment, self.feature, self.outputs_plot, self.channel,
+                self.projection, self.projection_plot, self.article, self.article_plot]
 
     def values(self, view: RoiView) -> dict[Any, Any]:
         return {self.proposal: gr.update(choices=view.choices, value=view.chosen), self.image: view.image,
                 self.assignment: view.assignment, self.feature: view.feature_figure,
-                self.outputs_plot: view.outputs_figure, self.channel: gr.update(maximum=view.max_channel)}
+                self.outputs_plot: view.outputs_figure, self.channel: gr.update(maximum=view.max_channel),
+                self.projection: view.projection, self.projection_plot: view.projection_figure,
+                self.article: view.article, self.article_plot: view.article_figure}
 
 
 def build() -> RoiTab:
+    explanation("look.roi")
     explanation("roi.explain")
     with gr.Row():
         proposal = bind(gr.Dropdown, texts={"label": "roi.proposal"}, choices=[], interactive=True, scale=3)
@@ -43,4 +52,21 @@ def build() -> RoiTab:
         with gr.Column(scale=3):
             feature = gr.Plot(show_label=False)
     outputs_plot = gr.Plot(show_label=False)
-    return RoiTab(proposal, channel, image, assignment, feature, outputs_plot)
+    heading("proj.title", level=3)
+    explanation("proj.explain")
+    box = bind(gr.Textbox, texts={"label": "proj.box", "placeholder": "proj.box.placeholder"}, max_lines=1,
+               elem_id="lens-roi-box")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            heading("proj.this_image")
+            projection = gr.Markdown(elem_classes=["lens-table"], elem_id="lens-projection")
+        with gr.Column(scale=2):
+            projection_plot = gr.Plot(show_label=False)
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            heading("proj.article_title")
+            article = gr.Markdown(elem_classes=["lens-table"], elem_id="lens-article")
+        with gr.Column(scale=2):
+            article_plot = gr.Plot(show_label=False)
+    return RoiTab(proposal, channel, image, assignment, feature, outputs_plot, box, projection, projection_plot,
+                  article, article_plot)

@@ -1,0 +1,65 @@
+"""Ablations tab: the RoI heads on other inputs (the paper's "no reg" / "no cls", or boxes someone draws) beside
+the model's own detections."""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from app.drawing import color_for, draw_boxes
+from app.figures.common import markdown_table, to_numpy
+from app.strings import t
+
+KINDS = ("no_reg", "no_cls", "boxes")
+DRAWN = (255, 255, 255)
+
+
+def parse_boxes(text: str) -> list[tuple[float, float, float, float]]:
+    """One box per line, four numbers each (commas, spaces or brackets); ValueError names the bad line."""
+    from app.figures.projection import parse_box
+
+    boxes = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        try:
+            box = parse_box(line)
+        except ValueError:
+            raise ValueError(number) from None
+        if box is not None:
+            boxes.append(box)
+    return boxes
+
+
+def boxes_text(boxes: list[tuple[float, float, float, float]]) -> str:
+    return "\n".join(", ".join(f"{v:.0f}" for v in box) for box in boxes)
+
+
+def detections_image(trace: Any, detections: Any, drawn: list[tuple[float, float, float, float]] | None = None,
+                     pending: tuple[float, float] | None = None) -> np.ndarray:
+    """Detections (coloured by class) and, when given, the boxes someone drew (white) and a first corner."""
+    boxes = to_numpy(detections.boxes).reshape(-1, 4)
+    scores, labels = to_numpy(detections.scores), to_numpy(detections.labels)
+    texts = [f"{name} {float(s):.2f}" for name, s in zip(detections.names, scores)]
+    extra = np.asarray(drawn or [], dtype=np.float32).reshape(-1, 4)
+    if pending is not None:
+        x, y = pending
+        extra = np.concatenate([extra, np.array([[x - 3, y - 3, x + 3, y + 3]], dtype=np.float32)])
+    order = list(range(len(boxes)))[::-1]
+    all_boxes = np.concatenate([extra, boxes[order]]) if len(extra) else boxes[order]
+    colors = [DRAWN] * len(extra) + [color_for(int(labels[i])) for i in order]
+    all_texts = [""] * len(extra) + [texts[i] for i in order]
+    return draw_boxes(trace.image, all_boxes, colors, all_texts, width=3, dim=0.15)
+
+
+def comparison_markdown(model: Any, ablation: Any, kind: str) -> str:
+    """Model vs ablation: what went into the RoI heads and what came out."""
+    def row(label: str, proposals: Any, detections: Any) -> list[Any]:
+        scores = to_numpy(detections.scores)
+        classes = Counter(detections.names).most_common(4)
+        return [label, len(proposals), len(detections), round(float(scores.mean()), 3) if len(scores) else "–",
+                ", ".join(f"{name} {n}" for name, n in classes) or "–"]
+
+    rows = [row(t("abl.row.model"), model.proposals, model.detections),
+            row(t(f"abl.kind.{kind}"), ablation.proposals, ablation.detections)]
+    headers = [t(f"abl.col.{key}") for key in ("run", "rois", "detections", "mean_score", "classes")]
+    return markdown_table(headers, rows)
