@@ -12,7 +12,7 @@ Conventions
   area) is kept for the small/medium/large split, as COCO uses it; boxes without one use their box area.
 - Pascal VOC coordinates are 1-based pixel indices, inclusive (the VOC devkit's convention, as Detectron2 reads
   them): x1 = xmin − 1, y1 = ymin − 1, x2 = xmax, y2 = ymax. Objects marked `difficult` are ignore regions, as in
-  VOC evaluation.
+  VOC evaluation; the evaluation (COCO's, run by pycocotools) treats every ignore region as a COCO crowd region.
 - Class names are matched to a model's categories by name (`GroundTruth.for_model`), exactly or else ignoring case
   and spaces/underscores; objects of classes the model does not know are left out with a warning naming them.
 """
@@ -420,6 +420,8 @@ def _build(objects: list[_Object], ignored: list[_Object], bad: list[str], *, so
         warnings.append(AnnotationWarning("annotations.crowd", dict(count=crowd)))
     if len(valid_ignored) - crowd:
         warnings.append(AnnotationWarning("annotations.difficult", dict(count=len(valid_ignored) - crowd)))
+    if not valid:
+        warnings.append(AnnotationWarning("annotations.no_objects", dict(ignored=len(valid_ignored))))
     gt = GroundTruth(
         boxes=np.array([o.box for o in valid], dtype=np.float64).reshape(-1, 4),
         names=tuple(o.name for o in valid),
