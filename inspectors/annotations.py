@@ -25,7 +25,7 @@ import math
 import numbers
 import os
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path, PureWindowsPath
 from typing import Any, Mapping, Optional, Sequence, Union
 
@@ -155,7 +155,7 @@ class GroundTruth:
         categories = tuple(str(c) for c in categories)
         if self.categories == categories:
             return self
-        lookup = _NameLookup(categories)
+        lookup = _name_lookup(categories)
         labels, known, unknown, loose = [], [], set(), {}
         for name in self.names:
             index, how = lookup.find(name)
@@ -451,6 +451,11 @@ def _clip(boxes: np.ndarray, ids: tuple, height: int, width: int):
     clipped_ids = [i for i, c, k in zip(ids, changed, keep) if c and k]
     outside_ids = [i for i, k in zip(ids, keep) if not k]
     return clipped, keep, clipped_ids, outside_ids
+
+
+@lru_cache(maxsize=32)
+def _name_lookup(categories: tuple[str, ...]) -> "_NameLookup":
+    return _NameLookup(categories)
 
 
 class _NameLookup:

@@ -2,8 +2,8 @@
 
 Matching (inspectors.matching) is COCO's per class, greedy by score; ignore regions (COCO crowd, VOC difficult)
 are evaluated as COCO crowd regions, so detections inside them are neither right nor wrong. AP@0.5 and
-AP@[.5:.95] are COCOeval's for this one image (area "all", 100 detections), run by pycocotools itself; they are
-None when the image has no objects (COCO reports −1). Every false positive and every missed object gets a TIDE
+AP@[.5:.95] are COCOeval's for this one image (area "all", 100 detections), run by pycocotools itself on first
+use; they are None when the image has no objects (COCO reports −1). Every false positive and every missed object gets a TIDE
 error type (inspectors.tide).
 """
 
@@ -12,7 +12,8 @@ from __future__ import annotations
 import contextlib
 import io
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
@@ -37,8 +38,20 @@ class DetectionEvaluation:
     status: list[str]  # per detection at IoU 0.5: "tp", "fp" or "ignored" (inside an ignore region)
     matched_object: list[Optional[int]]  # per detection at IoU 0.5: the object it found (TP), else None
     errors: list[TideError]  # TIDE type of every false positive (score order) and every miss
-    ap50: Optional[float]
-    ap: Optional[float]
+    _ap_inputs: tuple = field(repr=False, default=())
+
+    @cached_property
+    def _ap_pair(self) -> tuple[Optional[float], Optional[float]]:
+        return coco_ap(*self._ap_inputs)
+
+    @property
+    def ap(self) -> Optional[float]:
+        """AP@[.5:.95] of this image by pycocotools (computed on first use); None without objects."""
+        return self._ap_pair[0]
+
+    @property
+    def ap50(self) -> Optional[float]:
+        return self._ap_pair[1]
 
     def threshold_index(self, iou: float) -> int:
         return int(np.argmin(np.abs(np.asarray(self.iou_thresholds) - iou)))
@@ -59,7 +72,6 @@ def evaluate_detections(
     gt: "GroundTruth",
     *,
     iou_thresholds: Sequence[float] = EVAL_IOU_THRESHOLDS,
-    with_ap: bool = True,
 ) -> DetectionEvaluation:
     """Evaluate one image's detections (original frame) against `gt` (mapped to the model: `gt.labels`)."""
     thresholds = tuple(dict.fromkeys([TIDE_FOREGROUND_IOU, *(float(t) for t in iou_thresholds)]))
@@ -75,10 +87,9 @@ def evaluate_detections(
     status = ["tp" if a else "fp" if b else "ignored" for a, b in zip(tp, fp)]
     matched = [int(g) if ok else None for g, ok in zip(match.det_gt[t0], tp)]
     errors = classify_errors(match.ious[:, :n], labels, scores, fp, gt_labels[:n], match.gt_det[t0, :n] >= 0)
-    ap, ap50 = coco_ap(boxes, scores, labels, gt_boxes, gt_labels, crowd, areas) if with_ap else (None, None)
     return DetectionEvaluation(
         iou_thresholds=thresholds, match=match, num_objects=n, counts=counts, status=status,
-        matched_object=matched, errors=errors, ap50=ap50, ap=ap,
+        matched_object=matched, errors=errors, _ap_inputs=(boxes, scores, labels, gt_boxes, gt_labels, crowd, areas),
     )
 
 

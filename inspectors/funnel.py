@@ -321,21 +321,22 @@ class _BoxNmsLineage:
         self.survived = np.zeros(replay.box_candidates.scores.shape[0], dtype=bool)
         self.survived[after_nms] = True
         self.after_nms = after_nms
-        self._decisions: Optional[BoxNmsDecisionsT] = None
+        self._decisions: Optional[BatchedNmsDecisions] = None
+        self._position: dict[int, int] = {}
 
     def suppression(self, best: StageBest, row: np.ndarray, boxes: np.ndarray) -> Optional[Suppression]:
         if best.index is None or self.survived[best.index]:
             return None
         candidates = self.replay.box_candidates
-        position = np.full(self.survived.shape[0], -1, dtype=np.int64)
-        position[self.after_small] = np.arange(self.after_small.shape[0])
-        if self._decisions is None:
+        if self._decisions is None:  # built once per call, for the first object that needs it
+            self._position = {int(c): p for p, c in enumerate(self.after_small.tolist())}
             small = torch.as_tensor(self.after_small, dtype=torch.int64, device=candidates.boxes.device)
-            kept = torch.as_tensor(position[self.after_nms], dtype=torch.int64, device=candidates.boxes.device)
+            kept = torch.as_tensor([self._position[int(c)] for c in self.after_nms.tolist()], dtype=torch.int64,
+                                   device=candidates.boxes.device)
             self._decisions = BatchedNmsDecisions(candidates.boxes[small], candidates.scores[small],
                                                   candidates.labels[small], self.replay.settings["box_nms_thresh"],
                                                   kept)
-        found = self._decisions.suppressor(int(position[best.index]))
+        found = self._decisions.suppressor(self._position[int(best.index)])
         if found is None:
             return None
         by = int(self.after_small[found[0]])
@@ -343,9 +344,6 @@ class _BoxNmsLineage:
         return Suppression(removed=best.index, by=by, by_box=tuple(float(v) for v in boxes[proposal]),
                            by_score=float(candidates.scores[by]), iou=found[1],
                            by_iou_with_object=float(row[proposal]))
-
-
-BoxNmsDecisionsT = BatchedNmsDecisions
 
 
 def _suppression(removed: int, found, pre: Tensor, boxes: np.ndarray, scores: Tensor, ious: np.ndarray

@@ -236,10 +236,12 @@ def ground_truth(
 
 
 def prepare_ground_truth(trace: "Trace", gt: GroundTruth) -> GroundTruth:
-    """The ground truth as the analyses use it: checked against the image size, clipped, mapped to the classes."""
+    """The ground truth as the analyses use it: checked against the image size, clipped, mapped to the classes
+    (memoised per ground truth on the trace)."""
     if not isinstance(gt, GroundTruth):
         raise TypeError(f"ground_truth() takes a GroundTruth (from load_annotations), not {type(gt).__name__}.")
-    return gt.fit_to_image(*trace.original_size).for_model(trace.categories)
+    return trace.cache.extra(("gt.prepared", gt.key),
+                             lambda: gt.fit_to_image(*trace.original_size).for_model(trace.categories))
 
 
 def _resized_boxes(trace: "Trace", gt: GroundTruth) -> Tensor:
