@@ -236,13 +236,21 @@ def test_a_warning_is_a_code_with_values_and_an_english_message():
     json.dumps(gt.to_dict())
 
 
-@pytest.mark.skipif(not PHOTOS.exists(), reason="photo annotations not committed yet")
 def test_the_photographs_have_hand_made_ground_truth_with_coco_names():
     from torchvision.models.detection import FasterRCNN_ResNet50_FPN_Weights
 
     coco_names = FasterRCNN_ResNet50_FPN_Weights.COCO_V1.meta["categories"]
-    for image in ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg"):
-        gt = load_annotations(PHOTOS, image=image)
-        assert len(gt) > 0 and not gt.warnings, image
+    expected = {"astronaut.png": ("person",), "chelsea.png": ("cat",),
+                "coffee.png": ("cup", "spoon", "dining table"), "rocket.jpg": ("rocket",)}
+    for image, names in expected.items():
+        gt = load_annotations(PHOTOS, image=ROOT / "sample_images" / image)
+        assert gt.names == names and not gt.warnings, image
+        from PIL import Image
+
+        with Image.open(ROOT / "sample_images" / image) as im:
+            assert gt.image_size == (im.height, im.width)
         mapped = gt.for_model(coco_names)
-        assert len(mapped) == len(gt), f"{image}: every name is a COCO category"
+        if image == "rocket.jpg":  # on purpose: a class a COCO model does not know
+            assert len(mapped) == 0 and mapped.categories_unknown == ("rocket",)
+        else:
+            assert mapped.names == names and not mapped.warnings, image
