@@ -3,8 +3,8 @@
 Matching (inspectors.matching) is COCO's per class, greedy by score; ignore regions (COCO crowd, VOC difficult)
 are evaluated as COCO crowd regions, so detections inside them are neither right nor wrong. AP@0.5 and
 AP@[.5:.95] are COCOeval's for this one image (area "all", 100 detections), run by pycocotools itself on first
-use; they are None when the image has no objects (COCO reports −1). Every false positive and every missed object gets a TIDE
-error type (inspectors.tide).
+use; they are None when the image has no objects (COCO reports −1). Every false positive and every missed
+object gets a TIDE error type (inspectors.tide).
 """
 
 from __future__ import annotations
