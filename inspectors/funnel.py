@@ -14,7 +14,8 @@ None) exactly when it has a true-positive match. Boxes can get better between st
 the IoUs need not fall monotonically.
 
 All IoUs are COCO's (inspectors.matching.coco_iou) in original pixels, so the last stages agree with the
-evaluation to the bit. The parts that do not depend on the final-stage sliders are memoised on the trace.
+evaluation to the bit. (The anchor-label analysis reports the matcher's own IoU, torchvision's box_iou in the
+resized frame; the two agree to float precision, IoU being unchanged by the resize.) The parts that do not depend on the final-stage sliders are memoised on the trace.
 """
 
 from __future__ import annotations
@@ -99,7 +100,8 @@ class HeadVerdict:
 
 @dataclass(frozen=True)
 class FunnelRecord:
-    index: int  # position in the ground truth's objects
+    index: int  # position in the ground truth's objects (report.gt: the objects whose class the model knows)
+    object_id: Any  # the object's id in the annotation file
     name: str
     label: int
     box: tuple[float, float, float, float]  # original frame
@@ -120,6 +122,7 @@ class FunnelRecord:
     def to_dict(self) -> dict[str, Any]:
         return {
             "index": self.index,
+            "id": self.object_id if isinstance(self.object_id, (int, str)) else str(self.object_id),
             "name": self.name,
             "box": _round(self.box),
             "lost_at": self.lost_at,
@@ -288,6 +291,7 @@ def funnel_records(
         }
         records.append(FunnelRecord(
             index=i,
+            object_id=gt.ids[i] if i < len(gt.ids) else i,
             name=gt.names[i],
             label=label,
             box=tuple(float(v) for v in gt.boxes[i]),

@@ -26,7 +26,7 @@ from torch import Tensor
 from inspectors.anchor_labels import AnchorLabels, anchor_labels
 from inspectors.annotations import GroundTruth
 from inspectors.detection_eval import DetectionEvaluation, evaluate_detections
-from inspectors.errors import LensWarning
+from inspectors.errors import InputError, LensWarning
 from inspectors.funnel import STAGES, FunnelRecord, anchor_stages, funnel_records, rpn_stages
 from inspectors.losses import ImageLosses, image_losses
 from inspectors.proposal_recall import (
@@ -215,8 +215,9 @@ def ground_truth(
     """Analyse `gt` (from load_annotations) against `trace` at `thresholds` (as replay takes them).
     `iou_threshold` decides where the funnel calls an object lost (and which match makes it detected); `seed`
     seeds the sampled anchors and proposals of the training rule and the losses."""
-    if not 0.0 < float(iou_threshold) <= 1.0:
-        raise ValueError(f"iou_threshold must be in (0, 1], not {iou_threshold}.")
+    if isinstance(iou_threshold, bool) or not isinstance(iou_threshold, (int, float)) \
+            or not 0.0 < float(iou_threshold) <= 1.0:
+        raise InputError("threshold.out_of_range", name="iou_threshold", value=iou_threshold, low=0.0, high=1.0)
     iou_threshold = float(iou_threshold)
     fitted = prepare_ground_truth(trace, gt)
     replay = trace.replay(**thresholds)

@@ -218,3 +218,8 @@ def test_ground_truth_is_checked_against_the_image_and_the_model(scene):
     assert [w.code for w in report.warnings] == ["annotations.unknown_names"]
     with pytest.raises(TypeError):
         trace.ground_truth({"boxes": []})
+    with pytest.raises(InputError) as info:
+        trace.ground_truth(mixed, iou_threshold=1.5)
+    assert info.value.code == "threshold.out_of_range" and "iou_threshold" in str(info.value)
+    with pytest.raises(InputError):
+        trace.ground_truth(mixed, box_score_thresh=2.0)  # thresholds are checked as replay checks them
