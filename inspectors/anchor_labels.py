@@ -138,7 +138,7 @@ def anchor_labels(trace: "Trace", boxes_resized: Tensor, seed: int = 0) -> Ancho
             best, idx = iou[i].max(0)
             level, y, x, shape = trace.decode_anchor(int(idx))
             size, ratio = trace.levels[level].shape_of(shape)
-            best_iou[i] = best
+            best_iou[i] = float(best)
             objects.append(ObjectAnchors(
                 index=i, best_anchor=int(idx), best_iou=float(best), level=level, level_name=trace.levels[level].name,
                 y=y, x=x, shape=shape, size=size, aspect_ratio=ratio,

@@ -169,9 +169,9 @@ class RpnStages:
 
 
 def rpn_stages(trace: "Trace", replay: "Replay", gt: "GroundTruth") -> RpnStages:
+    """Each object's best box at the RPN's stages and at the RoI head, at the replay's RPN settings."""
     filtered = replay.rpn_candidates
     fate = filtered.fate.cpu().numpy()
-    n = len(gt)
     with torch.inference_mode():
         unclipped = trace.to_original(trace.decoded_anchors[filtered.candidate_anchor]).cpu().numpy()
         clipped = trace.to_original(filtered.candidate_boxes).cpu().numpy()
@@ -186,26 +186,39 @@ def rpn_stages(trace: "Trace", replay: "Replay", gt: "GroundTruth") -> RpnStages
     best: dict[str, list[StageBest]] = {"top_k": _best_per_object(unclipped, gt.boxes, ious=iou_unclipped)}
     for stage, mask in alive.items():
         best[stage] = _best_per_object(clipped, gt.boxes, ious=iou_clipped, mask=mask)
+    suppressions = _rpn_nms_suppressions(replay, best["rpn_score"], fate, clipped, iou_clipped)
+    class_boxes, class_ious, best["roi_head"], heads = _roi_head_stage(trace, replay, gt, best["post_nms_top_n"])
+    proposal_best = np.array([b.iou for b in best["post_nms_top_n"]], dtype=np.float64)
+    return RpnStages(best=best, rpn_nms=suppressions, head=heads, class_ious=class_ious, class_boxes=class_boxes,
+                     proposal_best_iou=proposal_best)
 
-    # Which kept proposal removed the object's best candidate in the RPN's NMS (batched by level).
+
+def _rpn_nms_suppressions(replay: "Replay", before_nms: list[StageBest], fate: np.ndarray, clipped: np.ndarray,
+                          ious: np.ndarray) -> list[Optional[Suppression]]:
+    """Which kept proposal removed each object's best candidate in the RPN's NMS (batched by level)."""
+    filtered = replay.rpn_candidates
+    out: list[Optional[Suppression]] = [None] * len(before_nms)
+    removed = [i for i, b in enumerate(before_nms) if b.index is not None and fate[b.index] == REMOVED_NMS]
+    if not removed:
+        return out
     pre = filtered.pre_nms
-    suppressions: list[Optional[Suppression]] = [None] * n
-    suppressed = [i for i in range(n) if best["rpn_score"][i].index is not None
-                  and fate[best["rpn_score"][i].index] == REMOVED_NMS]
-    if suppressed:
-        position = torch.full((fate.shape[0],), -1, dtype=torch.int64)
-        position[pre.cpu()] = torch.arange(pre.numel())
-        survived = torch.nonzero((filtered.fate == KEPT) | (filtered.fate == REMOVED_TOP_N)).flatten().cpu()
-        nms = BatchedNmsDecisions(filtered.candidate_boxes[pre], filtered.candidate_scores[pre],
-                                  filtered.candidate_levels[pre], replay.settings["rpn_nms_thresh"],
-                                  position[survived].to(pre.device))
-        for i in suppressed:
-            b = best["rpn_score"][i]
-            found = nms.suppressor(int(position[b.index]))
-            suppressions[i] = _suppression(b.index, found, pre, clipped, filtered.candidate_scores,
-                                           iou_clipped[:, i])
+    position = torch.full((fate.shape[0],), -1, dtype=torch.int64)  # candidate → its place in NMS's input
+    position[pre.cpu()] = torch.arange(pre.numel())
+    survived = torch.nonzero((filtered.fate == KEPT) | (filtered.fate == REMOVED_TOP_N)).flatten().cpu()
+    nms = BatchedNmsDecisions(filtered.candidate_boxes[pre], filtered.candidate_scores[pre],
+                              filtered.candidate_levels[pre], replay.settings["rpn_nms_thresh"],
+                              position[survived].to(pre.device))
+    for i in removed:
+        b = before_nms[i]
+        found = nms.suppressor(int(position[b.index]))
+        out[i] = _suppression(b.index, found, pre, clipped, filtered.candidate_scores, ious[:, i])
+    return out
 
-    # The RoI head: every proposal refined for the object's class, and its verdict on the best proposal.
+
+def _roi_head_stage(trace: "Trace", replay: "Replay", gt: "GroundTruth", proposals_best: list[StageBest]):
+    """Every proposal refined by the RoI head for each object's class (boxes, IoUs, the best one), and the head's
+    verdict on each object's best proposal."""
+    n = len(gt)
     candidates = replay.box_candidates
     num_fg = int(trace.class_logits.shape[-1]) - 1
     num_proposals = len(replay.proposals)
@@ -215,17 +228,11 @@ def rpn_stages(trace: "Trace", replay: "Replay", gt: "GroundTruth") -> RpnStages
     class_boxes = np.stack([all_boxes[:, int(c) - 1] for c in labels]) if n else np.zeros((0, num_proposals, 4))
     class_ious = np.stack([box_iou_xyxy(class_boxes[i], gt.boxes[i : i + 1])[:, 0] for i in range(n)]) \
         if n else np.zeros((0, num_proposals))
-    keep = filtered.keep.cpu().numpy()
-    proposal_of_candidate = {int(c): p for p, c in enumerate(keep)}
-    best["roi_head"] = [_best_from_row(class_ious[i], class_boxes[i], num_fg, int(labels[i])) for i in range(n)]
-    heads = []
-    for i in range(n):
-        b = best["post_nms_top_n"][i]
-        heads.append(None if b.index is None else
-                     _verdict(trace, replay, proposal_of_candidate[b.index], int(labels[i])))
-    proposal_best = np.array([b.iou for b in best["post_nms_top_n"]], dtype=np.float64)
-    return RpnStages(best=best, rpn_nms=suppressions, head=heads, class_ious=class_ious, class_boxes=class_boxes,
-                     proposal_best_iou=proposal_best)
+    best = [_best_from_row(class_ious[i], class_boxes[i], num_fg, int(labels[i])) for i in range(n)]
+    proposal_of_candidate = {int(c): p for p, c in enumerate(replay.rpn_candidates.keep.cpu().numpy())}
+    heads = [None if b.index is None else _verdict(trace, replay, proposal_of_candidate[b.index], int(labels[i]))
+             for i, b in enumerate(proposals_best)]
+    return class_boxes, class_ious, best, heads
 
 
 def _verdict(trace: "Trace", replay: "Replay", proposal: int, label: int) -> HeadVerdict:
