@@ -1,6 +1,7 @@
 """Start-up settings of the app (filled from the command line by app.py)."""
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,9 @@ class AppConfig:
     max_file_size: str = "20mb"
     max_sessions: int = 16          # traces kept in memory (one per browser session)
     max_cache_bytes: int = 3 * 1024**3
+    trained_from: str = "auto"      # how --checkpoint's training started (its backbone normalisation)
+    auth: tuple[str, str] | None = None   # (user, password): Gradio's own login page
+    max_queue: int = 64             # waiting events beyond this get "busy, try again" instead of piling up
 
 
 def sample_image_paths() -> list[str]:
@@ -43,3 +47,13 @@ def sample_image_paths() -> list[str]:
     paths = [p for p in sorted(SAMPLE_IMAGES_DIR.iterdir()) if p.suffix.lower() in suffixes]
     # The demo model's synthetic scenes first (it is the default model), then photographs for the COCO models.
     return [str(p) for p in sorted(paths, key=lambda p: (not p.name.startswith("shapes_"), p.name))]
+
+
+def is_local_only(host: str) -> bool:
+    """True when `host` binds this machine only (loopback); anything else can be reached from the network."""
+    if host in ("localhost", ""):
+        return host == "localhost"
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

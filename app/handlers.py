@@ -5,20 +5,20 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass, replace
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-import numpy as np
-from PIL import Image, UnidentifiedImageError
-
 import inspectors
-from app.config import THRESHOLD_KEYS
-from inspectors.errors import InputError
-from inspectors.thresholds import RPN_KEYS, THRESHOLDS, check_thresholds
+import inspectors.images
+from app.config import CUSTOM_ARCHITECTURES, THRESHOLD_KEYS
 from app.model_store import ModelStore
 from app.session_cache import Session, SessionCache, ViewOptions
 from app.strings import engine_error_text, t
+from inspectors.errors import InputError
+from inspectors.thresholds import RPN_KEYS, THRESHOLDS, check_thresholds
 
 log = logging.getLogger("rcnn_lens")
 
@@ -32,9 +32,31 @@ class UserError(Exception):
 
 @dataclass
 class Lens:
-    """App-wide state shared by every event: loaded models and the per-session traces."""
+    """App-wide state shared by every event: loaded models, the per-session traces, each session's page settings."""
     store: ModelStore
     cache: SessionCache
+    prefs: "SessionPrefs" = field(default_factory=lambda: SessionPrefs())
+
+
+class SessionPrefs:
+    """Per-session page settings (language, layout) that outlive a trace; bounded, least recently used first."""
+
+    def __init__(self, max_sessions: int = 4096) -> None:
+        self.max_sessions = max_sessions
+        self._entries: OrderedDict[str, dict[str, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, session_id: str, key: str) -> str | None:
+        with self._lock:
+            entry = self._entries.get(session_id)
+            return None if entry is None else entry.get(key)
+
+    def set(self, session_id: str, key: str, value: str) -> None:
+        with self._lock:
+            self._entries.setdefault(session_id, {})[key] = value
+            self._entries.move_to_end(session_id)
+            while len(self._entries) > self.max_sessions:
+                self._entries.popitem(last=False)
 
 
 def _no_progress(fraction: float, message: str) -> None:
@@ -63,16 +85,15 @@ def normalize_thresholds(values: Mapping[str, Any]) -> dict[str, float | int]:
 
 
 def check_image_file(path: str | Path | None) -> str:
-    """The path if it holds an image PIL can open; UserError otherwise (before the model sees it)."""
+    """The path if it holds an image that can be inspected; a UserError that says why not (before the model runs)."""
     if path is None or str(path) == "":
         raise UserError(t("error.no_image"))
     try:
-        with Image.open(path) as image:
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise UserError(t("error.not_an_image")) from None
-    except Image.DecompressionBombError as error:
-        raise UserError(t("error.bad_image", reason=str(error))) from None
+        inspectors.images.check_image_file(path)
+    except inspectors.InputError as error:
+        if error.code == "image.not_an_image":
+            raise UserError(t("error.not_an_image")) from None
+        raise UserError(t("error.bad_image", reason=engine_error_text(error))) from None
     return str(path)
 
 
@@ -81,13 +102,14 @@ def file_digest(path: str) -> str:
         return hashlib.sha256(handle.read()).hexdigest()
 
 
-def get_model(lens: Lens, model_name: str) -> Any:
+def get_model(lens: Lens, model_name: str, session_id: str | None = None) -> Any:
     try:
-        return lens.store.get(model_name)
+        return lens.store.get(model_name, session_id)
     except KeyError:
-        raise UserError(t("error.unknown_model", name=model_name, choices=", ".join(lens.store.choices()))) from None
+        choices = ", ".join(lens.store.choices(session_id))
+        raise UserError(t("error.unknown_model", name=model_name, choices=choices)) from None
     except inspectors.ModelLoadError as error:
-        raise UserError(t("error.model_load", reason=str(error))) from None
+        raise UserError(t("error.model_load", reason=engine_error_text(error))) from None
 
 
 def inspect_image(lens: Lens, session_id: str, image_path: str | Path | None, model_name: str,
@@ -101,14 +123,14 @@ def inspect_image(lens: Lens, session_id: str, image_path: str | Path | None, mo
     previous = lens.cache.get(session_id)
     if previous is not None and previous.model_key == model_name and previous.image_key == image_key:
         return previous
-    if not lens.store.is_loaded(model_name):
+    if not lens.store.is_loaded(model_name, session_id):
         progress(0.05, t("progress.load_model", name=model_name))
-    model = get_model(lens, model_name)
+    model = get_model(lens, model_name, session_id)
     progress(0.3, t("progress.capture"))
     try:
         trace = inspectors.capture(model, path)
-    except ValueError as error:
-        raise UserError(t("error.bad_image", reason=str(error))) from None
+    except inspectors.InputError as error:
+        raise UserError(t("error.bad_image", reason=engine_error_text(error))) from None
     same_model = previous is not None and previous.model_key == model_name
     # Keep the person's tuned thresholds across images of the same model; a new model starts at its defaults.
     thresholds = dict(previous.thresholds) if same_model else normalize_thresholds(trace.defaults)
@@ -142,6 +164,7 @@ def rethreshold(lens: Lens, session_id: str, values: Mapping[str, Any]) -> tuple
     session.replay, session.thresholds = replay, thresholds
     if rpn_changed:
         session.options.roi_proposal = None   # proposal indices refer to the old proposal set
+    lens.cache.put(session_id, session)   # replay may have grown the trace's caches: re-check the memory bound
     return session, rpn_changed
 
 
@@ -159,17 +182,20 @@ def set_options(lens: Lens, session_id: str, **changes: Any) -> Session:
     return session
 
 
-def register_custom_model(lens: Lens, architecture: str, checkpoint: str | None, labels: str | None) -> str:
-    """Register and load a user checkpoint; returns the new model choice name."""
-    if not checkpoint or not labels:
+def register_custom_model(lens: Lens, session_id: str, architecture: str, checkpoint: str | None,
+                          labels: str | None, trained_from: str = "auto") -> str:
+    """Load a user checkpoint for this session (labels optional); returns the new model choice name. A checkpoint
+    that does not load registers nothing: the session's earlier models stay as they were."""
+    if not checkpoint:
         raise UserError(t("error.custom_missing"))
+    if architecture not in CUSTOM_ARCHITECTURES:
+        raise UserError(t("error.unknown_model", name=architecture, choices=", ".join(CUSTOM_ARCHITECTURES)))
+    if trained_from not in inspectors.TRAINED_FROM:
+        raise UserError(engine_error_text(inspectors.ModelLoadError(
+            "model.trained_from", value=trained_from, choices=", ".join(inspectors.TRAINED_FROM))))
     try:
-        name = lens.store.register_custom(architecture, checkpoint, labels)
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise UserError(t("error.labels_file", reason=str(error))) from None
-    try:
-        get_model(lens, name)   # load now so that a checkpoint that does not fit fails here, readably
-    except UserError:
-        lens.store.unregister(name)
-        raise
-    return name
+        return lens.store.add_custom(session_id, architecture, checkpoint, labels or None, trained_from)
+    except inspectors.ModelLoadError as error:
+        raise UserError(t("error.model_load", reason=engine_error_text(error))) from None
+    except OSError as error:
+        raise UserError(t("error.model_load", reason=f"{type(error).__name__}: {error}")) from None

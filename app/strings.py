@@ -1,306 +1,86 @@
-"""Every piece of UI text lives here, keyed by a dotted name.
+"""Every piece of UI text, by key, in the language of the page that asked.
 
-Layout and figure code only ever calls ``t("key", **values)``. A translation is one more table with the same
-keys; a missing key falls back to English so a partial translation never breaks the UI.
+Layout, views and figures call ``t("key", **values)``. The language is per request: each event runs inside
+``use_language(...)`` with the session's choice (the page's language switch), so one server serves an English and a
+Korean classroom at once; outside an event (building the layout, tests) the start-up default applies. The tables live
+in app/locales/ (one module per language, the same keys; a test fails when a key lacks its Korean).
+Engine errors are translated by their code (``engine.<code>`` keys) and engine step names by ``step.<name>``.
 """
 from __future__ import annotations
 
-EN: dict[str, str] = {
-    # --- app frame -------------------------------------------------------------------------------------------
-    "app.title": "RCNN Lens",
-    "app.subtitle": "A visual debugger for torchvision's Faster R-CNN: upload an image, see every stage, "
-                    "move the thresholds and watch the result change at once.",
-    "status.empty": "Upload an image or click an example to start.",
-    "status.ready": "**{model}** · image {width}×{height} px · **{detections}** detections · "
-                    "{proposals} proposals · model ran in {total_ms:.0f} ms",
-    "status.detections": "{count} detections",
-    # Hidden labels that name the API outputs (gradio_client shows them); keep them ASCII identifiers.
-    "api.summary": "summary",
-    "api.status": "status",
-    "api.detections_count": "detections_count",
-    # --- inputs ----------------------------------------------------------------------------------------------
-    "input.image": "Image",
-    "input.examples": "Examples (click one)",
-    "input.model": "Model",
-    "input.model.info": "The demo model is small and runs fast on a CPU. COCO models download their weights once.",
-    "input.inspect": "Inspect",
-    "input.custom": "Custom checkpoint",
-    "input.custom.explain": "Your own fine-tuned Faster R-CNN: pick its architecture, its state_dict (.pth) and a "
-                            "labels file (one class name per line, background first or left out).",
-    "input.custom.arch": "Architecture",
-    "input.custom.checkpoint": "Checkpoint (.pth)",
-    "input.custom.labels": "Labels (.txt)",
-    "input.custom.load": "Load checkpoint",
-    "input.custom.loaded": "Loaded **{name}** with {classes} classes. It is now selected in the model list.",
-    "model.demo": "demo (shapes: circle, rectangle, triangle)",
-    # --- thresholds ------------------------------------------------------------------------------------------
-    "thresholds.title": "Thresholds",
-    "thresholds.explain": "Moving a slider replays the cached stages; the backbone never runs again.",
-    "thresholds.rpn": "RPN (region proposal network)",
-    "thresholds.roi": "RoI head (final detections)",
-    "thresholds.reset": "Reset to the model's defaults",
-    "th.rpn_pre_nms_top_n": "Pre-NMS top-n (per level)",
-    "th.rpn_pre_nms_top_n.info": "Keep the n highest-objectness anchors of each FPN level before NMS.",
-    "th.rpn_nms_thresh": "RPN NMS IoU",
-    "th.rpn_nms_thresh.info": "Proposals overlapping a better one by more than this IoU are removed.",
-    "th.rpn_post_nms_top_n": "Post-NMS top-n",
-    "th.rpn_post_nms_top_n.info": "How many proposals (RoIs) go on to the RoI head.",
-    "th.rpn_score_thresh": "RPN score",
-    "th.rpn_score_thresh.info": "Drop proposals whose objectness probability is below this.",
-    "th.box_score_thresh": "Detection score",
-    "th.box_score_thresh.info": "Drop detections whose class score is below this.",
-    "th.box_nms_thresh": "Detection NMS IoU",
-    "th.box_nms_thresh.info": "Per class: boxes overlapping a better one by more than this IoU are removed.",
-    "th.box_detections_per_img": "Detections per image",
-    "th.box_detections_per_img.info": "Keep at most this many detections, best first.",
-    # --- errors -------------------------------------------------------------------------------------------
-    "error.title": "Could not update",
-    "error.no_image": "Please upload an image first.",
-    "error.not_an_image": "This file is not an image that can be opened (use JPEG, PNG, WebP or BMP).",
-    "error.bad_image": "The image could not be used: {reason}",
-    "error.model_load": "The model could not be loaded. {reason}",
-    "error.no_session": "Inspect an image first: there is nothing to re-threshold yet "
-                        "(or your session expired from the cache).",
-    "error.custom_missing": "Choose a checkpoint file and a labels file first.",
-    "error.labels_file": "The labels file could not be read: {reason}",
-    "error.unknown_model": "Unknown model '{name}'. Choose one of: {choices}.",
-    "error.missing_thresholds": "Missing threshold(s): {names}.",
-    "error.internal": "Something went wrong while {action}: {reason}",
-    "action.inspect": "inspecting the image",
-    "action.rethreshold": "re-applying the thresholds",
-    "action.view": "drawing this view",
-    "progress.load_model": "Loading model {name}…",
-    "progress.capture": "Running the model once with hooks…",
-    "progress.draw": "Drawing the stages…",
-    # --- tabs: overview --------------------------------------------------------------------------------------
-    "tab.overview": "Overview",
-    "overview.explain": "Faster R-CNN works in two stages. A backbone with a **feature pyramid** turns the image into "
-                        "feature maps; the **RPN** scores thousands of **anchors** and turns the best into "
-                        "**proposals**; the **RoI head** pools each proposal's features, classifies it and refines "
-                        "its box. The numbers below are for this image.",
-    "overview.pipeline": "Pipeline (counts for this image, timings of the one model run)",
-    "overview.stage.image": "Image",
-    "overview.stage.anchors": "Anchors",
-    "overview.stage.pre_nms": "Pre-NMS",
-    "overview.stage.proposals": "Proposals",
-    "overview.stage.rois": "RoIs",
-    "overview.stage.detections": "Detections",
-    "overview.timing.transform": "transform",
-    "overview.timing.backbone_body": "backbone",
-    "overview.timing.fpn": "FPN",
-    "overview.timing.rpn": "RPN",
-    "overview.timing.roi_heads": "RoI heads",
-    "overview.timing.postprocess": "postprocess",
-    "overview.timings": "Model run: {total_ms:.0f} ms in total. Last replay: {replay_ms:.0f} ms.",
-    "overview.frames": "Three coordinate frames",
-    "overview.frames.explain": "The model resizes the image (keeping its aspect ratio) and pads it with zeros to a "
-                               "multiple of 32 so that every pyramid level has a whole number of cells. Boxes are "
-                               "shown in original pixels.",
-    "overview.frame.original": "original",
-    "overview.frame.resized": "resized",
-    "overview.frame.padded": "padded",
-    "overview.frame.scale": "× {sx:.3f} (x), × {sy:.3f} (y)",
-    "overview.frame.pad": "+{right} px right, +{bottom} px bottom",
-    # --- tabs: feature pyramid -------------------------------------------------------------------------------
-    "tab.features": "Feature pyramid",
-    "features.explain": "The backbone body gives feature maps C2–C5, each half the size of the one before. The FPN "
-                        "adds a top-down path so that every level P2–P6 has the same number of channels and strong "
-                        "semantics. Bright = high activation.",
-    "features.family": "Feature maps",
-    "features.family.body": "Backbone body (C)",
-    "features.family.fpn": "FPN (P)",
-    "features.mode": "Show",
-    "features.mode.mean": "channel mean",
-    "features.mode.max": "channel max",
-    "features.mode.channel": "one channel",
-    "features.channel": "Channel",
-    "features.heatmaps": "Heatmaps (hover for values)",
-    "features.overlays": "Overlays on the image",
-    "features.level_title": "{name} · {channels}×{height}×{width} · stride {stride}",
-    "features.table.level": "Level",
-    "features.table.shape": "Shape (C×H×W)",
-    "features.table.stride": "Stride (px)",
-    "features.channel_clamped": "Level {name} has {channels} channels; showing channel {channel}.",
-    # --- tabs: anchors ---------------------------------------------------------------------------------------
-    "tab.anchors": "Anchors",
-    "anchors.explain": "At every cell of every level the RPN places a few reference boxes (anchors) of fixed sizes "
-                       "and aspect ratios. The FPN puts one size on each level; the original paper used 9 anchors "
-                       "(3 sizes × 3 ratios) on a single stride-16 map. **Click the image** to see the anchors at "
-                       "that point on every level.",
-    "anchors.click_image": "Click a point",
-    "anchors.point": "Anchors centred nearest to ({x:.0f}, {y:.0f}) px in the original image.",
-    "anchors.model_config": "This model (FPN)",
-    "anchors.paper_config": "Paper (single level, 9 anchors)",
-    "anchors.border": "Anchors crossing the image border: {crossing} of {total} ({percent:.0f}%). torchvision keeps "
-                      "them and clips the proposals they produce to the image; the paper ignored them in training.",
-    "anchors.col.level": "Level",
-    "anchors.col.stride": "Stride",
-    "anchors.col.grid": "Grid (H×W)",
-    "anchors.col.per_location": "Per cell",
-    "anchors.col.sizes": "Sizes (px)",
-    "anchors.col.ratios": "Ratios (h/w)",
-    "anchors.col.total": "Anchors",
-    "anchors.col.inside": "Inside",
-    "anchors.col.inside_image": "Inside image",
-    "anchors.col.crossing": "Crossing border",
-    "anchors.col.shape": "Size · h/w",
-    "anchors.col.level_cell": "Level (y, x)",
-    "anchors.col.box": "Box (px)",
-    "anchors.col.objectness": "P(object)",
-    # --- tabs: objectness ------------------------------------------------------------------------------------
-    "tab.objectness": "RPN objectness",
-    "objectness.explain": "For every anchor the RPN predicts how likely it is to cover an object (objectness) and how "
-                          "to shift it. Each level has one map per anchor shape; the maximum over shapes shows where "
-                          "the RPN sees objects at that scale. Small objects light up on fine levels (P2, P3), large "
-                          "ones on coarse levels.",
-    "objectness.level": "Level",
-    "objectness.all_levels": "Maximum over anchor shapes, every level",
-    "objectness.per_shape": "Level {level}: one map per anchor shape",
-    "objectness.overlay": "Level {level} (max over shapes) on the image",
-    "objectness.shape_title": "size {size:g}, ratio {ratio:g}",
-    "objectness.level_title": "{name} · {height}×{width}",
-    "objectness.colorbar": "P(object)",
-    "objectness.col.level": "Level",
-    "objectness.col.grid": "Grid (H×W)",
-    "objectness.col.anchors": "Anchors",
-    "objectness.col.max": "Highest P(object)",
-    "objectness.col.above": "Anchors with P > 0.5",
-    # --- tabs: proposals -------------------------------------------------------------------------------------
-    "tab.proposals": "Proposals",
-    "proposals.explain": "The RPN decodes each anchor's predicted offsets into a box, keeps the top-n per level, clips "
-                         "to the image, drops tiny and low-score boxes and runs NMS per level. Colours show the FPN "
-                         "level a box came from. These views follow the RPN sliders.",
-    "proposals.top_n": "Show the top N boxes",
-    "proposals.pre_nms": "Before NMS: {shown} of {total}",
-    "proposals.post_nms": "After NMS (proposals): {shown} of {total}",
-    "proposals.steps": "What each filter step removed",
-    "proposals.col.step": "Step",
-    "proposals.col.before": "Before",
-    "proposals.col.after": "After",
-    "proposals.col.removed": "Removed",
-    "proposals.legend": "Level colours:",
-    # --- tabs: RoI pooling -----------------------------------------------------------------------------------
-    "tab.roi": "RoI pooling",
-    "roi.explain": "The RoI head needs a fixed 7×7 feature grid for every proposal. The proposal is assigned to a "
-                   "pyramid level by its size, projected onto that feature map and pooled. **RoIPool** rounds the box "
-                   "and the bin edges to whole cells (quantization) and takes the maximum; **RoIAlign** keeps the "
-                   "exact coordinates and averages bilinear samples. Pick a proposal from the list or click one.",
-    "roi.proposal": "Proposal",
-    "roi.channel": "Channel",
-    "roi.click_image": "Proposals (click one)",
-    "roi.choice": "#{index} · score {score:.2f} · {width:.0f}×{height:.0f} px · proposed on {level}",
-    "roi.assignment": "Proposal #{index} ({width:.0f}×{height:.0f} px in the original image) was proposed by an "
-                      "anchor on {proposed_level}, but RoI pooling picks the level from the box size alone: it is "
-                      "pooled from **{level}** (spatial scale 1/{inverse_scale:g}). {reason}",
-    "roi.on_feature": "The RoI on {level}, channel {channel}",
-    "roi.pool_cells": "RoIPool: quantized cells",
-    "roi.align_points": "RoIAlign: sample points",
-    "roi.out_pool": "RoIPool 7×7",
-    "roi.out_align": "RoIAlign 7×7",
-    "roi.out_diff": "Difference (align − pool)",
-    "roi.outputs": "The two 7×7 outputs, channel {channel}",
-    "roi.none": "No proposals at these thresholds.",
-    # --- tabs: detections ------------------------------------------------------------------------------------
-    "tab.detections": "Detections",
-    "detections.explain": "For each RoI the head predicts a score per class and a box per class. Postprocessing "
-                          "drops low scores and tiny boxes, runs NMS per class and keeps the best. These views follow "
-                          "the RoI-head sliders.",
-    "detections.table": "Detections",
-    "detections.image_label": "{count} detections · score > {score:g} · NMS IoU {nms:g}",
-    "detections.per_class": "Per class",
-    "detections.steps": "What each postprocess step removed",
-    "detections.summary": "JSON summary (same as the API returns)",
-    "detections.col.label": "Label",
-    "detections.col.score": "Score",
-    "detections.col.box": "Box (x1, y1, x2, y2)",
-    "detections.col.proposal": "RoI #",
-    "detections.col.count": "Count",
-    "detections.none": "No detections at these thresholds. Try lowering the detection score.",
-}
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Callable, Iterator
 
-KO: dict[str, str] = {
-    "app.subtitle": "torchvision Faster R-CNN 시각 디버거: 이미지를 올리고 모든 단계를 살펴보세요. "
-                    "임계값을 움직이면 결과가 바로 바뀝니다.",
-    "status.empty": "이미지를 올리거나 예시를 클릭하세요.",
-    "status.ready": "**{model}** · 이미지 {width}×{height} px · 검출 **{detections}**개 · 제안 영역 {proposals}개 · "
-                    "모델 실행 {total_ms:.0f} ms",
-    "status.detections": "검출 {count}개",
-    "input.image": "이미지",
-    "input.examples": "예시 (클릭하세요)",
-    "input.model": "모델",
-    "input.model.info": "데모 모델은 작아서 CPU에서도 빠릅니다. COCO 모델은 가중치를 한 번 내려받습니다.",
-    "input.inspect": "분석",
-    "input.custom": "사용자 체크포인트",
-    "input.custom.load": "체크포인트 불러오기",
-    "thresholds.title": "임계값",
-    "thresholds.explain": "슬라이더를 움직이면 저장된 단계만 다시 계산합니다. 백본은 다시 실행되지 않습니다.",
-    "thresholds.rpn": "RPN (영역 제안 네트워크)",
-    "thresholds.roi": "RoI 헤드 (최종 검출)",
-    "thresholds.reset": "모델 기본값으로 되돌리기",
-    "th.rpn_pre_nms_top_n": "NMS 전 상위 n개 (레벨별)",
-    "th.rpn_pre_nms_top_n.info": "NMS 전에 각 FPN 레벨에서 객체성 점수가 가장 높은 앵커 n개를 남깁니다.",
-    "th.rpn_nms_thresh": "RPN NMS IoU",
-    "th.rpn_nms_thresh.info": "더 좋은 제안 영역과 IoU가 이 값보다 크게 겹치면 제거합니다.",
-    "th.rpn_post_nms_top_n": "NMS 후 상위 n개",
-    "th.rpn_post_nms_top_n.info": "RoI 헤드로 넘어가는 제안 영역(RoI)의 개수입니다.",
-    "th.rpn_score_thresh": "RPN 점수",
-    "th.rpn_score_thresh.info": "객체성 확률이 이 값보다 낮은 제안 영역을 버립니다.",
-    "th.box_score_thresh": "검출 점수",
-    "th.box_score_thresh.info": "클래스 점수가 이 값보다 낮은 검출을 버립니다.",
-    "th.box_nms_thresh": "검출 NMS IoU",
-    "th.box_nms_thresh.info": "클래스별로, 더 좋은 박스와 IoU가 이 값보다 크게 겹치면 제거합니다.",
-    "th.box_detections_per_img": "이미지당 검출 수",
-    "th.box_detections_per_img.info": "점수가 높은 순서로 최대 이 개수만 남깁니다.",
-    "error.no_image": "먼저 이미지를 올려 주세요.",
-    "error.not_an_image": "이 파일은 열 수 있는 이미지가 아닙니다 (JPEG, PNG, WebP, BMP를 사용하세요).",
-    "error.model_load": "모델을 불러올 수 없습니다. {reason}",
-    "error.no_session": "먼저 이미지를 분석하세요. 아직 다시 계산할 결과가 없습니다 (또는 세션이 캐시에서 만료되었습니다).",
-    "tab.overview": "개요",
-    "tab.features": "특징 피라미드",
-    "tab.anchors": "앵커",
-    "tab.objectness": "RPN 객체성",
-    "tab.proposals": "제안 영역",
-    "tab.roi": "RoI 풀링",
-    "tab.detections": "검출 결과",
-    "overview.stage.image": "이미지",
-    "overview.stage.anchors": "앵커",
-    "overview.stage.pre_nms": "NMS 전",
-    "overview.stage.proposals": "제안 영역",
-    "overview.stage.detections": "검출",
-    "overview.frames": "세 가지 좌표계",
-    "overview.frame.original": "원본",
-    "overview.frame.resized": "크기 조정",
-    "overview.frame.padded": "패딩",
-    "detections.image_label": "검출 {count}개 · 점수 > {score:g} · NMS IoU {nms:g}",
-    "detections.none": "이 임계값에서는 검출이 없습니다. 검출 점수를 낮춰 보세요.",
-}
+from app.locales.en import EN
+from app.locales.ko import KO
 
 TABLES: dict[str, dict[str, str]] = {"en": EN, "ko": KO}
-_active_language = "en"
+LANGUAGE_NAMES: dict[str, str] = {"en": "English", "ko": "한국어"}   # each in its own language
+_default_language = "en"
+# A language, or a function that tells the session's language at the moment text is produced (so an event that
+# started before the page switched language still finishes in the new one).
+_language: ContextVar[str | Callable[[], str | None] | None] = ContextVar("rcnn_lens_language", default=None)
 
 
 def set_language(language: str) -> None:
-    """Choose the table used by ``t``; called once at start-up (``--lang``)."""
-    global _active_language
+    """The start-up default (``--lang``): used for the initial page and wherever no session says otherwise."""
+    global _default_language
+    _check(language)
+    _default_language = language
+
+
+def default_language() -> str:
+    return _default_language
+
+
+def current_language() -> str:
+    source = _language.get()
+    language = source() if callable(source) else source
+    return language if language in TABLES else _default_language
+
+
+@contextmanager
+def use_language(language: str | Callable[[], str | None] | None) -> Iterator[None]:
+    """Run a block (an event) in `language` — a code, or a function read whenever text is produced; None keeps
+    the current one."""
+    if isinstance(language, str):
+        _check(language)
+    token = _language.set(language if language is not None else _language.get())
+    try:
+        yield
+    finally:
+        _language.reset(token)
+
+
+def _check(language: str) -> None:
     if language not in TABLES:
         raise ValueError(f"unknown language {language!r}; known: {', '.join(TABLES)}")
-    _active_language = language
 
 
 def t(key: str, **values: object) -> str:
-    """The UI text for ``key`` in the active language, formatted with ``values``."""
-    template = TABLES[_active_language].get(key) or EN[key]
+    """The UI text for ``key`` in the current language, formatted with ``values``; English when a table lacks it."""
+    template = TABLES[current_language()].get(key) or EN[key]
     return template.format(**values) if values else template
 
 
+def has_text(key: str) -> bool:
+    return key in EN
+
+
+def step_name(name: str) -> str:
+    """An engine step name ("per-level top-k", "per-class NMS", …) in the current language."""
+    key = "step." + name
+    return t(key) if key in EN else name
+
+
 def engine_error_text(error: Exception) -> str:
-    """An engine error in the active language: its code's template when this table has one (`engine.<code>`),
+    """An engine error in the current language: its code's template when this table has one (`engine.<code>`),
     with threshold names shown as their slider labels; else the engine's own (English) message."""
     code, params = getattr(error, "code", None), dict(getattr(error, "params", {}) or {})
     if "name" in params and f"th.{params['name']}" in EN:
         params["name"] = t(f"th.{params['name']}")
-    key = f"engine.{code}"
-    template = TABLES[_active_language].get(key)
+    template: Any = TABLES[current_language()].get(f"engine.{code}")
     if template is None:
         from inspectors.errors import MESSAGES  # English comes from the engine itself
 
@@ -308,6 +88,6 @@ def engine_error_text(error: Exception) -> str:
     if template is None:
         return str(error)
     try:
-        return template.format(**params)
+        return str(template).format(**params)
     except (KeyError, IndexError, ValueError):
         return str(error)

@@ -18,7 +18,8 @@ from app.figures.roi import choice_indices, proposal_at
 from app.handlers import THRESHOLD_KEYS, Lens, UserError
 from app.model_store import ModelSpec, ModelStore
 from app.session_cache import Session, SessionCache
-from app.strings import t
+from app.strings import LANGUAGE_NAMES, default_language, t, use_language
+from app.texts import TextRegistry, bind, collecting
 from app.tabs import anchors, controls, detections, features, objectness, overview, proposals, roi
 
 log = logging.getLogger("rcnn_lens")
@@ -37,27 +38,34 @@ class Layout:
     proposals: proposals.ProposalsTab
     roi: roi.RoiTab
     detections: detections.DetectionsTab
+    language: gr.Radio
 
 
-def readable_errors(action_key: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """UserError -> gr.Error with its message; anything else -> logged with traceback, shown as one line.
+def readable_errors(action_key: str, lens: Lens | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Run an event in its session's language; UserError -> gr.Error with its message (one log line); anything
+    else -> logged with traceback, shown as one line.
 
     Messages are HTML-escaped: gr.Error renders HTML, and they can quote file names the person uploaded.
     """
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return fn(*args, **kwargs)
-            except gr.Error:
-                raise
-            except UserError as error:
-                raise gr.Error(html.escape(str(error), quote=False), print_exception=False) from None
-            except Exception as error:  # the server must keep running; the person gets one readable line
-                log.exception("error while %s", action_key)
-                reason = f"{type(error).__name__}: {str(error)[:300]}"
-                raise gr.Error(html.escape(t("error.internal", action=t(action_key), reason=reason), quote=False),
-                               print_exception=False) from None
+            request = next((a for a in (*args, *kwargs.values()) if hasattr(a, "session_hash")), None)
+            sid = session_id(request)
+            language = (lambda: lens.prefs.get(sid, "language")) if lens is not None else None
+            with use_language(language):
+                try:
+                    return fn(*args, **kwargs)
+                except gr.Error:
+                    raise
+                except UserError as error:
+                    log.info("refused while %s: %s", t(action_key), str(error).replace("\n", " "))   # one line
+                    raise gr.Error(html.escape(str(error), quote=False), print_exception=False) from None
+                except Exception as error:  # the server must keep running; the person gets one readable line
+                    log.exception("error while %s", action_key)
+                    reason = f"{type(error).__name__}: {str(error)[:300]}"
+                    raise gr.Error(html.escape(t("error.internal", action=t(action_key), reason=reason), quote=False),
+                                   print_exception=False) from None
         return wrapper
     return decorate
 
@@ -69,7 +77,8 @@ def session_id(request: gr.Request | None) -> str:
 def create_lens(config: AppConfig) -> Lens:
     store = ModelStore(device=config.device)
     if config.checkpoint:
-        store.register(startup_model_name(config), ModelSpec(config.model, config.checkpoint, config.labels))
+        store.register(startup_model_name(config),
+                       ModelSpec(config.model, config.checkpoint, config.labels, config.trained_from))
     return Lens(store=store, cache=SessionCache(config.max_sessions, config.max_cache_bytes))
 
 
@@ -83,42 +92,49 @@ def startup_model_name(config: AppConfig) -> str:
 def build_app(config: AppConfig, lens: Lens | None = None) -> gr.Blocks:
     lens = lens or create_lens(config)
     # delete_cache: drawn images pile up in Gradio's temp folder during a long class; drop those older than 2 h.
-    with gr.Blocks(title=t("app.title"), analytics_enabled=False, delete_cache=(3600, 7200)) as demo:
+    with gr.Blocks(title=t("app.title"), analytics_enabled=False, delete_cache=(3600, 7200)) as demo, \
+            collecting() as texts:
         layout = _build_layout(lens, config)
         event_functions = _wire(demo, lens, layout)
+        event_functions.update(_wire_page_settings(demo, lens, layout, texts))
     demo.lens = lens                          # for tests and benchmarks
     demo.event_functions = event_functions    # the wrapped handlers, callable without a browser
+    demo.texts = texts                        # every translatable component (the language switch's outputs)
     return demo
 
 
 def _build_layout(lens: Lens, config: AppConfig) -> Layout:
-    gr.Markdown(f"# {t('app.title')}\n{t('app.subtitle')}", elem_id="lens-title")
+    with gr.Row(elem_id="lens-header"):
+        bind(gr.Markdown, texts={"value": lambda: f"# {t('app.title')}\n{t('app.subtitle')}"}, elem_id="lens-title")
+        language = gr.Radio([(name, code) for code, name in LANGUAGE_NAMES.items()], value=default_language(),
+                            show_label=False, elem_id="lens-language", scale=0, min_width=220)
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=400):
             panel = controls.build(lens.store.choices(), startup_model_name(config), sample_image_paths())
         with gr.Column(scale=3):
             with gr.Row():
-                status = gr.Markdown(t("status.empty"), label=t("api.status"), elem_id="lens-status")
+                status = bind(gr.Markdown, texts={"value": "status.empty"}, label=t("api.status"),
+                              elem_id="lens-status")
                 detections_count = gr.Markdown("", label=t("api.detections_count"), elem_id="lens-detections-count")
             with gr.Tabs(elem_id="lens-tabs"):
-                with gr.Tab(t("tab.overview"), id="overview"):
+                with bind(gr.Tab, texts={"label": "tab.overview"}, id="overview"):
                     overview_tab = overview.build()
-                with gr.Tab(t("tab.features"), id="features"):
+                with bind(gr.Tab, texts={"label": "tab.features"}, id="features"):
                     features_tab = features.build()
-                with gr.Tab(t("tab.anchors"), id="anchors"):
+                with bind(gr.Tab, texts={"label": "tab.anchors"}, id="anchors"):
                     anchors_tab = anchors.build()
-                with gr.Tab(t("tab.objectness"), id="objectness"):
+                with bind(gr.Tab, texts={"label": "tab.objectness"}, id="objectness"):
                     objectness_tab = objectness.build()
-                with gr.Tab(t("tab.proposals"), id="proposals"):
+                with bind(gr.Tab, texts={"label": "tab.proposals"}, id="proposals"):
                     proposals_tab = proposals.build()
-                with gr.Tab(t("tab.roi"), id="roi"):
+                with bind(gr.Tab, texts={"label": "tab.roi"}, id="roi"):
                     roi_tab = roi.build()
-                with gr.Tab(t("tab.detections"), id="detections"):
+                with bind(gr.Tab, texts={"label": "tab.detections"}, id="detections"):
                     detections_tab = detections.build()
-                    with gr.Accordion(t("detections.summary"), open=False):
+                    with bind(gr.Accordion, texts={"label": "detections.summary"}, open=False):
                         summary = gr.JSON(label=t("api.summary"), show_label=False, elem_id="lens-summary")
     return Layout(panel, status, detections_count, summary, overview_tab, features_tab, anchors_tab,
-                  objectness_tab, proposals_tab, roi_tab, detections_tab)
+                  objectness_tab, proposals_tab, roi_tab, detections_tab, language)
 
 
 # --- what each event updates -------------------------------------------------------------------------------------
@@ -169,7 +185,7 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> dict[str, Callable[...
     threshold_outputs = _threshold_outputs(layout)
     all_outputs = _inspect_outputs(layout)
 
-    @readable_errors("action.inspect")
+    @readable_errors("action.inspect", lens)
     def on_inspect(image: str | None, model_name: str, request: gr.Request,
                    progress: gr.Progress = gr.Progress(track_tqdm=True)) -> dict[Any, Any]:
         session = handlers.inspect_image(lens, session_id(request), image, model_name,
@@ -195,7 +211,7 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> dict[str, Callable[...
     c.model.change(on_inspect_auto, [c.image, c.model], all_outputs, api_visibility="private",
                    concurrency_id="model", trigger_mode="always_last")
 
-    @readable_errors("action.rethreshold")
+    @readable_errors("action.rethreshold", lens)
     def on_rethreshold(rpn_pre_nms_top_n: float, rpn_nms_thresh: float, rpn_post_nms_top_n: float,
                        rpn_score_thresh: float, box_score_thresh: float, box_nms_thresh: float,
                        box_detections_per_img: float, request: gr.Request) -> dict[Any, Any]:
@@ -207,7 +223,7 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> dict[str, Callable[...
     gr.on([slider.release for slider in c.slider_list], on_rethreshold, c.slider_list, threshold_outputs,
           api_name="rethreshold", trigger_mode="always_last", show_progress="minimal")
 
-    @readable_errors("action.rethreshold")
+    @readable_errors("action.rethreshold", lens)
     def on_reset(request: gr.Request) -> dict[Any, Any]:
         session = handlers.reset_thresholds(lens, session_id(request))
         values = _threshold_values(layout, session, rpn_changed=True)
@@ -216,15 +232,18 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> dict[str, Callable[...
 
     c.reset.click(on_reset, None, threshold_outputs + c.slider_list, api_name="reset_thresholds")
 
-    @readable_errors("action.inspect")
-    def on_custom_load(architecture: str, checkpoint: str | None, labels: str | None,
-                       progress: gr.Progress = gr.Progress(track_tqdm=True)) -> dict[Any, Any]:
-        name = handlers.register_custom_model(lens, architecture, checkpoint, labels)
-        categories = len(lens.store.get(name).categories) - 1
-        return {c.model: gr.update(choices=controls.model_choices(lens.store.choices()), value=name),
-                c.custom_status: t("input.custom.loaded", name=name, classes=categories)}
+    @readable_errors("action.inspect", lens)
+    def on_custom_load(architecture: str, checkpoint: str | None, labels: str | None, trained_from: str,
+                       request: gr.Request, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> dict[Any, Any]:
+        sid = session_id(request)
+        name = handlers.register_custom_model(lens, sid, architecture, checkpoint, labels, trained_from)
+        model = lens.store.get(name, sid)
+        status = t("input.custom.loaded", name=name, classes=len(model.categories) - 1)
+        status += "\n\n" + views.normalization_text(model.normalization)
+        return {c.model: gr.update(choices=controls.model_choices(lens.store.choices(sid)), value=name),
+                c.custom_status: status}
 
-    c.custom_load.click(on_custom_load, [c.custom_arch, c.custom_checkpoint, c.custom_labels],
+    c.custom_load.click(on_custom_load, [c.custom_arch, c.custom_checkpoint, c.custom_labels, c.custom_trained_from],
                         [c.model, c.custom_status], api_visibility="private", concurrency_id="model")
 
     return {"inspect": on_inspect, "rethreshold": on_rethreshold, "reset_thresholds": on_reset,
@@ -234,7 +253,7 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> dict[str, Callable[...
 def _wire_tab_controls(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
     f, a, o, p, r = layout.features, layout.anchors, layout.objectness, layout.proposals, layout.roi
 
-    @readable_errors("action.view")
+    @readable_errors("action.view", lens)
     def on_features(family: str, mode: str, channel: float, request: gr.Request) -> dict[Any, Any]:
         session = handlers.set_options(lens, session_id(request), features_family=family, features_mode=mode,
                                        features_channel=int(channel))
@@ -243,7 +262,7 @@ def _wire_tab_controls(lens: Lens, layout: Layout) -> dict[str, Callable[..., An
     gr.on([f.family.change, f.mode.change, f.channel.release], on_features, f.controls, f.outputs,
           api_visibility="private", trigger_mode="always_last")
 
-    @readable_errors("action.view")
+    @readable_errors("action.view", lens)
     def on_anchor_click(event: gr.SelectData, request: gr.Request) -> dict[Any, Any]:
         session = handlers.current_session(lens, session_id(request))
         x, y = _original_point(session, event.index)
@@ -252,14 +271,14 @@ def _wire_tab_controls(lens: Lens, layout: Layout) -> dict[str, Callable[..., An
 
     a.image.select(on_anchor_click, None, a.outputs, api_visibility="private")
 
-    @readable_errors("action.view")
+    @readable_errors("action.view", lens)
     def on_objectness_level(level: int, request: gr.Request) -> dict[Any, Any]:
         session = handlers.set_options(lens, session_id(request), objectness_level=int(level or 0))
         return o.level_values(views.objectness_view(session))
 
     o.level.input(on_objectness_level, [o.level], o.level_outputs, api_visibility="private")
 
-    @readable_errors("action.view")
+    @readable_errors("action.view", lens)
     def on_top_n(top_n: float, request: gr.Request) -> dict[Any, Any]:
         session = handlers.set_options(lens, session_id(request), proposals_top_n=int(top_n))
         return p.values(views.proposals_view(session))
@@ -268,7 +287,7 @@ def _wire_tab_controls(lens: Lens, layout: Layout) -> dict[str, Callable[..., An
 
     roi_outputs = r.outputs
 
-    @readable_errors("action.view")
+    @readable_errors("action.view", lens)
     def on_roi_choice(index: int | None, channel: float, request: gr.Request) -> dict[Any, Any]:
         session = handlers.set_options(lens, session_id(request), roi_proposal=None if index is None else int(index),
                                        roi_channel=int(channel))
@@ -277,7 +296,7 @@ def _wire_tab_controls(lens: Lens, layout: Layout) -> dict[str, Callable[..., An
     gr.on([r.proposal.input, r.channel.release], on_roi_choice, [r.proposal, r.channel], roi_outputs,
           api_visibility="private", trigger_mode="always_last")
 
-    @readable_errors("action.view")
+    @readable_errors("action.view", lens)
     def on_roi_click(event: gr.SelectData, request: gr.Request) -> dict[Any, Any]:
         session = handlers.current_session(lens, session_id(request))
         x, y = _original_point(session, event.index)
@@ -289,6 +308,57 @@ def _wire_tab_controls(lens: Lens, layout: Layout) -> dict[str, Callable[..., An
     r.image.select(on_roi_click, None, roi_outputs, api_visibility="private")
     return {"features": on_features, "anchor_click": on_anchor_click, "objectness_level": on_objectness_level,
             "top_n": on_top_n, "roi_choice": on_roi_choice, "roi_click": on_roi_click}
+
+
+def _wire_page_settings(demo: gr.Blocks, lens: Lens, layout: Layout, texts: TextRegistry
+                        ) -> dict[str, Callable[..., Any]]:
+    """The language switch: every label, explanation and view in the chosen language, for this session only. The
+    choice is remembered in the browser (localStorage) and re-applied when the page is opened again."""
+    remembered = gr.BrowserState(default_language(), storage_key="rcnn-lens-language")
+    views_outputs = _inspect_outputs(layout)
+    outputs = list(dict.fromkeys([*texts.components, layout.controls.model, *views_outputs, layout.language,
+                                  remembered]))
+
+    @readable_errors("action.language", lens)
+    def on_language(language: str, request: gr.Request) -> dict[Any, Any]:
+        if language not in LANGUAGE_NAMES:
+            language = default_language()
+        sid = session_id(request)
+        lens.prefs.set(sid, "language", language)
+        with use_language(language):
+            values: dict[Any, Any] = dict(texts.updates())
+            values[layout.controls.model] = gr.update(
+                choices=controls.model_choices(lens.store.choices(sid)),
+                label=t("input.model"), info=t("input.model.info"))
+            session = lens.cache.get(sid)
+            if session is not None:
+                for component, value in _all_values(layout, session).items():
+                    values[component] = _merged(values.get(component), value)
+            values[layout.language] = gr.update(value=language)
+            values[remembered] = language
+            return values
+
+    def on_open(language: str, request: gr.Request) -> dict[Any, Any]:
+        """A page opened again: re-apply the language this browser chose before (nothing to do for the default)."""
+        if language == default_language() or language not in LANGUAGE_NAMES:
+            return {component: gr.skip() for component in outputs}
+        return on_language(language, request)
+
+    layout.language.input(on_language, [layout.language], outputs, api_visibility="private", queue=False)
+    demo.load(on_open, [remembered], outputs, api_visibility="private", queue=False)
+    return {"language": on_language}
+
+
+def _merged(update: Any, value: Any) -> Any:
+    """A component's language update (labels) combined with its view value (content; gr.skip() adds nothing)."""
+    if update is None:
+        return value
+    merged = dict(update)
+    if isinstance(value, dict) and value.get("__type__") == "update":
+        merged.update({k: v for k, v in value.items() if k != "__type__"})
+    else:
+        merged["value"] = value
+    return merged
 
 
 def _original_point(session: Session, index: Any) -> tuple[float, float]:
@@ -304,9 +374,12 @@ def launch_options(config: AppConfig) -> dict[str, Any]:
 
     return dict(server_name=config.host, server_port=config.port, share=config.share,
                 max_file_size=config.max_file_size, enable_monitoring=False, show_error=True, ssr_mode=False,
-                mcp_server=False, pwa=False, theme=theme(), css=CSS)
+                mcp_server=False, pwa=False, theme=theme(), css=CSS, auth=config.auth,
+                auth_message=t("app.auth_message") if config.auth else None)
 
 
 def launch(demo: gr.Blocks, config: AppConfig, **overrides: Any) -> Any:
-    demo.queue(default_concurrency_limit=1)
+    # One event at a time per concurrency group; a bounded queue: a burst beyond it is refused ("busy, try
+    # again") instead of holding unbounded requests and memory.
+    demo.queue(default_concurrency_limit=1, max_size=config.max_queue)
     return demo.launch(**{**launch_options(config), **overrides})

@@ -95,6 +95,15 @@ class DetectionsView:
     summary: dict[str, Any]
 
 
+def normalization_text(normalization: Any) -> str:
+    """Which normalisation a checkpoint's backbone was loaded with, and why (empty for built-in models)."""
+    if normalization is None:
+        return ""
+    return t("model.normalization", layer=normalization.layer, eps=normalization.eps,
+             how=t(f"model.normalization.{normalization.decided_by}",
+                   trained_from=t(f"input.custom.trained_from.{normalization.trained_from}")))
+
+
 def status_view(session: Session) -> StatusView:
     trace, replay = session.trace, session.replay
     height, width = trace.original_size

@@ -41,12 +41,16 @@ MESSAGES: dict[str, str] = {
     "model.weights_corrupt": "COCO weights for {name} are not available: the file {path} exists but could not be "
                              "loaded ({reason}). Download {url} again and replace it.",
     "checkpoint.missing": "No checkpoint file at {path}.",
+    "checkpoint.evicted": "The checkpoint {name} is no longer stored on this server (it made room for newer "
+                          "uploads): load the file again.",
     "checkpoint.unreadable": "{name} is not a PyTorch state dict that can be loaded safely ({reason}). Save it with "
                              "torch.save(model.state_dict(), path); files that need to run code to unpickle are "
                              "refused.",
     "checkpoint.not_state_dict": "{name} does not hold a state dict (a mapping of parameter names to tensors).",
     "checkpoint.not_faster_rcnn": "{name} has no {key}: it is not a Faster R-CNN state dict.",
     "checkpoint.mismatch": "{name} does not fit {architecture}. {details}.",
+    "checkpoint.other_architecture": "{name} is a checkpoint of {fits}, not {architecture}: choose that architecture "
+                                     "and load it again.",
     "checkpoint.norm_conflict": "{name} carries BatchNorm counters (num_batches_tracked) in its backbone, so it was "
                                 "trained with BatchNorm2d layers (from scratch), not from {given} weights: load it "
                                 "as trained from scratch, or let RCNN Lens decide (auto).",
@@ -108,6 +112,26 @@ MESSAGES: dict[str, str] = {
                          "size the image was inspected at ({size}).",
     "losses.dropout": "The model has dropout in {where}, which a training step would apply to features that are "
                       "replayed here from the inference run; the losses are those without that dropout.",
+    # teaching: NMS walk-through, box stories, provenance, RoI projection, ablations
+    "frame.unknown": "frame must be 'original' or 'resized', not {frame!r}.",
+    "nms.unknown_stage": "Unknown NMS stage {stage!r}; stages: {stages}.",
+    "nms.unknown_group": "There is no {stage} NMS group {group!r}: groups are numbered {low} … {high} (FPN level "
+                         "index for rpn, class label for box).",
+    "explain.detection_index": "There is no detection {index}: this replay has {count} detections.",
+    "explain.proposal_index": "There is no proposal {index}: this replay has {count} proposals.",
+    "provenance.candidate_index": "There is no {stage} candidate {index}: this replay has {count}.",
+    "provenance.anchor_index": "There is no anchor {index}: this image has {count} anchors.",
+    "provenance.label": "There is no class label {label}: labels are 1 … {high} (0 is the background).",
+    "roi.bad_box": "A box is four finite numbers x1, y1, x2, y2; got {box}.",
+    "roi.bad_scale": "The spatial scale must be a positive finite number (1 / stride), not {scale}.",
+    "ablation.unknown_kind": "Unknown ablation {kind!r}: give 'no_reg', 'no_cls' or a list of boxes [x1, y1, x2, y2].",
+    "ablation.bad_seed": "The random seed must be a whole number, not {seed!r}.",
+    "ablation.boxes_shape": "Boxes must be a list of [x1, y1, x2, y2]; got something of shape {shape}.",
+    "ablation.no_boxes": "Give at least one box [x1, y1, x2, y2].",
+    "ablation.too_many_boxes": "{count} boxes are more than the {limit} the RoI head is run on at once.",
+    "ablation.box_not_finite": "Box {index} {box} has a coordinate that is not a finite number.",
+    "ablation.box_empty": "Box {index} {box} has no area: x2 must be greater than x1 and y2 greater than y1.",
+    "ablation.box_outside": "Box {index} {box} lies entirely outside the {width}×{height} image.",
 }
 
 

@@ -76,7 +76,7 @@ class StageBest:
 
 
 @dataclass(frozen=True)
-class Suppression:
+class NmsRemoval:
     """An NMS removal: the object's best box at the stage before NMS and the kept box that removed it."""
 
     removed: int  # the object's best candidate before NMS (rpn_candidate / box_candidate index)
@@ -109,8 +109,8 @@ class FunnelRecord:
     best: Mapping[str, StageBest]
     lost_at: Optional[str]  # the stage after which no box reaches IoU ≥ iou_threshold; None when detected
     iou_threshold: float
-    rpn_nms: Optional[Suppression]  # when its best candidate entering the RPN's NMS was removed there
-    box_nms: Optional[Suppression]  # when its best class box entering per-class NMS was removed there
+    rpn_nms: Optional[NmsRemoval]  # when its best candidate entering the RPN's NMS was removed there
+    box_nms: Optional[NmsRemoval]  # when its best class box entering per-class NMS was removed there
     head: Optional[HeadVerdict]
     detection: Optional[int]  # the detection matched to it (TP at iou_threshold), index into replay.detections
     detection_score: Optional[float]
@@ -161,7 +161,7 @@ def anchor_stages(trace: "Trace", gt: "GroundTruth") -> AnchorStages:
 @dataclass
 class RpnStages:
     best: dict[str, list[StageBest]]  # top_k … roi_head, per object
-    rpn_nms: list[Optional[Suppression]]
+    rpn_nms: list[Optional[NmsRemoval]]
     head: list[Optional[HeadVerdict]]
     class_ious: np.ndarray  # (N, P) IoU of each proposal's box for the object's class with the object
     class_boxes: np.ndarray  # (N, P, 4) those boxes, original frame
@@ -194,10 +194,10 @@ def rpn_stages(trace: "Trace", replay: "Replay", gt: "GroundTruth") -> RpnStages
 
 
 def _rpn_nms_suppressions(replay: "Replay", before_nms: list[StageBest], fate: np.ndarray, clipped: np.ndarray,
-                          ious: np.ndarray) -> list[Optional[Suppression]]:
+                          ious: np.ndarray) -> list[Optional[NmsRemoval]]:
     """Which kept proposal removed each object's best candidate in the RPN's NMS (batched by level)."""
     filtered = replay.rpn_candidates
-    out: list[Optional[Suppression]] = [None] * len(before_nms)
+    out: list[Optional[NmsRemoval]] = [None] * len(before_nms)
     removed = [i for i, b in enumerate(before_nms) if b.index is not None and fate[b.index] == REMOVED_NMS]
     if not removed:
         return out
@@ -335,7 +335,7 @@ class _BoxNmsLineage:
         self._decisions: Optional[BatchedNmsDecisions] = None
         self._position: dict[int, int] = {}
 
-    def suppression(self, best: StageBest, row: np.ndarray, boxes: np.ndarray) -> Optional[Suppression]:
+    def suppression(self, best: StageBest, row: np.ndarray, boxes: np.ndarray) -> Optional[NmsRemoval]:
         if best.index is None or self.survived[best.index]:
             return None
         candidates = self.replay.box_candidates
@@ -352,17 +352,17 @@ class _BoxNmsLineage:
             return None
         by = int(self.after_small[found[0]])
         proposal = by // self.num_fg
-        return Suppression(removed=best.index, by=by, by_box=tuple(float(v) for v in boxes[proposal]),
+        return NmsRemoval(removed=best.index, by=by, by_box=tuple(float(v) for v in boxes[proposal]),
                            by_score=float(candidates.scores[by]), iou=found[1],
                            by_iou_with_object=float(row[proposal]))
 
 
 def _suppression(removed: int, found, pre: Tensor, boxes: np.ndarray, scores: Tensor, ious: np.ndarray
-                 ) -> Optional[Suppression]:
+                 ) -> Optional[NmsRemoval]:
     if found is None:
         return None
     by = int(pre[found[0]])
-    return Suppression(removed=removed, by=by, by_box=tuple(float(v) for v in boxes[by]),
+    return NmsRemoval(removed=removed, by=by, by_box=tuple(float(v) for v in boxes[by]),
                        by_score=float(scores[by]), iou=found[1], by_iou_with_object=float(ious[by]))
 
 
@@ -407,7 +407,7 @@ def _round(box) -> Optional[list[float]]:
     return None if box is None else [round(float(v), 2) for v in box]
 
 
-def _suppression_dict(s: Optional[Suppression]) -> Optional[dict]:
+def _suppression_dict(s: Optional[NmsRemoval]) -> Optional[dict]:
     if s is None:
         return None
     return {"removed": s.removed, "by": s.by, "by_box": _round(s.by_box), "by_score": round(s.by_score, 4),

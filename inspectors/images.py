@@ -37,6 +37,32 @@ def load_image(image: ImageInput) -> np.ndarray:
     raise InputError("image.unsupported_type", kind=type(image).__name__)
 
 
+def check_image_file(path: Union[str, Path]) -> tuple[int, int]:
+    """(width, height) of an image file that can be inspected, read from its header without decoding the pixels;
+    InputError (missing, not an image, corrupt, too large) otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("image.missing", path=str(path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(path) as im:
+                _check_pixels(*im.size)
+                size = im.size
+                im.verify()
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise _too_many_pixels(*_header_size(path)) from None
+        except UnidentifiedImageError:
+            raise InputError("image.not_an_image", name=path.name) from None
+        except (OSError, SyntaxError, ValueError, EOFError) as e:
+            if isinstance(e, InputError):
+                raise
+            raise InputError("image.undecodable", name=path.name, reason=str(e) or type(e).__name__) from None
+    if min(size) < 2:
+        raise InputError("image.too_small", width=size[0], height=size[1])
+    return size
+
+
 def _open(path: Path) -> Image.Image:
     if not path.is_file():
         raise InputError("image.missing", path=str(path))

@@ -314,10 +314,24 @@ def _check_keys_and_shapes(model: nn.Module, state: dict[str, torch.Tensor], fil
         parts = []
         for label, items in (("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatches", wrong_shape)):
             if items:
-                shown = ", ".join(items[:8]) + (f", … ({len(items)} in all)" if len(items) > 8 else "")
+                shown = ", ".join(items[:3]) + (f", … ({len(items)} in all)" if len(items) > 3 else "")
                 parts.append(f"{label}: {shown}")
         details = "; ".join(parts)
+        fits = [other for other in _SPECS if other != name and _fits(other, state)]
+        if fits:
+            raise ModelLoadError("checkpoint.other_architecture", name=file_name, architecture=name,
+                                 fits=", ".join(fits), details=details)
         raise ModelLoadError("checkpoint.mismatch", name=file_name, architecture=name, details=details)
+
+
+def _fits(name: str, state: dict[str, torch.Tensor]) -> bool:
+    """Whether `state` has exactly the keys and shapes of architecture `name` (built on the meta device: free)."""
+    num_classes = int(state[_CLS_KEY].shape[0])
+    with torch.device("meta"):
+        expected = _SPECS[name].builder(weights=None, weights_backbone=None, num_classes=num_classes).state_dict()
+    keys = {k for k in expected if not k.endswith("num_batches_tracked")}
+    given = {k for k in state if not k.endswith("num_batches_tracked")}
+    return keys == given and all(state[k].shape == expected[k].shape for k in keys)
 
 
 def read_labels_file(path: Union[str, Path]) -> list[str]:

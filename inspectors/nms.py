@@ -18,30 +18,47 @@ class NmsStep:
     ious: list[float]  # their IoU with the kept box
 
 
+def visit_order(scores: Tensor) -> Tensor:
+    """The order NMS visits boxes in: torchvision's kernels sort by score with a STABLE descending sort, so tied
+    scores are visited in input order (an unstable sort visits ties differently and changes the kept set)."""
+    return scores.sort(stable=True, dim=0, descending=True)[1]
+
+
+def suppresses(iou: Tensor, iou_threshold: float) -> Tensor:
+    """IoU > threshold as the kernels test it: the float32 IoU against the threshold as a double. (A float32
+    tensor compared with a Python float compares against float32(threshold), which differs when an IoU equals
+    float32(0.3) > 0.3, say.)"""
+    below = np.float32(iou_threshold)
+    if float(below) > iou_threshold:  # the float32 just below the threshold: x > t ⇔ x > below for float32 x
+        below = np.nextafter(below, np.float32(-np.inf))
+    return iou > float(below)
+
+
 def nms_steps(boxes: Tensor, scores: Tensor, iou_threshold: float) -> list[NmsStep]:
     """Visit boxes by descending score; keep a box unless an earlier kept box overlaps it by IoU > threshold."""
     boxes = torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 4)
     scores = torch.as_tensor(scores, dtype=torch.float32).reshape(-1)
     if boxes.shape[0] != scores.shape[0]:
         raise ValueError(f"{boxes.shape[0]} boxes but {scores.shape[0]} scores.")
-    # The same sort call as torchvision's CPU kernel, so ties are visited in the same order.
-    order = scores.sort(0, descending=True)[1]
-    iou = box_iou(boxes, boxes)[order][:, order]  # rows/columns in visiting order
-    alive = torch.ones(len(order), dtype=torch.bool)
+    order = visit_order(scores)
+    visited = boxes[order]
+    iou = box_iou(visited, visited)  # rows/columns in visiting order
+    over = suppresses(iou, iou_threshold).cpu().numpy()
+    iou_np, order_np, scores_np = iou.cpu().numpy(), order.cpu().numpy(), scores.cpu().numpy()
+    alive = np.ones(len(order_np), dtype=bool)
     steps = []
-    for pos in range(len(order)):
+    for pos in range(len(order_np)):
         if not alive[pos]:
             continue
-        later = torch.zeros_like(alive)
-        later[pos + 1 :] = True
-        hit = torch.nonzero(later & alive & (iou[pos] > iou_threshold)).flatten()
+        alive[pos] = False
+        hit = np.flatnonzero(alive & over[pos])  # undecided boxes: all later in the visiting order
         alive[hit] = False
         steps.append(
             NmsStep(
-                kept=int(order[pos]),
-                score=float(scores[order[pos]]),
-                suppressed=order[hit].tolist(),
-                ious=iou[pos, hit].tolist(),
+                kept=int(order_np[pos]),
+                score=float(scores_np[order_np[pos]]),
+                suppressed=order_np[hit].tolist(),
+                ious=iou_np[pos, hit].tolist(),
             )
         )
     return steps
@@ -59,18 +76,14 @@ class BatchedNmsDecisions:
     """
 
     def __init__(self, boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: float, kept: Tensor) -> None:
+        from inspectors.nms_walkthrough import batched_nms_view  # the coordinates batched_nms hands to nms
+
         self.iou_threshold = float(iou_threshold)
-        vanilla = boxes.numel() > (4000 if boxes.device.type == "cpu" else 100_000)
-        coords = boxes
-        if not vanilla and boxes.numel():  # torchvision's _batched_nms_coordinate_trick, the same float ops
-            max_coordinate = boxes.max()
-            offsets = idxs.to(boxes) * (max_coordinate + torch.tensor(1).to(boxes))
-            coords = boxes + offsets[:, None]
-        self.coords = coords.detach().cpu().numpy()
+        self.coords = batched_nms_view(boxes, idxs).detach().cpu().numpy()
         self.idxs = idxs.detach().cpu().numpy()
         self.is_kept = np.zeros(boxes.shape[0], dtype=bool)
         self.is_kept[kept.detach().cpu().numpy()] = True
-        order = scores.sort(stable=True, descending=True)[1].cpu().numpy()
+        order = visit_order(scores).cpu().numpy()
         self.rank = np.empty_like(order)
         self.rank[order] = np.arange(order.shape[0])
 

@@ -12,7 +12,7 @@ the RoI heads run only for candidate boxes they have not scored before (trace.ca
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import torch
 from torch import Tensor
@@ -37,6 +37,11 @@ from inspectors.rpn_filter import (
 )
 from inspectors.thresholds import THRESHOLD_KEYS, check_thresholds
 from inspectors.trace import Detections, Trace
+
+if TYPE_CHECKING:
+    from inspectors.box_story import BoxStory, ProposalStory
+    from inspectors.nms_walkthrough import NmsGroup, NmsWalkthrough
+    from inspectors.provenance import CandidateFate, DetectionProvenance
 
 __all__ = ["THRESHOLD_KEYS", "Proposals", "Replay", "replay"]
 
@@ -97,6 +102,47 @@ class Replay:
             "proposals": len(self.proposals),
             "detections": len(self.detections),
         }
+
+    # ---- teaching views (inspectors.box_story, nms_walkthrough, provenance) ---------------------------------
+    def explain(self, i: int) -> "BoxStory":
+        from inspectors.box_story import explain
+
+        return explain(self, i)
+
+    def explain_proposal(self, k: int) -> "ProposalStory":
+        from inspectors.box_story import explain_proposal
+
+        return explain_proposal(self, k)
+
+    def nms_groups(self, stage: str) -> list["NmsGroup"]:
+        from inspectors.nms_walkthrough import nms_groups
+
+        return nms_groups(self, stage)
+
+    def nms_walkthrough(self, stage: str, group: int) -> "NmsWalkthrough":
+        from inspectors.nms_walkthrough import nms_walkthrough
+
+        return nms_walkthrough(self, stage, group)
+
+    def provenance(self, i: int) -> "DetectionProvenance":
+        from inspectors.provenance import provenance
+
+        return provenance(self, i)
+
+    def rpn_fate(self, candidate: int) -> "CandidateFate":
+        from inspectors.provenance import rpn_fate
+
+        return rpn_fate(self, candidate)
+
+    def anchor_fate(self, anchor: int) -> "CandidateFate":
+        from inspectors.provenance import anchor_fate
+
+        return anchor_fate(self, anchor)
+
+    def box_fate(self, proposal: int, label: int) -> "CandidateFate":
+        from inspectors.provenance import box_fate
+
+        return box_fate(self, proposal, label)
 
 
 def replay(trace: Trace, **thresholds: Any) -> Replay:

@@ -25,12 +25,14 @@ from inspectors.replay_cache import ReplayCache, count_bytes
 from inspectors.snapshot import ModelSnapshot
 
 if TYPE_CHECKING:
+    from inspectors.ablation import Ablation
     from inspectors.anchors import AnchorHit, AnchorLevelSummary
     from inspectors.annotations import GroundTruth
     from inspectors.ground_truth import GroundTruthReport
     from inspectors.models import InspectedModel
     from inspectors.replay import Replay
     from inspectors.roi_pooling import RoiPoolingView
+    from inspectors.roi_projection import RoiProjectionWalk
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,16 @@ class Trace:
         from inspectors.roi_pooling import roi_pooling_view
 
         return roi_pooling_view(self, box, frame=frame)
+
+    def roi_projection_walk(self, box: Sequence[float] | Tensor, *, frame: str = "original") -> "RoiProjectionWalk":
+        from inspectors.roi_projection import roi_projection_walk
+
+        return roi_projection_walk(self, box, frame=frame)
+
+    def ablation(self, kind: Any, *, seed: int = 0, frame: str = "original", **thresholds: float) -> "Ablation":
+        from inspectors.ablation import ablation
+
+        return ablation(self, kind, seed=seed, frame=frame, **thresholds)
 
     def nbytes(self) -> int:
         """Bytes held by this trace: its tensors and image, and replay's caches (shared storages counted once)."""

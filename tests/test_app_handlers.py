@@ -158,17 +158,18 @@ def test_rethreshold_needs_a_session_first(lens: Lens) -> None:
         handlers.rethreshold(lens, "never-inspected", {k: 1 for k in THRESHOLD_KEYS})
 
 
-def test_custom_checkpoint_errors_are_readable_and_unregistered(tmp_path: Path, lens: Lens) -> None:
-    with pytest.raises(UserError, match="checkpoint file and a labels file"):
-        handlers.register_custom_model(lens, "fasterrcnn_resnet50_fpn", None, None)
+def test_custom_checkpoint_errors_are_readable_and_register_nothing(tmp_path: Path, lens: Lens) -> None:
+    with pytest.raises(UserError, match="Choose a checkpoint file"):
+        handlers.register_custom_model(lens, "s", "fasterrcnn_resnet50_fpn", None, None)
     labels = tmp_path / "labels.txt"
     labels.write_text("cat\ndog\n")
     checkpoint = tmp_path / "broken.pth"
     checkpoint.write_bytes(b"not a torch file")
-    before = lens.store.choices()
+    before = lens.store.choices("s")
     with pytest.raises(UserError, match="could not be loaded"):
-        handlers.register_custom_model(lens, "fasterrcnn_mobilenet_v3_large_320_fpn", str(checkpoint), str(labels))
-    assert lens.store.choices() == before
+        handlers.register_custom_model(lens, "s", "fasterrcnn_mobilenet_v3_large_320_fpn", str(checkpoint),
+                                       str(labels))
+    assert lens.store.choices("s") == before
 
 
 # --- inspect, rethreshold and views -------------------------------------------------------------------------------
@@ -256,30 +257,23 @@ def test_markdown_table_formats_numbers() -> None:
     assert "| P2 | 12,345 |" in table and "| P3 | 0.5 |" in table
 
 
-def test_a_custom_checkpoint_becomes_a_model_choice(tmp_path: Path, image_path: str) -> None:
+def test_a_startup_checkpoint_is_a_model_choice_for_everyone(tmp_path: Path, image_path: str) -> None:
     import torch
 
-    lens = make_lens()
     model = inspectors.load_model("fasterrcnn_mobilenet_v3_large_320_fpn", weights=None,
                                   categories=["__background__", "cat", "dog"], device="cpu")
     checkpoint = tmp_path / "pets.pth"
     torch.save(model.model.state_dict(), checkpoint)
     labels = tmp_path / "pets.txt"
     labels.write_text("cat\ndog\n")
-    name = handlers.register_custom_model(lens, "fasterrcnn_mobilenet_v3_large_320_fpn", str(checkpoint),
-                                          str(labels))
-    assert name in lens.store.choices()
-    session = handlers.inspect_image(lens, "custom", image_path, name)
-    assert session.trace.categories == ["__background__", "cat", "dog"]
-
-    # The same through the start-up flags (--model ARCH --checkpoint --labels): selected at start.
     from app.config import AppConfig
     from app.ui import create_lens, startup_model_name
 
     config = AppConfig(model="fasterrcnn_mobilenet_v3_large_320_fpn", checkpoint=str(checkpoint),
                        labels=str(labels), device="cpu")
     startup = create_lens(config)
-    assert startup_model_name(config) == name and name in startup.store.choices()
+    name = startup_model_name(config)
+    assert name in startup.store.choices() and name in startup.store.choices("any session")
     assert handlers.inspect_image(startup, "s", image_path, name).trace.categories[1:] == ["cat", "dog"]
 
 
@@ -299,7 +293,12 @@ def test_flags_and_safe_launch_defaults() -> None:
     assert (custom.host, custom.port, custom.checkpoint, custom.labels, custom.device, custom.share) == (
         "0.0.0.0", 9000, "m.pth", "l.txt", "cpu", True)
     with pytest.raises(SystemExit):
-        parse_args(["--checkpoint", "m.pth"])   # a checkpoint needs its labels
+        parse_args(["--labels", "l.txt"])   # labels name a checkpoint's classes
+    assert parse_args(["--model", "fasterrcnn_resnet50_fpn", "--checkpoint", "m.pth"]).labels is None
+    assert parse_args(["--model", "fasterrcnn_resnet50_fpn", "--checkpoint", "m.pth", "--trained-from",
+                       "imagenet"]).trained_from == "imagenet"
+    with pytest.raises(SystemExit):
+        parse_args(["--auth", "nopassword"])
     with pytest.raises(SystemExit):
         parse_args(["--model", "yolo"])
     with pytest.raises(SystemExit):
@@ -331,6 +330,7 @@ def test_every_event_returns_only_its_declared_outputs(image_path: str) -> None:
         "top_n": lambda f: f(20, request),
         "roi_choice": lambda f: f(0, 5, request),
         "roi_click": lambda f: f(click, request),
+        "language": lambda f: f("ko", request),
     }
     assert set(calls) == set(functions)
     for name, call in calls.items():

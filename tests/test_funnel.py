@@ -10,7 +10,8 @@ import pytest
 import torch
 from torchvision.ops import batched_nms, box_iou
 
-from inspectors import STAGES, BatchedNmsDecisions, GroundTruth, InputError, capture, load_annotations, load_model
+from inspectors import FUNNEL_STAGES as STAGES
+from inspectors import BatchedNmsDecisions, GroundTruth, InputError, capture, load_annotations, load_model
 from inspectors.matching import box_iou_xyxy
 from inspectors.rpn_filter import KEPT, REMOVED_NMS, REMOVED_TOP_N
 
@@ -223,3 +224,22 @@ def test_ground_truth_is_checked_against_the_image_and_the_model(scene):
     assert info.value.code == "threshold.out_of_range" and "iou_threshold" in str(info.value)
     with pytest.raises(InputError):
         trace.ground_truth(mixed, box_score_thresh=2.0)  # thresholds are checked as replay checks them
+
+
+def test_the_funnels_nms_removers_agree_with_the_provenance_walks(scene):
+    """Two routes to the same fact: the funnel asks BatchedNmsDecisions for one box, provenance walks every group."""
+    from inspectors.provenance import box_lineage, rpn_lineage
+
+    trace, gt = scene
+    report = trace.ground_truth(gt, rpn_nms_thresh=0.3, box_nms_thresh=0.3)
+    rpn, box = rpn_lineage(report.replay), box_lineage(report.replay)
+    seen = 0
+    for record in report.funnel:
+        if record.rpn_nms is not None:
+            assert int(rpn.suppressor[record.rpn_nms.removed]) == record.rpn_nms.by
+            seen += 1
+        if record.box_nms is not None:
+            assert int(box.suppressor[record.box_nms.removed]) == record.box_nms.by
+            assert record.box_nms.iou == pytest.approx(float(box.iou[record.box_nms.removed]), abs=1e-6)
+            seen += 1
+    assert seen >= 2

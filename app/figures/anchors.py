@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 
 from app.drawing import color_for, display_scale, draw_boxes, draw_point
-from app.figures.common import to_numpy
+from app.figures.common import stride_text, to_numpy
 from app.strings import t
 
 
@@ -29,8 +29,7 @@ def summary_rows(summary: list[Any]) -> list[list[Any]]:
     """One row per level, plus a total row."""
     rows = []
     for level in summary:
-        stride = level.stride[1] if isinstance(level.stride, (tuple, list)) else level.stride
-        rows.append([level.level, int(stride), _pair(level.grid), int(level.per_location), _fmt_tuple(level.sizes),
+        rows.append([level.level, stride_text(level.stride), _pair(level.grid), int(level.per_location), _fmt_tuple(level.sizes),
                      _fmt_tuple(level.aspect_ratios), int(level.total), int(level.inside),
                      int(level.total) - int(level.inside)])
     if len(rows) > 1:

@@ -16,6 +16,12 @@ HEATMAP_COLORSCALE = "Inferno"
 MAX_HEATMAP_CELLS = 24_000
 
 
+def stride_text(stride: Sequence[int]) -> str:
+    """A per-axis stride (sy, sx) as shown everywhere: "16", or "61×62" (y×x) when the axes differ."""
+    sy, sx = (int(v) for v in stride)
+    return str(sy) if sy == sx else f"{sy}×{sx}"
+
+
 def to_numpy(value: Any) -> np.ndarray:
     """A tensor (any device) or array-like as a numpy array."""
     if hasattr(value, "detach"):

@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from app.drawing import overlay_heatmap
-from app.figures.common import heatmap_grid, to_numpy
+from app.figures.common import heatmap_grid, stride_text, to_numpy
 from app.strings import t
 
 MODES = ("mean", "max", "channel")
@@ -24,10 +24,9 @@ def reduce_channels(feature: Any, mode: str, channel: int) -> tuple[np.ndarray, 
     return values[shown], shown
 
 
-def level_strides(trace: Any, features: Mapping[str, Any]) -> dict[str, int]:
-    """Stride in resized-image pixels of each feature map (padded height / map height)."""
-    padded_h = trace.padded_size[0]
-    return {name: max(1, round(padded_h / to_numpy_shape(f)[1])) for name, f in features.items()}
+def level_strides(trace: Any, family: str) -> dict[str, str]:
+    """Each map's stride as the engine reports it (per axis: padded size // grid, as torchvision computes)."""
+    return {info.name: stride_text(info.stride) for info in trace.maps(family)}
 
 
 def to_numpy_shape(feature: Any) -> tuple[int, ...]:
@@ -38,8 +37,9 @@ def feature_set(trace: Any, family: str) -> Mapping[str, Any]:
     return trace.body_features if family == "body" else trace.fpn_features
 
 
-def feature_titles(trace: Any, features: Mapping[str, Any]) -> list[str]:
-    strides = level_strides(trace, features)
+def feature_titles(trace: Any, family: str) -> list[str]:
+    features = feature_set(trace, family)
+    strides = level_strides(trace, family)
     titles = []
     for name, feature in features.items():
         c, h, w = to_numpy_shape(feature)
@@ -50,7 +50,7 @@ def feature_titles(trace: Any, features: Mapping[str, Any]) -> list[str]:
 def pyramid_heatmaps(trace: Any, family: str, mode: str, channel: int) -> go.Figure:
     features = feature_set(trace, family)
     maps = [reduce_channels(f, mode, channel)[0] for f in features.values()]
-    short_titles = [title.split(" · ")[0] + " · " + title.split(" · ")[2] for title in feature_titles(trace, features)]
+    short_titles = [title.split(" · ")[0] + " · " + title.split(" · ")[2] for title in feature_titles(trace, family)]
     return heatmap_grid(maps, short_titles, height=330)
 
 
@@ -66,7 +66,7 @@ def pyramid_overlays(trace: Any, family: str, mode: str, channel: int, max_side:
     features = feature_set(trace, family)
     cover = feature_cover(trace)
     items = []
-    for (name, feature), title in zip(features.items(), feature_titles(trace, features)):
+    for (name, feature), title in zip(features.items(), feature_titles(trace, family)):
         values, _ = reduce_channels(feature, mode, channel)
         caption = " · ".join(title.split(" · ")[:2])    # "P3 · 64×48×48": the gallery truncates long captions
         items.append((overlay_heatmap(trace.image, values, cover=cover, max_side=max_side), caption))
@@ -79,7 +79,7 @@ def shapes_headers() -> list[str]:
 
 def shapes_table(trace: Any, family: str) -> list[list[Any]]:
     features = feature_set(trace, family)
-    strides = level_strides(trace, features)
+    strides = level_strides(trace, family)
     rows = []
     for name, feature in features.items():
         c, h, w = to_numpy_shape(feature)

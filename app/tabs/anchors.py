@@ -8,6 +8,7 @@ import gradio as gr
 
 from app.strings import t
 from app.tabs.common import explanation, image_view
+from app.texts import heading
 from app.views import AnchorsView
 
 
@@ -33,13 +34,13 @@ def build() -> AnchorsTab:
     explanation("anchors.explain")
     with gr.Row():
         with gr.Column(scale=1):
-            image = image_view(t("anchors.click_image"), height=500)
+            image = image_view("anchors.click_image", height=500)
         with gr.Column(scale=1):
             point = gr.Markdown(elem_classes=["lens-callout"])
             hits = gr.Markdown(elem_classes=["lens-table", "lens-table-compact"])
     border = gr.Markdown(elem_classes=["lens-callout"])
-    gr.Markdown(f"#### {t('anchors.model_config')}")
+    heading("anchors.model_config")
     model_table = gr.Markdown(elem_classes=["lens-table"])
-    gr.Markdown(f"#### {t('anchors.paper_config')}")
+    heading("anchors.paper_config")
     paper_table = gr.Markdown(elem_classes=["lens-table"])
     return AnchorsTab(image, point, hits, model_table, paper_table, border)

@@ -8,8 +8,10 @@ import gradio as gr
 
 from app.config import CUSTOM_ARCHITECTURES
 from app.handlers import INTEGER_KEYS, THRESHOLD_KEYS
+from inspectors.models import TRAINED_FROM
 from inspectors.thresholds import HEAD_KEYS, RPN_KEYS, THRESHOLDS
 from app.strings import t
+from app.texts import bind, markdown
 
 # (minimum, maximum, step, placeholder value) per slider, from the engine's threshold table; counts get a larger
 # maximum when a model's default is above it.
@@ -18,25 +20,39 @@ SLIDER_RANGES: dict[str, tuple[float, float, float, float]] = {
 }
 
 
-def image_input(**kwargs: Any) -> gr.Image:
-    """gr.Image whose unreadable uploads become a readable gr.Error instead of PIL's message with a temp path.
+def image_input(texts: dict[str, Any], **kwargs: Any) -> gr.Image:
+    """gr.Image (type "filepath") whose uploads reach the event handler even when Gradio cannot open them: the
+    handler asks the engine why (too large, truncated, not an image …) and says so in the page's language, instead
+    of PIL's message with a temp path.
 
     Wraps the instance's preprocess: subclassing a Gradio component would make Gradio write a .pyi stub next to
     this file at import time.
     """
-    image = gr.Image(**kwargs)
+    image = bind(gr.Image, texts=texts, **kwargs)
     preprocess = image.preprocess
 
-    def readable_preprocess(payload: Any) -> Any:
+    def lenient_preprocess(payload: Any) -> Any:
         try:
             return preprocess(payload)
         except gr.Error:
             raise
         except Exception:
+            path = getattr(payload, "path", None)
+            if path:
+                return str(path)   # the handler's check_image_file explains what is wrong with it
             raise gr.Error(t("error.not_an_image"), print_exception=False) from None
 
-    image.preprocess = readable_preprocess  # type: ignore[method-assign]
+    image.preprocess = lenient_preprocess  # type: ignore[method-assign]
     return image
+
+
+def checked_by_handler(component: Any) -> Any:
+    """Skip Gradio's own value checks (a slider's bounds, a dropdown's choices) for a component whose event handler
+    validates with the engine's rules: one readable message that names the setting, in the page's language, and no
+    traceback in the log. (Gradio's checks raise inside its queue, which logs a traceback and, for a non-number,
+    fails with a TypeError.)"""
+    component.preprocess = lambda payload: payload  # type: ignore[method-assign]
+    return component
 
 
 @dataclass
@@ -47,6 +63,7 @@ class Controls:
     custom_arch: gr.Dropdown
     custom_checkpoint: gr.File
     custom_labels: gr.File
+    custom_trained_from: gr.Radio
     custom_load: gr.Button
     custom_status: gr.Markdown
     sliders: dict[str, gr.Slider]
@@ -73,32 +90,38 @@ def model_choices(names: list[str]) -> list[tuple[str, str]]:
 
 
 def build(model_names: list[str], default_model: str, examples: list[str]) -> Controls:
-    image = image_input(label=t("input.image"), type="filepath", image_mode=None, sources=["upload", "clipboard"],
-                       height=240, elem_id="lens-image")
+    image = image_input(texts={"label": "input.image"}, type="filepath", image_mode=None,
+                        sources=["upload", "clipboard"], height=240, elem_id="lens-image")
     if examples:
         gr.Examples(examples=[[path] for path in examples], inputs=[image], label=t("input.examples"),
                     examples_per_page=8)
-    model = gr.Dropdown(model_choices(model_names), value=default_model, label=t("input.model"),
-                        info=t("input.model.info"), elem_id="lens-model")
-    inspect = gr.Button(t("input.inspect"), variant="primary", elem_id="lens-inspect")
-    gr.Markdown(f"### {t('thresholds.title')}\n{t('thresholds.explain')}", elem_classes=["lens-explain"])
+    model = checked_by_handler(bind(gr.Dropdown, texts={"label": "input.model", "info": "input.model.info"},
+                                    choices=model_choices(model_names), value=default_model, elem_id="lens-model"))
+    inspect = bind(gr.Button, texts={"value": "input.inspect"}, variant="primary", elem_id="lens-inspect")
+    bind(gr.Markdown, texts={"value": lambda: f"### {t('thresholds.title')}\n{t('thresholds.explain')}"},
+         elem_classes=["lens-explain"])
     sliders: dict[str, gr.Slider] = {}
     for group, keys in (("thresholds.rpn", RPN_KEYS), ("thresholds.roi", HEAD_KEYS)):
-        with gr.Accordion(t(group), open=True):
+        with bind(gr.Accordion, texts={"label": group}, open=True):
             for key in keys:
                 low, high, step, value = SLIDER_RANGES[key]
-                sliders[key] = gr.Slider(low, high, value=value, step=step, label=t(f"th.{key}"),
-                                         info=t(f"th.{key}.info"), elem_id=f"lens-{key.replace('_', '-')}")
-    reset = gr.Button(t("thresholds.reset"), elem_id="lens-reset")
+                sliders[key] = checked_by_handler(bind(
+                    gr.Slider, low, high, texts={"label": f"th.{key}", "info": f"th.{key}.info"}, value=value,
+                    step=step, elem_id=f"lens-{key.replace('_', '-')}"))
+    reset = bind(gr.Button, texts={"value": "thresholds.reset"}, elem_id="lens-reset")
     # Below the sliders: rarely used, and the sliders should be on the first screen of a projector.
-    with gr.Accordion(t("input.custom"), open=False):
-        gr.Markdown(t("input.custom.explain"))
-        custom_arch = gr.Dropdown(list(CUSTOM_ARCHITECTURES), value=CUSTOM_ARCHITECTURES[0],
-                                  label=t("input.custom.arch"))
-        custom_checkpoint = gr.File(label=t("input.custom.checkpoint"), file_types=[".pth", ".pt"],
-                                    type="filepath")
-        custom_labels = gr.File(label=t("input.custom.labels"), file_types=[".txt"], type="filepath")
-        custom_load = gr.Button(t("input.custom.load"))
+    with bind(gr.Accordion, texts={"label": "input.custom"}, open=False):
+        markdown("input.custom.explain")
+        custom_arch = bind(gr.Dropdown, texts={"label": "input.custom.arch"}, choices=list(CUSTOM_ARCHITECTURES),
+                           value=CUSTOM_ARCHITECTURES[0])
+        custom_checkpoint = bind(gr.File, texts={"label": "input.custom.checkpoint"}, file_types=[".pth", ".pt"],
+                                 type="filepath")
+        custom_labels = bind(gr.File, texts={"label": "input.custom.labels"}, file_types=[".txt"], type="filepath")
+        custom_trained_from = bind(
+            gr.Radio, texts={"choices": [(f"input.custom.trained_from.{key}", key) for key in TRAINED_FROM],
+                             "label": "input.custom.trained_from", "info": "input.custom.trained_from.info"},
+            value="auto", elem_id="lens-custom-trained-from")
+        custom_load = bind(gr.Button, texts={"value": "input.custom.load"})
         custom_status = gr.Markdown()
-    return Controls(image, model, inspect, custom_arch, custom_checkpoint, custom_labels, custom_load,
-                    custom_status, sliders, reset)
+    return Controls(image, model, inspect, custom_arch, custom_checkpoint, custom_labels, custom_trained_from,
+                    custom_load, custom_status, sliders, reset)

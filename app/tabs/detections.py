@@ -9,6 +9,7 @@ import gradio as gr
 from app.figures.detections import table_headers
 from app.strings import t
 from app.tabs.common import explanation, frame, image_view, table
+from app.texts import heading
 from app.views import DetectionsView
 
 
@@ -33,11 +34,11 @@ def build() -> DetectionsTab:
     explanation("detections.explain")
     with gr.Row():
         with gr.Column(scale=5):
-            image = image_view(t("tab.detections"), height=560, elem_id="lens-detections-image")
+            image = image_view("tab.detections", height=560, elem_id="lens-detections-image")
         with gr.Column(scale=4):
-            detections_table = table(table_headers(), label=t("detections.table"), max_height=430,
+            detections_table = table(table_headers, label_key="detections.table", max_height=430,
                                      column_widths=["27%", "16%", "42%", "15%"])
             counts = gr.HTML()
-    gr.Markdown(f"#### {t('detections.steps')}")
+    heading("detections.steps")
     steps = gr.Markdown(elem_classes=["lens-table"])
     return DetectionsTab(image, detections_table, counts, steps)

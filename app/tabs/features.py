@@ -9,6 +9,7 @@ import gradio as gr
 from app.figures.features import MODES
 from app.strings import t
 from app.tabs.common import explanation
+from app.texts import bind
 from app.views import FeaturesView
 
 
@@ -38,14 +39,14 @@ class FeaturesTab:
 def build() -> FeaturesTab:
     explanation("features.explain")
     with gr.Row():
-        family = gr.Radio([(t("features.family.body"), "body"), (t("features.family.fpn"), "fpn")], value="fpn",
-                          label=t("features.family"), scale=2)
-        mode = gr.Radio([(t(f"features.mode.{m}"), m) for m in MODES], value="mean", label=t("features.mode"),
-                        scale=2)
-        channel = gr.Slider(0, 255, value=0, step=1, label=t("features.channel"), scale=2)
+        family = bind(gr.Radio, texts={"choices": [("features.family.body", "body"), ("features.family.fpn", "fpn")],
+                                       "label": "features.family"}, value="fpn", scale=2)
+        mode = bind(gr.Radio, texts={"choices": [(f"features.mode.{m}", m) for m in MODES], "label": "features.mode"},
+                    value="mean", scale=2)
+        channel = bind(gr.Slider, 0, 255, texts={"label": "features.channel"}, value=0, step=1, scale=2)
     note = gr.Markdown()
-    heatmaps = gr.Plot(label=t("features.heatmaps"))
-    overlays = gr.Gallery(label=t("features.overlays"), columns=5, height=300, object_fit="contain", format="jpeg",
-                          allow_preview=True)
+    heatmaps = bind(gr.Plot, texts={"label": "features.heatmaps"})
+    overlays = bind(gr.Gallery, texts={"label": "features.overlays"}, columns=5, height=300, object_fit="contain",
+                    format="jpeg", allow_preview=True)
     shapes = gr.Markdown(elem_classes=["lens-table"])
     return FeaturesTab(family, mode, channel, heatmaps, overlays, shapes, note)

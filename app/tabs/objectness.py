@@ -8,6 +8,7 @@ import gradio as gr
 
 from app.strings import t
 from app.tabs.common import explanation, image_view
+from app.texts import bind, heading
 from app.views import ObjectnessView
 
 
@@ -39,13 +40,13 @@ class ObjectnessTab:
 
 def build() -> ObjectnessTab:
     explanation("objectness.explain")
-    gr.Markdown(f"#### {t('objectness.all_levels')}")
+    heading("objectness.all_levels")
     all_levels = gr.Plot(show_label=False)
     summary = gr.Markdown(elem_classes=["lens-table"])
     with gr.Row():
         with gr.Column(scale=3):
-            level = gr.Dropdown(choices=[], label=t("objectness.level"), interactive=True)
+            level = bind(gr.Dropdown, texts={"label": "objectness.level"}, choices=[], interactive=True)
             per_shape = gr.Plot(show_label=False)
         with gr.Column(scale=2):
-            overlay = image_view(t("objectness.overlay", level=""), height=420)
+            overlay = image_view(("objectness.overlay", {"level": ""}), height=420)
     return ObjectnessTab(all_levels, level, per_shape, overlay, summary)

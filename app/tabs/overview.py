@@ -8,6 +8,7 @@ import gradio as gr
 
 from app.strings import t
 from app.tabs.common import explanation
+from app.texts import bind, heading
 from app.views import OverviewView
 
 
@@ -26,8 +27,8 @@ class OverviewTab:
 
 def build() -> OverviewTab:
     explanation("overview.explain")
-    gr.Markdown(f"### {t('overview.pipeline')}")
+    heading("overview.pipeline", level=3)
     pipeline = gr.HTML(elem_id="lens-pipeline")
-    gr.Markdown(f"### {t('overview.frames')}\n{t('overview.frames.explain')}")
+    bind(gr.Markdown, texts={"value": lambda: f"### {t('overview.frames')}\n{t('overview.frames.explain')}"})
     frames = gr.HTML(elem_id="lens-frames")
     return OverviewTab(pipeline, frames)

@@ -8,6 +8,7 @@ import gradio as gr
 
 from app.strings import t
 from app.tabs.common import explanation, image_view
+from app.texts import bind, heading
 from app.views import ProposalsView
 
 
@@ -33,11 +34,11 @@ class ProposalsTab:
 def build() -> ProposalsTab:
     explanation("proposals.explain")
     with gr.Row():
-        top_n = gr.Slider(1, 1000, value=100, step=1, label=t("proposals.top_n"), scale=2)
+        top_n = bind(gr.Slider, 1, 1000, texts={"label": "proposals.top_n"}, value=100, step=1, scale=2)
         legend = gr.HTML()
     with gr.Row():
-        pre_nms = image_view(t("proposals.pre_nms", shown="", total=""), height=500)
-        post_nms = image_view(t("proposals.post_nms", shown="", total=""), height=500)
-    gr.Markdown(f"#### {t('proposals.steps')}")
+        pre_nms = image_view(("proposals.pre_nms", {"shown": "", "total": ""}), height=500)
+        post_nms = image_view(("proposals.post_nms", {"shown": "", "total": ""}), height=500)
+    heading("proposals.steps")
     steps = gr.Markdown(elem_classes=["lens-table"])
     return ProposalsTab(top_n, legend, pre_nms, post_nms, steps)

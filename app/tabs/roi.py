@@ -8,6 +8,7 @@ import gradio as gr
 
 from app.strings import t
 from app.tabs.common import explanation, image_view
+from app.texts import bind
 from app.views import RoiView
 
 
@@ -33,12 +34,12 @@ class RoiTab:
 def build() -> RoiTab:
     explanation("roi.explain")
     with gr.Row():
-        proposal = gr.Dropdown(choices=[], label=t("roi.proposal"), interactive=True, scale=3)
-        channel = gr.Slider(0, 255, value=0, step=1, label=t("roi.channel"), scale=2)
+        proposal = bind(gr.Dropdown, texts={"label": "roi.proposal"}, choices=[], interactive=True, scale=3)
+        channel = bind(gr.Slider, 0, 255, texts={"label": "roi.channel"}, value=0, step=1, scale=2)
     assignment = gr.Markdown(elem_classes=["lens-callout"])
     with gr.Row():
         with gr.Column(scale=2):
-            image = image_view(t("roi.click_image"), height=460)
+            image = image_view("roi.click_image", height=460)
         with gr.Column(scale=3):
             feature = gr.Plot(show_label=False)
     outputs_plot = gr.Plot(show_label=False)
