@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import ast
 import json
-import string
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,7 @@ from app.figures.common import markdown_table
 from app.handlers import THRESHOLD_KEYS, Lens, UserError
 from app.model_store import ModelStore
 from app.session_cache import Session, SessionCache
-from app.strings import EN, KO, t
+from app.strings import EN, t
 from app.testing import example_image, make_lens
 
 APP_DIR = Path(__file__).resolve().parent.parent / "app"
@@ -53,13 +52,6 @@ def _keys_used_in_app() -> set[str]:
 def test_every_literal_string_key_exists_in_english() -> None:
     missing = sorted(_keys_used_in_app() - set(EN))
     assert not missing, f"t() keys missing from strings.EN: {missing}"
-
-
-def test_korean_table_is_a_subset_with_the_same_placeholders() -> None:
-    assert set(KO) <= set(EN)
-    fields = lambda text: {name for _, name, _, _ in string.Formatter().parse(text) if name}  # noqa: E731
-    for key, text in KO.items():
-        assert fields(text) == fields(EN[key]), key
 
 
 def test_threshold_labels_and_explanations_exist() -> None:
@@ -331,6 +323,15 @@ def test_every_event_returns_only_its_declared_outputs(image_path: str) -> None:
         "roi_choice": lambda f: f(0, 5, request),
         "roi_click": lambda f: f(click, request),
         "language": lambda f: f("ko", request),
+        "nms_choose": lambda f: f("box", None, request),
+        "nms_step_to": lambda f: f(3, request),
+        "nms_back": lambda f: f(request),
+        "nms_forward": lambda f: f(request),
+        "nms_tick": lambda f: f(request),
+        "follow": lambda f: f(0, request),
+        "detection_click": lambda f: f(click, request),
+        "pre_nms_click": lambda f: f(click, request),
+        "roi_box": lambda f: f("52, 106, 117, 206", request),
     }
     assert set(calls) == set(functions)
     for name, call in calls.items():

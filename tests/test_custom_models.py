@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 import torch
 
-import inspectors
 from app import handlers
 from app.handlers import UserError
 from app.testing import example_image, make_lens

@@ -249,9 +249,9 @@ EN: dict[str, str] = {
 
 def _feature_tables() -> None:
     """Strings of the larger features live beside their Korean in one module each (app/locales/<feature>.py)."""
-    from app.locales import teach
+    from app.locales import ground_truth, teach
 
-    for module in (teach,):
+    for module in (teach, ground_truth):
         EN.update(module.EN)
 
 

@@ -335,9 +335,9 @@ KO: dict[str, str] = {
 
 
 def _feature_tables() -> None:
-    from app.locales import teach
+    from app.locales import ground_truth, teach
 
-    for module in (teach,):
+    for module in (teach, ground_truth):
         KO.update(module.KO)
 
 

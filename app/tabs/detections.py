@@ -7,7 +7,6 @@ from typing import Any
 import gradio as gr
 
 from app.figures.detections import table_headers
-from app.strings import t
 from app.tabs.common import explanation, frame, image_view, table
 from app.texts import bind, heading, markdown
 from app.views import DetectionsView, StoryView

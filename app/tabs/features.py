@@ -7,7 +7,6 @@ from typing import Any
 import gradio as gr
 
 from app.figures.features import MODES
-from app.strings import t
 from app.tabs.common import explanation
 from app.texts import bind
 from app.views import FeaturesView

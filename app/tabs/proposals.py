@@ -6,7 +6,6 @@ from typing import Any
 
 import gradio as gr
 
-from app.strings import t
 from app.tabs.common import explanation, image_view
 from app.texts import bind, heading
 from app.views import ProposalsView
