@@ -135,7 +135,7 @@ def inspect_image(lens: Lens, session_id: str, image_path: str | Path | None, mo
     # Keep the person's tuned thresholds across images of the same model; a new model starts at its defaults.
     thresholds = dict(previous.thresholds) if same_model else normalize_thresholds(trace.defaults)
     options = (replace(previous.options, roi_proposal=None, anchor_point=None, nms_group=None, nms_step=0,
-                       followed_detection=None, followed_anchor=None, fate_candidate=None)
+                       followed_detection=None, followed_anchor=None, fate_candidate=None, followed_key=None)
                if previous else ViewOptions())
     if not same_model:
         options = replace(options, objectness_level=0)
@@ -167,7 +167,7 @@ def rethreshold(lens: Lens, session_id: str, values: Mapping[str, Any]) -> tuple
     if rpn_changed:
         session.options.roi_proposal = None   # proposal indices refer to the old proposal set
         session.options.fate_candidate = None
-    session.options.followed_detection = session.options.followed_anchor = None   # the detections changed
+    session.options.followed_detection = find_followed(session)   # the same (anchor, class), if it survived
     session.options.nms_step = 0   # a new NMS to play: start again from its first decision
     lens.cache.put(session_id, session)   # replay may have grown the trace's caches: re-check the memory bound
     return session, rpn_changed
@@ -212,7 +212,7 @@ def follow_detection(lens: Lens, session_id: str, index: int | None) -> Session:
     session = current_session(lens, session_id)
     replay = session.replay
     if index is None or not 0 <= index < len(replay.detections):
-        session.options = replace(session.options, followed_detection=None, followed_anchor=None)
+        session.options = replace(session.options, followed_detection=None, followed_anchor=None, followed_key=None)
         return session
     provenance = replay.provenance(index)
     anchor = provenance.anchor
@@ -221,6 +221,18 @@ def follow_detection(lens: Lens, session_id: str, index: int | None) -> Session:
     inputs = (walk.source == provenance.rpn_candidate).nonzero().flatten()
     step = int(walk.decided_at[inputs[0]]) if len(inputs) else 0
     session.options = replace(session.options, followed_detection=index, followed_anchor=anchor.index,
+                              followed_key=(anchor.index, provenance.label),
                               anchor_point=((x1 + x2) / 2, (y1 + y2) / 2), roi_proposal=provenance.proposal_index,
                               nms_stage="rpn", nms_group=anchor.level, nms_step=step)
     return session
+
+
+def find_followed(session: Session) -> int | None:
+    """After a slider move: the detection grown from the followed one's anchor with the same class, if any."""
+    key = session.options.followed_key
+    if key is None:
+        return None
+    replay = session.replay
+    anchors = replay.proposals.anchor_index[replay.detections.proposal_index]
+    hits = ((anchors == key[0]) & (replay.detections.labels == key[1])).nonzero().flatten()
+    return int(hits[0]) if len(hits) else None

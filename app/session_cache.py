@@ -29,6 +29,9 @@ class ViewOptions:
     followed_detection: int | None = None   # index into replay.detections; None = the best one
     followed_anchor: int | None = None      # the followed detection's anchor (highlighted on the Anchors tab)
     fate_candidate: int | None = None       # an RPN candidate clicked on the "before NMS" image
+    followed_key: tuple[int, int] | None = None   # (anchor, class) of the followed detection: found again after a
+                                                  # slider move, if it survived
+    current_tab: str = "overview"           # the tab on screen: only its threshold-dependent view is recomputed
 
 
 @dataclass

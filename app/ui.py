@@ -45,6 +45,7 @@ class Layout:
     nms: nms.NmsTab
     tabs: gr.Tabs
     breadcrumb: gr.HTML
+    tab_items: dict[str, gr.Tab]
 
 
 def readable_errors(action_key: str, lens: Lens | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -123,57 +124,70 @@ def _build_layout(lens: Lens, config: AppConfig) -> Layout:
                               elem_id="lens-status")
                 detections_count = gr.Markdown("", label=t("api.detections_count"), elem_id="lens-detections-count")
             breadcrumb = gr.HTML(elem_id="lens-breadcrumb")
+            tab_items: dict[str, gr.Tab] = {}
             with gr.Tabs(elem_id="lens-tabs") as tabs:
-                with bind(gr.Tab, texts={"label": "tab.overview"}, id="overview"):
+                with bind(gr.Tab, texts={"label": "tab.overview"}, id="overview") as tab_items["overview"]:
                     overview_tab = overview.build()
-                with bind(gr.Tab, texts={"label": "tab.features"}, id="features"):
+                with bind(gr.Tab, texts={"label": "tab.features"}, id="features") as tab_items["features"]:
                     features_tab = features.build()
-                with bind(gr.Tab, texts={"label": "tab.anchors"}, id="anchors"):
+                with bind(gr.Tab, texts={"label": "tab.anchors"}, id="anchors") as tab_items["anchors"]:
                     anchors_tab = anchors.build()
-                with bind(gr.Tab, texts={"label": "tab.objectness"}, id="objectness"):
+                with bind(gr.Tab, texts={"label": "tab.objectness"}, id="objectness") as tab_items["objectness"]:
                     objectness_tab = objectness.build()
-                with bind(gr.Tab, texts={"label": "tab.proposals"}, id="proposals"):
+                with bind(gr.Tab, texts={"label": "tab.proposals"}, id="proposals") as tab_items["proposals"]:
                     proposals_tab = proposals.build()
-                with bind(gr.Tab, texts={"label": "tab.nms"}, id="nms"):
+                with bind(gr.Tab, texts={"label": "tab.nms"}, id="nms") as tab_items["nms"]:
                     nms_tab = nms.build()
-                with bind(gr.Tab, texts={"label": "tab.roi"}, id="roi"):
+                with bind(gr.Tab, texts={"label": "tab.roi"}, id="roi") as tab_items["roi"]:
                     roi_tab = roi.build()
-                with bind(gr.Tab, texts={"label": "tab.detections"}, id="detections"):
+                with bind(gr.Tab, texts={"label": "tab.detections"}, id="detections") as tab_items["detections"]:
                     detections_tab = detections.build()
                     with bind(gr.Accordion, texts={"label": "detections.summary"}, open=False):
                         summary = gr.JSON(label=t("api.summary"), show_label=False, elem_id="lens-summary")
     return Layout(panel, status, detections_count, summary, overview_tab, features_tab, anchors_tab,
-                  objectness_tab, proposals_tab, roi_tab, detections_tab, language, nms_tab, tabs, breadcrumb)
+                  objectness_tab, proposals_tab, roi_tab, detections_tab, language, nms_tab, tabs, breadcrumb, tab_items)
 
 
 # --- what each event updates -------------------------------------------------------------------------------------
 
-def _threshold_values(layout: Layout, session: Session, rpn_changed: bool) -> dict[Any, Any]:
-    """Everything that depends on the thresholds; proposal views are skipped when only RoI-head settings moved."""
+def _threshold_values(layout: Layout, session: Session, rpn_changed: bool = True) -> dict[Any, Any]:
+    """Everything that depends on the thresholds and is on screen. A tab's own heavier view (NMS walk, provenance,
+    RoI pooling, ablations …) is computed only when that tab is the one showing; switching to a tab computes it
+    (see _wire_tab_selection). `rpn_changed` is kept for callers; RoI-head-only moves cost the same here."""
     detections_view = views.detections_view(session)
     status = views.status_view(session)
-    story = views.story_view(session)
     values = {layout.summary: detections_view.summary, layout.status: status.markdown,
-              layout.detections_count: status.detections_count, layout.breadcrumb: story.breadcrumb,
+              layout.detections_count: status.detections_count, layout.breadcrumb: views.breadcrumb_html(session),
               **layout.overview.values(views.overview_view(session)),
-              **layout.detections.values(detections_view, story)}
-    if rpn_changed:
-        values.update(layout.proposals.values(views.proposals_view(session)))
-        values.update(layout.roi.values(views.roi_view(session)))
-    else:
-        values.update({component: gr.skip() for component in _proposal_components(layout)})
-    values.update(layout.nms.values(views.nms_view(session)))
+              **layout.detections.basic_values(detections_view)}
+    current = session.options.current_tab
+    for tab_id, (outputs, compute) in _tab_views(layout).items():
+        if tab_id == current:
+            values.update(compute(session))
+        else:
+            values.update({component: gr.skip() for component in outputs})
     return values
 
 
+def _tab_views(layout: Layout) -> dict[str, tuple[list[Any], Callable[[Session], dict[Any, Any]]]]:
+    """Tab id -> (its threshold-dependent outputs, how to compute them for a session)."""
+    return {
+        "proposals": (layout.proposals.outputs, lambda s: layout.proposals.values(views.proposals_view(s))),
+        "nms": (layout.nms.outputs, lambda s: layout.nms.values(views.nms_view(s))),
+        "roi": (layout.roi.outputs, lambda s: layout.roi.values(views.roi_view(s))),
+        "detections": (layout.detections.story_outputs,
+                       lambda s: layout.detections.story_values(views.story_view(s))),
+    }
+
+
 def _proposal_components(layout: Layout) -> list[Any]:
-    return [*layout.proposals.outputs, *layout.roi.outputs]
+    return [component for outputs, _ in _tab_views(layout).values() for component in outputs]
 
 
 def _threshold_outputs(layout: Layout) -> list[Any]:
     """What /rethreshold returns, in API order: the JSON summary first."""
-    return [layout.summary, layout.status, layout.detections_count, *layout.overview.outputs,
-            *layout.detections.outputs, *_proposal_components(layout), *layout.nms.outputs, layout.breadcrumb]
+    return list(dict.fromkeys([layout.summary, layout.status, layout.detections_count, *layout.overview.outputs,
+                               *layout.detections.basic_outputs, layout.breadcrumb, *_proposal_components(layout)]))
 
 
 def _inspect_outputs(layout: Layout) -> list[Any]:
@@ -183,7 +197,7 @@ def _inspect_outputs(layout: Layout) -> list[Any]:
 
 
 def _all_values(layout: Layout, session: Session) -> dict[Any, Any]:
-    values = _threshold_values(layout, session, rpn_changed=True)
+    values = _threshold_values(layout, session)
     values.update(layout.features.values(views.features_view(session)))
     values.update(layout.anchors.values(views.anchors_view(session)))
     values.update(layout.objectness.values(views.objectness_view(session)))
@@ -331,7 +345,28 @@ def _wire_tab_controls(lens: Lens, layout: Layout) -> dict[str, Callable[..., An
     r.box.blur(on_roi_box, [r.box], roi_outputs, api_visibility="private")
     return {"features": on_features, "anchor_click": on_anchor_click, "objectness_level": on_objectness_level,
             "top_n": on_top_n, "roi_choice": on_roi_choice, "roi_click": on_roi_click, "roi_box": on_roi_box,
-            **_wire_nms_player(lens, layout.nms), **_wire_follow(lens, layout)}
+            **_wire_nms_player(lens, layout.nms), **_wire_follow(lens, layout), **_wire_tab_selection(lens, layout)}
+
+
+def _wire_tab_selection(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
+    """Remember which tab a session shows; a tab whose view depends on the thresholds is computed when it opens."""
+    functions: dict[str, Callable[..., Any]] = {}
+    tab_views = _tab_views(layout)
+    for tab_id, tab in layout.tab_items.items():
+        outputs, compute = tab_views.get(tab_id, ([], None))
+
+        @readable_errors("action.view", lens)
+        def on_select(request: gr.Request, tab_id: str = tab_id, compute: Any = compute) -> Any:
+            session = lens.cache.get(session_id(request))
+            if session is None:   # nothing inspected yet: just remember the tab
+                lens.prefs.set(session_id(request), "tab", tab_id)
+                return {component: gr.skip() for component in outputs} if outputs else None
+            session.options.current_tab = tab_id
+            return compute(session) if compute else None
+
+        tab.select(on_select, None, outputs or None, api_visibility="private", trigger_mode="always_last")
+        functions[f"select_{tab_id}"] = on_select
+    return functions
 
 
 def _wire_follow(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
@@ -343,7 +378,7 @@ def _wire_follow(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
 
     def followed(session: Session) -> dict[Any, Any]:
         story = views.story_view(session)
-        return {**d.story_values(story), layout.breadcrumb: story.breadcrumb,
+        return {**d.story_values(story), layout.breadcrumb: views.breadcrumb_html(session),
                 **layout.anchors.values(views.anchors_view(session)), **layout.roi.values(views.roi_view(session)),
                 **layout.nms.values(views.nms_view(session))}
 

@@ -289,24 +289,40 @@ def nms_view(session: Session) -> NmsView:
 
 
 def followed_detection(session: Session) -> int | None:
-    count = len(session.replay.detections)
+    """The detection someone chose to follow, if it still exists at these thresholds."""
     chosen = session.options.followed_detection
-    if chosen is not None and 0 <= chosen < count:
-        return chosen
-    return 0 if count else None
+    return chosen if chosen is not None and 0 <= chosen < len(session.replay.detections) else None
 
 
 def story_view(session: Session) -> StoryView:
-    """The followed detection: its story in numbers, what it suppressed, and the breadcrumb shown on every tab."""
+    """The followed detection: its story in numbers and what it suppressed (nothing until one is chosen)."""
     replay = session.replay
     chosen = followed_detection(session)
     choices = story_figs.detection_choices(replay.detections)
-    if chosen is None:
+    if not choices:
         return StoryView([], None, None, t("story.none"), "", "")
+    if chosen is None:
+        lost = session.options.followed_key is not None
+        return StoryView(choices, None, None, t("story.lost" if lost else "story.pick"), "", "")
     provenance = replay.provenance(chosen)
     return StoryView(choices, chosen, story_figs.story_image(session.trace, provenance.story),
-                     story_figs.story_markdown(provenance.story), story_figs.suppressed_markdown(provenance),
-                     story_figs.provenance_html(provenance, [level.name for level in session.trace.levels]))
+                     story_figs.story_markdown(provenance.story), story_figs.suppressed_markdown(provenance), "")
+
+
+def breadcrumb_html(session: Session) -> str:
+    """The followed detection's lineage, shown above every tab (cheap: no NMS lineage needed)."""
+    chosen = followed_detection(session)
+    if chosen is None:
+        return story_figs.lost_html() if session.options.followed_key is not None else ""
+    replay, trace = session.replay, session.trace
+    proposal = int(replay.detections.proposal_index[chosen])
+    anchor = int(replay.proposals.anchor_index[proposal])
+    level, y, x, shape = trace.decode_anchor(anchor)
+    size, ratio = trace.levels[level].shape_of(shape)
+    return story_figs.breadcrumb_html(
+        level=trace.levels[level].name, y=y, x=x, size=size, ratio=ratio,
+        objectness=float(replay.proposals.scores[proposal]), proposal=proposal,
+        name=replay.detections.names[chosen], score=float(replay.detections.scores[chosen]), detection=chosen)
 
 
 def fate_text(session: Session) -> str:

@@ -332,10 +332,13 @@ def test_every_event_returns_only_its_declared_outputs(image_path: str) -> None:
         "detection_click": lambda f: f(click, request),
         "pre_nms_click": lambda f: f(click, request),
         "roi_box": lambda f: f("52, 106, 117, 206", request),
+        **{name: (lambda f: f(request)) for name in functions if name.startswith("select_")},
     }
     assert set(calls) == set(functions)
     for name, call in calls.items():
         returned = call(functions[name])
+        if returned is None and name.startswith("select_"):
+            continue   # a tab without threshold-dependent views only records itself as the current tab
         assert returned, name
         undeclared = [block for block in returned if id(block) not in declared[functions[name]]]
         assert not undeclared, f"{name} returns undeclared outputs {undeclared}"

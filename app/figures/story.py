@@ -96,19 +96,19 @@ def story_image(trace: Any, story: Any, margin: float = 0.6, size: int = 420) ->
     return draw_boxes(big, shifted, [ANCHOR, PROPOSAL, DETECTION], labels, width=3, max_side=size)
 
 
-def provenance_html(provenance: Any, level_names: list[str]) -> str:
+def breadcrumb_html(*, level: str, y: int, x: int, size: float, ratio: float, objectness: float, proposal: int,
+                    name: str, score: float, detection: int) -> str:
     """The breadcrumb shown above every tab: anchor → objectness → proposal → RoI head → detection."""
-    a, p = provenance.anchor, provenance
-    crumbs = [
-        t("crumb.anchor", level=a.level_name, y=a.cell[0], x=a.cell[1], size=a.size, ratio=a.aspect_ratio),
-        t("crumb.objectness", value=p.objectness),
-        t("crumb.proposal", index=p.proposal_index, count=len(p.rpn_suppressed), level=a.level_name),
-        t("crumb.head", name=p.label_name, score=p.score),
-        t("crumb.detection", index=p.detection_index, count=len(p.box_suppressed)),
-    ]
+    crumbs = [t("crumb.anchor", level=level, y=y, x=x, size=size, ratio=ratio),
+              t("crumb.objectness", value=objectness), t("crumb.proposal", index=proposal),
+              t("crumb.head", name=name, score=score), t("crumb.detection", index=detection)]
     items = "<span class='lens-crumb-sep'>→</span>".join(
         f"<span class='lens-crumb'>{html.escape(c)}</span>" for c in crumbs)
     return f"<div class='lens-breadcrumb'><b>{html.escape(t('crumb.title'))}</b> {items}</div>"
+
+
+def lost_html() -> str:
+    return f"<div class='lens-breadcrumb lens-lost'>{html.escape(t('story.lost'))}</div>"
 
 
 def suppressed_markdown(provenance: Any) -> str:

@@ -26,16 +26,23 @@ class DetectionsTab:
 
     @property
     def outputs(self) -> list[Any]:
-        return [self.image, self.table, self.counts, self.steps, *self.story_outputs]
+        return [*self.basic_outputs, *self.story_outputs]
+
+    @property
+    def basic_outputs(self) -> list[Any]:
+        return [self.image, self.table, self.counts, self.steps]
 
     @property
     def story_outputs(self) -> list[Any]:
         return [self.follow, self.story_image, self.story, self.suppressed]
 
     def values(self, view: DetectionsView, story: StoryView) -> dict[Any, Any]:
+        return {**self.basic_values(view), **self.story_values(story)}
+
+    def basic_values(self, view: DetectionsView) -> dict[Any, Any]:
         return {self.image: gr.update(value=view.image, label=view.image_label),
-                self.table: frame(view.rows, table_headers()),
-                self.counts: view.counts_html, self.steps: view.steps, **self.story_values(story)}
+                self.table: frame(view.rows, table_headers()), self.counts: view.counts_html,
+                self.steps: view.steps}
 
     def story_values(self, story: StoryView) -> dict[Any, Any]:
         return {self.follow: gr.update(choices=story.choices, value=story.chosen),
