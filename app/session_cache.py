@@ -31,6 +31,10 @@ class ViewOptions:
     fate_candidate: int | None = None       # an RPN candidate clicked on the "before NMS" image
     followed_key: tuple[int, int] | None = None   # (anchor, class) of the followed detection: found again after a
                                                   # slider move, if it survived
+    ablation_kind: str = "no_reg"           # "no_reg" | "no_cls" | "boxes"
+    ablation_seed: int = 0
+    ablation_boxes: tuple[tuple[float, float, float, float], ...] = ()   # drawn or typed, original pixels
+    ablation_pending: tuple[float, float] | None = None   # the first corner of a box being drawn
     current_tab: str = "overview"           # the tab on screen: only its threshold-dependent view is recomputed
 
 

@@ -14,6 +14,7 @@ import gradio as gr
 from app import handlers, views
 from app.config import AppConfig, sample_image_paths
 from app.drawing import display_scale
+from app.figures import ablations as ablation_figs
 from app.figures import proposals as proposal_figs
 from app.figures.projection import parse_box
 from app.figures import story as story_figs
@@ -23,7 +24,7 @@ from app.model_store import ModelSpec, ModelStore
 from app.session_cache import Session, SessionCache
 from app.strings import LANGUAGE_NAMES, default_language, t, use_language
 from app.texts import TextRegistry, bind, collecting
-from app.tabs import anchors, controls, detections, features, nms, objectness, overview, proposals, roi
+from app.tabs import ablations, anchors, controls, detections, features, nms, objectness, overview, proposals, roi
 
 log = logging.getLogger("rcnn_lens")
 
@@ -46,6 +47,7 @@ class Layout:
     tabs: gr.Tabs
     breadcrumb: gr.HTML
     tab_items: dict[str, gr.Tab]
+    ablations: ablations.AblationsTab
 
 
 def readable_errors(action_key: str, lens: Lens | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -144,8 +146,11 @@ def _build_layout(lens: Lens, config: AppConfig) -> Layout:
                     detections_tab = detections.build()
                     with bind(gr.Accordion, texts={"label": "detections.summary"}, open=False):
                         summary = gr.JSON(label=t("api.summary"), show_label=False, elem_id="lens-summary")
+                with bind(gr.Tab, texts={"label": "tab.ablations"}, id="ablations") as tab_items["ablations"]:
+                    ablations_tab = ablations.build()
     return Layout(panel, status, detections_count, summary, overview_tab, features_tab, anchors_tab,
-                  objectness_tab, proposals_tab, roi_tab, detections_tab, language, nms_tab, tabs, breadcrumb, tab_items)
+                  objectness_tab, proposals_tab, roi_tab, detections_tab, language, nms_tab, tabs, breadcrumb, tab_items,
+                  ablations_tab)
 
 
 # --- what each event updates -------------------------------------------------------------------------------------
@@ -177,6 +182,7 @@ def _tab_views(layout: Layout) -> dict[str, tuple[list[Any], Callable[[Session],
         "roi": (layout.roi.outputs, lambda s: layout.roi.values(views.roi_view(s))),
         "detections": (layout.detections.story_outputs,
                        lambda s: layout.detections.story_values(views.story_view(s))),
+        "ablations": (layout.ablations.outputs, lambda s: layout.ablations.values(views.ablation_view(s))),
     }
 
 
@@ -345,7 +351,62 @@ def _wire_tab_controls(lens: Lens, layout: Layout) -> dict[str, Callable[..., An
     r.box.blur(on_roi_box, [r.box], roi_outputs, api_visibility="private")
     return {"features": on_features, "anchor_click": on_anchor_click, "objectness_level": on_objectness_level,
             "top_n": on_top_n, "roi_choice": on_roi_choice, "roi_click": on_roi_click, "roi_box": on_roi_box,
-            **_wire_nms_player(lens, layout.nms), **_wire_follow(lens, layout), **_wire_tab_selection(lens, layout)}
+            **_wire_nms_player(lens, layout.nms), **_wire_follow(lens, layout), **_wire_tab_selection(lens, layout),
+            **_wire_ablations(lens, layout.ablations)}
+
+
+def _wire_ablations(lens: Lens, a: ablations.AblationsTab) -> dict[str, Callable[..., Any]]:
+    """Choose an ablation; draw boxes with two clicks on the model's image, type them, or take the best proposals."""
+    def show(request: gr.Request, **changes: Any) -> dict[Any, Any]:
+        session = handlers.set_options(lens, session_id(request), **changes)
+        return a.values(views.ablation_view(session))
+
+    @readable_errors("action.view", lens)
+    def on_kind(kind: str, seed: float | None, request: gr.Request) -> dict[Any, Any]:
+        if kind not in ablation_figs.KINDS:
+            kind = "no_reg"
+        return show(request, ablation_kind=kind, ablation_seed=max(0, int(seed or 0)))
+
+    @readable_errors("action.view", lens)
+    def on_boxes(text: str, request: gr.Request) -> dict[Any, Any]:
+        try:
+            boxes = ablation_figs.parse_boxes(text or "")
+        except ValueError as error:
+            raise UserError(t("abl.bad_boxes", line=error.args[0])) from None
+        return show(request, ablation_boxes=tuple(boxes), ablation_pending=None,
+                    ablation_kind="boxes" if boxes else handlers.current_session(lens, session_id(request))
+                    .options.ablation_kind)
+
+    @readable_errors("action.view", lens)
+    def on_click(event: gr.SelectData, request: gr.Request) -> dict[Any, Any]:
+        session = handlers.current_session(lens, session_id(request))
+        x, y = _original_point(session, event.index)
+        pending = session.options.ablation_pending
+        if pending is None:
+            return show(request, ablation_pending=(x, y))
+        box = (min(x, pending[0]), min(y, pending[1]), max(x, pending[0]), max(y, pending[1]))
+        return show(request, ablation_pending=None, ablation_kind="boxes",
+                    ablation_boxes=session.options.ablation_boxes + (box,))
+
+    @readable_errors("action.view", lens)
+    def on_add_proposals(request: gr.Request) -> dict[Any, Any]:
+        session = handlers.current_session(lens, session_id(request))
+        best = [tuple(float(v) for v in box) for box in session.replay.proposals.boxes[:5].tolist()]
+        return show(request, ablation_kind="boxes", ablation_boxes=session.options.ablation_boxes + tuple(best))
+
+    @readable_errors("action.view", lens)
+    def on_clear(request: gr.Request) -> dict[Any, Any]:
+        return show(request, ablation_boxes=(), ablation_pending=None)
+
+    outputs = [*a.outputs, a.kind]
+    gr.on([a.kind.input, a.seed.submit, a.seed.blur], on_kind, [a.kind, a.seed], a.outputs, api_visibility="private",
+          trigger_mode="always_last")
+    a.boxes.blur(on_boxes, [a.boxes], outputs, api_visibility="private")
+    a.model_image.select(on_click, None, outputs, api_visibility="private")
+    a.add_proposals.click(on_add_proposals, None, outputs, api_visibility="private")
+    a.clear.click(on_clear, None, outputs, api_visibility="private")
+    return {"ablation_kind": on_kind, "ablation_boxes": on_boxes, "ablation_click": on_click,
+            "ablation_add_proposals": on_add_proposals, "ablation_clear": on_clear}
 
 
 def _wire_tab_selection(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 
 import inspectors
 
+from app.figures import ablations as ablation_figs
 from app.figures import anchors as anchor_figs
 from app.figures import detections as detection_figs
 from app.figures import features as feature_figs
@@ -103,6 +104,15 @@ class StoryView:
     story: str
     suppressed: str
     breadcrumb: str
+
+
+@dataclass
+class AblationView:
+    boxes_text: str
+    model_image: np.ndarray
+    ablation_image: np.ndarray
+    ablation_label: str
+    comparison: str
 
 
 @dataclass
@@ -333,3 +343,19 @@ def fate_text(session: Session) -> str:
     fate = replay.rpn_fate(candidate)
     level = session.trace.levels[int(replay.rpn_candidates.candidate_levels[candidate])].name
     return story_figs.fate_markdown(fate, candidate, level)
+
+
+def ablation_view(session: Session) -> AblationView:
+    """The model's detections (where boxes are drawn) beside the RoI heads' answer for the chosen ablation."""
+    trace, replay, options = session.trace, session.replay, session.options
+    drawn = list(options.ablation_boxes)
+    model_image = ablation_figs.detections_image(trace, replay.detections, drawn, options.ablation_pending)
+    kind = options.ablation_kind
+    label = t(f"abl.kind.{kind}")
+    if kind == "boxes" and not drawn:
+        return AblationView("", model_image, trace.image, label, t("abl.no_boxes"))
+    run = trace.ablation(drawn if kind == "boxes" else kind, seed=int(options.ablation_seed), **session.thresholds)
+    return AblationView(ablation_figs.boxes_text(drawn), model_image,
+                        ablation_figs.detections_image(trace, run.detections),
+                        t("abl.ablation_image", kind=label, count=len(run.detections)),
+                        ablation_figs.comparison_markdown(replay, run, kind))
