@@ -1,6 +1,7 @@
 """Start-up settings of the app (filled from the command line by app.py)."""
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,3 +58,28 @@ def is_local_only(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def sample_ground_truth() -> dict[str, tuple[str, str]]:
+    """Content hash of each bundled sample image -> (its annotation file, its file name in that file). Matching by
+    content, not by name, so that someone's own "shapes_02.png" never gets our ground truth."""
+    return dict(_sample_ground_truth())
+
+
+@functools.lru_cache(maxsize=1)
+def _sample_ground_truth() -> tuple[tuple[str, tuple[str, str]], ...]:
+    import hashlib
+    import json
+
+    found = []
+    for annotations in sorted(SAMPLE_IMAGES_DIR.glob("*_annotations.json")):
+        try:
+            names = [image["file_name"] for image in json.loads(annotations.read_text("utf-8")).get("images", [])]
+        except (OSError, ValueError, TypeError, KeyError):
+            continue
+        for name in names:
+            image = SAMPLE_IMAGES_DIR / name
+            if image.is_file():
+                digest = hashlib.sha256(image.read_bytes()).hexdigest()
+                found.append((digest, (str(annotations), name)))
+    return tuple(found)

@@ -76,6 +76,9 @@ def colormap(values: np.ndarray, vmin: float | None = None, vmax: float | None =
     return rgb.astype(np.uint8)
 
 
+GROUND_TRUTH_COLOR: Color = (255, 255, 255)
+
+
 def draw_boxes(
     image: np.ndarray,
     boxes: np.ndarray,
@@ -85,10 +88,12 @@ def draw_boxes(
     highlight: int | None = None,
     dim: float = 0.0,
     max_side: int = MAX_DISPLAY_SIDE,
+    ground_truth: np.ndarray | None = None,
 ) -> np.ndarray:
     """Draw (N, 4) original-frame boxes onto the image; `highlight` gets a thick white outline drawn last.
 
-    `dim` darkens the photo (0..1) so that many thin boxes stay visible.
+    `dim` darkens the photo (0..1) so that many thin boxes stay visible. `ground_truth` boxes (original frame) are
+    drawn dashed underneath, the convention for "what should be found".
     """
     pil, scale = to_display(image, max_side)
     if dim > 0:
@@ -96,6 +101,10 @@ def draw_boxes(
     boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4) * scale
     per_box = [colors] * len(boxes) if isinstance(colors, tuple) else list(colors)
     draw = ImageDraw.Draw(pil)
+    if ground_truth is not None:
+        for box in np.asarray(ground_truth, dtype=np.float32).reshape(-1, 4) * scale:
+            dashed_rectangle(draw, box, (0, 0, 0), width + 2)
+            dashed_rectangle(draw, box, GROUND_TRUTH_COLOR, width)
     label_font = font(max(14, pil.width // 48))
     order = [i for i in range(len(boxes)) if i != highlight] + ([highlight] if highlight is not None
                                                                  and 0 <= highlight < len(boxes) else [])
@@ -110,6 +119,22 @@ def draw_boxes(
         if labels is not None and labels[i]:
             _draw_label(draw, labels[i], x1, y1, color, label_font, pil.size)
     return np.asarray(pil)
+
+
+def dashed_rectangle(draw: ImageDraw.ImageDraw, box: Sequence[float], color: Color, width: int,
+                     dash: float = 9.0, gap: float = 6.0) -> None:
+    """A rectangle drawn with dashes (PIL has none)."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    for (ax, ay), (bx, by) in (((x1, y1), (x2, y1)), ((x2, y1), (x2, y2)), ((x2, y2), (x1, y2)), ((x1, y2), (x1, y1))):
+        length = max(abs(bx - ax), abs(by - ay))
+        steps = max(1, int(length // (dash + gap)) + 1)
+        for k in range(steps):
+            start = k * (dash + gap) / max(length, 1e-6)
+            end = min(1.0, (k * (dash + gap) + dash) / max(length, 1e-6))
+            if start >= 1.0:
+                break
+            draw.line((ax + (bx - ax) * start, ay + (by - ay) * start, ax + (bx - ax) * end, ay + (by - ay) * end),
+                      fill=color, width=width)
 
 
 def _draw_label(draw: ImageDraw.ImageDraw, text: str, x: float, y: float, color: Color,

@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping
 
 import inspectors
 import inspectors.images
-from app.config import CUSTOM_ARCHITECTURES, THRESHOLD_KEYS
+from app.config import CUSTOM_ARCHITECTURES, THRESHOLD_KEYS, sample_ground_truth
 from app.model_store import ModelStore
 from app.session_cache import Session, SessionCache, ViewOptions
 from app.strings import engine_error_text, t
@@ -113,15 +113,17 @@ def get_model(lens: Lens, model_name: str, session_id: str | None = None) -> Any
 
 
 def inspect_image(lens: Lens, session_id: str, image_path: str | Path | None, model_name: str,
-                  progress: ProgressFn = _no_progress) -> Session:
+                  progress: ProgressFn = _no_progress, annotations: str | Path | None = None) -> Session:
     """Run the model once on the image (with hooks) and replay at this session's thresholds.
 
     The same file with the same model reuses the session's trace: the model runs once per (image, model).
+    `annotations` (COCO JSON / VOC XML) gives the image's ground truth; without it a bundled sample brings its own.
     """
     path = check_image_file(image_path)
     image_key = file_digest(path)
     previous = lens.cache.get(session_id)
     if previous is not None and previous.model_key == model_name and previous.image_key == image_key:
+        set_ground_truth(previous, annotations, path)
         return previous
     if not lens.store.is_loaded(model_name, session_id):
         progress(0.05, t("progress.load_model", name=model_name))
@@ -135,7 +137,8 @@ def inspect_image(lens: Lens, session_id: str, image_path: str | Path | None, mo
     # Keep the person's tuned thresholds across images of the same model; a new model starts at its defaults.
     thresholds = dict(previous.thresholds) if same_model else normalize_thresholds(trace.defaults)
     options = (replace(previous.options, roi_proposal=None, anchor_point=None, nms_group=None, nms_step=0,
-                       followed_detection=None, followed_anchor=None, fate_candidate=None, followed_key=None)
+                       followed_detection=None, followed_anchor=None, fate_candidate=None, followed_key=None,
+                       ablation_boxes=(), ablation_pending=None, gt_object=None, roi_box=None)
                if previous else ViewOptions())
     if not same_model:
         options = replace(options, objectness_level=0)
@@ -144,8 +147,33 @@ def inspect_image(lens: Lens, session_id: str, image_path: str | Path | None, mo
     replay = trace.replay(**thresholds)
     session = Session(model_key=model_name, trace=trace, replay=replay, thresholds=thresholds,
                       replay_seconds=time.perf_counter() - started, image_key=image_key, options=options)
+    set_ground_truth(session, annotations, path)
     lens.cache.put(session_id, session)
     return session
+
+
+def set_ground_truth(session: Session, annotations: str | Path | None, image_path: str | Path) -> None:
+    """The session's ground truth: the file given, else the bundled one of a sample image, else none. It is
+    checked against the image now, so that a file made for another image is refused here, readably."""
+    if annotations:
+        name, source = Path(annotations).name, str(annotations)
+        image_name = Path(image_path).name
+    else:
+        sample = sample_ground_truth().get(session.image_key)
+        if sample is None:
+            session.gt, session.gt_name = None, ""
+            return
+        source, image_name = sample
+        name = Path(source).name
+    try:
+        gt = inspectors.load_annotations(source, image=image_name)
+        from inspectors.ground_truth import prepare_ground_truth
+
+        prepare_ground_truth(session.trace, gt)
+    except inspectors.InputError as error:
+        raise UserError(t("error.annotations", reason=engine_error_text(error))) from None
+    session.gt, session.gt_name = gt, name
+    session.gt_reports.clear()
 
 
 def current_session(lens: Lens, session_id: str) -> Session:

@@ -35,6 +35,9 @@ class ViewOptions:
     ablation_seed: int = 0
     ablation_boxes: tuple[tuple[float, float, float, float], ...] = ()   # drawn or typed, original pixels
     ablation_pending: tuple[float, float] | None = None   # the first corner of a box being drawn
+    gt_object: int | None = None            # the object picked in the ground-truth funnel
+    gt_iou: float = 0.5                     # the funnel's IoU threshold t
+    anchor_label_level: int | None = None   # level shown in the anchor-labels overlay; None = the busiest
     current_tab: str = "overview"           # the tab on screen: only its threshold-dependent view is recomputed
 
 
@@ -47,6 +50,9 @@ class Session:
     replay_seconds: float = 0.0
     image_key: str = ""             # content hash of the inspected file: the model runs once per (image, model)
     options: ViewOptions = field(default_factory=ViewOptions)
+    gt: Any = None                  # inspectors.GroundTruth of this image, or None
+    gt_name: str = ""               # the annotation file it came from
+    gt_reports: dict[Any, Any] = field(default_factory=dict)   # the last ground-truth report, keyed by thresholds
 
     def nbytes(self) -> int:
         return int(self.trace.nbytes())

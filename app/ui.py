@@ -24,7 +24,8 @@ from app.model_store import ModelSpec, ModelStore
 from app.session_cache import Session, SessionCache
 from app.strings import LANGUAGE_NAMES, default_language, t, use_language
 from app.texts import TextRegistry, bind, collecting
-from app.tabs import ablations, anchors, controls, detections, features, nms, objectness, overview, proposals, roi
+from app.tabs import (ablations, anchors, controls, detections, features, ground_truth, nms, objectness, overview,
+                      proposals, roi)
 
 log = logging.getLogger("rcnn_lens")
 
@@ -48,6 +49,7 @@ class Layout:
     breadcrumb: gr.HTML
     tab_items: dict[str, gr.Tab]
     ablations: ablations.AblationsTab
+    ground_truth: ground_truth.GroundTruthTab
 
 
 def readable_errors(action_key: str, lens: Lens | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -146,11 +148,13 @@ def _build_layout(lens: Lens, config: AppConfig) -> Layout:
                     detections_tab = detections.build()
                     with bind(gr.Accordion, texts={"label": "detections.summary"}, open=False):
                         summary = gr.JSON(label=t("api.summary"), show_label=False, elem_id="lens-summary")
+                with bind(gr.Tab, texts={"label": "tab.gt"}, id="gt") as tab_items["gt"]:
+                    gt_tab = ground_truth.build()
                 with bind(gr.Tab, texts={"label": "tab.ablations"}, id="ablations") as tab_items["ablations"]:
                     ablations_tab = ablations.build()
     return Layout(panel, status, detections_count, summary, overview_tab, features_tab, anchors_tab,
                   objectness_tab, proposals_tab, roi_tab, detections_tab, language, nms_tab, tabs, breadcrumb, tab_items,
-                  ablations_tab)
+                  ablations_tab, gt_tab)
 
 
 # --- what each event updates -------------------------------------------------------------------------------------
@@ -183,6 +187,7 @@ def _tab_views(layout: Layout) -> dict[str, tuple[list[Any], Callable[[Session],
         "detections": (layout.detections.story_outputs,
                        lambda s: layout.detections.story_values(views.story_view(s))),
         "ablations": (layout.ablations.outputs, lambda s: layout.ablations.values(views.ablation_view(s))),
+        "gt": (layout.ground_truth.outputs, lambda s: layout.ground_truth.values(views.ground_truth_view(s))),
     }
 
 
@@ -217,29 +222,35 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> dict[str, Callable[...
     all_outputs = _inspect_outputs(layout)
 
     @readable_errors("action.inspect", lens)
-    def on_inspect(image: str | None, model_name: str, request: gr.Request,
+    def on_inspect(image: str | None, model_name: str, annotations: str | None = None,
+                   request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
                    progress: gr.Progress = gr.Progress(track_tqdm=True)) -> dict[Any, Any]:
         session = handlers.inspect_image(lens, session_id(request), image, model_name,
-                                         progress=lambda fraction, text: progress(fraction, desc=text))
+                                         progress=lambda fraction, text: progress(fraction, desc=text),
+                                         annotations=annotations)
         return _all_values(layout, session)
 
-    def on_inspect_auto(image: str | None, model_name: str, request: gr.Request,
+    def on_inspect_auto(image: str | None, model_name: str, annotations: str | None = None,
+                        request: gr.Request = None,  # type: ignore[assignment]
                         progress: gr.Progress = gr.Progress(track_tqdm=True)) -> dict[Any, Any]:
-        """Upload, example click or model change. A failure here is a toast, not an error badge on every view:
-        the previous result stays on screen and stays valid."""
+        """Upload, example click, model or annotation change. A failure here is a toast, not an error badge on
+        every view: the previous result stays on screen and stays valid."""
         unchanged = {component: gr.skip() for component in all_outputs}
         if not image:   # cleared image: leave the views as they are
             return unchanged
         try:
-            return on_inspect(image, model_name, request, progress)
+            return on_inspect(image, model_name, annotations, request, progress)
         except gr.Error as error:
             gr.Warning(error.message, duration=None, title=t("error.title"))
             return unchanged
 
-    c.inspect.click(on_inspect, [c.image, c.model], all_outputs, api_name="inspect", concurrency_id="model")
-    c.image.change(on_inspect_auto, [c.image, c.model], all_outputs, api_visibility="private",
+    inputs = [c.image, c.model, c.annotations]
+    c.inspect.click(on_inspect, inputs, all_outputs, api_name="inspect", concurrency_id="model")
+    c.image.change(on_inspect_auto, inputs, all_outputs, api_visibility="private",
                    concurrency_id="model", trigger_mode="always_last")
-    c.model.change(on_inspect_auto, [c.image, c.model], all_outputs, api_visibility="private",
+    c.annotations.change(on_inspect_auto, inputs, all_outputs, api_visibility="private",
+                         concurrency_id="model", trigger_mode="always_last")
+    c.model.change(on_inspect_auto, inputs, all_outputs, api_visibility="private",
                    concurrency_id="model", trigger_mode="always_last")
 
     @readable_errors("action.rethreshold", lens)
@@ -352,7 +363,37 @@ def _wire_tab_controls(lens: Lens, layout: Layout) -> dict[str, Callable[..., An
     return {"features": on_features, "anchor_click": on_anchor_click, "objectness_level": on_objectness_level,
             "top_n": on_top_n, "roi_choice": on_roi_choice, "roi_click": on_roi_click, "roi_box": on_roi_box,
             **_wire_nms_player(lens, layout.nms), **_wire_follow(lens, layout), **_wire_tab_selection(lens, layout),
-            **_wire_ablations(lens, layout.ablations)}
+            **_wire_ablations(lens, layout.ablations), **_wire_ground_truth(lens, layout.ground_truth)}
+
+
+def _wire_ground_truth(lens: Lens, g: ground_truth.GroundTruthTab) -> dict[str, Callable[..., Any]]:
+    """Pick an object (list or a funnel row), the funnel's IoU threshold, the level of the anchor-label overlay."""
+    def show(request: gr.Request, **changes: Any) -> dict[Any, Any]:
+        session = handlers.set_options(lens, session_id(request), **changes)
+        return g.values(views.ground_truth_view(session))
+
+    @readable_errors("action.view", lens)
+    def on_object(index: int | None, request: gr.Request) -> dict[Any, Any]:
+        return show(request, gt_object=None if index is None else int(index))
+
+    @readable_errors("action.view", lens)
+    def on_row(event: gr.SelectData, request: gr.Request) -> dict[Any, Any]:
+        row = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
+        return show(request, gt_object=int(row))
+
+    @readable_errors("action.view", lens)
+    def on_iou(iou: float, request: gr.Request) -> dict[Any, Any]:
+        return show(request, gt_iou=min(0.95, max(0.05, float(iou))))
+
+    @readable_errors("action.view", lens)
+    def on_level(level: int | None, request: gr.Request) -> dict[Any, Any]:
+        return show(request, anchor_label_level=None if level is None else int(level))
+
+    g.object.input(on_object, [g.object], g.outputs, api_visibility="private", trigger_mode="always_last")
+    g.funnel.select(on_row, None, g.outputs, api_visibility="private")
+    g.iou.release(on_iou, [g.iou], g.outputs, api_visibility="private", trigger_mode="always_last")
+    g.level.input(on_level, [g.level], g.outputs, api_visibility="private", trigger_mode="always_last")
+    return {"gt_object": on_object, "gt_row": on_row, "gt_iou": on_iou, "gt_level": on_level}
 
 
 def _wire_ablations(lens: Lens, a: ablations.AblationsTab) -> dict[str, Callable[..., Any]]:
@@ -398,7 +439,7 @@ def _wire_ablations(lens: Lens, a: ablations.AblationsTab) -> dict[str, Callable
     def on_clear(request: gr.Request) -> dict[Any, Any]:
         return show(request, ablation_boxes=(), ablation_pending=None)
 
-    outputs = [*a.outputs, a.kind]
+    outputs = a.outputs
     gr.on([a.kind.input, a.seed.submit, a.seed.blur], on_kind, [a.kind, a.seed], a.outputs, api_visibility="private",
           trigger_mode="always_last")
     a.boxes.blur(on_boxes, [a.boxes], outputs, api_visibility="private")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 import inspectors
@@ -16,6 +17,7 @@ from app.figures import ablations as ablation_figs
 from app.figures import anchors as anchor_figs
 from app.figures import detections as detection_figs
 from app.figures import features as feature_figs
+from app.figures import ground_truth as gt_figs
 from app.figures import nms as nms_figs
 from app.figures import objectness as objectness_figs
 from app.figures import overview as overview_figs
@@ -108,11 +110,31 @@ class StoryView:
 
 @dataclass
 class AblationView:
+    kind: str
     boxes_text: str
     model_image: np.ndarray
     ablation_image: np.ndarray
     ablation_label: str
     comparison: str
+
+
+@dataclass
+class GroundTruthView:
+    source: str
+    warnings: str
+    summary: str
+    funnel: Any                          # a pandas Styler (coloured cells), or an empty frame
+    object_choices: list[tuple[str, int]]
+    object_chosen: int | None
+    object_image: np.ndarray | None
+    object_text: str
+    tide: str
+    recall: go.Figure
+    level_choices: list[tuple[str, int]]
+    level: int | None
+    anchor_image: np.ndarray | None
+    anchor_text: str
+    losses: str
 
 
 @dataclass
@@ -178,7 +200,7 @@ def anchors_view(session: Session) -> AnchorsView:
     hits = trace.anchors_at(x, y)
     model_summary = trace.anchor_summary(config="model")
     return AnchorsView(
-        image=anchor_figs.hits_image(trace, hits, x, y),
+        image=anchor_figs.hits_image(trace, hits, x, y, gt_boxes(session), session.options.followed_anchor),
         point_text=t("anchors.point", x=x, y=y),
         hits=markdown_table(anchor_figs.hits_headers(), anchor_figs.hits_rows(trace, hits)),
         model_table=markdown_table(anchor_figs.summary_headers(), anchor_figs.summary_rows(model_summary)),
@@ -207,9 +229,10 @@ def proposals_view(session: Session) -> ProposalsView:
     trace, replay, top_n = session.trace, session.replay, session.options.proposals_top_n
     pre, post = replay.pre_nms, replay.proposals
     return ProposalsView(
-        pre_nms_image=proposal_figs.proposals_image(trace, pre, top_n, _fate_marks(session)),
+        pre_nms_image=proposal_figs.proposals_image(trace, pre, top_n, _fate_marks(session), gt_boxes(session)),
         pre_nms_label=t("proposals.pre_nms", shown=min(top_n, len(pre)), total=len(pre)),
-        post_nms_image=proposal_figs.proposals_image(trace, post, top_n, [_followed_proposal(session)]),
+        post_nms_image=proposal_figs.proposals_image(trace, post, top_n, [_followed_proposal(session)],
+                                                     gt_boxes(session)),
         post_nms_label=t("proposals.post_nms", shown=min(top_n, len(post)), total=len(post)),
         steps=markdown_table(proposal_figs.steps_headers(), proposal_figs.steps_rows(replay.rpn_steps)),
         legend_html=proposal_figs.level_legend_html(trace),
@@ -268,16 +291,40 @@ def roi_view(session: Session) -> RoiView:
                    projection_figs.projection_figure(walk.projection, t("proj.figure")), article_md, article_figure)
 
 
+def gt_report(session: Session) -> Any:
+    """The ground-truth report at the session's thresholds (None without ground truth); the last one is kept."""
+    if session.gt is None:
+        return None
+    key = (tuple(sorted(session.thresholds.items())), session.options.gt_iou)
+    if key not in session.gt_reports:
+        session.gt_reports.clear()
+        session.gt_reports[key] = session.trace.ground_truth(session.gt, iou_threshold=session.options.gt_iou,
+                                                             **session.thresholds)
+    return session.gt_reports[key]
+
+
+def gt_boxes(session: Session) -> np.ndarray | None:
+    """The objects to find (original pixels), for the dashed overlays; None without ground truth."""
+    return None if session.gt is None else np.asarray(session.gt.boxes, dtype=np.float32).reshape(-1, 4)
+
+
 def detections_view(session: Session) -> DetectionsView:
     trace, replay = session.trace, session.replay
+    report = gt_report(session)
+    status, kinds = (gt_figs.detection_statuses(report, len(replay.detections)) if report is not None
+                     else (None, None))
+    summary = detection_figs.summary(trace, replay)
+    if report is not None:
+        summary["ground_truth"] = report.to_dict()
     return DetectionsView(
-        image=detection_figs.detections_image(trace, replay.detections),
+        image=detection_figs.detections_image(trace, replay.detections, gt_boxes(session), status, kinds,
+                                              followed_detection(session)),
         image_label=t("detections.image_label", count=len(replay.detections),
                       score=replay.settings["box_score_thresh"], nms=replay.settings["box_nms_thresh"]),
         rows=detection_figs.table_rows(replay.detections),
         counts_html=detection_figs.class_counts_html(trace, replay.detections),
         steps=markdown_table(proposal_figs.steps_headers(), proposal_figs.steps_rows(replay.box_steps)),
-        summary=detection_figs.summary(trace, replay),
+        summary=summary,
     )
 
 
@@ -353,9 +400,40 @@ def ablation_view(session: Session) -> AblationView:
     kind = options.ablation_kind
     label = t(f"abl.kind.{kind}")
     if kind == "boxes" and not drawn:
-        return AblationView("", model_image, trace.image, label, t("abl.no_boxes"))
+        return AblationView(kind, "", model_image, trace.image, label, t("abl.no_boxes"))
     run = trace.ablation(drawn if kind == "boxes" else kind, seed=int(options.ablation_seed), **session.thresholds)
-    return AblationView(ablation_figs.boxes_text(drawn), model_image,
+    return AblationView(kind, ablation_figs.boxes_text(drawn), model_image,
                         ablation_figs.detections_image(trace, run.detections),
                         t("abl.ablation_image", kind=label, count=len(run.detections)),
                         ablation_figs.comparison_markdown(replay, run, kind))
+
+
+def ground_truth_view(session: Session) -> GroundTruthView:
+    """The Ground truth tab: the funnel, one object's story, TP/FP/FN and TIDE, recall, anchor labels, losses."""
+    report = gt_report(session)
+    levels = [(info.name, i) for i, info in enumerate(session.trace.levels)]
+    if report is None:
+        empty = empty_figure(t("gt.none"))
+        return GroundTruthView(t("gt.none"), "", "", pd.DataFrame(columns=gt_figs.funnel_headers()), [], None, None,
+                               "", "", empty, levels, None, None, "", "")
+    gt = report.gt
+    source = t("gt.source", name=session.gt_name, count=len(gt.names), ignored=len(gt.ignore_names))
+    warnings = "\n".join(f"- {gt_figs.warning_text(w)}" for w in report.warnings)
+    if warnings:
+        warnings = f"**{t('gt.warnings')}**\n\n{warnings}"
+    chosen = session.options.gt_object
+    if report.funnel and (chosen is None or not 0 <= chosen < len(report.funnel)):
+        lost = [r.index for r in report.funnel if r.lost_at is not None]
+        chosen = lost[0] if lost else 0
+    level = session.options.anchor_label_level
+    if level is None or not 0 <= level < len(levels):
+        positives = [c.positive for c in report.anchor_analysis.per_level]
+        level = int(np.argmax(positives)) if positives else 0
+    return GroundTruthView(
+        source=source, warnings=warnings, summary=gt_figs.summary_markdown(report),
+        funnel=gt_figs.funnel_frame(report), object_choices=gt_figs.object_choices(report), object_chosen=chosen,
+        object_image=gt_figs.object_image(session.trace, report, chosen) if chosen is not None else None,
+        object_text=gt_figs.object_markdown(report, chosen) if chosen is not None else "",
+        tide=gt_figs.tide_markdown(report), recall=gt_figs.recall_figure(report), level_choices=levels, level=level,
+        anchor_image=gt_figs.anchor_labels_image(session.trace, report, level),
+        anchor_text=gt_figs.anchor_labels_markdown(report), losses=gt_figs.losses_markdown(report))

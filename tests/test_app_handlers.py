@@ -313,7 +313,7 @@ def test_every_event_returns_only_its_declared_outputs(image_path: str) -> None:
     request = SimpleNamespace(session_hash="wiring")
     click = SimpleNamespace(index=[10, 20])
     calls = {
-        "inspect": lambda f: f(image_path, "demo", request, progress=lambda *a, **k: None),
+        "inspect": lambda f: f(image_path, "demo", None, request, progress=lambda *a, **k: None),
         "rethreshold": lambda f: f(1000, 0.7, 1000, 0.0, 0.5, 0.5, 100, request),
         "reset_thresholds": lambda f: f(request),
         "features": lambda f: f("body", "channel", 3, request),
@@ -332,6 +332,15 @@ def test_every_event_returns_only_its_declared_outputs(image_path: str) -> None:
         "detection_click": lambda f: f(click, request),
         "pre_nms_click": lambda f: f(click, request),
         "roi_box": lambda f: f("52, 106, 117, 206", request),
+        "ablation_kind": lambda f: f("no_cls", 1, request),
+        "ablation_boxes": lambda f: f("10, 10, 100, 100", request),
+        "ablation_click": lambda f: f(click, request),
+        "ablation_add_proposals": lambda f: f(request),
+        "ablation_clear": lambda f: f(request),
+        "gt_object": lambda f: f(0, request),
+        "gt_row": lambda f: f(SimpleNamespace(index=[1, 2]), request),
+        "gt_iou": lambda f: f(0.7, request),
+        "gt_level": lambda f: f(1, request),
         **{name: (lambda f: f(request)) for name in functions if name.startswith("select_")},
     }
     assert set(calls) == set(functions)

@@ -58,12 +58,15 @@ def default_point(trace: Any) -> tuple[float, float]:
     return width / 2.0, height / 2.0
 
 
-def hits_image(trace: Any, hits: list[Any], x: float, y: float) -> np.ndarray:
-    """All anchors at the point, coloured by level, on the (slightly dimmed) image with a point marker."""
+def hits_image(trace: Any, hits: list[Any], x: float, y: float, ground_truth: np.ndarray | None = None,
+               followed_anchor: int | None = None) -> np.ndarray:
+    """All anchors at the point, coloured by level, on the (slightly dimmed) image with a point marker; the anchor of
+    a followed detection outlined; the ground truth dashed."""
     names = level_index_by_name(trace)
     boxes = np.stack([to_numpy(hit.box) for hit in hits]) if hits else np.zeros((0, 4))
     colors = [color_for(names.get(_level_name(trace, hit.level), 0)) for hit in hits]
-    image = draw_boxes(trace.image, boxes, colors, width=2, dim=0.25)
+    highlight = next((k for k, hit in enumerate(hits) if hit.index == followed_anchor), None)
+    image = draw_boxes(trace.image, boxes, colors, width=2, dim=0.25, ground_truth=ground_truth, highlight=highlight)
     scale = display_scale(*trace.original_size)
     return draw_point(image, x * scale, y * scale)
 

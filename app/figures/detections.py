@@ -13,13 +13,26 @@ from app.figures.common import to_numpy
 from app.strings import t
 
 
-def detections_image(trace: Any, detections: Any) -> np.ndarray:
+def detections_image(trace: Any, detections: Any, ground_truth: np.ndarray | None = None,
+                     status: list[str] | None = None, error_types: list[str] | None = None,
+                     highlight: int | None = None) -> np.ndarray:
+    """Detections coloured by class; with ground truth, the objects dashed and each box coloured by its match
+    (TP green, FP red with its TIDE type)."""
     boxes, scores, labels = to_numpy(detections.boxes), to_numpy(detections.scores), to_numpy(detections.labels)
     texts = [f"{name} {float(score):.2f}" for name, score in zip(detections.names, scores)]
+    colors = [color_for(int(label)) for label in labels]
+    if status is not None:
+        colors = [(0, 205, 110) if s == "tp" else (160, 160, 160) if s == "ignored" else (235, 50, 50)
+                  for s in status]
+        kinds = error_types or [""] * len(status)
+        texts = [t("gt.det_label", name=name, score=float(score),
+                   status=t(f"gt.status.{s}") + (f"·{kind}" if kind else ""))
+                 for name, score, s, kind in zip(detections.names, scores, status, kinds)]
     # Draw the weakest first so the strongest boxes and labels end up on top.
     order = list(range(len(boxes)))[::-1]
-    return draw_boxes(trace.image, boxes[order], [color_for(int(labels[i])) for i in order],
-                      [texts[i] for i in order], width=3)
+    marked = order.index(highlight) if highlight is not None and 0 <= highlight < len(boxes) else None
+    return draw_boxes(trace.image, boxes[order], [colors[i] for i in order], [texts[i] for i in order], width=3,
+                      ground_truth=ground_truth, highlight=marked)
 
 
 def table_headers() -> list[str]:

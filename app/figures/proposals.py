@@ -26,7 +26,8 @@ def top_boxes(proposals: Any, top_n: int) -> tuple[np.ndarray, np.ndarray]:
 MARKED = ((255, 255, 255), (235, 50, 50))   # the box someone picked; the box that removed it
 
 
-def proposals_image(trace: Any, proposals: Any, top_n: int, marked: list[int] | None = None) -> np.ndarray:
+def proposals_image(trace: Any, proposals: Any, top_n: int, marked: list[int] | None = None,
+                    ground_truth: np.ndarray | None = None) -> np.ndarray:
     """The top-n boxes coloured by level (the worst drawn first, so the best are on top); `marked` boxes (indices
     into `proposals`, shown whether or not they are in the top n) are drawn last, thick: white, then red."""
     order = shown_indices(proposals, top_n)[::-1]
@@ -38,7 +39,7 @@ def proposals_image(trace: Any, proposals: Any, top_n: int, marked: list[int] | 
         colors[len(order) - 1 - rank] = MARKED[min(len(marked) - 1 - rank, 1)]
     highlight = len(order) - 1 if marked else None
     return draw_boxes(trace.image, boxes[order] if order else np.zeros((0, 4)), colors, width=2, dim=0.35,
-                      highlight=highlight)
+                      highlight=highlight, ground_truth=ground_truth)
 
 
 def level_legend_html(trace: Any) -> str:

@@ -73,6 +73,7 @@ EN: dict[str, str] = {
     "error.model_load": "The model could not be loaded. {reason}",
     "error.no_session": "Inspect an image first: there is nothing to re-threshold yet "
                         "(or your session expired from the cache).",
+    "error.annotations": "The ground-truth file could not be used: {reason}",
     "error.custom_missing": "Choose a checkpoint file first.",
     "error.labels_file": "The labels file could not be read: {reason}",
     "error.unknown_model": "Unknown model '{name}'. Choose one of: {choices}.",

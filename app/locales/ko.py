@@ -77,6 +77,7 @@ KO: dict[str, str] = {
     "error.bad_image": "이미지를 사용할 수 없습니다: {reason}",
     "error.model_load": "모델을 불러올 수 없습니다. {reason}",
     "error.no_session": "먼저 이미지를 분석하세요. 아직 다시 계산할 결과가 없습니다 (또는 세션이 캐시에서 만료되었습니다).",
+    "error.annotations": "정답 파일을 사용할 수 없습니다: {reason}",
     "error.custom_missing": "먼저 체크포인트 파일을 고르세요.",
     "error.labels_file": "라벨 파일을 읽을 수 없습니다: {reason}",
     "error.unknown_model": "알 수 없는 모델 '{name}'입니다. 다음 중에서 고르세요: {choices}.",

@@ -26,10 +26,10 @@ class AblationsTab:
 
     @property
     def outputs(self) -> list[Any]:
-        return [self.boxes, self.model_image, self.ablation_image, self.comparison]
+        return [self.kind, self.boxes, self.model_image, self.ablation_image, self.comparison]
 
     def values(self, view: AblationView) -> dict[Any, Any]:
-        return {self.boxes: view.boxes_text, self.kind: gr.skip(), self.model_image: view.model_image,
+        return {self.boxes: view.boxes_text, self.kind: view.kind, self.model_image: view.model_image,
                 self.ablation_image: gr.update(value=view.ablation_image, label=view.ablation_label),
                 self.comparison: view.comparison}
 

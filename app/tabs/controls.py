@@ -58,6 +58,7 @@ def checked_by_handler(component: Any) -> Any:
 @dataclass
 class Controls:
     image: gr.Image
+    annotations: gr.File
     model: gr.Dropdown
     inspect: gr.Button
     custom_arch: gr.Dropdown
@@ -92,6 +93,8 @@ def model_choices(names: list[str]) -> list[tuple[str, str]]:
 def build(model_names: list[str], default_model: str, examples: list[str]) -> Controls:
     image = image_input(texts={"label": "input.image"}, type="filepath", image_mode=None,
                         sources=["upload", "clipboard"], height=240, elem_id="lens-image")
+    annotations = bind(gr.File, texts={"label": "input.annotations"}, value=None, file_types=[".json", ".xml"],
+                       type="filepath", height=90, elem_id="lens-annotations")
     if examples:
         gr.Examples(examples=[[path] for path in examples], inputs=[image], label=t("input.examples"),
                     examples_per_page=8)
@@ -123,5 +126,5 @@ def build(model_names: list[str], default_model: str, examples: list[str]) -> Co
             value="auto", elem_id="lens-custom-trained-from")
         custom_load = bind(gr.Button, texts={"value": "input.custom.load"})
         custom_status = gr.Markdown()
-    return Controls(image, model, inspect, custom_arch, custom_checkpoint, custom_labels, custom_trained_from,
+    return Controls(image, annotations, model, inspect, custom_arch, custom_checkpoint, custom_labels, custom_trained_from,
                     custom_load, custom_status, sliders, reset)

@@ -1,0 +1,207 @@
+"""Ground-truth views: where each object was lost (the funnel), TP/FP/FN with TIDE error types, proposal recall,
+the RPN's training labels of the anchors, and the four training losses of this image."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from app.drawing import color_for, draw_boxes
+from app.figures.common import base_layout, markdown_table, to_numpy
+from app.strings import engine_error_text, t
+from inspectors.funnel import STAGES
+from inspectors.tide import TIDE_TYPES
+
+TP_COLOR, FP_COLOR, IGNORED_COLOR = (0, 205, 110), (235, 50, 50), (160, 160, 160)
+# The stages drawn on the object image (all twelve would hide it), with their colours.
+DRAWN_STAGES = {"anchors": (250, 210, 40), "decoded": (255, 150, 30), "post_nms_top_n": (80, 170, 255),
+                "roi_head": (190, 110, 255), "matched": (0, 205, 110)}
+POSITIVE, IGNORED, NEGATIVE = (0, 205, 110), (250, 210, 40), (235, 50, 50)
+SIZE_CLASSES = ("small", "medium", "large")
+
+
+def stage_name(stage: str) -> str:
+    return t(f"funnel.stage.{stage}")
+
+
+def warning_text(warning: Any) -> str:
+    return engine_error_text(warning)   # a LensWarning has a code and params, like an engine error
+
+
+def _pct(value: Any) -> str:
+    return "–" if value is None or (isinstance(value, float) and (math.isnan(value) or value < 0)) else f"{value:.3f}"
+
+
+def summary_markdown(report: Any) -> str:
+    """TP/FP/FN at two IoUs, AP, AR and how many objects were lost where."""
+    c50, c75 = report.counts[0.5], report.counts[0.75]
+    rows = [["IoU 0.5", c50[0], c50[1], c50[2]], ["IoU 0.75", c75[0], c75[1], c75[2]]]
+    counts = markdown_table([t("gt.col.match"), "TP", "FP", "FN"], rows)
+    ar = report.ar
+    scores = t("gt.scores", ap50=_pct(report.ap50), ap=_pct(report.ap), ar100=_pct(ar.get("AR@100")),
+               ar1000=_pct(ar.get("AR@1000")), objects=len(report.funnel))
+    lost = {stage: n for stage, n in report.lost.items() if stage is not None and n}
+    where = ", ".join(f"{stage_name(stage)} {n}" for stage, n in sorted(lost.items(), key=lambda kv: -kv[1]))
+    lost_line = t("gt.lost_where", where=where) if where else t("gt.none_lost")
+    return f"{scores}\n\n{counts}\n\n{lost_line}"
+
+
+def tide_markdown(report: Any) -> str:
+    counts = report.error_counts
+    rows = [[t(f"tide.{kind}"), counts.get(kind, 0), t(f"tide.{kind}.explain")] for kind in TIDE_TYPES]
+    return markdown_table([t("gt.col.error"), t("gt.col.count"), t("gt.col.meaning")], rows, align_right_from=1)
+
+
+def funnel_headers() -> list[str]:
+    return ["#", t("gt.col.class"), *[stage_name(s) for s in STAGES], t("gt.col.lost_at")]
+
+
+def funnel_frame(report: Any) -> Any:
+    """One row per object: the best IoU any box reaches at every stage; green ≥ t, red < t, the lost stage marked.
+    A pandas Styler: Gradio shows the colours."""
+    threshold = report.iou_threshold
+    rows = []
+    for record in report.funnel:
+        lost = stage_name(record.lost_at) if record.lost_at else t("gt.detected")
+        rows.append([record.index, record.name, *[round(float(record.best_iou[s]), 2) for s in STAGES], lost])
+    frame = pd.DataFrame(rows, columns=funnel_headers())
+    stage_columns = [stage_name(s) for s in STAGES]
+
+    def colour(value: Any) -> str:
+        if not isinstance(value, (int, float)):
+            return ""
+        return "background-color: #d8f5e3" if value >= threshold else "background-color: #fbdcdc"
+
+    def lost_colour(value: Any) -> str:
+        return "" if value == t("gt.detected") else "background-color: #f4a6a6; font-weight: bold"
+
+    styler = frame.style.map(colour, subset=stage_columns).map(lost_colour, subset=[t("gt.col.lost_at")])
+    return styler.format(precision=2, subset=stage_columns)
+
+
+def object_image(trace: Any, report: Any, index: int) -> np.ndarray:
+    """One object (dashed) with its best box at the key stages, each labelled with its IoU."""
+    record = report.funnel[index]
+    boxes, colors, labels = [], [], []
+    for stage, color in DRAWN_STAGES.items():
+        best = record.best.get(stage)
+        if best is not None and best.box is not None:
+            boxes.append(best.box)
+            colors.append(color)
+            labels.append(f"{stage_name(stage)} {best.iou:.2f}")
+    return draw_boxes(trace.image, np.asarray(boxes, dtype=np.float32).reshape(-1, 4), colors, labels, width=3,
+                      dim=0.3, ground_truth=np.asarray([record.box], dtype=np.float32))
+
+
+def object_markdown(report: Any, index: int) -> str:
+    """Why this object was (not) found, in a few sentences with the numbers."""
+    record = report.funnel[index]
+    parts = [t("gt.object", index=record.index, name=record.name,
+               width=record.box[2] - record.box[0], height=record.box[3] - record.box[1])]
+    if record.lost_at is None:
+        parts.append(t("gt.object.detected", detection=record.detection, score=record.detection_score or 0.0,
+                       iou=record.best_iou["matched"]))
+    else:
+        parts.append(t("gt.object.lost", stage=stage_name(record.lost_at), threshold=record.iou_threshold))
+        parts.append(t(f"gt.why.{record.lost_at}"))
+    for key, removal in (("gt.rpn_nms", record.rpn_nms), ("gt.box_nms", record.box_nms)):
+        if removal is not None:
+            parts.append(t(key, by=removal.by, score=removal.by_score, iou=removal.iou,
+                           cover=removal.by_iou_with_object))
+    if record.head is not None:
+        h = record.head
+        parts.append(t("gt.head", prob=h.true_class_prob, name=record.name, preferred=h.preferred_name,
+                       preferred_prob=h.preferred_prob))
+    return "\n\n".join(parts)
+
+
+def object_choices(report: Any) -> list[tuple[str, int]]:
+    return [(t("gt.object_choice", index=r.index, name=r.name,
+               state=stage_name(r.lost_at) if r.lost_at else t("gt.detected")), r.index) for r in report.funnel]
+
+
+def recall_figure(report: Any) -> go.Figure:
+    """Recall vs IoU at the current post-NMS top-n, and recall vs number of proposals (the paper's Fig. 4)."""
+    curve, vs = report.recall_vs_iou, report.recall_vs_proposals
+    fig = make_subplots(rows=1, cols=2, subplot_titles=[t("gt.recall_iou", proposals=curve.proposals),
+                                                        t("gt.recall_proposals")], horizontal_spacing=0.12)
+    fig.add_trace(go.Scatter(x=curve.iou_thresholds, y=curve.recall, mode="lines+markers", name=t("gt.all_sizes"),
+                             line=dict(color="#1f77b4", width=3)), row=1, col=1)
+    for size, dash in zip(SIZE_CLASSES, ("dot", "dash", "dashdot")):
+        if curve.objects_by_size.get(size):
+            fig.add_trace(go.Scatter(x=curve.iou_thresholds, y=curve.by_size[size], mode="lines",
+                                     name=t(f"gt.size.{size}", count=curve.objects_by_size[size]),
+                                     line=dict(dash=dash, width=2)), row=1, col=1)
+    for iou, color in ((0.5, "#2ca02c"), (0.7, "#ff7f0e")):
+        fig.add_trace(go.Scatter(x=list(vs.counts), y=vs.recall_at(iou), mode="lines+markers",
+                                 name=t("gt.at_iou", iou=iou), line=dict(color=color, width=3)), row=1, col=2)
+    fig.update_xaxes(title=t("gt.axis.iou"), range=[0.48, 0.97], row=1, col=1)
+    fig.update_xaxes(title=t("gt.axis.proposals"), type="log", row=1, col=2)
+    fig.update_yaxes(title=t("gt.axis.recall"), range=[0, 1.05], row=1, col=1)
+    fig.update_yaxes(range=[0, 1.05], row=1, col=2)
+    fig.update_layout(legend=dict(orientation="h", y=-0.28))
+    return base_layout(fig, 400)
+
+
+def losses_markdown(report: Any) -> str:
+    details = report.loss_details
+    rows = [[t(f"loss.{name}"), name, round(float(value), 4)] for name, value in details.losses.items()]
+    total = sum(float(v) for v in details.losses.values())
+    biggest = max(details.losses, key=lambda k: details.losses[k]) if details.losses else None
+    note = t("gt.loss_share", name=t(f"loss.{biggest}"), share=100 * details.losses[biggest] / total) \
+        if biggest and total > 0 else ""
+    warnings = "\n".join(f"- {warning_text(w)}" for w in details.warnings)
+    table = markdown_table([t("gt.col.loss"), "torchvision", t("gt.col.value")], rows)
+    return "\n\n".join(part for part in (table, note, warnings) if part)
+
+
+def anchor_labels_image(trace: Any, report: Any, level: int) -> np.ndarray:
+    """One level's anchors as the RPN's training rule labels them: positive (green), ignored (yellow), and the
+    negatives one training step would sample (red); the objects dashed."""
+    analysis = report.anchor_analysis
+    info = trace.levels[level]
+    labels = to_numpy(analysis.labels)[info.start: info.start + info.count]
+    positive = np.nonzero(labels == 1)[0] + info.start
+    ignored = np.nonzero(labels == -1)[0] + info.start
+    sampled = to_numpy(analysis.sampled_negative)
+    sampled = sampled[(sampled >= info.start) & (sampled < info.start + info.count)]
+    ignored = ignored[:400]   # an ignored band can hold thousands: the closest ones are enough to see it
+    order = np.concatenate([sampled, ignored, positive]).astype(np.int64)
+    boxes = to_numpy(trace.to_original(trace.anchors[order])) if len(order) else np.zeros((0, 4))
+    colors = [NEGATIVE] * len(sampled) + [IGNORED] * len(ignored) + [POSITIVE] * len(positive)
+    return draw_boxes(trace.image, boxes, colors, width=1, dim=0.45, ground_truth=report.gt.boxes)
+
+
+def anchor_labels_markdown(report: Any) -> str:
+    a = report.anchor_analysis
+    rows = [[c.level, c.positive, c.ignored, c.negative, c.sampled_positive, c.sampled_negative] for c in a.per_level]
+    table = markdown_table([t(f"gt.anchor.col.{k}") for k in ("level", "positive", "ignored", "negative",
+                                                             "sampled_positive", "sampled_negative")], rows)
+    rule = t("gt.anchor.rule", fg=a.fg_iou, bg=a.bg_iou, batch=a.batch_size_per_image,
+             fraction=a.positive_fraction, seed=a.seed)
+    objects = [t("gt.anchor.object", index=o.index, level=o.level_name, size=o.size, ratio=o.aspect_ratio,
+                 iou=o.best_iou, positives=o.positives) + (" " + t("gt.anchor.low_quality") if o.low_quality_only
+                                                           else "") for o in a.objects]
+    border = a.border
+    paper = t("gt.anchor.border", crossing=border.crossing, lost=border.positives_lost,
+              objects=len(border.objects_without_positive))
+    return "\n\n".join([rule, table, "\n".join(f"- {line}" for line in objects), paper])
+
+
+def detection_statuses(report: Any, count: int) -> tuple[list[str], list[str]]:
+    """Per detection: "tp" / "fp" / "ignored", and its TIDE type when it is a false positive."""
+    status = list(report.evaluation.status)[:count]
+    kinds = {e.detection: e.kind for e in report.errors if e.detection is not None}
+    return status, [kinds.get(i, "") for i in range(len(status))]
+
+
+def status_colors(status: list[str]) -> list[tuple[int, int, int]]:
+    return [TP_COLOR if s == "tp" else IGNORED_COLOR if s == "ignored" else FP_COLOR for s in status]
+
+
+def class_color(label: int) -> tuple[int, int, int]:
+    return color_for(label)

@@ -1,0 +1,81 @@
+"""Ground truth tab: where each object was lost (the funnel), TP/FP/FN and TIDE errors, proposal recall, the RPN's
+anchor labels and the training losses of this image."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from app.figures.ground_truth import funnel_headers
+from app.tabs.common import explanation, image_view
+from app.texts import bind, heading, markdown
+from app.views import GroundTruthView
+
+
+@dataclass
+class GroundTruthTab:
+    source: gr.Markdown
+    warnings: gr.Markdown
+    summary: gr.Markdown
+    iou: gr.Slider
+    funnel: gr.Dataframe
+    object: gr.Dropdown
+    object_image: gr.Image
+    object_text: gr.Markdown
+    tide: gr.Markdown
+    recall: gr.Plot
+    level: gr.Dropdown
+    anchor_image: gr.Image
+    anchor_text: gr.Markdown
+    losses: gr.Markdown
+
+    @property
+    def outputs(self) -> list[Any]:
+        return [self.source, self.warnings, self.summary, self.funnel, self.object, self.object_image,
+                self.object_text, self.tide, self.recall, self.level, self.anchor_image, self.anchor_text,
+                self.losses]
+
+    def values(self, view: GroundTruthView) -> dict[Any, Any]:
+        return {self.source: view.source, self.warnings: view.warnings, self.summary: view.summary,
+                self.funnel: view.funnel,
+                self.object: gr.update(choices=view.object_choices, value=view.object_chosen),
+                self.object_image: view.object_image, self.object_text: view.object_text, self.tide: view.tide,
+                self.recall: view.recall, self.level: gr.update(choices=view.level_choices, value=view.level),
+                self.anchor_image: view.anchor_image, self.anchor_text: view.anchor_text, self.losses: view.losses}
+
+
+def build() -> GroundTruthTab:
+    explanation("look.gt")
+    explanation("gt.explain")
+    source = gr.Markdown(elem_classes=["lens-callout"], elem_id="lens-gt-source")
+    warnings = gr.Markdown(elem_classes=["lens-note"])
+    summary = gr.Markdown(elem_classes=["lens-table"], elem_id="lens-gt-summary")
+    with gr.Row(equal_height=True):
+        heading("gt.funnel_title", level=3)
+        iou = bind(gr.Slider, 0.1, 0.95, texts={"label": "gt.iou"}, value=0.5, step=0.05, elem_id="lens-gt-iou")
+    funnel = bind(gr.Dataframe, texts={"headers": funnel_headers}, interactive=False, wrap=True, max_height=360,
+                  elem_id="lens-gt-funnel")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            object_ = bind(gr.Dropdown, texts={"label": "gt.object_select"}, choices=[], interactive=True,
+                           elem_id="lens-gt-object")
+            object_image = image_view("gt.funnel_title", height=440, elem_id="lens-gt-object-image")
+        with gr.Column(scale=2):
+            object_text = gr.Markdown(elem_classes=["lens-callout"], elem_id="lens-gt-object-text")
+            heading("gt.tide_title")
+            tide = gr.Markdown(elem_classes=["lens-table"])
+    heading("gt.recall_title", level=3)
+    recall = gr.Plot(show_label=False)
+    heading("gt.anchors_title", level=3)
+    markdown("gt.anchor_legend", elem_classes=["lens-note"])
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            level = bind(gr.Dropdown, texts={"label": "gt.anchor_level"}, choices=[], interactive=True)
+            anchor_image = image_view("gt.anchors_title", height=440, elem_id="lens-gt-anchors")
+        with gr.Column(scale=2):
+            anchor_text = gr.Markdown(elem_classes=["lens-table"])
+    heading("gt.losses_title", level=3)
+    losses = gr.Markdown(elem_classes=["lens-table"], elem_id="lens-gt-losses")
+    return GroundTruthTab(source, warnings, summary, iou, funnel, object_, object_image, object_text, tide, recall,
+                          level, anchor_image, anchor_text, losses)
