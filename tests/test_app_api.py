@@ -30,7 +30,8 @@ def _summary(outputs: Any) -> dict:
 def test_named_endpoints_are_listed(client: Client) -> None:
     endpoints = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
     assert "/inspect" in endpoints and "/rethreshold" in endpoints
-    assert len(endpoints["/inspect"]["parameters"]) == 2
+    inspect = endpoints["/inspect"]["parameters"]
+    assert len(inspect) == 3 and inspect[2]["parameter_has_default"]   # the ground truth is optional
     assert len(endpoints["/rethreshold"]["parameters"]) == 7
 
 
