@@ -74,6 +74,13 @@ def bind(factory: Callable[..., Any], *args: Any, texts: dict[str, Any], **kwarg
     return component
 
 
+def register(component: Any, texts: dict[str, Any]) -> Any:
+    """Remember the texts of a component made elsewhere (e.g. the Dataset inside gr.Examples)."""
+    if _active:
+        _active[-1].add(component, {prop: _producer(spec) for prop, spec in texts.items()})
+    return component
+
+
 def markdown(key: str, **kwargs: Any) -> gr.Markdown:
     return bind(gr.Markdown, texts={"value": key}, **kwargs)
 

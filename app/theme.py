@@ -55,4 +55,43 @@ CSS = """
 .lens-bar-value { font-weight: 700; }
 /* Gradio puts elem_classes on both the block and its .prose child: style the block only. */
 .block.lens-callout { border-left: 5px solid #e69f00 !important; padding-left: 12px !important; }
+.block.lens-look { border-left: 5px solid #0072b2 !important; padding-left: 12px !important; background: #eef6fc; }
+.lens-look p { font-size: 1.08rem; margin: 4px 0; }
+/* The followed detection, above every tab. */
+.lens-breadcrumb { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; font-size: 1.02rem;
+                   background: #f3f4f6; border-radius: 8px; padding: 6px 10px; }
+.lens-crumb { background: white; border: 2px solid #0072b2; border-radius: 12px; padding: 1px 9px; }
+.lens-crumb-sep { color: #6b7280; font-weight: 700; }
+.lens-breadcrumb.lens-lost { border: 2px dashed #d55e00; }
+.lens-story table { font-size: 0.95rem; }
+/* Page switches (language, layout): one compact row each, in the header. */
+#lens-header { align-items: center; }
+#lens-language, #lens-layout { border: none !important; background: transparent !important; padding: 0 !important;
+                               flex: 0 0 auto !important; }
+#lens-header > div:last-child, #lens-header .form { gap: 4px !important; }
+#lens-language .wrap, #lens-layout .wrap { flex-wrap: nowrap !important; gap: 4px !important; }
+#lens-nms-frame td, #lens-nms-frame th { white-space: nowrap; }
+.lens-goto-label p { margin-top: 10px; font-weight: 600; text-align: right; }
+/* Projector layout (1280×720 / 1024×768): the tab's own sliders, a slim left panel, no long explanations.
+   Gradio repeats every rule scoped under .gradio-container, so a rule here must not need to beat its own copy:
+   strips are hidden outside the projector layout (never "shown" inside it), and projector rules carry
+   .gradio-container for weight. */
+body:not(.lens-projector) .lens-strip { display: none !important; }
+body.lens-projector .gradio-container .lens-desktop-only, body.lens-projector .gradio-container .block.lens-explain,
+body.lens-projector .gradio-container #lens-title p { display: none !important; }
+body.lens-projector .gradio-container #lens-left { max-width: 250px !important; min-width: 210px !important;
+                                                   flex: 0 0 230px !important; }
+body.lens-projector .gradio-container #lens-image .image-container,
+body.lens-projector .gradio-container #lens-image img { max-height: 120px !important; }
+body.lens-projector .gradio-container #lens-annotations { max-height: 90px !important; }
+body.lens-projector .gradio-container { font-size: 19px !important; padding-top: 4px !important; }
+body.lens-projector .gradio-container #lens-title h1 { font-size: 1.4rem !important; }
+body.lens-projector .gradio-container #lens-header { min-height: 0 !important; }
+body.lens-projector .gradio-container #lens-status, body.lens-projector .gradio-container #lens-status p {
+    font-size: 1rem !important; }
+body.lens-projector .gradio-container #lens-detections-count p { font-size: 1.3rem !important; }
+body.lens-projector .gradio-container .lens-table table { font-size: 0.95rem !important; }
+body.lens-projector .gradio-container .lens-strip { margin-bottom: 4px !important; }
+body.lens-projector .gradio-container #lens-tabs img { max-height: 46vh !important; object-fit: contain; }
+body.lens-projector .gradio-container #lens-tabs .image-container { max-height: 50vh !important; }
 """

@@ -50,6 +50,19 @@ class Layout:
     tab_items: dict[str, gr.Tab]
     ablations: ablations.AblationsTab
     ground_truth: ground_truth.GroundTruthTab
+    strips: dict[str, dict[str, gr.Slider]]   # tab id -> the sliders folded into it (projector layout)
+    projector: gr.Radio
+
+    @property
+    def strip_sliders(self) -> list[gr.Slider]:
+        return [slider for strip in self.strips.values() for slider in strip.values()]
+
+    def all_slider_values(self, thresholds: dict[str, float]) -> dict[Any, Any]:
+        """Every threshold slider (the panel's and the tabs' strips) at these thresholds."""
+        values = self.controls.slider_values(thresholds)
+        for strip in self.strips.values():
+            values.update(controls.strip_values(strip, thresholds))
+        return values
 
 
 def readable_errors(action_key: str, lens: Lens | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -117,19 +130,24 @@ def build_app(config: AppConfig, lens: Lens | None = None) -> gr.Blocks:
 def _build_layout(lens: Lens, config: AppConfig) -> Layout:
     with gr.Row(elem_id="lens-header"):
         bind(gr.Markdown, texts={"value": lambda: f"# {t('app.title')}\n{t('app.subtitle')}"}, elem_id="lens-title")
-        language = gr.Radio([(name, code) for code, name in LANGUAGE_NAMES.items()], value=default_language(),
-                            show_label=False, elem_id="lens-language", scale=0, min_width=220)
+        with gr.Row(scale=0, elem_id="lens-switches"):
+            language = gr.Radio([(name, code) for code, name in LANGUAGE_NAMES.items()], value=default_language(),
+                                show_label=False, elem_id="lens-language", container=False, min_width=200)
+            projector = bind(gr.Radio, texts={"choices": [("layout.desktop", "desktop"),
+                                                          ("layout.projector", "projector")]},
+                             value="desktop", show_label=False, elem_id="lens-layout", container=False, min_width=240)
     with gr.Row(equal_height=False):
-        with gr.Column(scale=1, min_width=400):
+        with gr.Column(scale=1, min_width=400, elem_id="lens-left"):
             panel = controls.build(lens.store.choices(), startup_model_name(config), sample_image_paths())
-        with gr.Column(scale=3):
+        with gr.Column(scale=3, elem_id="lens-right"):
             with gr.Row():
                 status = bind(gr.Markdown, texts={"value": "status.empty"}, label=t("api.status"),
                               elem_id="lens-status")
                 detections_count = gr.Markdown("", label=t("api.detections_count"), elem_id="lens-detections-count")
             breadcrumb = gr.HTML(elem_id="lens-breadcrumb")
             tab_items: dict[str, gr.Tab] = {}
-            with gr.Tabs(elem_id="lens-tabs") as tabs:
+            strips: dict[str, dict[str, gr.Slider]] = {}
+            with gr.Tabs(elem_id="lens-tabs", overflow_behavior="wrap") as tabs:
                 with bind(gr.Tab, texts={"label": "tab.overview"}, id="overview") as tab_items["overview"]:
                     overview_tab = overview.build()
                 with bind(gr.Tab, texts={"label": "tab.features"}, id="features") as tab_items["features"]:
@@ -139,22 +157,28 @@ def _build_layout(lens: Lens, config: AppConfig) -> Layout:
                 with bind(gr.Tab, texts={"label": "tab.objectness"}, id="objectness") as tab_items["objectness"]:
                     objectness_tab = objectness.build()
                 with bind(gr.Tab, texts={"label": "tab.proposals"}, id="proposals") as tab_items["proposals"]:
+                    strips["proposals"] = controls.threshold_strip(controls.STRIP_KEYS["proposals"])
                     proposals_tab = proposals.build()
                 with bind(gr.Tab, texts={"label": "tab.nms"}, id="nms") as tab_items["nms"]:
+                    strips["nms"] = controls.threshold_strip(controls.STRIP_KEYS["nms"])
                     nms_tab = nms.build()
                 with bind(gr.Tab, texts={"label": "tab.roi"}, id="roi") as tab_items["roi"]:
+                    strips["roi"] = controls.threshold_strip(controls.STRIP_KEYS["roi"])
                     roi_tab = roi.build()
                 with bind(gr.Tab, texts={"label": "tab.detections"}, id="detections") as tab_items["detections"]:
+                    strips["detections"] = controls.threshold_strip(controls.STRIP_KEYS["detections"])
                     detections_tab = detections.build()
                     with bind(gr.Accordion, texts={"label": "detections.summary"}, open=False):
                         summary = gr.JSON(label=t("api.summary"), show_label=False, elem_id="lens-summary")
                 with bind(gr.Tab, texts={"label": "tab.gt"}, id="gt") as tab_items["gt"]:
+                    strips["gt"] = controls.threshold_strip(controls.STRIP_KEYS["gt"])
                     gt_tab = ground_truth.build()
                 with bind(gr.Tab, texts={"label": "tab.ablations"}, id="ablations") as tab_items["ablations"]:
+                    strips["ablations"] = controls.threshold_strip(controls.STRIP_KEYS["ablations"])
                     ablations_tab = ablations.build()
     return Layout(panel, status, detections_count, summary, overview_tab, features_tab, anchors_tab,
                   objectness_tab, proposals_tab, roi_tab, detections_tab, language, nms_tab, tabs, breadcrumb, tab_items,
-                  ablations_tab, gt_tab)
+                  ablations_tab, gt_tab, strips, projector)
 
 
 # --- what each event updates -------------------------------------------------------------------------------------
@@ -169,6 +193,8 @@ def _threshold_values(layout: Layout, session: Session, rpn_changed: bool = True
               layout.detections_count: status.detections_count, layout.breadcrumb: views.breadcrumb_html(session),
               **layout.overview.values(views.overview_view(session)),
               **layout.detections.basic_values(detections_view)}
+    for strip in layout.strips.values():   # the projector layout's sliders follow whatever moved
+        values.update(controls.strip_values(strip, session.thresholds))
     current = session.options.current_tab
     for tab_id, (outputs, compute) in _tab_views(layout).items():
         if tab_id == current:
@@ -198,7 +224,8 @@ def _proposal_components(layout: Layout) -> list[Any]:
 def _threshold_outputs(layout: Layout) -> list[Any]:
     """What /rethreshold returns, in API order: the JSON summary first."""
     return list(dict.fromkeys([layout.summary, layout.status, layout.detections_count, *layout.overview.outputs,
-                               *layout.detections.basic_outputs, layout.breadcrumb, *_proposal_components(layout)]))
+                               *layout.detections.basic_outputs, layout.breadcrumb, *_proposal_components(layout),
+                               *layout.strip_sliders]))
 
 
 def _inspect_outputs(layout: Layout) -> list[Any]:
@@ -212,7 +239,7 @@ def _all_values(layout: Layout, session: Session) -> dict[Any, Any]:
     values.update(layout.features.values(views.features_view(session)))
     values.update(layout.anchors.values(views.anchors_view(session)))
     values.update(layout.objectness.values(views.objectness_view(session)))
-    values.update(layout.controls.slider_values(session.thresholds))
+    values.update(layout.all_slider_values(session.thresholds))
     return values
 
 
@@ -265,6 +292,26 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> dict[str, Callable[...
     gr.on([slider.release for slider in c.slider_list], on_rethreshold, c.slider_list, threshold_outputs,
           api_name="rethreshold", trigger_mode="always_last", show_progress="minimal")
 
+    def strip_event(keys: tuple[str, ...]) -> Callable[..., dict[Any, Any]]:
+        @readable_errors("action.rethreshold", lens)
+        def on_strip(*args: Any) -> dict[Any, Any]:
+            *numbers, request = args
+            session = handlers.current_session(lens, session_id(request))
+            values = {**session.thresholds, **dict(zip(keys, numbers))}
+            session, rpn_changed = handlers.rethreshold(lens, session_id(request), values)
+            result = _threshold_values(layout, session, rpn_changed)
+            result.update(c.slider_values(session.thresholds))
+            return result
+        return on_strip
+
+    strip_events: dict[str, Callable[..., Any]] = {}
+    for tab_id, strip in layout.strips.items():
+        sliders = list(strip.values())
+        strip_events[f"strip_{tab_id}"] = strip_event(tuple(strip))
+        gr.on([slider.release for slider in sliders], strip_events[f"strip_{tab_id}"], sliders,
+              threshold_outputs + c.slider_list, api_visibility="private", trigger_mode="always_last",
+              show_progress="minimal")
+
     @readable_errors("action.rethreshold", lens)
     def on_reset(request: gr.Request) -> dict[Any, Any]:
         session = handlers.reset_thresholds(lens, session_id(request))
@@ -288,7 +335,7 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> dict[str, Callable[...
     c.custom_load.click(on_custom_load, [c.custom_arch, c.custom_checkpoint, c.custom_labels, c.custom_trained_from],
                         [c.model, c.custom_status], api_visibility="private", concurrency_id="model")
 
-    return {"inspect": on_inspect, "rethreshold": on_rethreshold, "reset_thresholds": on_reset,
+    return {"inspect": on_inspect, "rethreshold": on_rethreshold, "reset_thresholds": on_reset, **strip_events,
             **_wire_tab_controls(lens, layout)}
 
 
@@ -458,7 +505,8 @@ def _wire_tab_selection(lens: Lens, layout: Layout) -> dict[str, Callable[..., A
         outputs, compute = tab_views.get(tab_id, ([], None))
 
         @readable_errors("action.view", lens)
-        def on_select(request: gr.Request, tab_id: str = tab_id, compute: Any = compute) -> Any:
+        def on_select(request: gr.Request, tab_id: str = tab_id, compute: Any = compute,
+                      outputs: list[Any] = outputs) -> Any:
             session = lens.cache.get(session_id(request))
             if session is None:   # nothing inspected yet: just remember the tab
                 lens.prefs.set(session_id(request), "tab", tab_id)
@@ -600,9 +648,25 @@ def _wire_page_settings(demo: gr.Blocks, lens: Lens, layout: Layout, texts: Text
             return {component: gr.skip() for component in outputs}
         return on_language(language, request)
 
+    # The projector layout is a page setting in the browser only (a CSS class, remembered in localStorage).
+    layout.projector.input(None, [layout.projector], None, js=PROJECTOR_JS)
+    demo.load(None, None, [layout.projector], js=PROJECTOR_ON_LOAD_JS)
     layout.language.input(on_language, [layout.language], outputs, api_visibility="private", queue=False)
     demo.load(on_open, [remembered], outputs, api_visibility="private", queue=False)
     return {"language": on_language}
+
+
+PROJECTOR_JS = """(layout) => {
+  document.body.classList.toggle('lens-projector', layout === 'projector');
+  try { localStorage.setItem('rcnn-lens-layout', layout); } catch (e) {}
+  return [];
+}"""
+PROJECTOR_ON_LOAD_JS = """() => {
+  let layout = 'desktop';
+  try { layout = localStorage.getItem('rcnn-lens-layout') || 'desktop'; } catch (e) {}
+  document.body.classList.toggle('lens-projector', layout === 'projector');
+  return [layout];
+}"""
 
 
 def _merged(update: Any, value: Any) -> Any:

@@ -303,6 +303,8 @@ def test_every_event_returns_only_its_declared_outputs(image_path: str) -> None:
     from types import SimpleNamespace
 
     from app.config import AppConfig
+    from app.tabs.controls import STRIP_KEYS
+    from inspectors.thresholds import SPECS
     from app.ui import build_app
 
     demo = build_app(AppConfig(), make_lens())
@@ -342,6 +344,8 @@ def test_every_event_returns_only_its_declared_outputs(image_path: str) -> None:
         "gt_iou": lambda f: f(0.7, request),
         "gt_level": lambda f: f(1, request),
         **{name: (lambda f: f(request)) for name in functions if name.startswith("select_")},
+        **{name: (lambda f, name=name: f(*[SPECS[k].torchvision_default for k in STRIP_KEYS[name[6:]]], request))
+           for name in functions if name.startswith("strip_")},
     }
     assert set(calls) == set(functions)
     for name, call in calls.items():

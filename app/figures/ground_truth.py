@@ -184,12 +184,15 @@ def anchor_labels_markdown(report: Any) -> str:
     rule = t("gt.anchor.rule", fg=a.fg_iou, bg=a.bg_iou, batch=a.batch_size_per_image,
              fraction=a.positive_fraction, seed=a.seed)
     objects = [t("gt.anchor.object", index=o.index, level=o.level_name, size=o.size, ratio=o.aspect_ratio,
-                 iou=o.best_iou, positives=o.positives) + (" " + t("gt.anchor.low_quality") if o.low_quality_only
+                 iou=o.best_iou, positives=o.positives) + (" " + t("gt.anchor.low_quality_tag") if o.low_quality_only
                                                            else "") for o in a.objects]
+    low_quality = sum(o.low_quality_only for o in a.objects)
+    note = t("gt.anchor.low_quality", count=low_quality, total=len(a.objects), fg=a.fg_iou) if low_quality else ""
     border = a.border
     paper = t("gt.anchor.border", crossing=border.crossing, lost=border.positives_lost,
               objects=len(border.objects_without_positive))
-    return "\n\n".join([rule, table, "\n".join(f"- {line}" for line in objects), paper])
+    return "\n\n".join(part for part in (rule, table, "\n".join(f"- {line}" for line in objects), note, paper)
+                       if part)
 
 
 def detection_statuses(report: Any, count: int) -> tuple[list[str], list[str]]:

@@ -82,6 +82,8 @@ EN: dict[str, str] = {
     "action.inspect": "inspecting the image",
     "action.rethreshold": "re-applying the thresholds",
     "action.view": "drawing this view",
+    "layout.desktop": "Desktop",
+    "layout.projector": "Projector",
     "action.language": "switching the language",
     "progress.load_model": "Loading model {name}…",
     "progress.capture": "Running the model once with hooks…",
@@ -116,7 +118,7 @@ EN: dict[str, str] = {
     "overview.frame.scale": "× {sx:.3f} (x), × {sy:.3f} (y)",
     "overview.frame.pad": "+{right} px right, +{bottom} px bottom",
     # --- tabs: feature pyramid -------------------------------------------------------------------------------
-    "tab.features": "Feature pyramid",
+    "tab.features": "Features (FPN)",
     "features.explain": "The backbone body gives feature maps C2–C5, each half the size of the one before. The FPN "
                         "adds a top-down path and lateral connections so that P2–P5 all have the same number of "
                         "channels and strong semantics; P6 is a max-pool of P5, for the largest anchors. Bright = "
@@ -163,7 +165,7 @@ EN: dict[str, str] = {
     "anchors.col.box": "Box (px)",
     "anchors.col.objectness": "P(object)",
     # --- tabs: objectness ------------------------------------------------------------------------------------
-    "tab.objectness": "RPN objectness",
+    "tab.objectness": "Objectness",
     "objectness.explain": "For every anchor the RPN predicts how likely it is to cover an object (objectness) and how "
                           "to shift it. Each level has one map per anchor shape; the maximum over shapes shows where "
                           "the RPN sees objects at that scale. Small objects light up on fine levels (P2, P3), large "

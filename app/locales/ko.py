@@ -86,6 +86,8 @@ KO: dict[str, str] = {
     "action.inspect": "이미지 분석",
     "action.rethreshold": "임계값 다시 적용",
     "action.view": "화면 그리기",
+    "layout.desktop": "데스크톱",
+    "layout.projector": "프로젝터",
     "action.language": "언어 전환",
     "progress.load_model": "모델 {name} 불러오는 중…",
     "progress.capture": "훅을 걸고 모델을 한 번 실행하는 중…",
@@ -120,7 +122,7 @@ KO: dict[str, str] = {
     "overview.frame.scale": "가로 × {sx:.3f}, 세로 × {sy:.3f}",
     "overview.frame.pad": "오른쪽 +{right} px, 아래쪽 +{bottom} px",
     # --- tabs: feature pyramid -------------------------------------------------------------------------------
-    "tab.features": "특징 피라미드",
+    "tab.features": "특징 맵 (FPN)",
     "features.explain": "백본 본체는 특징 맵 C2–C5를 만들며, 각 맵의 크기는 앞 맵의 절반입니다. FPN은 하향식(top-down) "
                         "경로와 측면 연결을 더해 P2–P5가 모두 같은 채널 수와 강한 의미 정보를 갖게 하고, P6는 가장 큰 "
                         "앵커를 위해 P5를 최대 풀링한 맵입니다. 밝을수록 활성값이 큽니다.",
@@ -167,7 +169,7 @@ KO: dict[str, str] = {
     "anchors.col.box": "박스 (px)",
     "anchors.col.objectness": "P(객체)",
     # --- tabs: objectness ------------------------------------------------------------------------------------
-    "tab.objectness": "RPN 객체성",
+    "tab.objectness": "객체성",
     "objectness.explain": "RPN은 앵커마다 객체를 덮고 있을 가능성(객체성)과 앵커를 얼마나 옮기고 늘릴지를 예측합니다. "
                           "각 레벨에는 앵커 모양마다 맵이 하나씩 있으며, 모양별 최댓값을 보면 RPN이 그 스케일에서 "
                           "어디에 객체가 있다고 보는지 알 수 있습니다. 작은 객체는 세밀한 레벨(P2, P3)에서, 큰 "
@@ -225,7 +227,7 @@ KO: dict[str, str] = {
     "roi.outputs": "두 가지 7×7 출력, 채널 {channel}",
     "roi.none": "이 임계값에서는 제안 영역이 없습니다.",
     # --- tabs: detections ------------------------------------------------------------------------------------
-    "tab.detections": "검출 결과",
+    "tab.detections": "검출",
     "detections.explain": "RoI 헤드는 RoI마다 클래스별 점수와 클래스별 박스를 예측합니다. 후처리에서는 점수가 낮은 "
                           "박스와 아주 작은 박스를 버리고, 클래스별로 NMS를 실행한 뒤 점수가 높은 것부터 남깁니다. "
                           "이 화면은 RoI 헤드 슬라이더를 따릅니다.",

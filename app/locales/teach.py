@@ -2,7 +2,7 @@
 
 EN: dict[str, str] = {
     # --- NMS, one decision at a time ---------------------------------------------------------------------------
-    "tab.nms": "NMS step by step",
+    "tab.nms": "NMS",
     "nms.explain": "Non-maximum suppression visits the boxes from the highest score down. The box it visits is "
                    "**kept**; every box still waiting that overlaps it by IoU **above the threshold** is "
                    "**suppressed**; then it moves to the next box still waiting. This is a real NMS of this image: "
@@ -99,6 +99,14 @@ EN: dict[str, str] = {
     "look.detections": "**What to look for:** each box is one class of one proposal. Raise the detection score and "
                        "weak duplicates disappear; follow one detection below to see its anchor and both "
                        "refinements in numbers.",
+    "look.overview": "**What to look for:** how many boxes each stage passes on — tens of thousands of anchors become "
+                     "a thousand proposals and a handful of detections — and where the one model run spent its time.",
+    "look.features": "**What to look for:** fine levels (P2, P3) light up on small shapes and edges, coarse levels "
+                     "(P5, P6) on large objects. The shape table gives each map's stride.",
+    "look.anchors": "**What to look for:** click on an object: on each level the anchors centred there have one size "
+                    "and three shapes; only the level whose size fits the object has a high objectness.",
+    "look.objectness": "**What to look for:** bright spots where objects are, each on the level whose anchor size "
+                       "matches the object; one map per anchor shape shows which aspect ratio fits.",
     "look.proposals": "**What to look for:** before NMS many boxes pile up on each object; after NMS one or two "
                       "remain per object and level. Click a box on the left image to see which box removed it.",
     # --- RoI projection and quantization -----------------------------------------------------------------------
@@ -190,7 +198,7 @@ EN: dict[str, str] = {
 }
 
 KO: dict[str, str] = {
-    "tab.nms": "NMS 단계별 보기",
+    "tab.nms": "NMS 단계별",
     "nms.explain": "비최대 억제(NMS)는 점수가 높은 박스부터 차례로 방문합니다. 방문한 박스는 **남기고**, 아직 "
                    "대기 중인 박스 중 그 박스와의 IoU가 **임계값보다 큰** 박스는 **억제**한 뒤, 남아 있는 다음 "
                    "박스로 넘어갑니다. 이 이미지에서 실제로 일어난 NMS입니다. 피라미드 레벨 하나에 대한 RPN의 "
@@ -283,6 +291,14 @@ KO: dict[str, str] = {
     "fate.not_in_top_k": "자기 레벨의 NMS 전 상위 n개에 들지 못했습니다.",
     "look.detections": "**살펴볼 점:** 박스 하나는 제안 영역 하나의 한 클래스입니다. 검출 점수를 올리면 약한 중복 "
                        "박스가 사라집니다. 아래에서 검출 하나를 따라가 앵커와 두 번의 보정을 숫자로 확인해 보세요.",
+    "look.overview": "**살펴볼 점:** 단계마다 넘겨주는 박스 수 — 수만 개의 앵커가 제안 영역 천 개, 검출 몇 개가 됩니다 "
+                     "— 와 한 번의 모델 실행이 어디에 시간을 썼는지 보세요.",
+    "look.features": "**살펴볼 점:** 세밀한 레벨 (P2, P3)은 작은 도형과 경계에서, 거친 레벨 (P5, P6)은 큰 물체에서 "
+                     "밝아집니다. 크기 표에서 각 맵의 스트라이드를 확인하세요.",
+    "look.anchors": "**살펴볼 점:** 물체를 클릭하세요. 레벨마다 그 위치의 앵커는 크기 하나에 모양 세 가지이며, 물체 크기에 "
+                    "맞는 레벨의 앵커만 객체성이 높습니다.",
+    "look.objectness": "**살펴볼 점:** 물체가 있는 곳이 밝게 빛나고, 앵커 크기가 물체와 맞는 레벨에서 가장 밝습니다. 앵커 "
+                       "모양별 맵에서 어떤 종횡비가 맞는지 보입니다.",
     "look.proposals": "**살펴볼 점:** NMS 전에는 물체마다 박스가 수십 개씩 겹쳐 있고, NMS 후에는 물체와 레벨마다 "
                       "한두 개만 남습니다. 왼쪽 이미지에서 박스를 클릭하면 어느 박스가 그것을 제거했는지 볼 수 있습니다.",
     "proj.title": "RoI 투영과 양자화, 숫자로",
@@ -337,7 +353,7 @@ KO: dict[str, str] = {
     "proj.figure": "특징 맵 격자 위에서",
     "look.roi": "**살펴볼 점:** RoI는 앵커가 나온 레벨이 아니라 박스 크기로 고른 레벨에서 풀링됩니다. RoIPool의 반올림된 "
                 "셀과 RoIAlign의 정확한 샘플 점을 비교해 보세요. 아래 계산표가 픽셀 단위 오차를 보여 줍니다.",
-    "tab.ablations": "Ablation 실험",
+    "tab.ablations": "Ablation",
     "abl.explain": "Faster R-CNN 논문은 RPN의 각 출력이 얼마나 중요한지 하나씩 빼 보며 측정했습니다 (4절, VOC 2007, "
                    "ZF). **박스 회귀**를 빼면 (앵커 자체를 제안 영역으로 사용) mAP가 55.8%에서 52.1%로 떨어졌고, "
                    "**객체성** 순위를 빼면 (제안 영역을 무작위 순서로) 제안 1000개에서는 55.8%를 유지했지만 100개에서는 "

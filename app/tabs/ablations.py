@@ -8,7 +8,7 @@ from typing import Any
 import gradio as gr
 
 from app.figures.ablations import KINDS
-from app.tabs.common import explanation, image_view
+from app.tabs.common import explanation, look_for, image_view
 from app.texts import bind
 from app.views import AblationView
 
@@ -35,7 +35,7 @@ class AblationsTab:
 
 
 def build() -> AblationsTab:
-    explanation("look.ablations")
+    look_for("look.ablations")
     explanation("abl.explain")
     with gr.Row():
         kind = bind(gr.Radio, texts={"label": "abl.kind", "choices": [(f"abl.kind.{k}", k) for k in KINDS]},

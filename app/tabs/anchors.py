@@ -6,7 +6,7 @@ from typing import Any
 
 import gradio as gr
 
-from app.tabs.common import explanation, image_view
+from app.tabs.common import explanation, look_for, image_view
 from app.texts import heading
 from app.views import AnchorsView
 
@@ -30,6 +30,7 @@ class AnchorsTab:
 
 
 def build() -> AnchorsTab:
+    look_for("look.anchors")
     explanation("anchors.explain")
     with gr.Row():
         with gr.Column(scale=1):

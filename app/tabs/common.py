@@ -10,7 +10,13 @@ from app.texts import bind, markdown
 
 
 def explanation(key: str) -> gr.Markdown:
+    """A longer explanation (folded away in the projector layout)."""
     return markdown(key, elem_classes=["lens-explain"])
+
+
+def look_for(key: str) -> gr.Markdown:
+    """The two lines a tab opens with: what to look for (kept in the projector layout)."""
+    return markdown(key, elem_classes=["lens-look"])
 
 
 def table(headers: Any, label_key: str | None = None, max_height: int = 420,

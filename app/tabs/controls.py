@@ -11,7 +11,7 @@ from app.handlers import INTEGER_KEYS, THRESHOLD_KEYS
 from inspectors.models import TRAINED_FROM
 from inspectors.thresholds import HEAD_KEYS, RPN_KEYS, THRESHOLDS
 from app.strings import t
-from app.texts import bind, markdown
+from app.texts import bind, markdown, register
 
 # (minimum, maximum, step, placeholder value) per slider, from the engine's threshold table; counts get a larger
 # maximum when a model's default is above it.
@@ -96,35 +96,70 @@ def build(model_names: list[str], default_model: str, examples: list[str]) -> Co
     annotations = bind(gr.File, texts={"label": "input.annotations"}, value=None, file_types=[".json", ".xml"],
                        type="filepath", height=90, elem_id="lens-annotations")
     if examples:
-        gr.Examples(examples=[[path] for path in examples], inputs=[image], label=t("input.examples"),
-                    examples_per_page=8)
+        gallery = gr.Examples(examples=[[path] for path in examples], inputs=[image], label=t("input.examples"),
+                              examples_per_page=8, elem_id="lens-examples")
+        register(gallery.dataset, {"label": "input.examples"})
     model = checked_by_handler(bind(gr.Dropdown, texts={"label": "input.model", "info": "input.model.info"},
                                     choices=model_choices(model_names), value=default_model, elem_id="lens-model"))
     inspect = bind(gr.Button, texts={"value": "input.inspect"}, variant="primary", elem_id="lens-inspect")
-    bind(gr.Markdown, texts={"value": lambda: f"### {t('thresholds.title')}\n{t('thresholds.explain')}"},
-         elem_classes=["lens-explain"])
-    sliders: dict[str, gr.Slider] = {}
-    for group, keys in (("thresholds.rpn", RPN_KEYS), ("thresholds.roi", HEAD_KEYS)):
-        with bind(gr.Accordion, texts={"label": group}, open=True):
-            for key in keys:
-                low, high, step, value = SLIDER_RANGES[key]
-                sliders[key] = checked_by_handler(bind(
-                    gr.Slider, low, high, texts={"label": f"th.{key}", "info": f"th.{key}.info"}, value=value,
-                    step=step, elem_id=f"lens-{key.replace('_', '-')}"))
-    reset = bind(gr.Button, texts={"value": "thresholds.reset"}, elem_id="lens-reset")
-    # Below the sliders: rarely used, and the sliders should be on the first screen of a projector.
-    with bind(gr.Accordion, texts={"label": "input.custom"}, open=False):
-        markdown("input.custom.explain")
-        custom_arch = bind(gr.Dropdown, texts={"label": "input.custom.arch"}, choices=list(CUSTOM_ARCHITECTURES),
-                           value=CUSTOM_ARCHITECTURES[0])
-        custom_checkpoint = bind(gr.File, texts={"label": "input.custom.checkpoint"}, file_types=[".pth", ".pt"],
-                                 type="filepath")
-        custom_labels = bind(gr.File, texts={"label": "input.custom.labels"}, file_types=[".txt"], type="filepath")
-        custom_trained_from = bind(
-            gr.Radio, texts={"choices": [(f"input.custom.trained_from.{key}", key) for key in TRAINED_FROM],
-                             "label": "input.custom.trained_from", "info": "input.custom.trained_from.info"},
-            value="auto", elem_id="lens-custom-trained-from")
-        custom_load = bind(gr.Button, texts={"value": "input.custom.load"})
-        custom_status = gr.Markdown()
+    # The thresholds and the custom-checkpoint form: in the projector layout each tab shows its own sliders instead.
+    with gr.Column(elem_classes=["lens-desktop-only"]):
+        bind(gr.Markdown, texts={"value": lambda: f"### {t('thresholds.title')}\n{t('thresholds.explain')}"},
+             elem_classes=["lens-explain"])
+        sliders: dict[str, gr.Slider] = {}
+        for group, keys in (("thresholds.rpn", RPN_KEYS), ("thresholds.roi", HEAD_KEYS)):
+            with bind(gr.Accordion, texts={"label": group}, open=True):
+                for key in keys:
+                    low, high, step, value = SLIDER_RANGES[key]
+                    sliders[key] = checked_by_handler(bind(
+                        gr.Slider, low, high, texts={"label": f"th.{key}", "info": f"th.{key}.info"}, value=value,
+                        step=step, elem_id=f"lens-{key.replace('_', '-')}"))
+        reset = bind(gr.Button, texts={"value": "thresholds.reset"}, elem_id="lens-reset")
+        # Below the sliders: rarely used, and the sliders should be on the first screen of a projector.
+        with bind(gr.Accordion, texts={"label": "input.custom"}, open=False):
+            markdown("input.custom.explain")
+            custom_arch = bind(gr.Dropdown, texts={"label": "input.custom.arch"}, choices=list(CUSTOM_ARCHITECTURES),
+                               value=CUSTOM_ARCHITECTURES[0])
+            custom_checkpoint = bind(gr.File, texts={"label": "input.custom.checkpoint"}, file_types=[".pth", ".pt"],
+                                     type="filepath")
+            custom_labels = bind(gr.File, texts={"label": "input.custom.labels"}, file_types=[".txt"], type="filepath")
+            custom_trained_from = bind(
+                gr.Radio, texts={"choices": [(f"input.custom.trained_from.{key}", key) for key in TRAINED_FROM],
+                                 "label": "input.custom.trained_from", "info": "input.custom.trained_from.info"},
+                value="auto", elem_id="lens-custom-trained-from")
+            custom_load = bind(gr.Button, texts={"value": "input.custom.load"})
+            custom_status = gr.Markdown()
     return Controls(image, annotations, model, inspect, custom_arch, custom_checkpoint, custom_labels, custom_trained_from,
                     custom_load, custom_status, sliders, reset)
+
+
+# The sliders folded into each tab in the projector layout: the thresholds that change what the tab shows.
+STRIP_KEYS: dict[str, tuple[str, ...]] = {
+    "proposals": ("rpn_pre_nms_top_n", "rpn_nms_thresh", "rpn_post_nms_top_n", "rpn_score_thresh"),
+    "nms": ("rpn_nms_thresh", "box_nms_thresh", "box_score_thresh"),
+    "roi": ("rpn_nms_thresh", "rpn_post_nms_top_n"),
+    "detections": ("box_score_thresh", "box_nms_thresh", "box_detections_per_img"),
+    "gt": ("rpn_post_nms_top_n", "rpn_nms_thresh", "box_score_thresh", "box_nms_thresh"),
+    "ablations": ("rpn_post_nms_top_n", "box_score_thresh"),
+}
+
+
+def threshold_strip(keys: tuple[str, ...]) -> dict[str, gr.Slider]:
+    """A row of this tab's threshold sliders, shown only in the projector layout (CSS class lens-strip)."""
+    sliders: dict[str, gr.Slider] = {}
+    with gr.Row(elem_classes=["lens-strip"]):
+        for key in keys:
+            low, high, step, value = SLIDER_RANGES[key]
+            sliders[key] = checked_by_handler(bind(gr.Slider, low, high, texts={"label": f"th.{key}"}, value=value,
+                                                   step=step, min_width=160))
+    return sliders
+
+
+def strip_values(strip: dict[str, gr.Slider], thresholds: Mapping[str, float]) -> dict[Any, Any]:
+    """The strip's sliders at the session's thresholds (the maximum grows when a model's default is above it)."""
+    updates = {}
+    for key, slider in strip.items():
+        value, maximum = thresholds[key], SLIDER_RANGES[key][1]
+        updates[slider] = gr.update(value=value, maximum=int(value) * 2) if key in INTEGER_KEYS and value > maximum \
+            else value
+    return updates

@@ -7,7 +7,7 @@ from typing import Any
 import gradio as gr
 
 from app.figures.detections import table_headers
-from app.tabs.common import explanation, frame, image_view, table
+from app.tabs.common import explanation, look_for, frame, image_view, table
 from app.texts import bind, heading, markdown
 from app.views import DetectionsView, StoryView
 
@@ -53,7 +53,7 @@ GOTO_TABS = ("anchors", "proposals", "nms", "roi")
 
 
 def build() -> DetectionsTab:
-    explanation("look.detections")
+    look_for("look.detections")
     explanation("detections.explain")
     with gr.Row():
         with gr.Column(scale=5):

@@ -7,7 +7,7 @@ from typing import Any
 import gradio as gr
 
 from app.figures.features import MODES
-from app.tabs.common import explanation
+from app.tabs.common import explanation, look_for
 from app.texts import bind
 from app.views import FeaturesView
 
@@ -36,6 +36,7 @@ class FeaturesTab:
 
 
 def build() -> FeaturesTab:
+    look_for("look.features")
     explanation("features.explain")
     with gr.Row():
         family = bind(gr.Radio, texts={"choices": [("features.family.body", "body"), ("features.family.fpn", "fpn")],

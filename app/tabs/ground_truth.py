@@ -8,7 +8,7 @@ from typing import Any
 import gradio as gr
 
 from app.figures.ground_truth import funnel_headers
-from app.tabs.common import explanation, image_view
+from app.tabs.common import explanation, look_for, image_view
 from app.texts import bind, heading, markdown
 from app.views import GroundTruthView
 
@@ -46,7 +46,7 @@ class GroundTruthTab:
 
 
 def build() -> GroundTruthTab:
-    explanation("look.gt")
+    look_for("look.gt")
     explanation("gt.explain")
     source = gr.Markdown(elem_classes=["lens-callout"], elem_id="lens-gt-source")
     warnings = gr.Markdown(elem_classes=["lens-note"])

@@ -6,7 +6,7 @@ from typing import Any
 
 import gradio as gr
 
-from app.tabs.common import explanation, image_view
+from app.tabs.common import explanation, image_view, look_for
 from app.tabs.controls import checked_by_handler
 from app.texts import bind
 from app.views import NmsView
@@ -42,30 +42,33 @@ class NmsTab:
 
 
 def build() -> NmsTab:
-    explanation("look.nms")
+    look_for("look.nms")
     explanation("nms.explain")
-    with gr.Row():
-        stage = bind(gr.Radio, texts={"label": "nms.stage",
-                                      "choices": [("nms.stage.rpn", "rpn"), ("nms.stage.box", "box")]},
-                     value="rpn", scale=2, elem_id="lens-nms-stage")
-        group = bind(gr.Dropdown, texts={"label": "nms.group"}, choices=[], interactive=True, scale=2,
-                     elem_id="lens-nms-group")
-    with gr.Row(equal_height=True):
-        back = bind(gr.Button, texts={"value": "nms.back"}, scale=1, elem_id="lens-nms-back")
-        forward = bind(gr.Button, texts={"value": "nms.forward"}, variant="primary", scale=1,
-                       elem_id="lens-nms-forward")
-        play = bind(gr.Button, texts={"value": "nms.play"}, scale=1, elem_id="lens-nms-play")
-        pause = bind(gr.Button, texts={"value": "nms.pause"}, scale=1, elem_id="lens-nms-pause")
-        speed = bind(gr.Slider, PLAY_SPEEDS[0], PLAY_SPEEDS[1], texts={"label": "nms.speed"}, value=2.0, step=0.5,
-                     scale=2, elem_id="lens-nms-speed")
-    step = checked_by_handler(bind(gr.Slider, 1, 2, texts={"label": "nms.step_slider"}, value=1, step=1,
-                                   elem_id="lens-nms-step"))
     timer = gr.Timer(0.5, active=False)
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
             image = image_view("tab.nms", height=520, elem_id="lens-nms-image")
-        with gr.Column(scale=2):
+            summary = gr.Markdown(elem_classes=["lens-note"])
+        with gr.Column(scale=2, min_width=360):
+            with gr.Row():
+                stage = bind(gr.Radio, texts={"label": "nms.stage",
+                                              "choices": [("nms.stage.rpn", "rpn"), ("nms.stage.box", "box")]},
+                             value="rpn", elem_id="lens-nms-stage")
+                group = bind(gr.Dropdown, texts={"label": "nms.group"}, choices=[], interactive=True,
+                             elem_id="lens-nms-group")
+            with gr.Row(equal_height=True):
+                back = bind(gr.Button, texts={"value": "nms.back"}, size="sm", min_width=70,
+                            elem_id="lens-nms-back")
+                forward = bind(gr.Button, texts={"value": "nms.forward"}, variant="primary", size="sm", min_width=70,
+                               elem_id="lens-nms-forward")
+                play = bind(gr.Button, texts={"value": "nms.play"}, size="sm", min_width=70, elem_id="lens-nms-play")
+                pause = bind(gr.Button, texts={"value": "nms.pause"}, size="sm", min_width=70,
+                             elem_id="lens-nms-pause")
+            with gr.Row():
+                step = checked_by_handler(bind(gr.Slider, 1, 2, texts={"label": "nms.step_slider"}, value=1, step=1,
+                                               elem_id="lens-nms-step"))
+                speed = bind(gr.Slider, PLAY_SPEEDS[0], PLAY_SPEEDS[1], texts={"label": "nms.speed"}, value=2.0,
+                             step=0.5, elem_id="lens-nms-speed")
             frame = gr.Markdown(elem_classes=["lens-table"], elem_id="lens-nms-frame")
             queue = gr.Markdown(elem_classes=["lens-callout"])
-            summary = gr.Markdown(elem_classes=["lens-note"])
     return NmsTab(stage, group, step, back, forward, play, pause, speed, timer, image, frame, queue, summary)

@@ -6,7 +6,7 @@ from typing import Any
 
 import gradio as gr
 
-from app.tabs.common import explanation, image_view
+from app.tabs.common import explanation, look_for, image_view
 from app.texts import bind, heading
 from app.views import ObjectnessView
 
@@ -38,6 +38,7 @@ class ObjectnessTab:
 
 
 def build() -> ObjectnessTab:
+    look_for("look.objectness")
     explanation("objectness.explain")
     heading("objectness.all_levels")
     all_levels = gr.Plot(show_label=False)

@@ -7,7 +7,7 @@ from typing import Any
 import gradio as gr
 
 from app.strings import t
-from app.tabs.common import explanation
+from app.tabs.common import explanation, look_for
 from app.texts import bind, heading
 from app.views import OverviewView
 
@@ -26,6 +26,7 @@ class OverviewTab:
 
 
 def build() -> OverviewTab:
+    look_for("look.overview")
     explanation("overview.explain")
     heading("overview.pipeline", level=3)
     pipeline = gr.HTML(elem_id="lens-pipeline")

@@ -6,7 +6,7 @@ from typing import Any
 
 import gradio as gr
 
-from app.tabs.common import explanation, image_view
+from app.tabs.common import explanation, look_for, image_view
 from app.texts import bind, heading
 from app.views import ProposalsView
 
@@ -32,7 +32,7 @@ class ProposalsTab:
 
 
 def build() -> ProposalsTab:
-    explanation("look.proposals")
+    look_for("look.proposals")
     explanation("proposals.explain")
     with gr.Row():
         top_n = bind(gr.Slider, 1, 1000, texts={"label": "proposals.top_n"}, value=100, step=1, scale=2)

@@ -6,7 +6,7 @@ from typing import Any
 
 import gradio as gr
 
-from app.tabs.common import explanation, image_view
+from app.tabs.common import explanation, look_for, image_view
 from app.texts import bind, heading
 from app.views import RoiView
 
@@ -39,7 +39,7 @@ class RoiTab:
 
 
 def build() -> RoiTab:
-    explanation("look.roi")
+    look_for("look.roi")
     explanation("roi.explain")
     with gr.Row():
         proposal = bind(gr.Dropdown, texts={"label": "roi.proposal"}, choices=[], interactive=True, scale=3)
