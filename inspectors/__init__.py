@@ -5,6 +5,10 @@ UI-free: imports torch/torchvision/numpy/PIL only, so it works in notebooks and 
 
 from inspectors.anchors import AnchorHit, AnchorLevelSummary
 from inspectors.capture import capture
+from inspectors.dataset import DatasetCapture, ImageReplay
+from inspectors.dataset_capture import capture_dataset
+from inspectors.dataset_metrics import DatasetMetrics
+from inspectors.demo_dataset import demo_dataset
 from inspectors.errors import InputError, LensError
 from inspectors.images import load_image
 from inspectors.models import (
@@ -28,8 +32,11 @@ from inspectors.trace import Detections, LevelInfo, MapInfo, Trace
 __all__ = [
     "AnchorHit",
     "AnchorLevelSummary",
+    "DatasetCapture",
+    "DatasetMetrics",
     "Detections",
     "FilterStep",
+    "ImageReplay",
     "InputError",
     "InspectedModel",
     "LensError",
@@ -50,8 +57,10 @@ __all__ = [
     "ThresholdSpec",
     "Trace",
     "capture",
+    "capture_dataset",
     "compare_roi_pooling",
     "constructor_kwargs",
+    "demo_dataset",
     "load_image",
     "load_model",
     "model_lock",

@@ -1,0 +1,140 @@
+"""COCOeval.accumulate and summarize on vectorised matches: precision / recall arrays with COCOeval's layout.
+
+`precision[T, R, K, A, M]`, `recall[T, K, A, M]`, `scores[T, R, K, A, M]`, -1 where a class has no ground truth
+(that is not ignored) — the arrays pycocotools puts in `COCOeval.eval`, computed with the same float operations
+(tp / npig, tp / (tp + fp + eps), the right-to-left precision envelope, the first index reaching each recall
+threshold), per class segment at once instead of in Python loops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from inspectors.coco_matching import AREA_RANGES, IOU_THRESHOLDS, RECALL_THRESHOLDS, DetectionSet, Matches
+
+MAX_DETS = (1, 10, 100)
+_EPS = np.spacing(1)
+
+
+@dataclass
+class Accumulated:
+    precision: np.ndarray  # (T, R, K, A, M)
+    recall: np.ndarray  # (T, K, A, M)
+    scores: np.ndarray  # (T, R, K, A, M)
+
+
+def accumulate(matches: Matches, dets: DetectionSet, gt_category: np.ndarray, num_classes: int,
+               max_dets=MAX_DETS) -> Accumulated:
+    T, R, K, A, M = len(IOU_THRESHOLDS), len(RECALL_THRESHOLDS), num_classes, len(AREA_RANGES), len(max_dets)
+    precision = -np.ones((T, R, K, A, M))
+    recall = -np.ones((T, K, A, M))
+    scores = -np.ones((T, R, K, A, M))
+    category = dets.category[matches.det]
+    score = dets.score[matches.det]
+    image = dets.image[matches.det]
+    # npig per (area, class): objects that count, over the whole dataset.
+    npig = np.stack([np.bincount(gt_category[~ig], minlength=K) for ig in matches.gt_ignored])  # (A, K)
+    for m, max_det in enumerate(max_dets):
+        sel = np.flatnonzero(matches.rank < max_det)
+        # COCOeval concatenates images in order, then sorts by score with a stable sort.
+        order = sel[np.lexsort((matches.rank[sel], image[sel], -score[sel], category[sel]))]
+        seg = category[order]
+        for a in range(A):
+            tps = matches.gt[a][:, order] >= 0
+            ign = matches.det_ignored[a][:, order]
+            p, r, s = _segments(tps & ~ign, ~tps & ~ign, seg, npig[a], score[order], K)
+            precision[:, :, :, a, m], recall[:, :, a, m], scores[:, :, :, a, m] = p, r, s
+    return Accumulated(precision, recall, scores)
+
+
+def _segments(tps: np.ndarray, fps: np.ndarray, seg: np.ndarray, npig: np.ndarray, score: np.ndarray,
+              num_segments: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Precision (T, R, S), recall (T, S), scores (T, R, S) for detections sorted by segment (then by score);
+    segments with npig == 0 stay -1, as COCOeval leaves classes without ground truth."""
+    T, R = tps.shape[0], len(RECALL_THRESHOLDS)
+    precision = -np.ones((T, R, num_segments))
+    recall = -np.ones((T, num_segments))
+    scores = -np.ones((T, R, num_segments))
+    counted = np.flatnonzero(npig > 0)
+    if not len(counted):
+        return precision, recall, scores
+    precision[:, :, counted] = 0.0
+    scores[:, :, counted] = 0.0
+    recall[:, counted] = 0.0
+    starts = np.searchsorted(seg, np.arange(num_segments), side="left")
+    ends = np.searchsorted(seg, np.arange(num_segments), side="right")
+    lengths = ends - starts
+    present = counted[lengths[counted] > 0]
+    if not len(present):
+        return precision, recall, scores
+    # Segment-wise cumulative sums (exact integers), then COCOeval's float divisions.
+    tp_cum = np.cumsum(tps, axis=1)
+    fp_cum = np.cumsum(fps, axis=1)
+    before_tp = np.where(starts > 0, tp_cum[:, np.maximum(starts - 1, 0)], 0)  # (T, S)
+    before_fp = np.where(starts > 0, fp_cum[:, np.maximum(starts - 1, 0)], 0)
+    width = int(lengths[present].max())
+    pos = np.arange(width)
+    inside = pos[None, :] < lengths[present][:, None]  # (S', W)
+    index = np.minimum(starts[present][:, None] + pos[None, :], tps.shape[1] - 1)
+    tp = (tp_cum[:, index] - before_tp[:, present][:, :, None]).astype(float)  # (T, S', W)
+    fp = (fp_cum[:, index] - before_fp[:, present][:, :, None]).astype(float)
+    n = npig[present].astype(float)
+    last = lengths[present] - 1
+    recall[:, present] = tp[:, np.arange(len(present)), last] / n[None, :]
+    pr = np.where(inside[None], tp / (fp + tp + _EPS), 0.0)
+    envelope = np.maximum.accumulate(pr[:, :, ::-1], axis=2)[:, :, ::-1]  # COCOeval's right-to-left max
+    # First position whose recall tp / npig reaches each threshold: the smallest count `need` with
+    # need / npig >= threshold (the same float division), found in the integer counts.
+    need = _needed_counts(npig[present]).astype(np.int64)  # (S', R)
+    counts = tp.astype(np.int64)
+    big = int(max(npig.max(), width)) + 2  # above every count and every need
+    counts = np.where(inside[None], counts, big - 1)  # padding: nondecreasing, recognised by its position
+    row = np.arange(tp.shape[0] * tp.shape[1]).reshape(tp.shape[0], tp.shape[1])  # (T, S')
+    keys = (row[:, :, None] * big + counts).reshape(-1)  # increasing across rows, nondecreasing within
+    queries = row[:, :, None] * big + need[None, :, :]  # (T, S', R)
+    first = np.searchsorted(keys, queries.reshape(-1), side="left").reshape(queries.shape) - row[:, :, None] * width
+    reached = first < lengths[present][None, :, None]
+    first = np.minimum(first, width - 1)
+    q = np.take_along_axis(envelope, first, axis=2)
+    ss = score[np.minimum(starts[present][None, :, None] + first, len(score) - 1)]
+    precision[:, :, present] = np.where(reached, q, 0.0).transpose(0, 2, 1)
+    scores[:, :, present] = np.where(reached, ss, 0.0).transpose(0, 2, 1)
+    return precision, recall, scores
+
+
+def _needed_counts(npig: np.ndarray) -> np.ndarray:
+    """(S, R): the smallest integer n with n / npig >= recall threshold, in float64 as COCOeval divides."""
+    n = npig.astype(float)[:, None]
+    guess = np.ceil(RECALL_THRESHOLDS[None, :] * n)
+    need = guess + 1
+    for candidate in (guess + 1, guess, guess - 1):
+        need = np.where((candidate >= 0) & (candidate / n >= RECALL_THRESHOLDS[None, :]), candidate, need)
+    return need
+
+
+def summarize(acc: Accumulated, max_dets=MAX_DETS) -> dict[str, float]:
+    """COCOeval.summarize's twelve numbers, by name."""
+    def mean(values: np.ndarray) -> float:
+        valid = values[values > -1]
+        return float(np.mean(valid)) if valid.size else -1.0
+
+    area = {name: i for i, (name, _, _) in enumerate(AREA_RANGES)}
+    top = len(max_dets) - 1
+    p, r = acc.precision, acc.recall
+    t50, t75 = (int(np.where(IOU_THRESHOLDS == v)[0][0]) for v in (0.5, 0.75))
+    return {
+        "ap": mean(p[:, :, :, area["all"], top]),
+        "ap50": mean(p[t50, :, :, area["all"], top]),
+        "ap75": mean(p[t75, :, :, area["all"], top]),
+        "ap_small": mean(p[:, :, :, area["small"], top]),
+        "ap_medium": mean(p[:, :, :, area["medium"], top]),
+        "ap_large": mean(p[:, :, :, area["large"], top]),
+        "ar1": mean(r[:, :, area["all"], 0]),
+        "ar10": mean(r[:, :, area["all"], 1]),
+        "ar100": mean(r[:, :, area["all"], top]),
+        "ar_small": mean(r[:, :, area["small"], top]),
+        "ar_medium": mean(r[:, :, area["medium"], top]),
+        "ar_large": mean(r[:, :, area["large"], top]),
+    }

@@ -1,0 +1,347 @@
+"""A dataset capture on disk, opened: replay any image at any thresholds, evaluate the whole set with COCO metrics.
+
+    dataset = DatasetCapture.open("captures/val")
+    metrics = dataset.evaluate(box_score_thresh=0.3, rpn_nms_thresh=0.6)
+    metrics.ap, metrics.per_class, metrics.proposal_ar["AR@1000"]
+
+Nothing here runs the model. What each slider costs:
+- a final-stage threshold (score, NMS, detections per image): select_detections per image on the memoised
+  per-class candidates, then the vectorised COCO matching;
+- an RPN threshold: RPN filtering of the stored candidates per image (a lookup of the stored RoI-head outputs),
+  memoised per RPN setting, then the above; proposal recall is memoised per RPN setting too.
+Records are read lazily and kept in a byte-bounded cache, so a dataset larger than memory streams from disk.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Hashable, Optional, Union
+
+import numpy as np
+import torch
+from torchvision.models.detection.transform import resize_boxes
+
+from inspectors.box_postprocess import select_detections
+from inspectors.coco_matching import DetectionSet, GroundTruthArrays
+from inspectors.dataset_annotations import ImageGroundTruth
+from inspectors.dataset_manifest import RECORDS, check_same_model, model_identity, read_manifest, snapshot_from_dict
+from inspectors.dataset_metrics import (
+    DatasetMetrics,
+    ProposalRecall,
+    detection_metrics,
+    proposal_ar,
+    proposal_recall,
+)
+from inspectors.dataset_record import ImageRecord, read_record
+from inspectors.dataset_replay import (
+    ImageDetections,
+    RecordTensors,
+    RpnStage,
+    box_settings,
+    detections,
+    rpn_settings,
+    rpn_stage,
+)
+from inspectors.errors import InputError
+from inspectors.models import InspectedModel
+from inspectors.snapshot import ModelSnapshot
+from inspectors.thresholds import RPN_KEYS, THRESHOLD_KEYS, check_thresholds
+from inspectors.trace import Detections
+
+RECORD_CACHE_BYTES = 2 * 2**30  # records kept in memory (the rest is read again from disk when needed)
+RPN_MEMO = 2  # RPN settings whose per-image stages are kept (each ~0.1 MB per demo image)
+METRICS_MEMO = 32
+
+
+@dataclass
+class ImageReplay:
+    """One image of the dataset at one setting: what trace.replay gives for a single image, from the record."""
+
+    index: int
+    name: str
+    settings: dict[str, float]
+    stage: RpnStage
+    detections: Detections  # original frame
+    box_steps: list
+    ground_truth: ImageGroundTruth
+
+    @property
+    def proposals(self) -> torch.Tensor:
+        """(P, 4) original frame."""
+        return self.stage.proposals
+
+    @property
+    def rpn_steps(self) -> list:
+        return self.stage.rpn_steps
+
+
+@dataclass
+class _ImageStage:
+    """The slim per-image part of an RPN stage that evaluation keeps: per-class candidates and proposals."""
+
+    box_candidates: Any
+    proposals: torch.Tensor  # original frame
+    proposal_scores: torch.Tensor
+
+
+class DatasetCapture:
+    """A dataset capture folder (see inspectors.dataset_capture.capture_dataset), ready to replay and evaluate."""
+
+    def __init__(self, path: Path, manifest: dict[str, Any], cache_bytes: int = RECORD_CACHE_BYTES) -> None:
+        self.path = path
+        self.manifest = manifest
+        self.config: ModelSnapshot = snapshot_from_dict(manifest["model"]["snapshot"])
+        self.categories: list[str] = list(manifest["model"]["categories"])
+        self.images: list[dict[str, Any]] = list(manifest["images"])
+        self.names: tuple[str, ...] = tuple(image["name"] for image in self.images)
+        self._index = {name: i for i, name in enumerate(self.names)}
+        dataset = manifest["dataset"]
+        # The classes evaluated: the dataset's categories that the model predicts, by category id.
+        label_of = {int(k): int(v) for k, v in dataset["category_to_label"].items()}
+        self.category_ids: tuple[int, ...] = tuple(sorted(label_of))
+        names = {int(i): n for i, n in dataset["categories"]}
+        self.class_names: tuple[str, ...] = tuple(names[i] for i in self.category_ids)
+        self._class_of_label = np.full(len(self.categories), -1, dtype=np.int64)
+        for k, cid in enumerate(self.category_ids):
+            self._class_of_label[label_of[cid]] = k
+        self._class_of_category = {cid: k for k, cid in enumerate(self.category_ids)}
+        self._cache_bytes = cache_bytes
+        self._tensors: "OrderedDict[int, RecordTensors]" = OrderedDict()
+        self._tensor_bytes = 0
+        self._stages: "OrderedDict[Hashable, list[_ImageStage]]" = OrderedDict()
+        self._proposals: "OrderedDict[Hashable, ProposalRecall]" = OrderedDict()
+        self._metrics: "OrderedDict[Hashable, DatasetMetrics]" = OrderedDict()
+        self._gt: Optional[tuple[GroundTruthArrays, list[ImageGroundTruth]]] = None
+        self._lock = threading.RLock()
+
+    # ---- opening ---------------------------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: Union[str, Path], model: Optional[InspectedModel] = None, *,
+             cache_bytes: int = RECORD_CACHE_BYTES) -> "DatasetCapture":
+        """Open a finished capture. With `model`, also check that the capture was made with this model."""
+        path = Path(path)
+        manifest = read_manifest(path)
+        if model is not None:
+            check_same_model(path, manifest, model_identity(model))
+        if not manifest.get("complete"):
+            done = sum(1 for _ in (path / RECORDS).glob("*.npz")) if (path / RECORDS).is_dir() else 0
+            raise InputError("dataset.incomplete", path=str(path), done=done, total=len(manifest["images"]))
+        return cls(path, manifest, cache_bytes)
+
+    # ---- what it holds ---------------------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.images)
+
+    @property
+    def model_name(self) -> str:
+        return str(self.manifest["model"]["name"])
+
+    @property
+    def defaults(self) -> dict[str, float]:
+        """The seven thresholds as the model was configured at capture."""
+        return dict(self.config.thresholds)
+
+    @property
+    def max_pre_nms_top_n(self) -> int:
+        return int(self.manifest["max_pre_nms_top_n"])
+
+    @property
+    def ranges(self) -> dict[str, list[float]]:
+        """Each threshold's replayable range (rpn_pre_nms_top_n is capped by what the records hold)."""
+        return dict(self.manifest["ranges"])
+
+    def index_of(self, key: Union[int, str]) -> int:
+        if isinstance(key, (int, np.integer)) and 0 <= int(key) < len(self):
+            return int(key)
+        if isinstance(key, str) and key in self._index:
+            return self._index[key]
+        raise InputError("dataset.unknown_image", name=str(key))
+
+    def image_path(self, key: Union[int, str]) -> Path:
+        return Path(self.images[self.index_of(key)]["path"])
+
+    def record(self, key: Union[int, str]) -> ImageRecord:
+        return self._record_tensors(self.index_of(key)).record
+
+    def settings(self, **thresholds: Any) -> dict[str, float]:
+        """The full setting (the model's values for what is not given), checked against the capture's range."""
+        unknown = set(thresholds) - set(THRESHOLD_KEYS)
+        if unknown:
+            raise TypeError(f"Unknown threshold(s) {sorted(unknown)}; known: {', '.join(THRESHOLD_KEYS)}.")
+        settings = {**self.defaults, **check_thresholds(thresholds)}
+        if settings["rpn_pre_nms_top_n"] > self.max_pre_nms_top_n:
+            raise InputError("dataset.pre_nms_above_capture", value=settings["rpn_pre_nms_top_n"],
+                             high=self.max_pre_nms_top_n)
+        return settings
+
+    # ---- one image -------------------------------------------------------------------------------------------------
+    def replay(self, key: Union[int, str], **thresholds: Any) -> ImageReplay:
+        """One image at `thresholds`: proposals, detections (original frame) and its ground truth."""
+        index = self.index_of(key)
+        settings = self.settings(**thresholds)
+        with torch.inference_mode():
+            tensors = self._record_tensors(index)
+            stage = rpn_stage(tensors, rpn_settings(settings, self.config.rpn_min_size),
+                              self.config.roi_box_coder.build())
+            post: ImageDetections = detections(stage, tensors.record, box_settings(settings), self.categories)
+        return ImageReplay(index=index, name=self.names[index], settings=settings, stage=stage,
+                           detections=post.detections, box_steps=post.box_steps,
+                           ground_truth=tensors.record.ground_truth)
+
+    # ---- the whole dataset -----------------------------------------------------------------------------------------
+    def evaluate(self, **thresholds: Any) -> DatasetMetrics:
+        """COCO metrics of the whole dataset at `thresholds` (any of the seven; the rest at the model's values)."""
+        settings = self.settings(**thresholds)
+        key = tuple(settings[k] for k in THRESHOLD_KEYS)
+        rpn_key = tuple(settings[k] for k in RPN_KEYS)
+        with self._lock:
+            if key in self._metrics:
+                self._metrics.move_to_end(key)
+                return self._metrics[key]
+            gts, _ = self._ground_truth()
+            dets = self.detection_set(**settings)
+            _, acc, values = detection_metrics(dets, gts, self.class_names, self.names)
+            recall = self._proposal_recall(rpn_key, settings)
+            metrics = DatasetMetrics(
+                settings=settings, proposal_ar=proposal_ar(recall), proposal_recall=recall,
+                precision=acc.precision, recall=acc.recall, scores=acc.scores, class_names=self.class_names,
+                **values,
+            )
+            _remember(self._metrics, key, metrics, METRICS_MEMO)
+            return metrics
+
+    def detection_set(self, **thresholds: Any) -> DetectionSet:
+        """Every image's detections at `thresholds` as COCO sees them: [x, y, w, h] float64 in original pixels, the
+        evaluated classes only (class index into class_names)."""
+        settings = self.settings(**thresholds)
+        stages = self._image_stages(tuple(settings[k] for k in RPN_KEYS), settings)
+        chosen = box_settings(settings)
+        images, classes, boxes, scores = [], [], [], []
+        with torch.inference_mode():
+            for i, stage in enumerate(stages):
+                post = select_detections(stage.box_candidates, chosen)
+                size = self.images[i]
+                original = resize_boxes(post.boxes, list(size["resized_size"]), list(size["original_size"]))
+                label_class = self._class_of_label[post.labels.numpy()]
+                kept = label_class >= 0
+                n = int(kept.sum())
+                images.append(np.full(n, i, dtype=np.int64))
+                classes.append(label_class[kept])
+                boxes.append(original.numpy()[kept])
+                scores.append(post.scores.numpy()[kept])
+        return DetectionSet(
+            image=np.concatenate(images) if images else np.zeros(0, np.int64),
+            category=np.concatenate(classes) if classes else np.zeros(0, np.int64),
+            bbox=xyxy_to_xywh(np.concatenate(boxes) if boxes else np.zeros((0, 4), np.float32)),
+            score=(np.concatenate(scores) if scores else np.zeros(0, np.float32)).astype(np.float64),
+        )
+
+    def coco_results(self, **thresholds: Any) -> list[dict[str, Any]]:
+        """The detections at `thresholds` as a COCO results list (for pycocotools' loadRes, or to save as JSON)."""
+        dets = self.detection_set(**thresholds)
+        return [{"image_id": int(self.images[i]["image_id"]), "category_id": int(self.category_ids[c]),
+                 "bbox": [float(v) for v in b], "score": float(s)}
+                for i, c, b, s in zip(dets.image, dets.category, dets.bbox, dets.score)]
+
+    def proposal_set(self, **thresholds: Any) -> DetectionSet:
+        """Every image's RPN proposals at the RPN thresholds, class-agnostic, scored by objectness."""
+        settings = self.settings(**thresholds)
+        stages = self._image_stages(tuple(settings[k] for k in RPN_KEYS), settings)
+        return _proposal_set(stages)
+
+    def ground_truth(self) -> GroundTruthArrays:
+        return self._ground_truth()[0]
+
+    def clear_cache(self) -> None:
+        with self._lock:
+            self._tensors.clear()
+            self._tensor_bytes = 0
+            self._stages.clear()
+            self._proposals.clear()
+            self._metrics.clear()
+
+    # ---- memos -----------------------------------------------------------------------------------------------------
+    def _record_tensors(self, index: int) -> RecordTensors:
+        with self._lock:
+            if index in self._tensors:
+                self._tensors.move_to_end(index)
+                return self._tensors[index]
+        path = self.path / RECORDS / self.images[index]["record"]
+        try:
+            tensors = RecordTensors.of(read_record(path))
+        except (OSError, ValueError, KeyError) as e:  # a missing, torn or foreign file
+            raise InputError("dataset.record_missing", path=str(self.path), index=index,
+                             name=self.names[index]) from e
+        with self._lock:
+            self._tensors[index] = tensors
+            self._tensor_bytes += tensors.nbytes()
+            while self._tensor_bytes > self._cache_bytes and len(self._tensors) > 1:
+                _, old = self._tensors.popitem(last=False)
+                self._tensor_bytes -= old.nbytes()
+        return tensors
+
+    def _image_stages(self, rpn_key: Hashable, settings: dict[str, float]) -> list[_ImageStage]:
+        with self._lock:
+            if rpn_key in self._stages:
+                self._stages.move_to_end(rpn_key)
+                return self._stages[rpn_key]
+        chosen = rpn_settings(settings, self.config.rpn_min_size)
+        coder = self.config.roi_box_coder.build()
+        stages = []
+        with torch.inference_mode():
+            for i in range(len(self)):
+                stage = rpn_stage(self._record_tensors(i), chosen, coder)
+                stages.append(_ImageStage(stage.box_candidates, stage.proposals, stage.proposal_scores))
+        with self._lock:
+            _remember(self._stages, rpn_key, stages, RPN_MEMO)
+        return stages
+
+    def _proposal_recall(self, rpn_key: Hashable, settings: dict[str, float]) -> ProposalRecall:
+        if rpn_key not in self._proposals:
+            gts, _ = self._ground_truth()
+            _remember(self._proposals, rpn_key,
+                      proposal_recall(_proposal_set(self._image_stages(rpn_key, settings)), gts), METRICS_MEMO)
+        return self._proposals[rpn_key]
+
+    def _ground_truth(self) -> tuple[GroundTruthArrays, list[ImageGroundTruth]]:
+        if self._gt is None:
+            per_image = [self._record_tensors(i).record.ground_truth for i in range(len(self))]
+            rows = [(i, g) for i, g in enumerate(per_image)]
+            keep = [np.isin(g.category_id, self.category_ids) for _, g in rows]
+            self._gt = (GroundTruthArrays(
+                image=np.concatenate([np.full(int(k.sum()), i, np.int64) for (i, _), k in zip(rows, keep)]),
+                category=np.concatenate([np.array([self._class_of_category[int(c)] for c in g.category_id[k]],
+                                                  dtype=np.int64) for (_, g), k in zip(rows, keep)]),
+                bbox=np.concatenate([g.bbox[k] for (_, g), k in zip(rows, keep)]).reshape(-1, 4),
+                area=np.concatenate([g.area[k] for (_, g), k in zip(rows, keep)]),
+                iscrowd=np.concatenate([g.iscrowd[k] for (_, g), k in zip(rows, keep)]),
+                ignore=np.concatenate([g.ignore[k] for (_, g), k in zip(rows, keep)]),
+            ), per_image)
+        return self._gt
+
+
+def _proposal_set(stages: list[_ImageStage]) -> DetectionSet:
+    counts = [int(s.proposal_scores.shape[0]) for s in stages]
+    boxes = torch.cat([s.proposals for s in stages]).numpy() if stages else np.zeros((0, 4), np.float32)
+    return DetectionSet(
+        image=np.repeat(np.arange(len(stages), dtype=np.int64), counts),
+        category=np.zeros(sum(counts), dtype=np.int64),
+        bbox=xyxy_to_xywh(boxes),
+        score=(torch.cat([s.proposal_scores for s in stages]).numpy() if stages else np.zeros(0)).astype(np.float64),
+    )
+
+
+def xyxy_to_xywh(boxes: np.ndarray) -> np.ndarray:
+    """[x1, y1, x2, y2] (float32, as the model outputs) → COCO's [x, y, w, h] in float64."""
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    return np.concatenate([b[:, :2], b[:, 2:] - b[:, :2]], axis=1)
+
+
+def _remember(memo: "OrderedDict", key: Hashable, value: Any, size: int) -> None:
+    memo[key] = value
+    memo.move_to_end(key)
+    while len(memo) > size:
+        memo.popitem(last=False)
