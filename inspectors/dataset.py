@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torchvision.models.detection.transform import resize_boxes
 
-from inspectors.box_postprocess import select_detections
+from inspectors.batched_postprocess import CandidateBatch, batch_box_candidates, batch_select_detections
 from inspectors.coco_matching import DetectionSet, GroundTruthArrays
 from inspectors.dataset_annotations import ImageGroundTruth
 from inspectors.dataset_manifest import RECORDS, check_same_model, model_identity, read_manifest, snapshot_from_dict
@@ -41,10 +41,13 @@ from inspectors.dataset_replay import (
     RecordTensors,
     RpnStage,
     box_settings,
+    candidate_rows,
     detections,
+    is_stored_prefix,
     rpn_settings,
     rpn_stage,
 )
+from inspectors.fast_proposals import NmsBase, nms_base, rpn_proposals
 from inspectors.errors import InputError
 from inspectors.models import InspectedModel
 from inspectors.snapshot import ModelSnapshot
@@ -52,7 +55,8 @@ from inspectors.thresholds import RPN_KEYS, THRESHOLD_KEYS, check_thresholds
 from inspectors.trace import Detections
 
 RECORD_CACHE_BYTES = 2 * 2**30  # records kept in memory (the rest is read again from disk when needed)
-RPN_MEMO = 2  # RPN settings whose per-image stages are kept (each ~0.1 MB per demo image)
+RPN_MEMO = 2  # RPN settings whose candidates are kept (~0.1 MB per demo image each)
+NMS_BASE_MEMO = 8  # RPN NMS thresholds whose per-image NMS results are kept (one bool per candidate)
 METRICS_MEMO = 32
 
 
@@ -79,12 +83,12 @@ class ImageReplay:
 
 
 @dataclass
-class _ImageStage:
-    """The slim per-image part of an RPN stage that evaluation keeps: per-class candidates and proposals."""
+class _EvalStage:
+    """The whole dataset at one RPN setting, as evaluation keeps it: every image's per-class candidates, and the
+    proposals (class-agnostic, original frame) for proposal recall."""
 
-    box_candidates: Any
-    proposals: torch.Tensor  # original frame
-    proposal_scores: torch.Tensor
+    candidates: CandidateBatch
+    proposals: DetectionSet
 
 
 class DatasetCapture:
@@ -111,7 +115,8 @@ class DatasetCapture:
         self._cache_bytes = cache_bytes
         self._tensors: "OrderedDict[int, RecordTensors]" = OrderedDict()
         self._tensor_bytes = 0
-        self._stages: "OrderedDict[Hashable, list[_ImageStage]]" = OrderedDict()
+        self._stages: "OrderedDict[Hashable, _EvalStage]" = OrderedDict()
+        self._bases: "OrderedDict[float, list[Optional[NmsBase]]]" = OrderedDict()
         self._proposals: "OrderedDict[Hashable, ProposalRecall]" = OrderedDict()
         self._metrics: "OrderedDict[Hashable, DatasetMetrics]" = OrderedDict()
         self._gt: Optional[tuple[GroundTruthArrays, list[ImageGroundTruth]]] = None
@@ -215,29 +220,15 @@ class DatasetCapture:
 
     def detection_set(self, **thresholds: Any) -> DetectionSet:
         """Every image's detections at `thresholds` as COCO sees them: [x, y, w, h] float64 in original pixels, the
-        evaluated classes only (class index into class_names)."""
+        evaluated classes only (class index into class_names). Equal, image by image, to `replay(i).detections`."""
         settings = self.settings(**thresholds)
-        stages = self._image_stages(tuple(settings[k] for k in RPN_KEYS), settings)
-        chosen = box_settings(settings)
-        images, classes, boxes, scores = [], [], [], []
+        stage = self._eval_stage(tuple(settings[k] for k in RPN_KEYS), settings)
         with torch.inference_mode():
-            for i, stage in enumerate(stages):
-                post = select_detections(stage.box_candidates, chosen)
-                size = self.images[i]
-                original = resize_boxes(post.boxes, list(size["resized_size"]), list(size["original_size"]))
-                label_class = self._class_of_label[post.labels.numpy()]
-                kept = label_class >= 0
-                n = int(kept.sum())
-                images.append(np.full(n, i, dtype=np.int64))
-                classes.append(label_class[kept])
-                boxes.append(original.numpy()[kept])
-                scores.append(post.scores.numpy()[kept])
-        return DetectionSet(
-            image=np.concatenate(images) if images else np.zeros(0, np.int64),
-            category=np.concatenate(classes) if classes else np.zeros(0, np.int64),
-            bbox=xyxy_to_xywh(np.concatenate(boxes) if boxes else np.zeros((0, 4), np.float32)),
-            score=(np.concatenate(scores) if scores else np.zeros(0, np.float32)).astype(np.float64),
-        )
+            found = batch_select_detections(stage.candidates, box_settings(settings))
+        classes = self._class_of_label[found.labels]
+        kept = classes >= 0
+        return DetectionSet(image=found.image[kept], category=classes[kept], bbox=xyxy_to_xywh(found.boxes[kept]),
+                            score=found.scores[kept].astype(np.float64))
 
     def coco_results(self, **thresholds: Any) -> list[dict[str, Any]]:
         """The detections at `thresholds` as a COCO results list (for pycocotools' loadRes, or to save as JSON)."""
@@ -249,8 +240,7 @@ class DatasetCapture:
     def proposal_set(self, **thresholds: Any) -> DetectionSet:
         """Every image's RPN proposals at the RPN thresholds, class-agnostic, scored by objectness."""
         settings = self.settings(**thresholds)
-        stages = self._image_stages(tuple(settings[k] for k in RPN_KEYS), settings)
-        return _proposal_set(stages)
+        return self._eval_stage(tuple(settings[k] for k in RPN_KEYS), settings).proposals
 
     def ground_truth(self) -> GroundTruthArrays:
         return self._ground_truth()[0]
@@ -260,6 +250,7 @@ class DatasetCapture:
             self._tensors.clear()
             self._tensor_bytes = 0
             self._stages.clear()
+            self._bases.clear()
             self._proposals.clear()
             self._metrics.clear()
 
@@ -283,27 +274,52 @@ class DatasetCapture:
                 self._tensor_bytes -= old.nbytes()
         return tensors
 
-    def _image_stages(self, rpn_key: Hashable, settings: dict[str, float]) -> list[_ImageStage]:
+    def _eval_stage(self, rpn_key: Hashable, settings: dict[str, float]) -> _EvalStage:
+        """Every image's proposals (fast_proposals, reusing one NMS run per image and NMS threshold) and per-class
+        candidates (batch_box_candidates) at one RPN setting; memoised."""
         with self._lock:
             if rpn_key in self._stages:
                 self._stages.move_to_end(rpn_key)
                 return self._stages[rpn_key]
-        chosen = rpn_settings(settings, self.config.rpn_min_size)
-        coder = self.config.roi_box_coder.build()
-        stages = []
-        with torch.inference_mode():
-            for i in range(len(self)):
-                stage = rpn_stage(self._record_tensors(i), chosen, coder)
-                stages.append(_ImageStage(stage.box_candidates, stage.proposals, stage.proposal_scores))
-        with self._lock:
-            _remember(self._stages, rpn_key, stages, RPN_MEMO)
-        return stages
+            chosen = rpn_settings(settings, self.config.rpn_min_size)
+            bases = self._bases.setdefault(chosen.nms_thresh, [None] * len(self))
+            self._bases.move_to_end(chosen.nms_thresh)
+            while len(self._bases) > NMS_BASE_MEMO:
+                self._bases.popitem(last=False)
+            logits, deltas, boxes, scores, resized, original = [], [], [], [], [], []
+            with torch.inference_mode():
+                for i in range(len(self)):
+                    tensors = self._record_tensors(i)
+                    record = tensors.record
+                    rows = candidate_rows(tensors, chosen.pre_nms_top_n)
+                    def base(i: int = i, tensors: RecordTensors = tensors) -> NmsBase:
+                        if bases[i] is None:
+                            bases[i] = nms_base(tensors.box, tensors.logit, tensors.level, tensors.top_rows,
+                                                tensors.record.resized_size, chosen.min_size, chosen.nms_thresh)
+                        return bases[i]
+
+                    position, score = rpn_proposals(
+                        rows, tensors.box, tensors.logit, tensors.level, record.resized_size, chosen,
+                        base if is_stored_prefix(record, chosen.pre_nms_top_n) else None)
+                    proposal_rows = rows[position]
+                    logits.append(tensors.class_logits[proposal_rows])
+                    deltas.append(tensors.box_regression[proposal_rows])
+                    boxes.append(tensors.box[proposal_rows])  # stored boxes are clipped: the proposals
+                    scores.append(score)
+                    resized.append(record.resized_size)
+                    original.append(record.original_size)
+                candidates = batch_box_candidates(logits, deltas, boxes, resized, original,
+                                                  self.config.roi_box_coder.build())
+                proposals = _proposal_set(boxes, scores, candidates)
+            stage = _EvalStage(candidates, proposals)
+            _remember(self._stages, rpn_key, stage, RPN_MEMO)
+            return stage
 
     def _proposal_recall(self, rpn_key: Hashable, settings: dict[str, float]) -> ProposalRecall:
         if rpn_key not in self._proposals:
             gts, _ = self._ground_truth()
             _remember(self._proposals, rpn_key,
-                      proposal_recall(_proposal_set(self._image_stages(rpn_key, settings)), gts), METRICS_MEMO)
+                      proposal_recall(self._eval_stage(rpn_key, settings).proposals, gts), METRICS_MEMO)
         return self._proposals[rpn_key]
 
     def _ground_truth(self) -> tuple[GroundTruthArrays, list[ImageGroundTruth]]:
@@ -323,14 +339,20 @@ class DatasetCapture:
         return self._gt
 
 
-def _proposal_set(stages: list[_ImageStage]) -> DetectionSet:
-    counts = [int(s.proposal_scores.shape[0]) for s in stages]
-    boxes = torch.cat([s.proposals for s in stages]).numpy() if stages else np.zeros((0, 4), np.float32)
+def _proposal_set(boxes: list[torch.Tensor], scores: list[torch.Tensor], batch: CandidateBatch) -> DetectionSet:
+    """Proposals (resized frame) → COCO's view: class-agnostic, [x, y, w, h] in original pixels (resize_boxes's
+    float32 ratios), scored by objectness."""
+    counts = [int(b.shape[0]) for b in boxes]
+    image = torch.repeat_interleave(torch.arange(len(counts)), torch.tensor(counts, dtype=torch.int64))
+    cat = torch.cat(boxes) if boxes else torch.zeros((0, 4))
+    ratios = batch.original / batch.resized
+    rh, rw = ratios[image, 0], ratios[image, 1]
+    original = torch.stack((cat[:, 0] * rw, cat[:, 1] * rh, cat[:, 2] * rw, cat[:, 3] * rh), dim=1)
     return DetectionSet(
-        image=np.repeat(np.arange(len(stages), dtype=np.int64), counts),
+        image=image.numpy(),
         category=np.zeros(sum(counts), dtype=np.int64),
-        bbox=xyxy_to_xywh(boxes),
-        score=(torch.cat([s.proposal_scores for s in stages]).numpy() if stages else np.zeros(0)).astype(np.float64),
+        bbox=xyxy_to_xywh(original.numpy()),
+        score=(torch.cat(scores).numpy() if scores else np.zeros(0)).astype(np.float64),
     )
 
 

@@ -53,17 +53,34 @@ class RecordTensors:
             record=record,
             anchor=torch.from_numpy(record.anchor.astype(np.int64)),
             level=torch.from_numpy(record.level.astype(np.int64)),
-            logit=torch.from_numpy(np.array(record.logit)),
-            box=torch.from_numpy(np.array(record.box)),
-            class_logits=torch.from_numpy(np.array(record.class_logits)),
-            box_regression=torch.from_numpy(np.array(record.box_regression)),
+            logit=_tensor(record.logit),
+            box=_tensor(record.box),
+            class_logits=_tensor(record.class_logits),
+            box_regression=_tensor(record.box_regression),
             level_sorted_anchor=sorted_anchor,
             level_sorted_row=sorted_row,
         )
 
+    @property
+    def top_rows(self) -> Tensor:
+        """Record rows of every level's stored top-n (the candidates at the capture's largest pre-NMS top-n)."""
+        record = self.record
+        return torch.cat([torch.arange(int(start), int(start) + int(top))
+                          for start, top in zip(record.level_row_start, record.level_top)])
+
     def nbytes(self) -> int:
-        tensors = (self.anchor, self.level, self.logit, self.box, self.class_logits, self.box_regression)
-        return int(sum(t.numel() * t.element_size() for t in tensors)) + self.record.nbytes()
+        return int(self.anchor.numel() * 8 + self.level.numel() * 8) + self.record.nbytes()
+
+
+def _tensor(array: np.ndarray) -> Tensor:
+    """A tensor sharing the array's memory (a copy only if the array is read-only)."""
+    return torch.from_numpy(array if array.flags.writeable else array.copy())
+
+
+def is_stored_prefix(record: ImageRecord, pre_nms_top_n: int) -> bool:
+    """Whether every level's top-n at `pre_nms_top_n` is a prefix of its stored rows (no tie decided by topk)."""
+    k = np.minimum(int(pre_nms_top_n), record.level_count)
+    return bool(((k == record.level_top) | (k <= record.level_exact)).all())
 
 
 def candidate_rows(tensors: RecordTensors, pre_nms_top_n: int) -> Tensor:
