@@ -145,9 +145,17 @@ class DatasetCapture:
         return str(self.manifest["model"]["name"])
 
     @property
-    def defaults(self) -> dict[str, float]:
+    def model_defaults(self) -> dict[str, float]:
         """The seven thresholds as the model was configured at capture."""
         return dict(self.config.thresholds)
+
+    @property
+    def defaults(self) -> dict[str, float]:
+        """What a threshold left out means: the model's value, with the pre-NMS top-n capped at what the capture
+        stored (a capture made with a smaller maximum cannot replay the model's own larger top-n)."""
+        values = self.model_defaults
+        values["rpn_pre_nms_top_n"] = min(int(values["rpn_pre_nms_top_n"]), self.max_pre_nms_top_n)
+        return values
 
     @property
     def max_pre_nms_top_n(self) -> int:
