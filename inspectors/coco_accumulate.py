@@ -36,81 +36,86 @@ def accumulate(matches: Matches, dets: DetectionSet, gt_category: np.ndarray, nu
     image = dets.image[matches.det]
     # npig per (area, class): objects that count, over the whole dataset.
     npig = np.stack([np.bincount(gt_category[~ig], minlength=K) for ig in matches.gt_ignored])  # (A, K)
+    rows_npig = np.repeat(npig, T, axis=0)  # (A*T, K): one row per (area, IoU threshold)
     for m, max_det in enumerate(max_dets):
         sel = np.flatnonzero(matches.rank < max_det)
         # COCOeval concatenates images in order, then sorts by score with a stable sort.
         order = sel[np.lexsort((matches.rank[sel], image[sel], -score[sel], category[sel]))]
-        seg = category[order]
-        for a in range(A):
-            tps = matches.gt[a][:, order] >= 0
-            ign = matches.det_ignored[a][:, order]
-            p, r, s = _segments(tps & ~ign, ~tps & ~ign, seg, npig[a], score[order], K)
-            precision[:, :, :, a, m], recall[:, :, a, m], scores[:, :, :, a, m] = p, r, s
+        tps = (matches.gt[:, :, order] >= 0).reshape(A * T, -1)
+        ign = matches.det_ignored[:, :, order].reshape(A * T, -1)
+        p, r, s = _segments(tps & ~ign, ~tps & ~ign, category[order], rows_npig, score[order], K)
+        precision[:, :, :, :, m] = p.reshape(A, T, R, K).transpose(1, 2, 3, 0)
+        recall[:, :, :, m] = r.reshape(A, T, K).transpose(1, 2, 0)
+        scores[:, :, :, :, m] = s.reshape(A, T, R, K).transpose(1, 2, 3, 0)
     return Accumulated(precision, recall, scores)
 
 
 def _segments(tps: np.ndarray, fps: np.ndarray, seg: np.ndarray, npig: np.ndarray, score: np.ndarray,
               num_segments: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Precision (T, R, S), recall (T, S), scores (T, R, S) for detections sorted by segment (then by score);
-    segments with npig == 0 stay -1, as COCOeval leaves classes without ground truth."""
-    T, R = tps.shape[0], len(RECALL_THRESHOLDS)
-    precision = -np.ones((T, R, num_segments))
-    recall = -np.ones((T, num_segments))
-    scores = -np.ones((T, R, num_segments))
-    counted = np.flatnonzero(npig > 0)
-    if not len(counted):
-        return precision, recall, scores
-    precision[:, :, counted] = 0.0
-    scores[:, :, counted] = 0.0
-    recall[:, counted] = 0.0
+    """COCOeval.accumulate's inner loop for many (row, segment) cells at once.
+
+    Rows are (area, IoU threshold) pairs, segments classes (or (image, class) pairs); detections are sorted by
+    segment, then as COCOeval orders them. `npig` is (rows, segments). Returns precision (rows, R, S), recall
+    (rows, S), scores (rows, R, S); cells with npig == 0 stay -1, as COCOeval leaves classes without ground truth."""
+    rows, R = tps.shape[0], len(RECALL_THRESHOLDS)
+    precision = -np.ones((rows, R, num_segments))
+    recall = -np.ones((rows, num_segments))
+    scores = -np.ones((rows, R, num_segments))
+    counted = npig > 0  # (rows, S)
+    precision[:, :, :] = np.where(counted[:, None, :], 0.0, -1.0)
+    scores[:, :, :] = precision
+    recall[:, :] = np.where(counted, 0.0, -1.0)
     starts = np.searchsorted(seg, np.arange(num_segments), side="left")
-    ends = np.searchsorted(seg, np.arange(num_segments), side="right")
-    lengths = ends - starts
-    present = counted[lengths[counted] > 0]
+    lengths = np.searchsorted(seg, np.arange(num_segments), side="right") - starts
+    present = np.flatnonzero(counted.any(axis=0) & (lengths > 0))
     if not len(present):
         return precision, recall, scores
     # Segment-wise cumulative sums (exact integers), then COCOeval's float divisions.
     tp_cum = np.cumsum(tps, axis=1)
     fp_cum = np.cumsum(fps, axis=1)
-    before_tp = np.where(starts > 0, tp_cum[:, np.maximum(starts - 1, 0)], 0)  # (T, S)
-    before_fp = np.where(starts > 0, fp_cum[:, np.maximum(starts - 1, 0)], 0)
-    width = int(lengths[present].max())
+    first_pos = starts[present]
+    before_tp = np.where(first_pos > 0, tp_cum[:, np.maximum(first_pos - 1, 0)], 0)  # (rows, S')
+    before_fp = np.where(first_pos > 0, fp_cum[:, np.maximum(first_pos - 1, 0)], 0)
+    length = lengths[present]
+    width = int(length.max())
     pos = np.arange(width)
-    inside = pos[None, :] < lengths[present][:, None]  # (S', W)
-    index = np.minimum(starts[present][:, None] + pos[None, :], tps.shape[1] - 1)
-    tp = (tp_cum[:, index] - before_tp[:, present][:, :, None]).astype(float)  # (T, S', W)
-    fp = (fp_cum[:, index] - before_fp[:, present][:, :, None]).astype(float)
-    n = npig[present].astype(float)
-    last = lengths[present] - 1
-    recall[:, present] = tp[:, np.arange(len(present)), last] / n[None, :]
+    inside = pos[None, :] < length[:, None]  # (S', W)
+    index = np.minimum(first_pos[:, None] + pos[None, :], tps.shape[1] - 1)
+    counts = tp_cum[:, index] - before_tp[:, :, None]  # (rows, S', W) integers
+    tp = counts.astype(float)
+    fp = (fp_cum[:, index] - before_fp[:, :, None]).astype(float)
+    n = npig[:, present].astype(float)  # (rows, S')
+    with np.errstate(divide="ignore", invalid="ignore"):
+        last_recall = tp[:, np.arange(len(present)), length - 1] / n
     pr = np.where(inside[None], tp / (fp + tp + _EPS), 0.0)
     envelope = np.maximum.accumulate(pr[:, :, ::-1], axis=2)[:, :, ::-1]  # COCOeval's right-to-left max
     # First position whose recall tp / npig reaches each threshold: the smallest count `need` with
-    # need / npig >= threshold (the same float division), found in the integer counts.
-    need = _needed_counts(npig[present]).astype(np.int64)  # (S', R)
-    counts = tp.astype(np.int64)
+    # need / npig >= threshold (the same float division), searched in the integer counts.
+    need = _needed_counts(np.maximum(npig[:, present], 1)).astype(np.int64)  # (rows, S', R)
     big = int(max(npig.max(), width)) + 2  # above every count and every need
     counts = np.where(inside[None], counts, big - 1)  # padding: nondecreasing, recognised by its position
-    row = np.arange(tp.shape[0] * tp.shape[1]).reshape(tp.shape[0], tp.shape[1])  # (T, S')
-    keys = (row[:, :, None] * big + counts).reshape(-1)  # increasing across rows, nondecreasing within
-    queries = row[:, :, None] * big + need[None, :, :]  # (T, S', R)
-    first = np.searchsorted(keys, queries.reshape(-1), side="left").reshape(queries.shape) - row[:, :, None] * width
-    reached = first < lengths[present][None, :, None]
+    cell = np.arange(rows * len(present)).reshape(rows, len(present))
+    keys = (cell[:, :, None] * big + counts).reshape(-1)  # increasing across cells, nondecreasing within
+    queries = cell[:, :, None] * big + need
+    first = np.searchsorted(keys, queries.reshape(-1), side="left").reshape(queries.shape) - cell[:, :, None] * width
+    reached = first < length[None, :, None]
     first = np.minimum(first, width - 1)
     q = np.take_along_axis(envelope, first, axis=2)
-    ss = score[np.minimum(starts[present][None, :, None] + first, len(score) - 1)]
-    precision[:, :, present] = np.where(reached, q, 0.0).transpose(0, 2, 1)
-    scores[:, :, present] = np.where(reached, ss, 0.0).transpose(0, 2, 1)
+    ss = score[np.minimum(first_pos[None, :, None] + first, len(score) - 1)]
+    valid = counted[:, present]  # (rows, S')
+    precision[:, :, present] = np.where(valid[:, :, None], np.where(reached, q, 0.0), -1.0).transpose(0, 2, 1)
+    scores[:, :, present] = np.where(valid[:, :, None], np.where(reached, ss, 0.0), -1.0).transpose(0, 2, 1)
+    recall[:, present] = np.where(valid, last_recall, -1.0)
     return precision, recall, scores
 
 
 def _needed_counts(npig: np.ndarray) -> np.ndarray:
-    """(S, R): the smallest integer n with n / npig >= recall threshold, in float64 as COCOeval divides."""
-    n = npig.astype(float)[:, None]
-    guess = np.ceil(RECALL_THRESHOLDS[None, :] * n)
+    """(..., R): the smallest integer n with n / npig >= recall threshold, in float64 as COCOeval divides."""
+    n = npig.astype(float)[..., None]
+    guess = np.ceil(RECALL_THRESHOLDS * n)
     need = guess + 1
     for candidate in (guess + 1, guess, guess - 1):
-        need = np.where((candidate >= 0) & (candidate / n >= RECALL_THRESHOLDS[None, :]), candidate, need)
+        need = np.where((candidate >= 0) & (candidate / n >= RECALL_THRESHOLDS), candidate, need)
     return need
 
 

@@ -156,8 +156,8 @@ def _per_image_ap(matches: Matches, dets: DetectionSet, gts: GroundTruthArrays, 
     npig = np.bincount(gts.image[counted] * num_classes + gts.category[counted], minlength=num_images * num_classes)
     tps = matches.gt[0] >= 0
     ign = matches.det_ignored[0]
-    precision, _, _ = _segments(tps & ~ign, ~tps & ~ign, segment, npig, dets.score[matches.det],
-                                num_images * num_classes)
+    precision, _, _ = _segments(tps & ~ign, ~tps & ~ign, segment, np.repeat(npig[None, :], tps.shape[0], axis=0),
+                                dets.score[matches.det], num_images * num_classes)
     sums = precision.sum(axis=(0, 1)).reshape(num_images, num_classes)
     valid = (npig > 0).reshape(num_images, num_classes)
     cells = precision.shape[0] * precision.shape[1]
