@@ -3,13 +3,18 @@
 UI-free: imports torch/torchvision/numpy/PIL only, so it works in notebooks and tests.
 """
 
+from inspectors.anchor_labels import AnchorLabels
 from inspectors.anchors import AnchorHit, AnchorLevelSummary
+from inspectors.annotations import GroundTruth, load_annotations, parse_annotations
 from inspectors.capture import capture
 from inspectors.dataset import DatasetCapture, ImageReplay
 from inspectors.dataset_capture import capture_dataset
 from inspectors.dataset_metrics import DatasetMetrics
 from inspectors.demo_dataset import demo_dataset
-from inspectors.errors import InputError, LensError
+from inspectors.detection_eval import DetectionEvaluation
+from inspectors.errors import InputError, LensError, LensWarning
+from inspectors.funnel import STAGES, FunnelRecord
+from inspectors.ground_truth import GroundTruthReport
 from inspectors.images import load_image
 from inspectors.models import (
     MODEL_NAMES,
@@ -21,49 +26,71 @@ from inspectors.models import (
     model_lock,
     read_labels_file,
 )
-from inspectors.nms import NmsStep, nms_steps
+from inspectors.losses import LOSS_NAMES, ImageLosses
+from inspectors.matching import ImageMatch, match_image
+from inspectors.nms import BatchedNmsDecisions, NmsStep, nms_steps
+from inspectors.proposal_recall import RecallCurve, RecallVsProposals
 from inspectors.replay import Proposals, Replay
 from inspectors.roi_pooling import RoiComparison, RoiPoolingView, compare_roi_pooling
 from inspectors.rpn_filter import FilterStep
 from inspectors.snapshot import ModelSnapshot
 from inspectors.thresholds import THRESHOLD_KEYS, THRESHOLDS, ThresholdSpec, constructor_kwargs
+from inspectors.tide import TIDE_TYPES, TideError
 from inspectors.trace import Detections, LevelInfo, MapInfo, Trace
 
 __all__ = [
     "AnchorHit",
+    "AnchorLabels",
     "AnchorLevelSummary",
+    "BatchedNmsDecisions",
     "DatasetCapture",
     "DatasetMetrics",
+    "DetectionEvaluation",
     "Detections",
     "FilterStep",
+    "FunnelRecord",
+    "GroundTruth",
+    "GroundTruthReport",
+    "ImageLosses",
+    "ImageMatch",
     "ImageReplay",
     "InputError",
     "InspectedModel",
+    "LOSS_NAMES",
     "LensError",
+    "LensWarning",
     "LevelInfo",
     "MODEL_NAMES",
     "MapInfo",
     "ModelLoadError",
     "ModelSnapshot",
-    "Normalization",
     "NmsStep",
+    "Normalization",
     "Proposals",
+    "RecallCurve",
+    "RecallVsProposals",
     "Replay",
     "RoiComparison",
     "RoiPoolingView",
+    "STAGES",
     "THRESHOLDS",
     "THRESHOLD_KEYS",
+    "TIDE_TYPES",
     "TRAINED_FROM",
     "ThresholdSpec",
+    "TideError",
     "Trace",
     "capture",
     "capture_dataset",
     "compare_roi_pooling",
     "constructor_kwargs",
     "demo_dataset",
+    "load_annotations",
     "load_image",
     "load_model",
+    "match_image",
     "model_lock",
     "nms_steps",
+    "parse_annotations",
     "read_labels_file",
 ]

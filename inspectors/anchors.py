@@ -49,10 +49,14 @@ class AnchorHit:
     objectness: float  # probability
 
 
-def count_inside(anchors: Tensor, image_size: tuple[int, int]) -> int:
+def inside_mask(anchors: Tensor, image_size: tuple[int, int]) -> Tensor:
+    """(A,) True for anchors fully inside the image (the rest cross its border)."""
     h, w = image_size
-    inside = (anchors[:, 0] >= 0) & (anchors[:, 1] >= 0) & (anchors[:, 2] <= w) & (anchors[:, 3] <= h)
-    return int(inside.sum())
+    return (anchors[:, 0] >= 0) & (anchors[:, 1] >= 0) & (anchors[:, 2] <= w) & (anchors[:, 3] <= h)
+
+
+def count_inside(anchors: Tensor, image_size: tuple[int, int]) -> int:
+    return int(inside_mask(anchors, image_size).sum())
 
 
 def anchor_summary(trace: Trace, config: str = "model") -> list[AnchorLevelSummary]:

@@ -12,6 +12,7 @@ every detection, the proposal it was refined from.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -36,6 +37,11 @@ class BoxPostprocessResult:
     labels: Tensor  # (D,)
     proposal_index: Tensor  # (D,) which proposal each detection was refined from
     steps: list[FilterStep]
+    # Lineage per (proposal, class) candidate, as indices into BoxCandidates: who survived each step.
+    candidate_index: Optional[Tensor] = None  # (D,) the candidate each detection is
+    after_score: Optional[Tensor] = None  # candidates above the score threshold, in candidate order
+    after_small: Optional[Tensor] = None  # … and not tiny, in candidate order (what per-class NMS received)
+    after_nms: Optional[Tensor] = None  # … and kept by per-class NMS, in NMS output order (score, descending)
 
 
 @dataclass
@@ -76,16 +82,20 @@ def select_detections(candidates: BoxCandidates, settings: BoxSettings) -> BoxPo
 
     inds = torch.where(scores > settings.score_thresh)[0]
     boxes, scores, labels, source = boxes[inds], scores[inds], labels[inds], source[inds]
+    alive = inds  # candidate index of each box still in the running
     after_score = scores.shape[0]
+    alive_after_score = alive
 
     keep = box_ops.remove_small_boxes(boxes, min_size=1e-2)
-    boxes, scores, labels, source = boxes[keep], scores[keep], labels[keep], source[keep]
+    boxes, scores, labels, source, alive = boxes[keep], scores[keep], labels[keep], source[keep], alive[keep]
     after_small = scores.shape[0]
+    alive_after_small = alive
 
     keep = box_ops.batched_nms(boxes, scores, labels, settings.nms_thresh)
     after_nms = keep.shape[0]
+    alive_after_nms = alive[keep]
     keep = keep[: settings.detections_per_img]
-    boxes, scores, labels, source = boxes[keep], scores[keep], labels[keep], source[keep]
+    boxes, scores, labels, source, alive = boxes[keep], scores[keep], labels[keep], source[keep], alive[keep]
 
     steps = [
         FilterStep("score threshold", num_candidates, after_score),
@@ -93,4 +103,6 @@ def select_detections(candidates: BoxCandidates, settings: BoxSettings) -> BoxPo
         FilterStep("per-class NMS", after_small, after_nms),
         FilterStep("detections per image", after_nms, int(keep.shape[0])),
     ]
-    return BoxPostprocessResult(boxes=boxes, scores=scores, labels=labels, proposal_index=source, steps=steps)
+    return BoxPostprocessResult(boxes=boxes, scores=scores, labels=labels, proposal_index=source, steps=steps,
+                                candidate_index=alive, after_score=alive_after_score, after_small=alive_after_small,
+                                after_nms=alive_after_nms)

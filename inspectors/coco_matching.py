@@ -49,16 +49,14 @@ class GroundTruthArrays:
     category: np.ndarray  # (G,) int64 class index
     bbox: np.ndarray  # (G, 4) float64 [x, y, w, h]
     area: np.ndarray  # (G,) float64 annotation area
-    iscrowd: np.ndarray  # (G,) bool
-    ignore: np.ndarray  # (G,) bool (an ignored region that is not a crowd)
+    iscrowd: np.ndarray  # (G,) bool: ignore regions (crowd)
 
     def __len__(self) -> int:
         return int(self.image.shape[0])
 
     def ignored(self, area_ranges=AREA_RANGES) -> np.ndarray:
-        """(A, G): COCOeval's gtIgnore per area range (crowd, ignored, or area outside the range)."""
-        base = self.iscrowd | self.ignore
-        return np.stack([base | (self.area < lo) | (self.area > hi) for _, lo, hi in area_ranges])
+        """(A, G): COCOeval's gtIgnore per area range (a crowd region, or an area outside the range)."""
+        return np.stack([self.iscrowd | (self.area < lo) | (self.area > hi) for _, lo, hi in area_ranges])
 
 
 @dataclass

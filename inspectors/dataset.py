@@ -342,7 +342,6 @@ class DatasetCapture:
                 bbox=np.concatenate([g.bbox[k] for (_, g), k in zip(rows, keep)]).reshape(-1, 4),
                 area=np.concatenate([g.area[k] for (_, g), k in zip(rows, keep)]),
                 iscrowd=np.concatenate([g.iscrowd[k] for (_, g), k in zip(rows, keep)]),
-                ignore=np.concatenate([g.ignore[k] for (_, g), k in zip(rows, keep)]),
             ), per_image)
         return self._gt
 

@@ -3,7 +3,9 @@
 Boxes stay as the annotation gives them, COCO's [x, y, w, h] in original-image pixels and float64, because the
 evaluation computes IoU from exactly these numbers, as pycocotools does. VOC boxes (1-based, inclusive pixel
 indices) become [xmin - 1, ymin - 1, xmax - xmin + 1, ymax - ymin + 1], the convention of detectron2 and
-torchvision's references; a VOC object marked `difficult` is an ignored region (it is neither a hit nor a miss).
+torchvision's references; a VOC object marked `difficult` becomes an ignore region evaluated as a COCO crowd
+region (detections on it are neither hits nor misses), as the single-image ground truth (inspectors.annotations)
+treats it.
 
 Images are matched to the files the user gave by relative path, then by path suffix, then by unique base name.
 """
@@ -34,8 +36,7 @@ class ImageGroundTruth:
     bbox: np.ndarray  # (G, 4) float64 [x, y, w, h], original pixels
     category_id: np.ndarray  # (G,) int64, the dataset's category ids
     area: np.ndarray  # (G,) float64, the annotation's area (COCO's size ranges use it)
-    iscrowd: np.ndarray  # (G,) bool
-    ignore: np.ndarray  # (G,) bool: an ignored region that is not a crowd (VOC "difficult")
+    iscrowd: np.ndarray  # (G,) bool: an ignore region (COCO crowd, VOC difficult)
     ann_id: np.ndarray  # (G,) int64
 
     def __len__(self) -> int:
@@ -64,12 +65,12 @@ class GroundTruthSet:
         digest.update(json.dumps([self.source, list(self.categories)]).encode())
         for image in self.images:
             digest.update(json.dumps([image.image_id, image.file_name, image.width, image.height]).encode())
-            for array in (image.bbox, image.category_id, image.area, image.iscrowd, image.ignore, image.ann_id):
+            for array in (image.bbox, image.category_id, image.area, image.iscrowd, image.ann_id):
                 digest.update(np.ascontiguousarray(array).tobytes())
         return digest.hexdigest()
 
 
-def load_annotations(path: Union[str, Path]) -> GroundTruthSet:
+def load_dataset_annotations(path: Union[str, Path]) -> GroundTruthSet:
     """A COCO JSON file, or a VOC folder (with an Annotations/ subfolder, or the .xml files themselves)."""
     path = Path(path)
     if path.is_dir():
@@ -112,7 +113,6 @@ def _load_coco(path: Path) -> GroundTruthSet:
                 area=np.array([float(a["area"]) if "area" in a else float(a["bbox"][2]) * float(a["bbox"][3])
                                for a in anns], dtype=np.float64),
                 iscrowd=np.array([bool(a.get("iscrowd", 0)) for a in anns], dtype=bool),
-                ignore=np.zeros(len(anns), dtype=bool),
                 ann_id=np.array([int(a.get("id", 0)) for a in anns], dtype=np.int64),
             ))
     except (KeyError, TypeError, ValueError, IndexError) as e:
@@ -161,8 +161,7 @@ def _load_voc(folder: Path) -> GroundTruthSet:
             image_id=image_id, file_name=name, width=width, height=height, bbox=bbox,
             category_id=np.array([category_of[o[0]] for o in objects], dtype=np.int64),
             area=bbox[:, 2] * bbox[:, 3],
-            iscrowd=np.zeros(len(objects), dtype=bool),
-            ignore=np.array([o[5] for o in objects], dtype=bool),
+            iscrowd=np.array([o[5] for o in objects], dtype=bool),  # difficult: an ignore region
             ann_id=np.arange(ann_id, ann_id + len(objects), dtype=np.int64),
         ))
         ann_id += len(objects)

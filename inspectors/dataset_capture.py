@@ -33,7 +33,7 @@ from inspectors.dataset_annotations import (
     ImageGroundTruth,
     MatchedImages,
     list_image_files,
-    load_annotations,
+    load_dataset_annotations,
     map_categories,
     match_images,
 )
@@ -91,7 +91,7 @@ def capture_dataset(
     if engine not in ENGINES:
         raise InputError("dataset.unknown_engine", engine=engine)
     inspected = as_inspected(model)
-    ground_truth = load_annotations(annotations)
+    ground_truth = load_dataset_annotations(annotations)
     folder, files = list_image_files(images)
     matched = _with_checked_sizes(match_images(ground_truth, folder, files))
     category_to_label, mapped_by = map_categories(ground_truth, inspected.categories)

@@ -61,7 +61,12 @@ def snapshot_from_dict(data: Mapping[str, Any]) -> ModelSnapshot:
 
     pooler = data.get("pooler")
     transform = data["transform"]
+    known = {f.name for f in fields(ModelSnapshot)}
+    handled = {"thresholds", "rpn_min_size", "rpn_box_coder", "rpn_matcher", "rpn_sampler", "anchor_sizes",
+               "aspect_ratios", "roi_box_coder", "roi_matcher", "roi_sampler", "pooler", "transform"}
+    plain_fields = {k: tup(v) for k, v in data.items() if k in known and k not in handled}  # numbers, flags
     return ModelSnapshot(
+        **plain_fields,
         thresholds=MappingProxyType(dict(data["thresholds"])),
         rpn_min_size=float(data["rpn_min_size"]),
         rpn_box_coder=coder(data["rpn_box_coder"]),

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from inspectors.trace import Trace
 
 HEAD_CHUNK = 1000  # candidates per RoI-head run at capture (the size of the model's own batch of proposals)
-_GT_FIELDS = ("bbox", "category_id", "area", "iscrowd", "ignore", "ann_id")
+_GT_FIELDS = ("bbox", "category_id", "area", "iscrowd", "ann_id")
 
 
 @dataclass

@@ -103,7 +103,81 @@ MESSAGES: dict[str, str] = {
     "labels.empty": "The labels file {name} has no class names.",
     "labels.count": "The labels list has {names} names but the checkpoint predicts {classes} classes (background "
                     "included): give {expected} names, one per line.",
+    # annotation files (ground truth): fatal problems
+    "annotations.unsupported_type": "Annotations must be a file path or a COCO dict, not {kind}.",
+    "annotations.missing": "No annotation file at {path}.",
+    "annotations.empty": "The annotation file {name} is empty.",
+    "annotations.too_large": "The annotation file {name} is {size_mb:.1f} MB, over the limit of {limit_mb:.0f} MB.",
+    "annotations.not_text": "{name} is not a text file (it looks binary, or is not UTF-8): give a COCO JSON or a "
+                            "Pascal VOC XML file.",
+    "annotations.unknown_format": "{name} is neither COCO JSON nor Pascal VOC XML (it starts with {start!r}).",
+    "annotations.bad_json": "{name} is not valid JSON: {reason} (line {line}, column {column}).",
+    "annotations.bad_xml": "{name} is not valid XML: {reason}.",
+    "annotations.xml_forbidden": "{name} was refused: it declares a DTD, entities or external references "
+                                 "({reason}). Annotation files never need them, and they can attack the parser "
+                                 "(entity-expansion bombs, external files), so they are not read.",
+    "annotations.bad_schema": "{name} is not a COCO ground-truth file nor a Pascal VOC annotation: {detail}.",
+    "annotations.no_images": "{name} lists no images, so it has no ground truth for this one.",
+    "annotations.which_image": "{name} annotates {count} images ({examples}): say which image the ground truth "
+                               "is for.",
+    "annotations.image_not_found": "{name} has no entry for the image {image}: it annotates {count} other "
+                                   "image(s) ({examples}). Is it the annotation file of another image?",
+    "annotations.ambiguous_image": "{name} has {count} entries whose file name is {image}: the image is ambiguous.",
+    "annotations.other_image": "{name} is the annotation of {annotated}, not of {image}.",
+    "annotations.size_mismatch": "{name} was made for an image of {declared_width}×{declared_height} pixels, but "
+                                 "this image is {width}×{height}: its boxes would land in the wrong places.",
+    "annotations.size_rotated": "{name} was made for an image of {declared_width}×{declared_height} pixels, but "
+                                "this image is {width}×{height}: the same image turned by 90°. The photo probably "
+                                "carries an EXIF rotation that the annotation tool ignored; save the image upright "
+                                "and annotate it again.",
+    # annotation files: what was left out or changed (warnings; the rest is used)
+    "annotations.bad_entries": "{count} annotation(s) could not be read and were left out (first: {example}); "
+                               "{kept} kept.",
+    "annotations.degenerate": "{count} box(es) without area (x2 ≤ x1 or y2 ≤ y1) were left out ({ids}); {kept} "
+                              "kept.",
+    "annotations.clipped": "{count} box(es) reaching outside the {width}×{height} image were clipped to it ({ids}).",
+    "annotations.outside": "{count} box(es) lying entirely outside the {width}×{height} image were left out "
+                           "({ids}); {kept} kept.",
+    "annotations.crowd": "{count} crowd region(s) (COCO iscrowd) are ignore regions, not objects to find: "
+                         "detections inside them count neither as right nor as wrong, as in COCO evaluation.",
+    "annotations.difficult": "{count} object(s) marked difficult are ignore regions, as in Pascal VOC evaluation.",
+    "annotations.unknown_names": "{dropped} object(s) of classes this model does not know were left out "
+                                 "({names}); {kept} kept.",
+    "annotations.names_matched_loosely": "Class names matched to the model's ignoring case and spaces: {pairs}.",
+    "annotations.no_objects": "The ground truth has no objects to find in this image ({ignored} ignore "
+                              "region(s)): every detection counts as a false positive.",
+    # per-image losses
+    "losses.multiscale": "This model trains at several sizes (min_size {sizes}); the losses are computed at the "
+                         "size the image was inspected at ({size}).",
+    "losses.dropout": "The model has dropout in {where}, which a training step would apply to features that are "
+                      "replayed here from the inference run; the losses are those without that dropout.",
 }
+
+
+class LensWarning:
+    """Something the engine did on the user's behalf (left out, clipped, approximated): a code and its values."""
+
+    __slots__ = ("code", "params")
+
+    def __init__(self, code: str, params: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        self.code = code
+        self.params = {**(params or {}), **kwargs}
+
+    @property
+    def message(self) -> str:
+        return MESSAGES[self.code].format(**self.params) if self.code in MESSAGES else self.code
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"LensWarning({self.code!r}, {self.params!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LensWarning) and (self.code, self.params) == (other.code, other.params)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "params": dict(self.params), "message": self.message}
 
 
 class LensError(Exception):

@@ -12,13 +12,19 @@ the RoI heads run only for candidate boxes they have not scored before (trace.ca
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 import torch
 from torch import Tensor
 
 from inspectors.box_head import head_outputs_for_candidates
-from inspectors.box_postprocess import BoxCandidates, BoxSettings, box_candidates, select_detections
+from inspectors.box_postprocess import (
+    BoxCandidates,
+    BoxPostprocessResult,
+    BoxSettings,
+    box_candidates,
+    select_detections,
+)
 from inspectors.rpn_filter import (
     KEPT,
     REMOVED_SCORE,
@@ -58,6 +64,9 @@ class Replay:
     box_steps: list[FilterStep]
     heads_computed: int  # proposals whose RoI-head outputs were computed by this replay (the rest were cached)
     _trace: Trace = field(repr=False)
+    # Every (proposal, class) candidate of the RoI heads and which of them survived each final-stage step.
+    box_candidates: Optional[BoxCandidates] = field(default=None, repr=False)
+    box_selection: Optional[BoxPostprocessResult] = field(default=None, repr=False)
 
     @property
     def heads_rerun(self) -> bool:
@@ -126,6 +135,8 @@ def replay(trace: Trace, **thresholds: Any) -> Replay:
         box_steps=post.steps,
         heads_computed=heads_computed,
         _trace=trace,
+        box_candidates=stage.box_candidates,
+        box_selection=post,
     )
 
 

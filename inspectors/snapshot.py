@@ -64,6 +64,7 @@ class TransformSpec:
     image_std: tuple[float, ...]
     size_divisible: int
     fixed_size: Optional[tuple[int, int]]
+    skip_resize: bool = False  # torchvision's _skip_resize: training mode then keeps the input size
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,9 @@ class ModelSnapshot:
     roi_sampler: SamplerSpec
     pooler: Optional[PoolerSpec]  # None when the box pooler is not a MultiScaleRoIAlign
     transform: TransformSpec
+    # What training mode uses instead of the testing top-n (the losses replay a training step).
+    rpn_pre_nms_top_n_train: int = 2000
+    rpn_post_nms_top_n_train: int = 2000
 
 
 def snapshot_model(net: nn.Module) -> ModelSnapshot:
@@ -116,7 +120,10 @@ def snapshot_model(net: nn.Module) -> ModelSnapshot:
             image_std=tuple(float(v) for v in transform.image_std),
             size_divisible=int(transform.size_divisible),
             fixed_size=tuple(int(v) for v in fixed) if fixed else None,  # type: ignore[arg-type]
+            skip_resize=bool(getattr(transform, "_skip_resize", False)),
         ),
+        rpn_pre_nms_top_n_train=int(rpn._pre_nms_top_n["training"]),
+        rpn_post_nms_top_n_train=int(rpn._post_nms_top_n["training"]),
     )
 
 

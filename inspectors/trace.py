@@ -26,6 +26,8 @@ from inspectors.snapshot import ModelSnapshot
 
 if TYPE_CHECKING:
     from inspectors.anchors import AnchorHit, AnchorLevelSummary
+    from inspectors.annotations import GroundTruth
+    from inspectors.ground_truth import GroundTruthReport
     from inspectors.models import InspectedModel
     from inspectors.replay import Replay
     from inspectors.roi_pooling import RoiPoolingView
@@ -193,6 +195,13 @@ class Trace:
         from inspectors.replay import replay
 
         return replay(self, **thresholds)
+
+    def ground_truth(self, gt: "GroundTruth", *, iou_threshold: float = 0.5, seed: int = 0,
+                     **thresholds: float) -> "GroundTruthReport":
+        """Where the model finds or loses each object of `gt` at `thresholds` (as replay takes them)."""
+        from inspectors.ground_truth import ground_truth
+
+        return ground_truth(self, gt, iou_threshold=iou_threshold, seed=seed, **thresholds)
 
     def anchor_summary(self, config: str = "model") -> list["AnchorLevelSummary"]:
         from inspectors.anchors import anchor_summary

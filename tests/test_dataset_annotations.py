@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from inspectors import InputError
-from inspectors.dataset_annotations import list_image_files, load_annotations, map_categories, match_images
+from inspectors.dataset_annotations import list_image_files, load_dataset_annotations, map_categories, match_images
 from inspectors.demo_dataset import demo_dataset
 
 VOC = """<annotation><filename>{name}</filename><size><width>64</width><height>48</height><depth>3</depth></size>
@@ -26,14 +26,13 @@ def test_voc_folder(tmp_path):
     for name in ("a", "b"):
         (tmp_path / "Annotations" / f"{name}.xml").write_text(VOC.format(name=f"{name}.jpg"))
         Image.new("RGB", (64, 48)).save(tmp_path / "JPEGImages" / f"{name}.jpg")
-    gt = load_annotations(tmp_path)
+    gt = load_dataset_annotations(tmp_path)
     assert gt.source == "voc" and gt.categories == ((1, "cat"), (2, "dog"))
     first = gt.images[0]
     assert first.file_name == "a.jpg" and (first.width, first.height) == (64, 48)
     # 1-based inclusive pixels → continuous [x, y, w, h]
     assert np.array_equal(first.bbox[0], [0.0, 1.0, 10.0, 19.0])
-    assert list(first.category_id) == [2, 1] and list(first.ignore) == [False, True]
-    assert not first.iscrowd.any()
+    assert list(first.category_id) == [2, 1] and list(first.iscrowd) == [False, True]  # difficult: ignore region
     folder, files = list_image_files(tmp_path / "JPEGImages")
     matched = match_images(gt, folder, files)
     assert [p.name for p in matched.paths] == ["a.jpg", "b.jpg"]
@@ -46,13 +45,13 @@ def test_voc_hostile_xml_is_refused(tmp_path):
             "<annotation><filename>&lol2;</filename></annotation>")
     (tmp_path / "bomb.xml").write_text(bomb)
     with pytest.raises(InputError) as error:
-        load_annotations(tmp_path)
+        load_dataset_annotations(tmp_path)
     assert error.value.code == "dataset.voc_unreadable"
 
 
 def test_coco_file_and_matching_by_path(tmp_path):
     images, annotations = demo_dataset(3, tmp_path / "demo")
-    gt = load_annotations(annotations)
+    gt = load_dataset_annotations(annotations)
     assert gt.source == "coco" and [c[1] for c in gt.categories] == ["circle", "rectangle", "triangle"]
     assert [im.image_id for im in gt.images] == [1, 2, 3]
     raw = json.loads(annotations.read_text())
@@ -61,13 +60,13 @@ def test_coco_file_and_matching_by_path(tmp_path):
     # file names with a folder prefix still match the files
     raw["images"][0]["file_name"] = "val2026/" + raw["images"][0]["file_name"]
     (tmp_path / "prefixed.json").write_text(json.dumps(raw))
-    matched = match_images(load_annotations(tmp_path / "prefixed.json"), *list_image_files(images))
+    matched = match_images(load_dataset_annotations(tmp_path / "prefixed.json"), *list_image_files(images))
     assert len(matched.paths) == 3 and not matched.missing
 
 
 def test_numbered_model_classes_map_by_order(tmp_path):
     _, annotations = demo_dataset(1, tmp_path / "demo")
-    mapping, how = map_categories(load_annotations(annotations), ["__background__", "class_1", "class_2", "class_3"])
+    mapping, how = map_categories(load_dataset_annotations(annotations), ["__background__", "class_1", "class_2", "class_3"])
     assert how == "order" and mapping == {1: 1, 2: 2, 3: 3}
 
 
@@ -81,13 +80,13 @@ def test_numbered_model_classes_map_by_order(tmp_path):
 def test_bad_coco_files(tmp_path, content, code):
     (tmp_path / "a.json").write_text(content)
     with pytest.raises(InputError) as error:
-        load_annotations(tmp_path / "a.json")
+        load_dataset_annotations(tmp_path / "a.json")
     assert error.value.code == code
 
 
 def test_no_shared_classes_and_no_matching_images(tmp_path):
     images, annotations = demo_dataset(1, tmp_path / "demo")
-    gt = load_annotations(annotations)
+    gt = load_dataset_annotations(annotations)
     with pytest.raises(InputError) as error:
         map_categories(gt, ["__background__", "cat", "dog"])
     assert error.value.code == "dataset.no_shared_classes"

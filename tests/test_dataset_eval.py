@@ -92,7 +92,7 @@ def arrays(gt: dict, results: list, pooled: bool = False):
         category=np.array([cls[a["category_id"]] for a in anns], dtype=np.int64),
         bbox=np.array([a["bbox"] for a in anns], dtype=np.float64).reshape(-1, 4),
         area=np.array([a["area"] for a in anns], dtype=np.float64),
-        iscrowd=np.array([bool(a["iscrowd"]) for a in anns]), ignore=np.zeros(len(anns), bool))
+        iscrowd=np.array([bool(a["iscrowd"]) for a in anns]))
     return dets, gts, len(cat_ids)
 
 
