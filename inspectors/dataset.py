@@ -36,6 +36,7 @@ from inspectors.dataset_metrics import (
     proposal_recall,
 )
 from inspectors.dataset_record import ImageRecord, read_record
+from inspectors.dataset_tide import tide_breakdown
 from inspectors.dataset_replay import (
     ImageDetections,
     RecordTensors,
@@ -216,12 +217,13 @@ class DatasetCapture:
                 return self._metrics[key]
             gts, _ = self._ground_truth()
             dets = self.detection_set(**settings)
-            _, acc, values = detection_metrics(dets, gts, self.class_names, self.names)
+            matches, acc, values = detection_metrics(dets, gts, self.class_names, self.names)
             recall = self._proposal_recall(rpn_key, settings)
+            num_classes, num_images = len(self.class_names), len(self)
             metrics = DatasetMetrics(
                 settings=settings, proposal_ar=proposal_ar(recall), proposal_recall=recall,
                 precision=acc.precision, recall=acc.recall, scores=acc.scores, class_names=self.class_names,
-                **values,
+                _tide=lambda: tide_breakdown(dets, gts, matches, num_classes, num_images), **values,
             )
             _remember(self._metrics, key, metrics, METRICS_MEMO)
             return metrics

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from functools import cached_property
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -71,9 +72,24 @@ class DatasetMetrics:
     class_names: tuple[str, ...]
     counts: dict[str, float]  # detections, objects, and tp / fp / fn / precision / recall / f1 at IoU 0.5
     per_image_counts: dict[str, dict[str, int]]  # image name → detections, tp50, fp50, missed50
-    tide: Optional[dict[str, dict[str, float]]] = None  # error type → {"count": n, "dap": ΔAP50}
     iou_thresholds: np.ndarray = field(default_factory=lambda: IOU_THRESHOLDS.copy())
     recall_thresholds: np.ndarray = field(default_factory=lambda: RECALL_THRESHOLDS.copy())
+    _tide: Optional[Callable[[], tuple[dict, list]]] = field(default=None, repr=False)
+
+    @cached_property
+    def _tide_result(self) -> Optional[tuple[dict, list]]:
+        return self._tide() if self._tide is not None else None
+
+    @property
+    def tide(self) -> Optional[dict[str, dict[str, float]]]:
+        """TIDE's error breakdown: type ("cls", "loc", "both", "dupe", "bkg", "miss") → {"count": errors,
+        "dap": the AP50 gained by fixing them all}. Computed on first access (a pass over the images)."""
+        return None if self._tide_result is None else self._tide_result[0]
+
+    @property
+    def tide_per_image(self) -> Optional[dict[str, dict[str, int]]]:
+        """Image name → its TIDE error counts."""
+        return None if self._tide_result is None else dict(zip(self.per_image, self._tide_result[1]))
 
     def pr_curve(self, class_name: str, iou: float = 0.5, area: str = "all", max_dets: int = 100
                  ) -> tuple[np.ndarray, np.ndarray]:
@@ -108,6 +124,7 @@ class DatasetMetrics:
             "settings": self.settings, **self.summary, "per_class": self.per_class,
             "per_class_ap50": self.per_class_ap50, "per_image": self.per_image, "proposal_ar": self.proposal_ar,
             "counts": self.counts, "per_image_counts": self.per_image_counts, "tide": self.tide,
+            "tide_per_image": self.tide_per_image,
             "recall_thresholds": [round(float(v), 2) for v in self.recall_thresholds], "pr_curves": curves,
         })
 

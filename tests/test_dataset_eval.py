@@ -215,3 +215,27 @@ def test_metrics_are_memoised_and_json_ready(demo_capture):
     recall, precision = first.pr_curve("circle", iou=0.5)
     assert recall.shape == precision.shape == (101,)
     assert first.counts["tp50"] + first.counts["fn50"] == first.counts["objects"]
+
+
+def test_tide_breakdown_agrees_with_the_single_image_engine(demo_capture):
+    """Per image, the dataset's TIDE types are what inspectors.detection_eval gives for that image alone; the
+    fixes can only help; every false positive at IoU 0.5 gets a type."""
+    from inspectors.annotations import load_annotations
+    from inspectors.detection_eval import evaluate_detections
+    from inspectors.tide import count_errors
+
+    dataset = demo_capture
+    for settings in ({}, {"box_score_thresh": 0.5}):
+        metrics = dataset.evaluate(**settings)
+        tide = metrics.tide
+        assert set(tide) == {"cls", "loc", "both", "dupe", "bkg", "miss"}
+        assert sum(tide[k]["count"] for k in ("cls", "loc", "both", "dupe", "bkg")) == metrics.counts["fp50"]
+        assert tide["miss"]["count"] <= metrics.counts["fn50"]
+        for kind in ("bkg", "dupe", "both", "miss"):
+            assert tide[kind]["dap"] >= -1e-12, kind  # dropping false positives / uncounted misses cannot hurt
+        for entry in dataset.images:
+            gt = load_annotations(dataset.manifest["dataset"]["annotations"], image=entry["file_name"])
+            det = dataset.replay(entry["name"], **settings).detections
+            single = evaluate_detections(det.boxes.numpy(), det.scores.numpy(), det.labels.numpy(),
+                                         gt.for_model(dataset.categories))
+            assert metrics.tide_per_image[entry["name"]] == count_errors(single.errors), entry["name"]
