@@ -90,16 +90,16 @@ def _segments(tps: np.ndarray, fps: np.ndarray, seg: np.ndarray, npig: np.ndarra
     pr = np.where(inside[None], tp / (fp + tp + _EPS), 0.0)
     envelope = np.maximum.accumulate(pr[:, :, ::-1], axis=2)[:, :, ::-1]  # COCOeval's right-to-left max
     # First position whose recall tp / npig reaches each threshold: the smallest count `need` with
-    # need / npig >= threshold (the same float division), searched in the integer counts.
-    need = _needed_counts(np.maximum(npig[:, present], 1)).astype(np.int64)  # (rows, S', R)
-    big = int(max(npig.max(), width)) + 2  # above every count and every need
-    counts = np.where(inside[None], counts, big - 1)  # padding: nondecreasing, recognised by its position
-    cell = np.arange(rows * len(present)).reshape(rows, len(present))
-    keys = (cell[:, :, None] * big + counts).reshape(-1)  # increasing across cells, nondecreasing within
-    queries = cell[:, :, None] * big + need
-    first = np.searchsorted(keys, queries.reshape(-1), side="left").reshape(queries.shape) - cell[:, :, None] * width
-    reached = first < length[None, :, None]
-    first = np.minimum(first, width - 1)
+    # need / npig >= threshold (the same float division); the count first reaches k at the k-th true positive.
+    need = _needed_counts(np.maximum(npig[:, present], 1))  # (rows, S', R)
+    total = counts[:, np.arange(len(present)), length - 1]  # (rows, S') true positives in the segment
+    top = int(total.max(initial=0))
+    steps = (np.diff(counts, axis=2, prepend=0) > 0) & inside[None]  # where the count goes up: a true positive
+    row_of, seg_of, position = np.nonzero(steps)
+    reach = np.zeros((rows, len(present), top + 1), dtype=np.int64)  # position where the count first is k
+    reach[row_of, seg_of, counts[row_of, seg_of, position]] = position
+    reached = need <= total[:, :, None]
+    first = np.take_along_axis(reach, np.minimum(need, top), axis=2)
     q = np.take_along_axis(envelope, first, axis=2)
     ss = score[np.minimum(first_pos[None, :, None] + first, len(score) - 1)]
     valid = counted[:, present]  # (rows, S')
@@ -111,12 +111,13 @@ def _segments(tps: np.ndarray, fps: np.ndarray, seg: np.ndarray, npig: np.ndarra
 
 def _needed_counts(npig: np.ndarray) -> np.ndarray:
     """(..., R): the smallest integer n with n / npig >= recall threshold, in float64 as COCOeval divides."""
-    n = npig.astype(float)[..., None]
+    values, inverse = np.unique(npig, return_inverse=True)  # a few distinct counts: work on those
+    n = values.astype(float)[:, None]
     guess = np.ceil(RECALL_THRESHOLDS * n)
     need = guess + 1
     for candidate in (guess + 1, guess, guess - 1):
         need = np.where((candidate >= 0) & (candidate / n >= RECALL_THRESHOLDS), candidate, need)
-    return need
+    return need.astype(np.int64)[inverse.reshape(npig.shape)]
 
 
 def summarize(acc: Accumulated, max_dets=MAX_DETS) -> dict[str, float]:

@@ -14,6 +14,7 @@ With `pooled=True` the classes are ignored (COCOeval's useCats=0), as for propos
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -61,14 +62,33 @@ class GroundTruthArrays:
 
 @dataclass
 class Matches:
-    """COCOeval's evaluateImg results for every kept detection, in (image, class, score) order."""
+    """COCOeval's evaluateImg results for every kept detection, in (image, class, score) order.
+
+    Only detections that overlap some object by the lowest threshold can match; their results are stored
+    (`candidate_*`), the rest are unmatched by construction. `gt` and `det_ignored` give the dense arrays."""
 
     det: np.ndarray  # (D',) index into the DetectionSet of each kept detection
     rank: np.ndarray  # (D',) its rank in its (image, class) group (0 = highest score)
-    gt: np.ndarray  # (A, T, D') int64 the matched ground truth (index into GroundTruthArrays), -1 if none
-    det_ignored: np.ndarray  # (A, T, D') bool: COCOeval's dtIgnore
     gt_ignored: np.ndarray  # (A, G) bool: COCOeval's gtIgnore
     max_iou: np.ndarray  # (D',) the detection's best IoU with an object of its group (0 if none)
+    candidate: np.ndarray  # (C,) positions (into det) of the detections that can match
+    candidate_gt: np.ndarray  # (A, T, C) the ground truth each matched (index into GroundTruthArrays), -1 if none
+    candidate_ignored: np.ndarray  # (A, T, C) matched to an ignored object (crowd, or outside the area range)
+    outside: np.ndarray  # (A, D') the detection's area is outside the range
+
+    @cached_property
+    def gt(self) -> np.ndarray:
+        """(A, T, D') the matched ground truth of every kept detection, -1 if none."""
+        out = np.full(self.outside.shape[:1] + self.candidate_gt.shape[1:2] + self.det.shape, -1, dtype=np.int64)
+        out[:, :, self.candidate] = self.candidate_gt
+        return out
+
+    @cached_property
+    def det_ignored(self) -> np.ndarray:
+        """(A, T, D') COCOeval's dtIgnore: matched to an ignored object, or unmatched and outside the area range."""
+        out = np.zeros(self.gt.shape, dtype=bool)
+        out[:, :, self.candidate] = self.candidate_ignored
+        return out | ((self.gt < 0) & self.outside[:, None, :])
 
     @property
     def matched(self) -> np.ndarray:
@@ -120,51 +140,56 @@ def match(
 
     gt_ignored = gts.ignored(area_ranges)
     num_areas, num_thresholds = len(area_ranges), len(iou_thresholds)
-    matched = np.full((num_areas, num_thresholds, num_dets), -1, dtype=np.int64)
-    det_ignored = np.zeros((num_areas, num_thresholds, num_dets), dtype=bool)
     max_iou = np.zeros(num_dets)
+    candidate = np.zeros(0, dtype=np.int64)
+    candidate_gt = np.full((num_areas, num_thresholds, 0), -1, dtype=np.int64)
+    candidate_ignored = np.zeros((num_areas, num_thresholds, 0), dtype=bool)
 
     width = int(gt_count.max(initial=0))
     if num_dets and width:
-        # IoU of each kept detection with each object of its group, padded to (D', width) with -1.
+        # IoU of each kept detection with each object of its group (pairs grouped by detection).
         pair_det = np.repeat(np.arange(num_dets), gt_count)
         pair_pos = np.arange(len(pair_det)) - np.repeat(np.cumsum(gt_count) - gt_count, gt_count)
         pair_gt = gt_order[gt_start[pair_det] + pair_pos]
-        iou = np.full((num_dets, width), -1.0)
-        iou[pair_det, pair_pos] = box_iou_xywh(dets.bbox[det_index[pair_det]], gts.bbox[pair_gt],
-                                               gts.iscrowd[pair_gt])
-        max_iou = np.maximum(iou.max(axis=1), 0.0)
+        pair_iou = box_iou_xywh(dets.bbox[det_index[pair_det]], gts.bbox[pair_gt], gts.iscrowd[pair_gt])
+        with_gt = np.flatnonzero(gt_count > 0)
+        max_iou[with_gt] = np.maximum.reduceat(pair_iou, (np.cumsum(gt_count) - gt_count)[with_gt])
+        max_iou = np.maximum(max_iou, 0.0)
         lowest = min(float(np.min(iou_thresholds)), 1 - 1e-10)
         candidate = np.flatnonzero(max_iou >= lowest)  # the only detections that can match anything
         if len(candidate):
-            _greedy(candidate, group, iou, gt_order, gt_start, gt_count, gts.iscrowd, gt_ignored,
-                    np.minimum(iou_thresholds, 1 - 1e-10), matched, det_ignored)
+            # Their IoUs, padded to (C, width) with -1 (never above a threshold).
+            slot = np.full(num_dets, -1, dtype=np.int64)
+            slot[candidate] = np.arange(len(candidate))
+            mine = slot[pair_det] >= 0
+            iou = np.full((len(candidate), width), -1.0)
+            iou[slot[pair_det[mine]], pair_pos[mine]] = pair_iou[mine]
+            candidate_gt = np.full((num_areas, num_thresholds, len(candidate)), -1, dtype=np.int64)
+            candidate_ignored = np.zeros((num_areas, num_thresholds, len(candidate)), dtype=bool)
+            _greedy(group[candidate], gt_start[candidate], gt_count[candidate], iou, gt_order, gts.iscrowd,
+                    gt_ignored, np.minimum(iou_thresholds, 1 - 1e-10), candidate_gt, candidate_ignored)
 
-    # Unmatched detections outside an area range are ignored for that range (COCOeval's dtIgnore).
     det_area = dets.area[det_index]
-    for a, (_, lo, hi) in enumerate(area_ranges):
-        outside = (det_area < lo) | (det_area > hi)
-        det_ignored[a] |= (matched[a] < 0) & outside[None, :]
-    return Matches(det=det_index, rank=rank, gt=matched, det_ignored=det_ignored, gt_ignored=gt_ignored,
-                   max_iou=max_iou)
+    outside = np.stack([(det_area < lo) | (det_area > hi) for _, lo, hi in area_ranges])
+    return Matches(det=det_index, rank=rank, gt_ignored=gt_ignored, max_iou=max_iou, candidate=candidate,
+                   candidate_gt=candidate_gt, candidate_ignored=candidate_ignored, outside=outside)
 
 
-def _greedy(candidate, group, iou, gt_order, gt_start, gt_count, iscrowd, gt_ignored, thresholds, matched,
+def _greedy(cand_group, cand_gt_start, cand_gt_count, iou, gt_order, iscrowd, gt_ignored, thresholds, matched,
             det_ignored) -> None:
-    """The sequential part: rank by rank over the candidate detections of every group at once."""
+    """The sequential part: rank by rank over the candidate detections of every group at once. Candidates come in
+    (group, score) order; results go to matched / det_ignored (A, T, C)."""
     width = iou.shape[1]
-    cand_group = group[candidate]
     new_group = np.concatenate([[True], cand_group[1:] != cand_group[:-1]])
     group_id = np.cumsum(new_group) - 1  # dense id of the candidate's group
     starts = np.flatnonzero(new_group)
-    cand_rank = np.arange(len(candidate)) - starts[group_id]
+    cand_rank = np.arange(len(cand_group)) - starts[group_id]
 
     # Per candidate group: its objects, padded (crowd flags, ignore flags per area, their global index).
-    first_det = candidate[starts]
     pos = np.arange(width)
-    valid = pos[None, :] < gt_count[first_det][:, None]
-    global_gt = np.where(valid, gt_order[np.minimum(gt_start[first_det][:, None] + pos[None, :], len(gt_order) - 1)],
-                         0)
+    valid = pos[None, :] < cand_gt_count[starts][:, None]
+    global_gt = np.where(valid, gt_order[np.minimum(cand_gt_start[starts][:, None] + pos[None, :],
+                                                    len(gt_order) - 1)], 0)
     crowd = iscrowd[global_gt] & valid  # (Gc, W)
     ignored = np.transpose(gt_ignored[:, global_gt], (1, 0, 2))  # (Gc, A, W)
     num_areas, num_thresholds = gt_ignored.shape[0], len(thresholds)
@@ -175,8 +200,8 @@ def _greedy(candidate, group, iou, gt_order, gt_start, gt_count, iscrowd, gt_ign
     bounds = np.searchsorted(cand_rank[by_rank], np.arange(cand_rank.max() + 2))
     for r in range(len(bounds) - 1):
         sel = by_rank[bounds[r] : bounds[r + 1]]
-        det, gid = candidate[sel], group_id[sel]
-        overlap = iou[det][:, None, None, :]  # (n, 1, 1, W)
+        gid = group_id[sel]
+        overlap = iou[sel][:, None, None, :]  # (n, 1, 1, W)
         free = ~taken[gid] | crowd[gid][:, None, None, :]
         ok = free & (overlap >= thr)  # (n, A, T, W)
         ign = ignored[gid][:, :, None, :]
@@ -186,8 +211,8 @@ def _greedy(candidate, group, iou, gt_order, gt_start, gt_count, iscrowd, gt_ign
         n_idx, a_idx, t_idx = np.nonzero(m >= 0)
         local = m[n_idx, a_idx, t_idx]
         taken[gid[n_idx], a_idx, t_idx, local] = True
-        matched[a_idx, t_idx, det[n_idx]] = global_gt[gid[n_idx], local]
-        det_ignored[a_idx, t_idx, det[n_idx]] = ignored[gid[n_idx], a_idx, local]
+        matched[a_idx, t_idx, sel[n_idx]] = global_gt[gid[n_idx], local]
+        det_ignored[a_idx, t_idx, sel[n_idx]] = ignored[gid[n_idx], a_idx, local]
 
 
 def _last_argmax(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Hashable, Optional, Union
+from typing import TYPE_CHECKING, Any, Hashable, Optional, Union
 
 import numpy as np
 import torch
@@ -54,6 +54,9 @@ from inspectors.models import InspectedModel
 from inspectors.snapshot import ModelSnapshot
 from inspectors.thresholds import RPN_KEYS, THRESHOLD_KEYS, check_thresholds
 from inspectors.trace import Detections
+
+if TYPE_CHECKING:
+    from inspectors.annotations import GroundTruth
 
 RECORD_CACHE_BYTES = 2 * 2**30  # records kept in memory (the rest is read again from disk when needed)
 RPN_MEMO = 2  # RPN settings whose candidates are kept (~0.1 MB per demo image each)
@@ -204,6 +207,24 @@ class DatasetCapture:
         return ImageReplay(index=index, name=self.names[index], settings=settings, stage=stage,
                            detections=post.detections, box_steps=post.box_steps,
                            ground_truth=tensors.record.ground_truth)
+
+    def image_ground_truth(self, key: Union[int, str]) -> "GroundTruth":
+        """The image's ground truth as the single-image engine takes it (trace.ground_truth(gt, ...)), from the
+        capture's own copy (the annotation file may have moved since)."""
+        from inspectors.annotations import load_annotations
+
+        index = self.index_of(key)
+        gt = self.record(index).ground_truth
+        names = dict((int(i), n) for i, n in self.manifest["dataset"]["categories"])
+        coco = {
+            "images": [{"id": gt.image_id, "file_name": gt.file_name, "width": gt.width, "height": gt.height}],
+            "categories": [{"id": i, "name": n} for i, n in names.items()],
+            "annotations": [{"id": int(a) if a else k + 1, "image_id": gt.image_id, "category_id": int(c),
+                             "bbox": [float(v) for v in b], "area": float(area), "iscrowd": int(crowd)}
+                            for k, (a, c, b, area, crowd) in enumerate(zip(gt.ann_id, gt.category_id, gt.bbox,
+                                                                            gt.area, gt.iscrowd))],
+        }
+        return load_annotations(coco, image=gt.file_name)
 
     # ---- the whole dataset -----------------------------------------------------------------------------------------
     def evaluate(self, **thresholds: Any) -> DatasetMetrics:

@@ -101,8 +101,21 @@ def model_identity(model: InspectedModel) -> dict[str, Any]:
         "state_dict_sha256": state_dict_hash(model.model),
         "snapshot": snapshot,
     }
-    identity["fingerprint"] = _hash(identity)
+    identity["fingerprint"] = _hash({**identity, "snapshot": _inference_settings(snapshot)})
     return identity
+
+
+# What the fingerprint takes from the snapshot: the settings that shape a capture's records and their replay. A
+# fixed selection, so that a later version adding fields to ModelSnapshot does not disown existing captures.
+_INFERENCE_KEYS = ("thresholds", "rpn_min_size", "rpn_box_coder", "anchor_sizes", "aspect_ratios", "roi_box_coder",
+                   "pooler")
+_TRANSFORM_KEYS = ("min_size", "max_size", "image_mean", "image_std", "size_divisible", "fixed_size")
+
+
+def _inference_settings(snapshot: Mapping[str, Any]) -> dict[str, Any]:
+    chosen = {k: snapshot.get(k) for k in _INFERENCE_KEYS}
+    chosen["transform"] = {k: snapshot["transform"].get(k) for k in _TRANSFORM_KEYS}
+    return chosen
 
 
 def _hash(value: Any) -> str:

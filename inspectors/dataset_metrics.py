@@ -211,10 +211,11 @@ def proposal_recall(proposals: DetectionSet, gts: GroundTruthArrays, counts=PROP
     matches = match(proposals, gts, max_det=max(counts), pooled=True)
     counted = ~matches.gt_ignored  # (A, G)
     num_objects = counted.sum(axis=1)
-    kept = (matches.gt >= 0) & ~matches.det_ignored  # (A, T, D)
+    found_by = (matches.candidate_gt >= 0) & ~matches.candidate_ignored  # (A, T, C): only candidates can match
+    rank = matches.rank[matches.candidate]
     recall = -np.ones((len(IOU_THRESHOLDS), len(AREA_RANGES), len(counts)))
     for c, count in enumerate(counts):
-        found = kept[:, :, matches.rank < count].sum(axis=2).astype(float)  # (A, T)
+        found = found_by[:, :, rank < count].sum(axis=2).astype(float)  # (A, T)
         for a in range(len(AREA_RANGES)):
             if num_objects[a]:
                 recall[:, a, c] = found[a] / num_objects[a]
