@@ -45,23 +45,57 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+class RssSampler:
+    """The largest resident memory seen while it runs (sampled every 0.1 s), so earlier peaks do not count."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak = self.rss()
+        self.start_rss = self.peak
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            self.peak = max(self.peak, self.rss())
+
+    def __enter__(self) -> "RssSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.rss())
+
+    @staticmethod
+    def rss() -> int:
+        """Resident memory now, in bytes (Linux /proc; resource's ru_maxrss is a lifetime peak)."""
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        return 0
+
+
 def cmd_capture(args) -> None:
     images, annotations = demo_dataset(args.n, args.data, progress=True)
     out = Path(args.out)
     if out.exists() and not args.resume:
         shutil.rmtree(out)
     model = load_model("demo", device="cpu")
-    rss_before = peak_rss_mib()
-    start = time.perf_counter()
-    dataset = capture_dataset(model, images, annotations, out, engine=args.engine, threads=args.threads,
-                              progress=True)
-    seconds = time.perf_counter() - start
+    with RssSampler() as rss:
+        start = time.perf_counter()
+        dataset = capture_dataset(model, images, annotations, out, engine=args.engine, threads=args.threads,
+                                  progress=True, num_workers=args.workers)
+        seconds = time.perf_counter() - start
     record_bytes = dataset.manifest["capture"]["record_bytes"]
     print(json.dumps({
         "machine": machine(), "engine": args.engine, "threads": args.threads, "images": len(dataset),
         "seconds": round(seconds, 1), "images_per_s": round(len(dataset) / seconds, 2),
         "disk_per_image_kib": round(record_bytes / len(dataset) / 1024, 1),
-        "peak_rss_mib": round(peak_rss_mib(), 1), "peak_rss_before_capture_mib": round(rss_before, 1),
+        "rss_at_start_mib": round(rss.start_rss / 2**20, 1), "peak_rss_during_capture_mib": round(rss.peak / 2**20, 1),
+        "note": "the Ray engine's workers are other processes: their memory is not in these RSS figures",
     }, indent=1))
 
 
@@ -88,6 +122,7 @@ def _pycocotools_time(dataset: DatasetCapture, settings: dict) -> tuple[float, f
 
 
 def cmd_sliders(args) -> None:
+    torch.set_num_threads(args.threads)
     dataset = DatasetCapture.open(args.capture)
     print(f"machine: {machine()}; {len(dataset)} images, model {dataset.model_name}")
     start = time.perf_counter()
@@ -216,9 +251,11 @@ def main() -> None:
     p.add_argument("--engine", default="local", choices=("local", "ray"))
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--resume", action="store_true")
+    p.add_argument("--workers", type=int, default=None, help="Ray actors")
     p = sub.add_parser("sliders")
     p.add_argument("--capture", default="bench/out/demo500")
     p.add_argument("--moves", type=int, default=10)
+    p.add_argument("--threads", type=int, default=1, help="torch intra-op threads while replaying")
     p = sub.add_parser("disk")
     p.add_argument("--model", default="fasterrcnn_resnet50_fpn")
     p.add_argument("--size", type=int, default=800)

@@ -41,9 +41,10 @@ body { font-family: system-ui, sans-serif; margin: 24px auto; max-width: 1200px;
 h1 { margin-bottom: 4px; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 4px; margin-top: 32px; }
 table { border-collapse: collapse; margin: 8px 0; } td, th { padding: 3px 10px; border-bottom: 1px solid #eee; }
 th { text-align: left; background: #f6f6f6; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.meta { color: #555; } .grid { display: flex; flex-wrap: wrap; gap: 16px; }
+.meta { color: #555; } .grid { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
 .card { border: 1px solid #ddd; border-radius: 6px; padding: 10px; width: 560px; }
 .card img { width: 100%; image-rendering: auto; } code, pre { background: #f4f4f4; padding: 2px 4px; }
+pre { white-space: pre-wrap; } #score-slider { width: 320px; }
 .legend span { display: inline-block; margin-right: 14px; } .swatch { width: 12px; height: 12px; }
 """
 
@@ -123,11 +124,9 @@ def _figures(metrics, by_score: list[dict[str, float]]) -> dict[str, str]:
     tide = tide_rows(metrics)
     if tide:
         errors = go.Figure()
-        errors.add_bar(name="ΔAP50 if fixed", x=[r["type"] for r in tide], y=[r["dap"] for r in tide], yaxis="y")
-        errors.add_bar(name="count", x=[r["type"] for r in tide], y=[r["count"] for r in tide], yaxis="y2",
-                       opacity=0.5)
-        errors.update_layout(barmode="group", height=360, margin=dict(t=30),
-                             yaxis=dict(title="ΔAP50"), yaxis2=dict(title="errors", overlaying="y", side="right"))
+        errors.add_bar(x=[r["type"] for r in tide], y=[r["dap"] for r in tide],
+                       text=[f"{r['count']} errors" for r in tide], textposition="outside")
+        errors.update_layout(height=360, margin=dict(t=30), yaxis=dict(title="ΔAP50 if all fixed"))
         figs["tide"] = errors
 
     curves = proposal_curves(metrics)
