@@ -5,10 +5,14 @@
     metrics.ap, metrics.per_class, metrics.proposal_ar["AR@1000"]
 
 Nothing here runs the model. What each slider costs:
-- a final-stage threshold (score, NMS, detections per image): select_detections per image on the memoised
-  per-class candidates, then the vectorised COCO matching;
-- an RPN threshold: RPN filtering of the stored candidates per image (a lookup of the stored RoI-head outputs),
-  memoised per RPN setting, then the above; proposal recall is memoised per RPN setting too.
+- a final-stage threshold (score, NMS, detections per image): the final stage of every image on the memoised
+  per-class candidates (batched_postprocess: the same float32 operations as select_detections, one NMS kernel call
+  per image), then the vectorised COCO matching (coco_matching, coco_accumulate);
+- an RPN threshold: the proposals of every image from its stored candidates (fast_proposals: one NMS run per image
+  and RPN NMS threshold serves every pre-NMS top-n, score threshold and post-NMS top-n), the stored RoI-head
+  outputs of the proposals (a lookup), then the above; proposal recall is memoised per RPN setting.
+`replay(i)` runs one image through the per-image functions themselves (rpn_filter, box_postprocess) with full
+lineage; tests hold the batched paths equal to it bit for bit.
 Records are read lazily and kept in a byte-bounded cache, so a dataset larger than memory streams from disk.
 """
 
@@ -176,6 +180,14 @@ class DatasetCapture:
         if isinstance(key, str) and key in self._index:
             return self._index[key]
         raise InputError("dataset.unknown_image", name=str(key))
+
+    def evaluated_class(self, labels: np.ndarray) -> np.ndarray:
+        """Model labels → index into class_names of the evaluated class, -1 for labels the dataset lacks."""
+        return self._class_of_label[np.asarray(labels, dtype=np.int64)]
+
+    def category_class(self, category_ids: np.ndarray) -> np.ndarray:
+        """Dataset category ids → index into class_names, -1 for categories the model does not predict."""
+        return np.array([self._class_of_category.get(int(c), -1) for c in category_ids], dtype=np.int64)
 
     def image_path(self, key: Union[int, str]) -> Path:
         return Path(self.images[self.index_of(key)]["path"])

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence, Union
 
+import numpy as np
 import torch
 from PIL import Image
 from torchvision.models.detection import FasterRCNN
@@ -187,8 +188,6 @@ def _start_or_resume(out: Path, identity: dict[str, Any], fingerprint: str, top_
 def _finish(out: Path, manifest: dict[str, Any], tasks: list[ImageTask], engine: str, captured: int,
             seconds: float) -> None:
     """Mark the capture complete, with each image's sizes and what the capture cost."""
-    import numpy as np
-
     records = out / RECORDS
     total_bytes = 0
     for entry in manifest["images"]:

@@ -12,10 +12,11 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from inspectors.coco_matching import DetectionSet, GroundTruthArrays, match
+from inspectors.dataset import xyxy_to_xywh
 from inspectors.dataset_metrics import AREA_NAMES, DatasetMetrics
 
 if TYPE_CHECKING:
-    from inspectors.dataset import DatasetCapture
+    from inspectors.dataset import DatasetCapture  # noqa: F401
 
 # The twelve COCO numbers in COCOeval.summarize's order, with COCO's own names.
 SUMMARY_LABELS: tuple[tuple[str, str], ...] = (
@@ -115,13 +116,11 @@ def detection_status(dataset: "DatasetCapture", key: Union[int, str], **threshol
     index = dataset.index_of(key)
     replay = dataset.replay(index, **thresholds)
     det = replay.detections
-    classes = dataset._class_of_label[det.labels.numpy()]
+    classes = dataset.evaluated_class(det.labels.numpy())
     evaluated = np.flatnonzero(classes >= 0)
     gt = replay.ground_truth
-    gt_class = np.array([dataset._class_of_category.get(int(c), -1) for c in gt.category_id], dtype=np.int64)
+    gt_class = dataset.category_class(gt.category_id)
     known = gt_class >= 0
-    from inspectors.dataset import xyxy_to_xywh
-
     dets = DetectionSet(image=np.zeros(len(evaluated), np.int64), category=classes[evaluated],
                         bbox=xyxy_to_xywh(det.boxes.numpy()[evaluated]),
                         score=det.scores.numpy()[evaluated].astype(np.float64))

@@ -61,7 +61,9 @@ def sweep(dataset: "DatasetCapture", metric: str = "ap", grid: Optional[Mapping[
         raise InputError("dataset.unknown_metric", name=metric, choices=", ".join(METRICS))
     grid = dict(DEFAULT_GRID if grid is None else grid)
     fixed = dict(fixed or {})
-    dataset.settings(**fixed, **{k: v[0] for k, v in grid.items()})  # check names and ranges before the work
+    for name, values in grid.items():  # check names and ranges before the work
+        for value in values:
+            dataset.settings(**{**fixed, name: value})
     rpn = [k for k in RPN_KEYS if k in grid]
     head = [k for k in HEAD_KEYS if k in grid]
     points = [dict(zip(rpn + head, values))
@@ -70,12 +72,12 @@ def sweep(dataset: "DatasetCapture", metric: str = "ap", grid: Optional[Mapping[
 
     rows = []
     for point in tqdm(points, desc=f"sweep {metric}", unit="setting", disable=not progress):
-        rows.append((point, dataset.evaluate(**fixed, **point).metric(metric)))
+        rows.append((point, dataset.evaluate(**{**fixed, **point}).metric(metric)))
     best_point, best_value = max(rows, key=lambda row: row[1])  # ties: the first in grid order
     baseline = dataset.settings(**fixed)
     return SweepResult(
         metric=metric,
-        best=dataset.settings(**fixed, **best_point),
+        best=dataset.settings(**{**fixed, **best_point}),
         best_value=best_value,
         baseline=baseline,
         baseline_value=dataset.evaluate(**fixed).metric(metric),
