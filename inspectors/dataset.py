@@ -37,7 +37,6 @@ from inspectors.dataset_metrics import (
     ProposalRecall,
     detection_metrics,
     proposal_ar,
-    proposal_recall,
 )
 from inspectors.dataset_record import ImageRecord, read_record
 from inspectors.dataset_tide import tide_breakdown
@@ -48,11 +47,12 @@ from inspectors.dataset_replay import (
     box_settings,
     candidate_rows,
     detections,
-    is_stored_prefix,
+    is_prefix,
     rpn_settings,
     rpn_stage,
 )
 from inspectors.fast_proposals import NmsBase, nms_base, rpn_proposals
+from inspectors.proposal_matching import CandidateOverlaps, candidate_overlaps, proposal_recall_of_rows
 from inspectors.errors import InputError
 from inspectors.models import InspectedModel
 from inspectors.snapshot import ModelSnapshot
@@ -97,6 +97,7 @@ class _EvalStage:
 
     candidates: CandidateBatch
     proposals: DetectionSet
+    proposal_rows: list[np.ndarray]  # per image: the stored rows that are its proposals, in torchvision's order
 
 
 class DatasetCapture:
@@ -128,6 +129,7 @@ class DatasetCapture:
         self._proposals: "OrderedDict[Hashable, ProposalRecall]" = OrderedDict()
         self._metrics: "OrderedDict[Hashable, DatasetMetrics]" = OrderedDict()
         self._gt: Optional[tuple[GroundTruthArrays, list[ImageGroundTruth]]] = None
+        self._candidate_overlaps: Optional[CandidateOverlaps] = None
         self._lock = threading.RLock()
 
     # ---- opening ---------------------------------------------------------------------------------------------------
@@ -329,7 +331,7 @@ class DatasetCapture:
             self._bases.move_to_end(chosen.nms_thresh)
             while len(self._bases) > NMS_BASE_MEMO:
                 self._bases.popitem(last=False)
-            logits, deltas, boxes, scores, resized, original = [], [], [], [], [], []
+            logits, deltas, boxes, scores, resized, original, rows_per_image = [], [], [], [], [], [], []
             with torch.inference_mode():
                 for i in range(len(self)):
                     tensors = self._record_tensors(i)
@@ -343,8 +345,10 @@ class DatasetCapture:
 
                     position, score = rpn_proposals(
                         rows, tensors.box, tensors.logit, tensors.level, record.resized_size, chosen,
-                        base if is_stored_prefix(record, chosen.pre_nms_top_n) else None)
+                        base if is_prefix(tensors, rows, chosen.pre_nms_top_n) else None,
+                        tensors.not_small(chosen.min_size))
                     proposal_rows = rows[position]
+                    rows_per_image.append(proposal_rows.numpy())
                     logits.append(tensors.class_logits[proposal_rows])
                     deltas.append(tensors.box_regression[proposal_rows])
                     boxes.append(tensors.box[proposal_rows])  # stored boxes are clipped: the proposals
@@ -354,16 +358,35 @@ class DatasetCapture:
                 candidates = batch_box_candidates(logits, deltas, boxes, resized, original,
                                                   self.config.roi_box_coder.build())
                 proposals = _proposal_set(boxes, scores, candidates)
-            stage = _EvalStage(candidates, proposals)
+            stage = _EvalStage(candidates, proposals, rows_per_image)
             _remember(self._stages, rpn_key, stage, RPN_MEMO)
             return stage
 
     def _proposal_recall(self, rpn_key: Hashable, settings: dict[str, float]) -> ProposalRecall:
         if rpn_key not in self._proposals:
             gts, _ = self._ground_truth()
+            stage = self._eval_stage(rpn_key, settings)
             _remember(self._proposals, rpn_key,
-                      proposal_recall(self._eval_stage(rpn_key, settings).proposals, gts), METRICS_MEMO)
+                      proposal_recall_of_rows(self._overlaps(), stage.proposal_rows, gts), METRICS_MEMO)
         return self._proposals[rpn_key]
+
+    def _overlaps(self) -> CandidateOverlaps:
+        """Every stored candidate's IoU with the objects of its image (computed once; see proposal_matching)."""
+        with self._lock:
+            if self._candidate_overlaps is None:
+                gts, _ = self._ground_truth()
+                boxes = []
+                with torch.inference_mode():
+                    for i in range(len(self)):
+                        record = self._record_tensors(i).record
+                        box = torch.from_numpy(record.box)
+                        ratio = (torch.tensor(record.original_size, dtype=torch.float32)
+                                 / torch.tensor(record.resized_size, dtype=torch.float32))  # as resize_boxes
+                        rh, rw = ratio[0], ratio[1]
+                        original = torch.stack((box[:, 0] * rw, box[:, 1] * rh, box[:, 2] * rw, box[:, 3] * rh), 1)
+                        boxes.append(xyxy_to_xywh(original.numpy()))
+                self._candidate_overlaps = candidate_overlaps(boxes, gts)
+            return self._candidate_overlaps
 
     def _ground_truth(self) -> tuple[GroundTruthArrays, list[ImageGroundTruth]]:
         if self._gt is None:

@@ -20,6 +20,7 @@ import torch
 from torch import Tensor
 from torchvision.models.detection._utils import BoxCoder
 from torchvision.models.detection.transform import resize_boxes
+from torchvision.ops import boxes as box_ops
 
 from inspectors.box_postprocess import BoxCandidates, BoxSettings, box_candidates, select_detections
 from inspectors.dataset_record import ImageRecord
@@ -61,6 +62,25 @@ class RecordTensors:
             level_sorted_row=sorted_row,
         )
 
+    def not_small(self, min_size: float) -> Tensor:
+        """(M,) bool per row: remove_small_boxes keeps its (clipped) box. Memoised per min_size."""
+        cache = self.__dict__.setdefault("_not_small", {})
+        if min_size not in cache:
+            keep = box_ops.remove_small_boxes(self.box, min_size)
+            mask = torch.zeros(self.box.shape[0], dtype=torch.bool)
+            mask[keep] = True
+            cache[min_size] = mask
+        return cache[min_size]
+
+    def prefix_rows(self, pre_nms_top_n: int) -> Tensor:
+        """Every level's first min(pre_nms_top_n, anchors of the level) stored rows. Memoised."""
+        cache = self.__dict__.setdefault("_prefix_rows", {})
+        if pre_nms_top_n not in cache:
+            k = np.minimum(int(pre_nms_top_n), self.record.level_count)
+            cache[pre_nms_top_n] = torch.cat([torch.arange(int(s), int(s) + int(n))
+                                              for s, n in zip(self.record.level_row_start, k)])
+        return cache[pre_nms_top_n]
+
     @property
     def top_rows(self) -> Tensor:
         """Record rows of every level's stored top-n (the candidates at the capture's largest pre-NMS top-n)."""
@@ -83,9 +103,20 @@ def is_stored_prefix(record: ImageRecord, pre_nms_top_n: int) -> bool:
     return bool(((k == record.level_top) | (k <= record.level_exact)).all())
 
 
+def is_prefix(tensors: RecordTensors, rows: Tensor, pre_nms_top_n: int) -> bool:
+    """Whether `rows` (candidate_rows at pre_nms_top_n) are every level's first stored rows, in stored order —
+    guaranteed by is_stored_prefix, and often also true where topk had ties to decide."""
+    record = tensors.record
+    if is_stored_prefix(record, pre_nms_top_n):
+        return True
+    return bool(torch.equal(rows, tensors.prefix_rows(int(pre_nms_top_n))))
+
+
 def candidate_rows(tensors: RecordTensors, pre_nms_top_n: int) -> Tensor:
     """Rows of the record that torchvision's per-level top-n would pick, in its order."""
     record = tensors.record
+    if is_stored_prefix(record, pre_nms_top_n):
+        return tensors.prefix_rows(int(pre_nms_top_n))
     parts = []
     for level, (count, top, exact, start) in enumerate(
         zip(record.level_count, record.level_top, record.level_exact, record.level_row_start)

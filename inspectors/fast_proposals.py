@@ -63,15 +63,19 @@ def _in_stored_order(scores: Tensor, levels: Tensor) -> bool:
 
 
 def rpn_proposals(rows: Tensor, box: Tensor, logit: Tensor, level: Tensor, image_size: tuple[int, int],
-                  settings: RpnSettings, base: Optional[Callable[[], NmsBase]]) -> tuple[Tensor, Tensor]:
+                  settings: RpnSettings, base: Optional[Callable[[], NmsBase]],
+                  not_small: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
     """(positions into `rows` of the proposals in torchvision's order, their objectness probabilities).
 
     `rows`: the record rows of the candidates at settings.pre_nms_top_n, in torchvision's order; `base`: gives the
     NmsBase at settings.nms_thresh (made on first need), or None when some level's candidates are not a prefix of
-    its stored top-n."""
-    scores = torch.sigmoid(logit[rows])
-    boxes = box_ops.clip_boxes_to_image(box[rows], image_size)
-    alive = box_ops.remove_small_boxes(boxes, settings.min_size)
+    its stored top-n. `not_small`: per record row, whether remove_small_boxes keeps it (optional, a shortcut)."""
+    scores = torch.sigmoid(logit[rows])  # on exactly these rows: sigmoid's last elements depend on the length
+    boxes = box[rows]  # stored clipped: clip_boxes_to_image would return the same numbers
+    if not_small is None:
+        alive = box_ops.remove_small_boxes(boxes, settings.min_size)
+    else:  # remove_small_boxes is per box and min_size fixed: computed once per record
+        alive = torch.where(not_small[rows])[0]
     alive = alive[torch.where(scores[alive] >= settings.score_thresh)[0]]
     s = scores[alive]
     shared = None

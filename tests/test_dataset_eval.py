@@ -239,3 +239,13 @@ def test_tide_breakdown_agrees_with_the_single_image_engine(demo_capture):
             single = evaluate_detections(det.boxes.numpy(), det.scores.numpy(), det.labels.numpy(),
                                          gt.for_model(dataset.categories))
             assert metrics.tide_per_image[entry["name"]] == count_errors(single.errors), entry["name"]
+
+
+@pytest.mark.parametrize("settings", [{}, {"rpn_post_nms_top_n": 300, "rpn_score_thresh": 0.3},
+                                      {"rpn_pre_nms_top_n": 100, "rpn_nms_thresh": 0.9}])
+def test_proposal_recall_from_stored_overlaps_equals_matching_the_proposals(demo_capture, settings):
+    """The dataset's proposal recall reuses each stored candidate's IoUs; matching the proposals' boxes from
+    scratch (COCOeval's rule, classes pooled) gives the same array."""
+    metrics = demo_capture.evaluate(**settings)
+    direct = proposal_recall(demo_capture.proposal_set(**settings), demo_capture.ground_truth())
+    assert np.array_equal(metrics.proposal_recall.recall, direct.recall)
