@@ -73,40 +73,51 @@ def _segments(tps: np.ndarray, fps: np.ndarray, seg: np.ndarray, npig: np.ndarra
     # Segment-wise cumulative sums (exact integers), then COCOeval's float divisions.
     tp_cum = np.cumsum(tps, axis=1)
     fp_cum = np.cumsum(fps, axis=1)
-    first_pos = starts[present]
+    # Segments padded to a common width, in buckets of similar length (powers of two) so padding stays small.
+    bucket = np.ceil(np.log2(lengths[present])).astype(np.int64)
+    for b in np.unique(bucket):
+        chosen = present[bucket == b]
+        p, r, sc = _padded(tp_cum, fp_cum, starts[chosen], lengths[chosen], npig[:, chosen], score)
+        valid = counted[:, chosen]  # (rows, S')
+        precision[:, :, chosen] = np.where(valid[:, :, None], p, -1.0).transpose(0, 2, 1)
+        scores[:, :, chosen] = np.where(valid[:, :, None], sc, -1.0).transpose(0, 2, 1)
+        recall[:, chosen] = np.where(valid, r, -1.0)
+    return precision, recall, scores
+
+
+def _padded(tp_cum: np.ndarray, fp_cum: np.ndarray, first_pos: np.ndarray, length: np.ndarray, npig: np.ndarray,
+            score: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Precision (rows, S', R), recall (rows, S'), scores (rows, S', R) of segments starting at `first_pos` with
+    `length` detections, computed on arrays padded to the longest of them."""
+    rows = tp_cum.shape[0]
     before_tp = np.where(first_pos > 0, tp_cum[:, np.maximum(first_pos - 1, 0)], 0)  # (rows, S')
     before_fp = np.where(first_pos > 0, fp_cum[:, np.maximum(first_pos - 1, 0)], 0)
-    length = lengths[present]
     width = int(length.max())
     pos = np.arange(width)
     inside = pos[None, :] < length[:, None]  # (S', W)
-    index = np.minimum(first_pos[:, None] + pos[None, :], tps.shape[1] - 1)
+    index = np.minimum(first_pos[:, None] + pos[None, :], tp_cum.shape[1] - 1)
     counts = tp_cum[:, index] - before_tp[:, :, None]  # (rows, S', W) integers
     tp = counts.astype(float)
     fp = (fp_cum[:, index] - before_fp[:, :, None]).astype(float)
-    n = npig[:, present].astype(float)  # (rows, S')
+    segments = np.arange(len(first_pos))
     with np.errstate(divide="ignore", invalid="ignore"):
-        last_recall = tp[:, np.arange(len(present)), length - 1] / n
+        last_recall = tp[:, segments, length - 1] / npig.astype(float)
     pr = np.where(inside[None], tp / (fp + tp + _EPS), 0.0)
     envelope = np.maximum.accumulate(pr[:, :, ::-1], axis=2)[:, :, ::-1]  # COCOeval's right-to-left max
     # First position whose recall tp / npig reaches each threshold: the smallest count `need` with
     # need / npig >= threshold (the same float division); the count first reaches k at the k-th true positive.
-    need = _needed_counts(np.maximum(npig[:, present], 1))  # (rows, S', R)
-    total = counts[:, np.arange(len(present)), length - 1]  # (rows, S') true positives in the segment
+    need = _needed_counts(np.maximum(npig, 1))  # (rows, S', R)
+    total = counts[:, segments, length - 1]  # (rows, S') true positives in the segment
     top = int(total.max(initial=0))
     steps = (np.diff(counts, axis=2, prepend=0) > 0) & inside[None]  # where the count goes up: a true positive
     row_of, seg_of, position = np.nonzero(steps)
-    reach = np.zeros((rows, len(present), top + 1), dtype=np.int64)  # position where the count first is k
+    reach = np.zeros((rows, len(first_pos), top + 1), dtype=np.int64)  # position where the count first is k
     reach[row_of, seg_of, counts[row_of, seg_of, position]] = position
     reached = need <= total[:, :, None]
     first = np.take_along_axis(reach, np.minimum(need, top), axis=2)
-    q = np.take_along_axis(envelope, first, axis=2)
-    ss = score[np.minimum(first_pos[None, :, None] + first, len(score) - 1)]
-    valid = counted[:, present]  # (rows, S')
-    precision[:, :, present] = np.where(valid[:, :, None], np.where(reached, q, 0.0), -1.0).transpose(0, 2, 1)
-    scores[:, :, present] = np.where(valid[:, :, None], np.where(reached, ss, 0.0), -1.0).transpose(0, 2, 1)
-    recall[:, present] = np.where(valid, last_recall, -1.0)
-    return precision, recall, scores
+    q = np.where(reached, np.take_along_axis(envelope, first, axis=2), 0.0)
+    ss = np.where(reached, score[np.minimum(first_pos[None, :, None] + first, len(score) - 1)], 0.0)
+    return q, last_recall, ss
 
 
 def _needed_counts(npig: np.ndarray) -> np.ndarray:
