@@ -182,7 +182,7 @@ def cmd_disk(args) -> None:
     out = Path(args.out) / "capture"
     shutil.rmtree(out, ignore_errors=True)
     start = time.perf_counter()
-    dataset = capture_dataset(model, data, Path(args.out) / "ann.json", out, progress=True)
+    dataset = capture_dataset(model, data, Path(args.out) / "ann.json", out, progress=True, threads=1)
     seconds = time.perf_counter() - start
     record = dataset.record(0)
     print(json.dumps({"machine": machine(), "model": args.model, "classes": len(model.categories),
@@ -193,6 +193,8 @@ def cmd_disk(args) -> None:
 
 
 def cmd_single(args) -> None:
+    if args.threads:
+        torch.set_num_threads(args.threads)
     h, w = (int(v) for v in args.size.lower().split("x"))
     torch.manual_seed(0)
     categories = ["__background__", *(f"c{i}" for i in range(1, args.classes))]
@@ -266,6 +268,7 @@ def main() -> None:
     p.add_argument("--size", default="800x1066")
     p.add_argument("--classes", type=int, default=91)
     p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--threads", type=int, default=0, help="torch intra-op threads (default: torch's)")
     args = parser.parse_args()
     {"capture": cmd_capture, "sliders": cmd_sliders, "disk": cmd_disk, "single": cmd_single}[args.command](args)
 

@@ -26,7 +26,8 @@ METRICS: tuple[str, ...] = (
     "ar_large", "f1_50", "precision50", "recall50", "AR@100", "AR@1000",
 )
 DEFAULT_GRID: dict[str, tuple[float, ...]] = {
-    "box_score_thresh": (0.0, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+    # from torchvision's default up: at 0 every (proposal, class) pair enters NMS, which is slow and rarely wanted
+    "box_score_thresh": (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
     "box_nms_thresh": (0.3, 0.4, 0.5, 0.6, 0.7),
 }
 
