@@ -146,6 +146,18 @@ def cmd_sliders(args) -> None:
     print(f"final-stage slider: median {med(r[1] for r in rows) * 1000:.0f} ms (goal ≤ 300), pycocotools "
           f"{med(r[2] for r in rows) * 1000:.0f} ms; max |AP difference| {max(abs(r[3] - r[4]) for r in rows):.2e}")
 
+    for score in (0.05, 0.3):
+        metrics = dataset.evaluate(box_score_thresh=score)
+        start = time.perf_counter()
+        _ = metrics.tide
+        print(f"TIDE breakdown at score {score} (lazy, on first access): {(time.perf_counter() - start) * 1000:.0f} ms")
+    from inspectors.threshold_sweep import DEFAULT_GRID, sweep
+
+    start = time.perf_counter()
+    result = sweep(dataset, "f1_50")
+    print(f"sweep of {len(result.rows)} final-stage settings (f1_50): {time.perf_counter() - start:.1f} s, best "
+          f"{result.changed}")
+
     def timed(label: str, **settings) -> None:
         start = time.perf_counter()
         dataset.evaluate(**settings)
@@ -160,6 +172,10 @@ def cmd_sliders(args) -> None:
     for nms in (0.6, 0.8):
         timed(f"RPN NMS {nms} (first visit: one NMS per image)", rpn_nms_thresh=nms)
     timed("RPN NMS 0.6 + pre-NMS 800 (revisit)", rpn_nms_thresh=0.6, rpn_pre_nms_top_n=800)
+    start = time.perf_counter()
+    dataset.warm_rpn_nms([0.65])
+    print(f"{'warming RPN NMS 0.65 (background work)':45s} {time.perf_counter() - start:6.2f} s")
+    timed("RPN NMS 0.65 after warming", rpn_nms_thresh=0.65)
     print(f"peak RSS {peak_rss_mib():.0f} MiB")
 
 

@@ -22,7 +22,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Hashable, Optional, Union
+from typing import TYPE_CHECKING, Any, Hashable, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -64,7 +64,7 @@ if TYPE_CHECKING:
 
 RECORD_CACHE_BYTES = 2 * 2**30  # records kept in memory (the rest is read again from disk when needed)
 RPN_MEMO = 2  # RPN settings whose candidates are kept (~0.1 MB per demo image each)
-NMS_BASE_MEMO = 8  # RPN NMS thresholds whose per-image NMS results are kept (one bool per candidate)
+NMS_BASE_MEMO = 32  # RPN NMS thresholds whose per-image NMS results are kept (one bool per candidate)
 METRICS_MEMO = 32
 
 
@@ -289,6 +289,28 @@ class DatasetCapture:
 
     def ground_truth(self) -> GroundTruthArrays:
         return self._ground_truth()[0]
+
+    def warm_rpn_nms(self, values: Sequence[float], progress: bool = False) -> None:
+        """Run the per-image RPN NMS for these RPN NMS thresholds now (e.g. the slider's steps, in a background
+        thread after opening): a new RPN NMS threshold is the one RPN slider that costs an NMS run per image; warmed,
+        it costs what the other RPN sliders cost. Evaluations can run meanwhile."""
+        from tqdm.auto import tqdm
+
+        min_size = self.config.rpn_min_size
+        for value in tqdm([float(v) for v in values], desc="RPN NMS", unit="threshold", disable=not progress):
+            with self._lock:
+                bases = self._bases.setdefault(value, [None] * len(self))
+                self._bases.move_to_end(value)
+                while len(self._bases) > NMS_BASE_MEMO:
+                    self._bases.popitem(last=False)
+            for i in range(len(self)):
+                if bases[i] is None:
+                    tensors = self._record_tensors(i)
+                    with torch.inference_mode():
+                        base = nms_base(tensors.box, tensors.logit, tensors.level, tensors.top_rows,
+                                        tensors.record.resized_size, min_size, value)
+                    with self._lock:
+                        bases[i] = base
 
     def clear_cache(self) -> None:
         with self._lock:

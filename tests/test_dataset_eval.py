@@ -249,3 +249,11 @@ def test_proposal_recall_from_stored_overlaps_equals_matching_the_proposals(demo
     metrics = demo_capture.evaluate(**settings)
     direct = proposal_recall(demo_capture.proposal_set(**settings), demo_capture.ground_truth())
     assert np.array_equal(metrics.proposal_recall.recall, direct.recall)
+
+
+def test_warmed_rpn_nms_thresholds_give_the_same_metrics(demo_capture):
+    cold = demo_capture.evaluate(rpn_nms_thresh=0.55, rpn_pre_nms_top_n=900)
+    demo_capture.clear_cache()
+    demo_capture.warm_rpn_nms([0.55])
+    warm = demo_capture.evaluate(rpn_nms_thresh=0.55, rpn_pre_nms_top_n=900)
+    assert warm is not cold and warm.ap == cold.ap and np.array_equal(warm.precision, cold.precision)
