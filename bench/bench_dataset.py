@@ -151,7 +151,7 @@ def cmd_sliders(args) -> None:
         start = time.perf_counter()
         _ = metrics.tide
         print(f"TIDE breakdown at score {score} (lazy, on first access): {(time.perf_counter() - start) * 1000:.0f} ms")
-    from inspectors.threshold_sweep import DEFAULT_GRID, sweep
+    from inspectors.threshold_sweep import sweep
 
     start = time.perf_counter()
     result = sweep(dataset, "f1_50")
@@ -204,7 +204,8 @@ def cmd_disk(args) -> None:
     print(json.dumps({"machine": machine(), "model": args.model, "classes": len(model.categories),
                       "image": f"{args.size}x{int(args.size * 4 / 3)}", "resized": record.resized_size,
                       "candidates_per_image": int(record.anchor.shape[0]),
-                      "disk_per_image_mib": round(dataset.manifest["capture"]["record_bytes"] / len(dataset) / 2**20, 2),
+                      "disk_per_image_mib": round(dataset.manifest["capture"]["record_bytes"] / len(dataset) / 2**20,
+                                                  2),
                       "seconds_per_image": round(seconds / len(dataset), 1)}, indent=1))
 
 

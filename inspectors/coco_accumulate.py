@@ -43,14 +43,14 @@ def accumulate(matches: Matches, dets: DetectionSet, gt_category: np.ndarray, nu
         order = sel[np.lexsort((matches.rank[sel], image[sel], -score[sel], category[sel]))]
         tps = (matches.gt[:, :, order] >= 0).reshape(A * T, -1)
         ign = matches.det_ignored[:, :, order].reshape(A * T, -1)
-        p, r, s = _segments(tps & ~ign, ~tps & ~ign, category[order], rows_npig, score[order], K)
+        p, r, s = segment_precision(tps & ~ign, ~tps & ~ign, category[order], rows_npig, score[order], K)
         precision[:, :, :, :, m] = p.reshape(A, T, R, K).transpose(1, 2, 3, 0)
         recall[:, :, :, m] = r.reshape(A, T, K).transpose(1, 2, 0)
         scores[:, :, :, :, m] = s.reshape(A, T, R, K).transpose(1, 2, 3, 0)
     return Accumulated(precision, recall, scores)
 
 
-def _segments(tps: np.ndarray, fps: np.ndarray, seg: np.ndarray, npig: np.ndarray, score: np.ndarray,
+def segment_precision(tps: np.ndarray, fps: np.ndarray, seg: np.ndarray, npig: np.ndarray, score: np.ndarray,
               num_segments: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """COCOeval.accumulate's inner loop for many (row, segment) cells at once.
 

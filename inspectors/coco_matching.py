@@ -166,7 +166,7 @@ def match(
             iou[slot[pair_det[mine]], pair_pos[mine]] = pair_iou[mine]
             candidate_gt = np.full((num_areas, num_thresholds, len(candidate)), -1, dtype=np.int64)
             candidate_ignored = np.zeros((num_areas, num_thresholds, len(candidate)), dtype=bool)
-            _greedy(group[candidate], gt_start[candidate], gt_count[candidate], iou, gt_order, gts.iscrowd,
+            greedy_match(group[candidate], gt_start[candidate], gt_count[candidate], iou, gt_order, gts.iscrowd,
                     gt_ignored, np.minimum(iou_thresholds, 1 - 1e-10), candidate_gt, candidate_ignored)
 
     det_area = dets.area[det_index]
@@ -175,7 +175,7 @@ def match(
                    candidate_gt=candidate_gt, candidate_ignored=candidate_ignored, outside=outside)
 
 
-def _greedy(cand_group, cand_gt_start, cand_gt_count, iou, gt_order, iscrowd, gt_ignored, thresholds, matched,
+def greedy_match(cand_group, cand_gt_start, cand_gt_count, iou, gt_order, iscrowd, gt_ignored, thresholds, matched,
             det_ignored) -> None:
     """The sequential part: rank by rank over the candidate detections of every group at once. Candidates come in
     (group, score) order; results go to matched / det_ignored (A, T, C)."""

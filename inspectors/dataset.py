@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any, Hashable, Optional, Sequence, Union
 
 import numpy as np
 import torch
-from torchvision.models.detection.transform import resize_boxes
 
 from inspectors.batched_postprocess import CandidateBatch, batch_box_candidates, batch_select_detections
 from inspectors.coco_matching import DetectionSet, GroundTruthArrays

@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from inspectors.coco_accumulate import MAX_DETS, Accumulated, _segments, accumulate, summarize
+from inspectors.coco_accumulate import MAX_DETS, Accumulated, segment_precision, accumulate, summarize
 from inspectors.coco_matching import (
     AREA_RANGES,
     IOU_THRESHOLDS,
@@ -173,8 +173,9 @@ def _per_image_ap(matches: Matches, dets: DetectionSet, gts: GroundTruthArrays, 
     npig = np.bincount(gts.image[counted] * num_classes + gts.category[counted], minlength=num_images * num_classes)
     tps = matches.gt[0] >= 0
     ign = matches.det_ignored[0]
-    precision, _, _ = _segments(tps & ~ign, ~tps & ~ign, segment, np.repeat(npig[None, :], tps.shape[0], axis=0),
-                                dets.score[matches.det], num_images * num_classes)
+    rows_npig = np.repeat(npig[None, :], tps.shape[0], axis=0)
+    precision, _, _ = segment_precision(tps & ~ign, ~tps & ~ign, segment, rows_npig, dets.score[matches.det],
+                                        num_images * num_classes)
     sums = precision.sum(axis=(0, 1)).reshape(num_images, num_classes)
     valid = (npig > 0).reshape(num_images, num_classes)
     cells = precision.shape[0] * precision.shape[1]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from inspectors.coco_accumulate import _segments
+from inspectors.coco_accumulate import segment_precision
 from inspectors.coco_matching import DetectionSet, GroundTruthArrays, Matches, box_iou_xywh
 from inspectors.tide import TIDE_TYPES, classify_errors
 
@@ -100,7 +100,7 @@ def _ap50(category, score, image, tp, fp, npig, num_classes) -> float:
     """COCO's AP at IoU 0.5 (area all) of detections marked tp / fp (neither: ignored), -1 without ground truth."""
     rank = np.arange(len(score))  # ties between images keep image order, inside an image the current order
     order = np.lexsort((rank, image, -score, category))
-    precision, _, _ = _segments(tp[order][None], fp[order][None], category[order], npig[None], score[order],
+    precision, _, _ = segment_precision(tp[order][None], fp[order][None], category[order], npig[None], score[order],
                                 num_classes)
     valid = precision[precision > -1]
     return float(valid.mean()) if valid.size else -1.0

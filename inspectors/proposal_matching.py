@@ -4,7 +4,7 @@ A proposal is a stored candidate row of its image, and its box in the original f
 settings; so the IoU of every stored candidate with every object is computed once (`CandidateOverlaps`, COCO's
 IoU in float64, the objects in COCOeval's class-agnostic order), and only the rows that overlap some object by the
 lowest IoU threshold are kept: the others can never match. An RPN setting then only says which rows are the
-proposals, in which order; the greedy matching (coco_matching._greedy, COCOeval's rule) runs on those rows.
+proposals, in which order; the greedy matching (coco_matching.greedy_match, COCOeval's rule) runs on those rows.
 Equal to coco_matching.match(..., pooled=True) on the proposals themselves (tests/test_dataset_eval.py).
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from inspectors.coco_matching import AREA_RANGES, IOU_THRESHOLDS, GroundTruthArrays, _greedy, box_iou_xywh
+from inspectors.coco_matching import AREA_RANGES, IOU_THRESHOLDS, GroundTruthArrays, greedy_match, box_iou_xywh
 from inspectors.dataset_metrics import PROPOSAL_COUNTS, ProposalRecall
 
 
@@ -78,7 +78,7 @@ def proposal_recall_of_rows(overlaps: CandidateOverlaps, proposal_rows: list[np.
     matched = np.full((num_areas, num_thresholds, len(slot)), -1, dtype=np.int64)
     ignored = np.zeros((num_areas, num_thresholds, len(slot)), dtype=bool)
     if len(slot):
-        _greedy(image, overlaps.gt_start[image], overlaps.gt_count[image], overlaps.iou[slot], overlaps.gt_order,
+        greedy_match(image, overlaps.gt_start[image], overlaps.gt_count[image], overlaps.iou[slot], overlaps.gt_order,
                 gts.iscrowd, gt_ignored, np.minimum(IOU_THRESHOLDS, 1 - 1e-10), matched, ignored)
     found_by = (matched >= 0) & ~ignored
     num_objects = (~gt_ignored).sum(axis=1)

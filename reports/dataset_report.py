@@ -233,7 +233,8 @@ def _page(dataset: DatasetCapture, metrics, settings: dict, figures: dict[str, s
 </head><body>
 <h1>RCNN Lens — dataset report</h1>
 <p class="meta">Model <b>{html.escape(manifest["model"]["name"])}</b> · {len(dataset)} images
-({html.escape(info["source"])} annotations, {len(dataset.class_names)} classes: {html.escape(", ".join(dataset.class_names))})
+({html.escape(info["source"])} annotations, {len(dataset.class_names)} classes:
+{html.escape(", ".join(dataset.class_names))})
 · capture {html.escape(manifest["created"])} · thresholds: {html.escape(settings_text)}</p>
 <h2>COCO metrics</h2>
 <div class="grid"><table id="summary"><tr><th>metric</th><th>value</th></tr>{summary}</table>
@@ -255,7 +256,8 @@ box_score_thresh = <b id="score-value"></b></p>
 <h2>Proposal recall (COCO AR, classes pooled)</h2>{figures["proposals"]}{figures["proposals_iou"]}
 {sweep_html}
 <h2>Worst images</h2>
-<p class="legend"><span style="color:#28b446">■ ground truth</span><span style="color:#286ee6">■ true positive</span>
+<p class="legend"><span style="color:#28b446">■ ground truth</span>
+<span style="color:#286ee6">■ true positive</span>
 <span style="color:#e63228">■ false positive</span><span style="color:#969696">■ on a crowd region</span>
 (detections drawn from score 0.30). {funnel_note}</p>
 <div class="grid">{"".join(cards)}</div>

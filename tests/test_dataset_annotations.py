@@ -66,7 +66,8 @@ def test_coco_file_and_matching_by_path(tmp_path):
 
 def test_numbered_model_classes_map_by_order(tmp_path):
     _, annotations = demo_dataset(1, tmp_path / "demo")
-    mapping, how = map_categories(load_dataset_annotations(annotations), ["__background__", "class_1", "class_2", "class_3"])
+    numbered = ["__background__", "class_1", "class_2", "class_3"]
+    mapping, how = map_categories(load_dataset_annotations(annotations), numbered)
     assert how == "order" and mapping == {1: 1, 2: 2, 3: 3}
 
 
