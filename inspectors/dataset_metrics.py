@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from inspectors.coco_accumulate import MAX_DETS, Accumulated, segment_precision, accumulate, summarize
+from inspectors.coco_accumulate import MAX_DETS, Accumulated, accumulate, segment_precision, summarize
 from inspectors.coco_matching import (
     AREA_RANGES,
     IOU_THRESHOLDS,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from inspectors.coco_matching import AREA_RANGES, IOU_THRESHOLDS, GroundTruthArrays, greedy_match, box_iou_xywh
+from inspectors.coco_matching import AREA_RANGES, IOU_THRESHOLDS, GroundTruthArrays, box_iou_xywh, greedy_match
 from inspectors.dataset_metrics import PROPOSAL_COUNTS, ProposalRecall
 
 
