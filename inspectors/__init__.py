@@ -10,6 +10,10 @@ from inspectors.annotations import GroundTruth, load_annotations, parse_annotati
 from inspectors.box_coding import DecodeStep
 from inspectors.box_story import AnchorInfo, BoxStory, ProposalStory, explain, explain_proposal
 from inspectors.capture import capture
+from inspectors.dataset import DatasetCapture, ImageReplay
+from inspectors.dataset_capture import capture_dataset
+from inspectors.dataset_metrics import DatasetMetrics
+from inspectors.demo_dataset import demo_dataset
 from inspectors.detection_eval import DetectionEvaluation
 from inspectors.errors import InputError, LensError, LensWarning
 from inspectors.funnel import STAGES as FUNNEL_STAGES
@@ -52,6 +56,8 @@ __all__ = [
     "BoxStory",
     "CandidateFate",
     "DecodeStep",
+    "DatasetCapture",
+    "DatasetMetrics",
     "DetectionEvaluation",
     "DetectionProvenance",
     "Detections",
@@ -62,6 +68,7 @@ __all__ = [
     "GroundTruthReport",
     "ImageLosses",
     "ImageMatch",
+    "ImageReplay",
     "InputError",
     "InspectedModel",
     "LOSS_NAMES",
@@ -96,10 +103,12 @@ __all__ = [
     "Trace",
     "ablation",
     "capture",
+    "capture_dataset",
     "compare_roi_pooling",
     "constructor_kwargs",
     "explain",
     "explain_proposal",
+    "demo_dataset",
     "load_annotations",
     "load_image",
     "load_model",

@@ -49,15 +49,7 @@ _CAPTURED = (
 
 def capture(model: Union[InspectedModel, FasterRCNN], image: ImageInput) -> Trace:
     """Run `model` once on `image` with hooks and return the frozen Trace of every stage."""
-    if isinstance(model, InspectedModel):
-        inspected = model
-    elif isinstance(model, FasterRCNN):
-        device = next(model.parameters()).device
-        num_classes = model.roi_heads.box_predictor.cls_score.out_features
-        categories = ["__background__", *(f"class_{i}" for i in range(1, num_classes))]
-        inspected = InspectedModel(model=model, name=type(model).__name__, categories=categories, device=device)
-    else:
-        raise TypeError(f"capture() takes an InspectedModel or a torchvision FasterRCNN, not {type(model).__name__}.")
+    inspected = as_inspected(model)
     net = inspected.model
     device = next(net.parameters()).device
     rgb = load_image(image)
@@ -80,6 +72,18 @@ def capture(model: Union[InspectedModel, FasterRCNN], image: ImageInput) -> Trac
         finally:
             net.train(was_training)
     return _build_trace(inspected, config, rgb, outputs, detections, clock.timings())
+
+
+def as_inspected(model: Union[InspectedModel, FasterRCNN]) -> InspectedModel:
+    """An InspectedModel as given, or a bare torchvision FasterRCNN wrapped with numbered class names."""
+    if isinstance(model, InspectedModel):
+        return model
+    if isinstance(model, FasterRCNN):
+        device = next(model.parameters()).device
+        num_classes = model.roi_heads.box_predictor.cls_score.out_features
+        categories = ["__background__", *(f"class_{i}" for i in range(1, num_classes))]
+        return InspectedModel(model=model, name=type(model).__name__, categories=categories, device=device)
+    raise TypeError(f"capture() takes an InspectedModel or a torchvision FasterRCNN, not {type(model).__name__}.")
 
 
 class _StageClock:

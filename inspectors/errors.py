@@ -57,6 +57,49 @@ MESSAGES: dict[str, str] = {
     "checkpoint.norm_conflict_scratch": "{name} has no BatchNorm counters (num_batches_tracked) in its backbone, so "
                                         "it was trained with FrozenBatchNorm2d (from COCO or ImageNet weights), not "
                                         "from scratch: load it as trained from COCO or ImageNet weights, or auto.",
+    # datasets: annotations and images
+    "dataset.annotations_missing": "No annotation file or folder at {path}: give a COCO JSON file or a Pascal VOC "
+                                   "folder.",
+    "dataset.annotations_unreadable": "The annotation file {name} is not UTF-8 JSON ({reason}).",
+    "dataset.not_coco": "{name} is not a COCO annotation file: it needs \"images\" and \"categories\" lists (and "
+                        "\"annotations\").",
+    "dataset.not_coco_detail": "{name} is not a valid COCO annotation file ({reason}).",
+    "dataset.unknown_category": "{name} has annotations with category ids {ids} that its \"categories\" list does "
+                                "not define.",
+    "dataset.voc_empty": "No Pascal VOC .xml files in {path} (nor in its Annotations folder).",
+    "dataset.voc_unreadable": "The VOC annotation {name} cannot be read ({reason}).",
+    "dataset.images_missing": "No image folder at {path}.",
+    "dataset.no_images_matched": "None of the images in {annotations} was found among the given images (for "
+                                 "example {example}): give the folder the annotation's file names are relative to.",
+    "dataset.size_mismatch": "{name} is {width}×{height} pixels but the annotations say {ann_width}×{ann_height}: "
+                             "the ground truth would not line up with the image.",
+    "dataset.no_shared_classes": "The dataset's classes ({dataset}) and the model's ({model}) have no name in "
+                                 "common: load the model with the dataset's class names (a labels file).",
+    # datasets: captures
+    "dataset.capture_missing": "No dataset capture at {path} (its manifest.json is missing).",
+    "dataset.capture_unreadable": "The dataset capture at {path} cannot be read ({reason}).",
+    "dataset.format_version": "The dataset capture at {path} was written in format version {found}; this version "
+                              "of RCNN Lens reads version {expected}. Capture the dataset again into a new folder.",
+    "dataset.other_model": "The dataset capture at {path} was made with another model ({found}; now {given}): "
+                           "capture into a new folder, or use the model it was made with.",
+    "dataset.other_dataset": "The dataset capture at {path} was made from other images or annotations: capture "
+                             "into a new folder, or give the same images and annotations to resume it.",
+    "dataset.other_settings": "The dataset capture at {path} was made with {name} = {found} (now {given}): capture "
+                              "into a new folder to change it.",
+    "dataset.incomplete": "The dataset capture at {path} is unfinished ({done} of {total} images): run the same "
+                          "capture again to resume it.",
+    "dataset.not_a_folder": "{path} exists and is not a folder: choose a folder name for the dataset capture.",
+    "dataset.not_empty": "{path} is a folder with other files in it (not a dataset capture): choose a new or empty "
+                         "folder.",
+    "dataset.record_missing": "The dataset capture at {path} is damaged: the record of image {index} ({name}) is "
+                              "missing or unreadable. Run the capture again to rewrite it.",
+    "dataset.pre_nms_above_capture": "rpn_pre_nms_top_n = {value} is above what this dataset capture stored "
+                                     "({high} per level): choose at most {high}, or capture again with a larger "
+                                     "maximum.",
+    "dataset.unknown_engine": "Unknown capture engine {engine!r}: use \"local\" or \"ray\".",
+    "dataset.ray_missing": "The Ray engine needs Ray: pip install -r requirements-ray.txt ({reason}).",
+    "dataset.unknown_metric": "Unknown metric {name!r}; choose one of: {choices}.",
+    "dataset.unknown_image": "No image {name!r} in this dataset capture.",
     # labels files
     "labels.missing": "No labels file at {path}.",
     "labels.not_text": "The labels file {name} is not UTF-8 text (it looks binary or uses another encoding): save it "

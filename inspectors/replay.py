@@ -217,7 +217,7 @@ def _build_rpn_stage(trace: Trace, settings: RpnSettings) -> _RpnStage:
         trace.decoded_anchors, trace.objectness, trace.num_anchors_per_level, trace.resized_size, settings
     )
     proposals_resized = filtered.candidate_boxes[filtered.keep]
-    _seed_with_captured_heads(trace)
+    seed_with_captured_heads(trace)
     class_logits, box_regression, computed = head_outputs_for_candidates(
         trace, filtered.candidate_anchor[filtered.keep], proposals_resized
     )
@@ -233,7 +233,7 @@ def _build_rpn_stage(trace: Trace, settings: RpnSettings) -> _RpnStage:
     )
 
 
-def _seed_with_captured_heads(trace: Trace) -> None:
+def seed_with_captured_heads(trace: Trace) -> None:
     """Put the captured RoI-head outputs into the per-candidate cache once, keyed by the anchors of the model's own
     proposals (found by filtering at the model's settings, which reproduces them exactly)."""
     with trace.cache.lock:

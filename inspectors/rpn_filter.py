@@ -60,35 +60,60 @@ def filter_proposals(
     image_size: tuple[int, int],
     settings: RpnSettings,
 ) -> RpnFilterResult:
-    device = decoded.device
-    objectness = objectness.reshape(1, -1)
-    proposals = decoded.reshape(1, -1, 4)
-    levels = torch.cat(
-        [torch.full((n,), idx, dtype=torch.int64, device=device) for idx, n in enumerate(num_anchors_per_level)]
+    """torchvision's filter_proposals for one image, from every anchor's decoded box and objectness logit."""
+    top_n_idx = top_n_per_level(objectness, num_anchors_per_level, settings.pre_nms_top_n)
+    levels = level_of_anchors(num_anchors_per_level, decoded.device)
+    return filter_candidates(
+        top_n_idx,
+        decoded.reshape(-1, 4)[top_n_idx],
+        objectness.reshape(-1)[top_n_idx],
+        levels[top_n_idx],
+        sum(num_anchors_per_level),
+        image_size,
+        settings,
     )
-    levels = levels.reshape(1, -1).expand_as(objectness)
 
-    # Per level, the top-n anchors by objectness logit (RegionProposalNetwork._get_top_n_idx).
+
+def top_n_per_level(objectness: Tensor, num_anchors_per_level: list[int], pre_nms_top_n: int) -> Tensor:
+    """Flat anchor indices of the pre_nms_top_n highest-objectness anchors of each level, in torchvision's order
+    (RegionProposalNetwork._get_top_n_idx on a batch of one: level by level, each by decreasing logit)."""
+    objectness = objectness.reshape(1, -1)
     top_n_idx, offset = [], 0
     for ob in objectness.split(num_anchors_per_level, 1):
-        k = _topk_min(ob, settings.pre_nms_top_n, 1)
+        k = _topk_min(ob, pre_nms_top_n, 1)
         _, idx = ob.topk(k, dim=1)
         top_n_idx.append(idx + offset)
         offset += ob.shape[1]
-    top_n_idx = torch.cat(top_n_idx, dim=1)
-    batch_idx = torch.arange(1, device=device)[:, None]
-    objectness = objectness[batch_idx, top_n_idx]
-    levels = levels[batch_idx, top_n_idx]
-    proposals = proposals[batch_idx, top_n_idx]
-    scores = torch.sigmoid(objectness)[0]
-    boxes, lvl = proposals[0], levels[0]
-    anchor_idx = top_n_idx[0]
+    return torch.cat(top_n_idx, dim=1)[0]
+
+
+def level_of_anchors(num_anchors_per_level: list[int], device: torch.device) -> Tensor:
+    return torch.cat(
+        [torch.full((n,), idx, dtype=torch.int64, device=device) for idx, n in enumerate(num_anchors_per_level)]
+    )
+
+
+def filter_candidates(
+    anchor_idx: Tensor,
+    boxes: Tensor,
+    logits: Tensor,
+    levels: Tensor,
+    num_anchors: int,
+    image_size: tuple[int, int],
+    settings: RpnSettings,
+) -> RpnFilterResult:
+    """The rest of filter_proposals, from the per-level top-n candidates (their anchors, decoded boxes, objectness
+    logits and levels, in torchvision's order): sigmoid, clip, remove small, score threshold, batched NMS by level,
+    post-NMS top-n. `boxes` may already be clipped (clipping is idempotent), so stored candidates replay exactly."""
+    device = boxes.device
+    scores = torch.sigmoid(logits)
     num_candidates = boxes.shape[0]
 
     boxes = box_ops.clip_boxes_to_image(boxes, image_size)
-    candidate_boxes, candidate_scores, candidate_levels = boxes, scores, lvl
+    candidate_boxes, candidate_scores, candidate_levels = boxes, scores, levels
     fate = torch.full((num_candidates,), KEPT, dtype=torch.int64, device=device)
     alive = torch.arange(num_candidates, device=device)
+    lvl = levels
 
     keep = box_ops.remove_small_boxes(boxes, settings.min_size)
     fate[_dropped(alive, keep)] = REMOVED_SMALL
@@ -107,7 +132,7 @@ def filter_proposals(
     fate[after_nms[settings.post_nms_top_n :]] = REMOVED_TOP_N
 
     steps = [
-        FilterStep("per-level top-k", sum(num_anchors_per_level), num_candidates),
+        FilterStep("per-level top-k", num_anchors, num_candidates),
         FilterStep("clip + remove small", num_candidates, after_small),
         FilterStep("score threshold", after_small, len(pre_nms)),
         FilterStep("NMS", len(pre_nms), len(after_nms)),

@@ -66,3 +66,31 @@ def mobilenet_trace(mobilenet):
     from inspectors import capture
 
     return capture(mobilenet, noise_image(300, 460, seed=1))
+
+
+# ---- dataset mode --------------------------------------------------------------------------------------------------
+DEMO_SCENES = 8  # the demo scenes most dataset tests share (one capture per test session)
+
+
+@pytest.fixture(scope="session")
+def demo_model():
+    return load_model("demo", device="cpu")
+
+
+@pytest.fixture(scope="session")
+def demo_scenes(tmp_path_factory):
+    """(image folder, COCO annotations) of the first DEMO_SCENES demo-dataset scenes."""
+    from inspectors import demo_dataset
+
+    return demo_dataset(DEMO_SCENES, tmp_path_factory.mktemp("demo_dataset"))
+
+
+@pytest.fixture(scope="session")
+def demo_capture(demo_model, demo_scenes, tmp_path_factory):
+    """The demo scenes captured with the demo model, one intra-op thread (bits independent of the machine's
+    thread count)."""
+    from inspectors import capture_dataset
+
+    images, annotations = demo_scenes
+    return capture_dataset(demo_model, images, annotations, tmp_path_factory.mktemp("capture") / "demo",
+                           progress=False, threads=1)

@@ -1,0 +1,222 @@
+"""COCO's detection-to-ground-truth matching (pycocotools COCOeval.evaluateImg), vectorised over a whole dataset.
+
+COCOeval matches each (image, class) on its own: detections by decreasing score (ties: input order), each takes the
+still-free ground truth with the highest IoU ≥ the threshold (ties: the later one), preferring objects that are not
+ignored (crowd, or outside the area range) over ignored ones; crowd regions can absorb any number of detections.
+It is sequential in the detections of one group, so we walk the groups' detections rank by rank — all groups, all
+IoU thresholds and all area ranges at once — and only for detections that overlap some object by at least the
+lowest threshold (the others can match nothing). IoU is computed from [x, y, w, h] in float64 with pycocotools'
+own formula, so the decisions are the same bit for bit.
+
+With `pooled=True` the classes are ignored (COCOeval's useCats=0), as for proposal recall.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+IOU_THRESHOLDS = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)
+RECALL_THRESHOLDS = np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1, endpoint=True)
+AREA_RANGES: tuple[tuple[str, float, float], ...] = (
+    ("all", 0.0, 1e5**2), ("small", 0.0, 32.0**2), ("medium", 32.0**2, 96.0**2), ("large", 96.0**2, 1e5**2),
+)
+
+
+@dataclass
+class DetectionSet:
+    """Detections of many images, concatenated (any order inside an image; ties keep this order)."""
+
+    image: np.ndarray  # (D,) int64 image position (0..N-1, the evaluation's image order)
+    category: np.ndarray  # (D,) int64 class index (0..K-1)
+    bbox: np.ndarray  # (D, 4) float64 [x, y, w, h]
+    score: np.ndarray  # (D,) float64
+
+    @property
+    def area(self) -> np.ndarray:
+        return self.bbox[:, 2] * self.bbox[:, 3]
+
+    def __len__(self) -> int:
+        return int(self.score.shape[0])
+
+
+@dataclass
+class GroundTruthArrays:
+    """Ground truth of many images, concatenated in annotation order."""
+
+    image: np.ndarray  # (G,) int64
+    category: np.ndarray  # (G,) int64 class index
+    bbox: np.ndarray  # (G, 4) float64 [x, y, w, h]
+    area: np.ndarray  # (G,) float64 annotation area
+    iscrowd: np.ndarray  # (G,) bool: ignore regions (crowd)
+
+    def __len__(self) -> int:
+        return int(self.image.shape[0])
+
+    def ignored(self, area_ranges=AREA_RANGES) -> np.ndarray:
+        """(A, G): COCOeval's gtIgnore per area range (a crowd region, or an area outside the range)."""
+        return np.stack([self.iscrowd | (self.area < lo) | (self.area > hi) for _, lo, hi in area_ranges])
+
+
+@dataclass
+class Matches:
+    """COCOeval's evaluateImg results for every kept detection, in (image, class, score) order.
+
+    Only detections that overlap some object by the lowest threshold can match; their results are stored
+    (`candidate_*`), the rest are unmatched by construction. `gt` and `det_ignored` give the dense arrays."""
+
+    det: np.ndarray  # (D',) index into the DetectionSet of each kept detection
+    rank: np.ndarray  # (D',) its rank in its (image, class) group (0 = highest score)
+    gt_ignored: np.ndarray  # (A, G) bool: COCOeval's gtIgnore
+    max_iou: np.ndarray  # (D',) the detection's best IoU with an object of its group (0 if none)
+    candidate: np.ndarray  # (C,) positions (into det) of the detections that can match
+    candidate_gt: np.ndarray  # (A, T, C) the ground truth each matched (index into GroundTruthArrays), -1 if none
+    candidate_ignored: np.ndarray  # (A, T, C) matched to an ignored object (crowd, or outside the area range)
+    outside: np.ndarray  # (A, D') the detection's area is outside the range
+
+    @cached_property
+    def gt(self) -> np.ndarray:
+        """(A, T, D') the matched ground truth of every kept detection, -1 if none."""
+        out = np.full(self.outside.shape[:1] + self.candidate_gt.shape[1:2] + self.det.shape, -1, dtype=np.int64)
+        out[:, :, self.candidate] = self.candidate_gt
+        return out
+
+    @cached_property
+    def det_ignored(self) -> np.ndarray:
+        """(A, T, D') COCOeval's dtIgnore: matched to an ignored object, or unmatched and outside the area range."""
+        out = np.zeros(self.gt.shape, dtype=bool)
+        out[:, :, self.candidate] = self.candidate_ignored
+        return out | ((self.gt < 0) & self.outside[:, None, :])
+
+    @property
+    def matched(self) -> np.ndarray:
+        return self.gt >= 0
+
+
+def box_iou_xywh(dt: np.ndarray, gt: np.ndarray, crowd: np.ndarray) -> np.ndarray:
+    """pycocotools' bbIou for pairs (row i of dt with row i of gt): the same float64 operations."""
+    dx, dy, dw, dh = dt.T
+    gx, gy, gw, gh = gt.T
+    w = np.minimum(dw + dx, gw + gx) - np.maximum(dx, gx)
+    h = np.minimum(dh + dy, gh + gy) - np.maximum(dy, gy)
+    inter = w * h
+    da, ga = dw * dh, gw * gh
+    union = np.where(crowd, da, da + ga - inter)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        iou = inter / union
+    return np.where((w > 0) & (h > 0), iou, 0.0)
+
+
+def match(
+    dets: DetectionSet,
+    gts: GroundTruthArrays,
+    *,
+    max_det: int,
+    pooled: bool = False,
+    iou_thresholds: np.ndarray = IOU_THRESHOLDS,
+    area_ranges=AREA_RANGES,
+) -> Matches:
+    num_classes = 1 if pooled else int(max(dets.category.max(initial=-1), gts.category.max(initial=-1)) + 1)
+    det_group = dets.image * num_classes + (0 if pooled else dets.category)
+    gt_group = gts.image * num_classes + (0 if pooled else gts.category)
+
+    # Detections by (group, decreasing score, input order); keep the first max_det of each group.
+    order = np.lexsort((np.arange(len(dets)), -dets.score, det_group))
+    group = det_group[order]
+    first = np.concatenate([[True], group[1:] != group[:-1]]) if len(group) else np.zeros(0, bool)
+    starts = np.flatnonzero(first)
+    rank = np.arange(len(group)) - np.repeat(starts, np.diff(np.append(starts, len(group))))
+    keep = rank < max_det
+    det_index, rank, group = order[keep], rank[keep], group[keep]
+    num_dets = len(det_index)
+
+    # Ground truth by (group, category, annotation order): COCOeval's order (by category when pooled).
+    gt_order = np.lexsort((np.arange(len(gts)), gts.category, gt_group))
+    sorted_group = gt_group[gt_order]
+    gt_start = np.searchsorted(sorted_group, group, side="left")
+    gt_count = np.searchsorted(sorted_group, group, side="right") - gt_start
+
+    gt_ignored = gts.ignored(area_ranges)
+    num_areas, num_thresholds = len(area_ranges), len(iou_thresholds)
+    max_iou = np.zeros(num_dets)
+    candidate = np.zeros(0, dtype=np.int64)
+    candidate_gt = np.full((num_areas, num_thresholds, 0), -1, dtype=np.int64)
+    candidate_ignored = np.zeros((num_areas, num_thresholds, 0), dtype=bool)
+
+    width = int(gt_count.max(initial=0))
+    if num_dets and width:
+        # IoU of each kept detection with each object of its group (pairs grouped by detection).
+        pair_det = np.repeat(np.arange(num_dets), gt_count)
+        pair_pos = np.arange(len(pair_det)) - np.repeat(np.cumsum(gt_count) - gt_count, gt_count)
+        pair_gt = gt_order[gt_start[pair_det] + pair_pos]
+        pair_iou = box_iou_xywh(dets.bbox[det_index[pair_det]], gts.bbox[pair_gt], gts.iscrowd[pair_gt])
+        with_gt = np.flatnonzero(gt_count > 0)
+        max_iou[with_gt] = np.maximum.reduceat(pair_iou, (np.cumsum(gt_count) - gt_count)[with_gt])
+        max_iou = np.maximum(max_iou, 0.0)
+        lowest = min(float(np.min(iou_thresholds)), 1 - 1e-10)
+        candidate = np.flatnonzero(max_iou >= lowest)  # the only detections that can match anything
+        if len(candidate):
+            # Their IoUs, padded to (C, width) with -1 (never above a threshold).
+            slot = np.full(num_dets, -1, dtype=np.int64)
+            slot[candidate] = np.arange(len(candidate))
+            mine = slot[pair_det] >= 0
+            iou = np.full((len(candidate), width), -1.0)
+            iou[slot[pair_det[mine]], pair_pos[mine]] = pair_iou[mine]
+            candidate_gt = np.full((num_areas, num_thresholds, len(candidate)), -1, dtype=np.int64)
+            candidate_ignored = np.zeros((num_areas, num_thresholds, len(candidate)), dtype=bool)
+            greedy_match(group[candidate], gt_start[candidate], gt_count[candidate], iou, gt_order, gts.iscrowd,
+                    gt_ignored, np.minimum(iou_thresholds, 1 - 1e-10), candidate_gt, candidate_ignored)
+
+    det_area = dets.area[det_index]
+    outside = np.stack([(det_area < lo) | (det_area > hi) for _, lo, hi in area_ranges])
+    return Matches(det=det_index, rank=rank, gt_ignored=gt_ignored, max_iou=max_iou, candidate=candidate,
+                   candidate_gt=candidate_gt, candidate_ignored=candidate_ignored, outside=outside)
+
+
+def greedy_match(cand_group, cand_gt_start, cand_gt_count, iou, gt_order, iscrowd, gt_ignored, thresholds, matched,
+            det_ignored) -> None:
+    """The sequential part: rank by rank over the candidate detections of every group at once. Candidates come in
+    (group, score) order; results go to matched / det_ignored (A, T, C)."""
+    width = iou.shape[1]
+    new_group = np.concatenate([[True], cand_group[1:] != cand_group[:-1]])
+    group_id = np.cumsum(new_group) - 1  # dense id of the candidate's group
+    starts = np.flatnonzero(new_group)
+    cand_rank = np.arange(len(cand_group)) - starts[group_id]
+
+    # Per candidate group: its objects, padded (crowd flags, ignore flags per area, their global index).
+    pos = np.arange(width)
+    valid = pos[None, :] < cand_gt_count[starts][:, None]
+    global_gt = np.where(valid, gt_order[np.minimum(cand_gt_start[starts][:, None] + pos[None, :],
+                                                    len(gt_order) - 1)], 0)
+    crowd = iscrowd[global_gt] & valid  # (Gc, W)
+    ignored = np.transpose(gt_ignored[:, global_gt], (1, 0, 2))  # (Gc, A, W)
+    num_areas, num_thresholds = gt_ignored.shape[0], len(thresholds)
+    taken = np.zeros((len(starts), num_areas, num_thresholds, width), dtype=bool)
+    thr = thresholds[None, None, :, None]
+
+    by_rank = np.argsort(cand_rank, kind="stable")
+    bounds = np.searchsorted(cand_rank[by_rank], np.arange(cand_rank.max() + 2))
+    for r in range(len(bounds) - 1):
+        sel = by_rank[bounds[r] : bounds[r + 1]]
+        gid = group_id[sel]
+        overlap = iou[sel][:, None, None, :]  # (n, 1, 1, W)
+        free = ~taken[gid] | crowd[gid][:, None, None, :]
+        ok = free & (overlap >= thr)  # (n, A, T, W)
+        ign = ignored[gid][:, :, None, :]
+        best_kept, has_kept = _last_argmax(np.where(ok & ~ign, overlap, -1.0))
+        best_ign, has_ign = _last_argmax(np.where(ok & ign, overlap, -1.0))
+        m = np.where(has_kept, best_kept, np.where(has_ign, best_ign, -1))  # (n, A, T)
+        n_idx, a_idx, t_idx = np.nonzero(m >= 0)
+        local = m[n_idx, a_idx, t_idx]
+        taken[gid[n_idx], a_idx, t_idx, local] = True
+        matched[a_idx, t_idx, sel[n_idx]] = global_gt[gid[n_idx], local]
+        det_ignored[a_idx, t_idx, sel[n_idx]] = ignored[gid[n_idx], a_idx, local]
+
+
+def _last_argmax(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the last maximum along the last axis, and whether that maximum is a real IoU (≥ 0)."""
+    width = values.shape[-1]
+    index = width - 1 - np.argmax(values[..., ::-1], axis=-1)
+    return index, np.take_along_axis(values, index[..., None], axis=-1)[..., 0] >= 0

@@ -1,0 +1,225 @@
+"""The dataset-mode command line: capture, evaluate, sweep, report.
+
+    python lens_dataset.py demo --n 100                        # make the demo dataset (cached), print its paths
+    python lens_dataset.py capture runs/val --demo 100         # capture the demo dataset with the demo model
+    python lens_dataset.py capture runs/mine --images val/ --annotations val.json \\
+        --model fasterrcnn_resnet50_fpn --checkpoint my.pth --labels labels.txt [--engine ray]
+    python lens_dataset.py evaluate runs/val --box-score-thresh 0.3 --rpn-nms-thresh 0.6 [--json]
+    python lens_dataset.py sweep runs/val --metric f1_50 [--grid box_score_thresh=0.1,0.3,0.5] [--json]
+    python lens_dataset.py report runs/val --out report.html [--box-score-thresh 0.3] [--sweep-metric f1_50]
+
+Errors a user can fix (a missing file, a wrong threshold, a capture made with another model) print one line and
+exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from inspectors.errors import LensError
+from inspectors.thresholds import THRESHOLDS
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except LensError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+# ---- commands -----------------------------------------------------------------------------------------------------
+def cmd_demo(args) -> None:
+    from inspectors import demo_dataset
+
+    images, annotations = demo_dataset(args.n, args.root, progress=not args.quiet)
+    print(json.dumps({"images": str(images), "annotations": str(annotations)}))
+
+
+def cmd_capture(args) -> None:
+    from inspectors import capture_dataset
+
+    if args.demo:
+        from inspectors import demo_dataset
+
+        images, annotations = demo_dataset(args.demo, args.demo_root, progress=not args.quiet)
+    elif args.images and args.annotations:
+        images, annotations = args.images, args.annotations
+    else:
+        raise SystemExit("capture needs --demo N, or --images and --annotations")
+    model = _load_model(args)
+    dataset = capture_dataset(model, images, annotations, args.out, engine=args.engine, progress=not args.quiet,
+                              max_pre_nms_top_n=args.max_pre_nms_top_n, threads=args.threads,
+                              ray_address=args.ray_address, num_workers=args.workers)
+    capture = dataset.manifest["capture"]
+    print(f"captured {len(dataset)} images into {dataset.path} "
+          f"({capture['record_bytes'] / len(dataset) / 1024:.0f} KiB per image; "
+          f"{capture['runs'][-1]['images']} captured now in {capture['runs'][-1]['seconds']:.1f} s)")
+
+
+def cmd_evaluate(args) -> None:
+    from inspectors import DatasetCapture
+
+    dataset = DatasetCapture.open(args.capture)
+    metrics = dataset.evaluate(**_thresholds(args))
+    if args.export_detections:
+        Path(args.export_detections).write_text(json.dumps(dataset.coco_results(**metrics.settings)))
+    if args.json:
+        print(json.dumps(metrics.to_dict(), indent=1))
+        return
+    from inspectors.dataset_views import class_rows, summary_rows, tide_rows, worst_images
+
+    print(f"{dataset.model_name} on {len(dataset)} images · "
+          + ", ".join(f"{k}={v}" for k, v in metrics.settings.items()))
+    for _, label, value in summary_rows(metrics):
+        print(f"  {label:22s} {value:7.4f}")
+    print("  proposals: " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.proposal_ar.items()))
+    c = metrics.counts
+    print(f"  at IoU 0.5: {c['detections']} detections, TP {c['tp50']}, FP {c['fp50']}, missed {c['fn50']}, "
+          f"precision {c['precision50']:.4f}, recall {c['recall50']:.4f}, F1 {c['f1_50']:.4f}")
+    print("per class (AP, AP50): " + "; ".join(f"{r['class']} {r['ap']:.4f} {r['ap50']:.4f}"
+                                              for r in class_rows(metrics)))
+    print("TIDE (count, ΔAP50): " + "; ".join(f"{r['type']} {r['count']} {r['dap']:+.4f}" for r in tide_rows(metrics)))
+    if args.worst:
+        print(f"worst {args.worst} images by AP:")
+        for row in worst_images(metrics, args.worst):
+            print(f"  {row['name']}: AP {row['ap']:.4f}, TP {row['tp50']}, FP {row['fp50']}, "
+                  f"missed {row['missed50']}")
+
+
+def cmd_sweep(args) -> None:
+    from inspectors import DatasetCapture
+    from inspectors.threshold_sweep import sweep
+
+    dataset = DatasetCapture.open(args.capture)
+    result = sweep(dataset, args.metric, grid=_grid(args.grid) if args.grid else None, fixed=_thresholds(args),
+                   progress=not args.quiet)
+    if args.json:
+        print(json.dumps({"metric": result.metric, "best_value": result.best_value, "best": result.best,
+                          "baseline_value": result.baseline_value, "changed": result.changed,
+                          "constructor_kwargs": result.constructor_kwargs,
+                          "rows": [{"settings": s, "value": v} for s, v in result.rows]}, indent=1))
+        return
+    print(f"best {result.metric} = {result.best_value:.4f} (the model's settings: {result.baseline_value:.4f}) "
+          f"over {len(result.rows)} settings")
+    print("changed: " + (", ".join(f"{k}={v}" for k, v in result.changed.items()) or "nothing"))
+    print("as torchvision constructor arguments:")
+    print("  " + ", ".join(f"{k}={v!r}" for k, v in result.constructor_kwargs.items()))
+
+
+def cmd_report(args) -> None:
+    from inspectors import DatasetCapture
+    from reports.dataset_report import write_report
+
+    dataset = DatasetCapture.open(args.capture)
+    model = None
+    if not args.no_funnels and (args.model or dataset.model_name == "demo"):
+        model = _load_model(args, default=dataset.model_name)
+    result = None
+    if args.sweep_metric:
+        from inspectors.threshold_sweep import sweep
+
+        result = sweep(dataset, args.sweep_metric, fixed=_thresholds(args), progress=not args.quiet)
+    out = write_report(dataset, args.out, worst=args.worst, model=model, sweep=result, progress=not args.quiet,
+                       **_thresholds(args))
+    print(f"wrote {out} ({out.stat().st_size / 2**20:.1f} MiB)")
+
+
+# ---- arguments ----------------------------------------------------------------------------------------------------
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lens_dataset.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="make the offline demo dataset (cached) and print its paths")
+    p.add_argument("--n", type=int, default=100)
+    p.add_argument("--root", default=None, help="cache folder (default: $RCNN_LENS_CACHE or ~/.cache/rcnn-lens)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(run=cmd_demo)
+
+    p = sub.add_parser("capture", help="capture a dataset once (resumable)")
+    p.add_argument("out", help="the capture folder (new, or an unfinished capture to resume)")
+    p.add_argument("--demo", type=int, default=0, metavar="N", help="the first N scenes of the demo dataset")
+    p.add_argument("--demo-root", default=None)
+    p.add_argument("--images", help="an image folder (searched recursively)")
+    p.add_argument("--annotations", help="a COCO JSON file or a Pascal VOC folder")
+    _model_arguments(p)
+    p.add_argument("--engine", default="local", choices=("local", "ray"))
+    p.add_argument("--ray-address", default=None, help="join a running Ray cluster (default: start a local one)")
+    p.add_argument("--workers", type=int, default=None, help="Ray actors (default: CPUs / threads, or GPUs)")
+    p.add_argument("--threads", type=int, default=None, help="intra-op threads per worker (default: torch's)")
+    p.add_argument("--max-pre-nms-top-n", type=int, default=None,
+                   help="the largest per-level pre-NMS top-n to replay (default: the model's; disk grows with it)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(run=cmd_capture)
+
+    p = sub.add_parser("evaluate", help="COCO metrics at given thresholds")
+    p.add_argument("capture")
+    _threshold_arguments(p)
+    p.add_argument("--json", action="store_true", help="everything as JSON (curves, per image, TIDE)")
+    p.add_argument("--worst", type=int, default=5, help="list the N worst images (0: none)")
+    p.add_argument("--export-detections", metavar="FILE", help="also write the detections as COCO results JSON")
+    p.set_defaults(run=cmd_evaluate)
+
+    p = sub.add_parser("sweep", help="the thresholds that maximise a metric")
+    p.add_argument("capture")
+    p.add_argument("--metric", default="ap", help="ap, ap50, ap75, ar100, f1_50, precision50, recall50, AR@1000, …")
+    p.add_argument("--grid", nargs="*", metavar="NAME=V1,V2", help="the grid (default: score × box NMS)")
+    _threshold_arguments(p)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(run=cmd_sweep)
+
+    p = sub.add_parser("report", help="a self-contained HTML report")
+    p.add_argument("capture")
+    p.add_argument("--out", default="dataset_report.html")
+    p.add_argument("--worst", type=int, default=12)
+    p.add_argument("--sweep-metric", default=None, help="also sweep for this metric and show the tuned thresholds")
+    p.add_argument("--no-funnels", action="store_true", help="do not run the model for the worst images' funnels")
+    _model_arguments(p, required=False)
+    _threshold_arguments(p)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(run=cmd_report)
+    return parser
+
+
+def _model_arguments(p: argparse.ArgumentParser, required: bool = True) -> None:
+    p.add_argument("--model", default="demo" if required else None,
+                   help="demo (default), fasterrcnn_resnet50_fpn, …" if required else
+                   "the capture's model, for the funnels (default: demo captures only)")
+    p.add_argument("--weights", default="DEFAULT", help="DEFAULT (COCO) or none (random init)")
+    p.add_argument("--checkpoint", default=None, help="a fine-tuned state dict")
+    p.add_argument("--labels", default=None, help="class names, one per line")
+    p.add_argument("--device", default="auto")
+
+
+def _threshold_arguments(p: argparse.ArgumentParser) -> None:
+    for spec in THRESHOLDS:
+        p.add_argument("--" + spec.key.replace("_", "-"), dest=spec.key, type=int if spec.integer else float,
+                       default=None, help=f"{spec.help} (model default {spec.torchvision_default:g} in torchvision)")
+
+
+def _thresholds(args) -> dict[str, Any]:
+    return {spec.key: getattr(args, spec.key) for spec in THRESHOLDS if getattr(args, spec.key, None) is not None}
+
+
+def _grid(items: Sequence[str]) -> dict[str, list[float]]:
+    grid = {}
+    for item in items:
+        name, _, values = item.partition("=")
+        grid[name.strip()] = [float(v) for v in values.split(",") if v.strip()]
+    return grid
+
+
+def _load_model(args, default: str = "demo"):
+    from inspectors import load_model
+
+    name = args.model or default
+    weights = None if str(args.weights).lower() == "none" else args.weights
+    return load_model(name, weights=weights, checkpoint=args.checkpoint, categories=args.labels,
+                      device=args.device)
