@@ -63,12 +63,15 @@ CSS = """
 .lens-crumb { background: white; border: 2px solid #0072b2; border-radius: 12px; padding: 1px 9px; }
 .lens-crumb-sep { color: #6b7280; font-weight: 700; }
 .lens-breadcrumb.lens-lost { border: 2px dashed #d55e00; }
+#lens-breadcrumb:not(:has(.lens-breadcrumb)) { display: none !important; }
 .lens-story table { font-size: 0.95rem; }
 /* Page switches (language, layout): one compact row each, in the header. */
 #lens-header { align-items: center; }
 #lens-language, #lens-layout { border: none !important; background: transparent !important; padding: 0 !important;
                                flex: 0 0 auto !important; }
 #lens-header > div:last-child, #lens-header .form { gap: 4px !important; }
+#lens-switches { flex: 0 0 auto !important; min-width: 470px !important; justify-content: flex-end; }
+#lens-switches label { white-space: nowrap !important; }
 #lens-language .wrap, #lens-layout .wrap { flex-wrap: nowrap !important; gap: 4px !important; }
 #lens-nms-frame td, #lens-nms-frame th { white-space: nowrap; }
 .lens-goto-label p { margin-top: 10px; font-weight: 600; text-align: right; }
@@ -81,17 +84,18 @@ body.lens-projector .gradio-container .lens-desktop-only, body.lens-projector .g
 body.lens-projector .gradio-container #lens-title p { display: none !important; }
 body.lens-projector .gradio-container #lens-left { max-width: 250px !important; min-width: 210px !important;
                                                    flex: 0 0 230px !important; }
-body.lens-projector .gradio-container #lens-image .image-container,
-body.lens-projector .gradio-container #lens-image img { max-height: 120px !important; }
+body.lens-projector .gradio-container #lens-image { height: 150px !important; }
 body.lens-projector .gradio-container #lens-annotations { max-height: 90px !important; }
 body.lens-projector .gradio-container { font-size: 19px !important; padding-top: 4px !important; }
 body.lens-projector .gradio-container #lens-title h1 { font-size: 1.4rem !important; }
 body.lens-projector .gradio-container #lens-header { min-height: 0 !important; }
+body.lens-projector .gradio-container #lens-title { display: none !important; }   /* the class knows the title */
+body.lens-projector .gradio-container #lens-switches label { padding: 2px 8px !important; }
 body.lens-projector .gradio-container #lens-status, body.lens-projector .gradio-container #lens-status p {
     font-size: 1rem !important; }
 body.lens-projector .gradio-container #lens-detections-count p { font-size: 1.3rem !important; }
 body.lens-projector .gradio-container .lens-table table { font-size: 0.95rem !important; }
 body.lens-projector .gradio-container .lens-strip { margin-bottom: 4px !important; }
-body.lens-projector .gradio-container #lens-tabs img { max-height: 46vh !important; object-fit: contain; }
-body.lens-projector .gradio-container #lens-tabs .image-container { max-height: 50vh !important; }
+/* Gradio sets an image block's height inline: in the projector layout images share the screen with their sliders. */
+body.lens-projector .gradio-container #lens-tabs .block:has(> .image-container) { height: 50vh !important; }
 """

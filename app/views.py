@@ -269,7 +269,7 @@ def roi_view(session: Session) -> RoiView:
         chosen = candidates[0] if candidates else None
     if chosen is not None and chosen not in candidates:
         candidates = candidates + [chosen]
-    choices = roi_figs.proposal_choices(trace, proposals)
+    choices = roi_figs.proposal_choices(trace, proposals, also=chosen)
     image = roi_figs.proposals_image(trace, proposals, chosen, candidates)
     article = inspectors.roi_projection(projection_figs.ARTICLE_BOX, 1.0 / projection_figs.ARTICLE_STRIDE)
     article_md = projection_figs.article_markdown(article)

@@ -22,11 +22,15 @@ def choice_indices(proposals: Any, limit: int = MAX_CHOICES) -> list[int]:
     return [int(i) for i in np.argsort(-scores, kind="stable")[:limit]]
 
 
-def proposal_choices(trace: Any, proposals: Any, limit: int = MAX_CHOICES) -> list[tuple[str, int]]:
-    """(label, proposal index) for a dropdown."""
+def proposal_choices(trace: Any, proposals: Any, limit: int = MAX_CHOICES,
+                     also: int | None = None) -> list[tuple[str, int]]:
+    """(label, proposal index) for a dropdown: the best `limit`, and `also` (e.g. a followed detection's proposal)."""
     boxes, scores, levels = to_numpy(proposals.boxes), to_numpy(proposals.scores), to_numpy(proposals.levels)
     choices = []
-    for i in choice_indices(proposals, limit):
+    indices = choice_indices(proposals, limit)
+    if also is not None and 0 <= also < len(scores) and also not in indices:
+        indices.append(also)
+    for i in indices:
         x1, y1, x2, y2 = boxes[i]
         choices.append((t("roi.choice", index=i, score=float(scores[i]), level=trace.levels[int(levels[i])].name,
                           width=float(x2 - x1), height=float(y2 - y1)), i))
