@@ -13,7 +13,8 @@ from typing import Any, Callable, Mapping
 
 import inspectors
 import inspectors.images
-from app.config import CUSTOM_ARCHITECTURES, THRESHOLD_KEYS, sample_ground_truth
+from app.config import CUSTOM_ARCHITECTURES, DEFAULT_MODEL, THRESHOLD_KEYS, sample_ground_truth
+from app.dataset_store import DatasetStore, demo_source, folder_source
 from app.model_store import ModelStore
 from app.session_cache import Session, SessionCache, ViewOptions
 from app.strings import engine_error_text, t
@@ -36,6 +37,7 @@ class Lens:
     store: ModelStore
     cache: SessionCache
     prefs: "SessionPrefs" = field(default_factory=lambda: SessionPrefs())
+    datasets: DatasetStore = field(default_factory=DatasetStore)
 
 
 class SessionPrefs:
@@ -113,7 +115,8 @@ def get_model(lens: Lens, model_name: str, session_id: str | None = None) -> Any
 
 
 def inspect_image(lens: Lens, session_id: str, image_path: str | Path | None, model_name: str,
-                  progress: ProgressFn = _no_progress, annotations: str | Path | None = None) -> Session:
+                  progress: ProgressFn = _no_progress, annotations: str | Path | None = None,
+                  keep_gt: bool = True) -> Session:
     """Run the model once on the image (with hooks) and replay at this session's thresholds.
 
     The same file with the same model reuses the session's trace: the model runs once per (image, model).
@@ -123,7 +126,7 @@ def inspect_image(lens: Lens, session_id: str, image_path: str | Path | None, mo
     image_key = file_digest(path)
     previous = lens.cache.get(session_id)
     if previous is not None and previous.model_key == model_name and previous.image_key == image_key:
-        set_ground_truth(previous, annotations, path)
+        set_ground_truth(previous, annotations, path, keep=keep_gt)
         return previous
     if not lens.store.is_loaded(model_name, session_id):
         progress(0.05, t("progress.load_model", name=model_name))
@@ -152,16 +155,19 @@ def inspect_image(lens: Lens, session_id: str, image_path: str | Path | None, mo
     return session
 
 
-def set_ground_truth(session: Session, annotations: str | Path | None, image_path: str | Path) -> None:
-    """The session's ground truth: the file given, else the bundled one of a sample image, else none. It is
-    checked against the image now, so that a file made for another image is refused here, readably."""
+def set_ground_truth(session: Session, annotations: str | Path | None, image_path: str | Path,
+                     keep: bool = False) -> None:
+    """The session's ground truth: the file given, else the bundled one of a sample image, else (with `keep`) the
+    one this image already has (e.g. from a dataset), else none. It is checked against the image now, so that a
+    file made for another image is refused here, readably."""
     if annotations:
         name, source = Path(annotations).name, str(annotations)
         image_name = Path(image_path).name
     else:
         sample = sample_ground_truth().get(session.image_key)
         if sample is None:
-            session.gt, session.gt_name = None, ""
+            if not (keep and session.gt is not None and session.gt_for == session.image_key):
+                session.gt, session.gt_name = None, ""
             return
         source, image_name = sample
         name = Path(source).name
@@ -172,7 +178,7 @@ def set_ground_truth(session: Session, annotations: str | Path | None, image_pat
         prepare_ground_truth(session.trace, gt)
     except inspectors.InputError as error:
         raise UserError(t("error.annotations", reason=engine_error_text(error))) from None
-    session.gt, session.gt_name = gt, name
+    session.gt, session.gt_name, session.gt_for = gt, name, session.image_key
     session.gt_reports.clear()
 
 
@@ -264,3 +270,59 @@ def find_followed(session: Session) -> int | None:
     anchors = replay.proposals.anchor_index[replay.detections.proposal_index]
     hits = ((anchors == key[0]) & (replay.detections.labels == key[1])).nonzero().flatten()
     return int(hits[0]) if len(hits) else None
+
+
+# --- dataset mode ---------------------------------------------------------------------------------------------------
+
+def capture_dataset(lens: Lens, session_id: str, source: str, demo_count: Any, images: str | None,
+                    annotations: str | None, model_name: str) -> Any:
+    """Capture (or reopen) this session's dataset with the chosen model: the demo scenes, or a server folder."""
+    try:
+        if source == "folder":
+            if not lens.datasets.allow_server_paths:
+                raise UserError(t("ds.server_paths_off"))
+            if not images or not annotations:
+                raise UserError(t("ds.missing_paths"))
+            image_folder, annotation_file, key = folder_source(images, annotations)
+        else:
+            count = int(float(demo_count or 0))
+            if not 1 <= count <= 2000:
+                raise UserError(engine_error_text(InputError("threshold.out_of_range", name=t("ds.demo_count"),
+                                                             value=demo_count, low=1, high=2000)))
+            image_folder, annotation_file, key = demo_source(count)
+        model = get_model(lens, model_name, session_id)
+        dataset = lens.datasets.capture(session_id, model, image_folder, annotation_file, key)
+        lens.prefs.set(session_id, "dataset_model", model_name)
+        return dataset
+    except inspectors.InputError as error:
+        raise UserError(engine_error_text(error)) from None
+    except (TypeError, ValueError) as error:
+        raise UserError(engine_error_text(InputError("threshold.not_a_number", name=t("ds.demo_count"),
+                                                     value=demo_count))) from error
+
+
+def dataset_of(lens: Lens, session_id: str) -> Any:
+    dataset = lens.datasets.get(session_id)
+    if dataset is None:
+        raise UserError(t("ds.none"))
+    return dataset
+
+
+def evaluate_dataset(lens: Lens, session_id: str, values: Mapping[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
+    """This session's dataset evaluated at the seven thresholds: (dataset, metrics, the thresholds used)."""
+    dataset = dataset_of(lens, session_id)
+    thresholds = normalize_thresholds(values)
+    try:
+        return dataset, dataset.evaluate(**thresholds), dataset.settings(**thresholds)
+    except inspectors.InputError as error:
+        raise UserError(engine_error_text(error)) from None
+
+
+def open_dataset_image(lens: Lens, session_id: str, name: str, progress: ProgressFn = _no_progress) -> Session:
+    """One image of this session's dataset in the single-image tabs, with its ground truth."""
+    dataset = dataset_of(lens, session_id)
+    model_name = lens.prefs.get(session_id, "dataset_model") or DEFAULT_MODEL
+    session = inspect_image(lens, session_id, dataset.image_path(name), model_name, progress)
+    session.gt, session.gt_name, session.gt_for = dataset.image_ground_truth(name), name, session.image_key
+    session.gt_reports.clear()
+    return session

@@ -52,6 +52,7 @@ class Session:
     options: ViewOptions = field(default_factory=ViewOptions)
     gt: Any = None                  # inspectors.GroundTruth of this image, or None
     gt_name: str = ""               # the annotation file it came from
+    gt_for: str = ""                # the image (content hash) that ground truth belongs to
     gt_reports: dict[Any, Any] = field(default_factory=dict)   # the last ground-truth report, keyed by thresholds
 
     def nbytes(self) -> int:

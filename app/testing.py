@@ -51,7 +51,12 @@ def offline_loader(name: str, **kwargs: Any) -> Any:
 
 
 def make_lens(max_sessions: int = 8) -> Lens:
-    return Lens(ModelStore(device="cpu", loader=offline_loader), SessionCache(max_sessions=max_sessions))
+    import tempfile
+
+    from app.dataset_store import DatasetStore
+
+    return Lens(ModelStore(device="cpu", loader=offline_loader), SessionCache(max_sessions=max_sessions),
+                datasets=DatasetStore(root=tempfile.mkdtemp(prefix="rcnn-lens-test-captures-")))
 
 
 def shapes_image(path: str | Path, size: int = 384, seed: int = 0) -> str:

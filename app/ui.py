@@ -11,10 +11,14 @@ from typing import Any, Callable
 
 import gradio as gr
 
+import inspectors
+from inspectors.threshold_sweep import sweep
 from app import handlers, views
-from app.config import AppConfig, sample_image_paths
+from app.config import AppConfig, is_local_only, sample_image_paths
+from app.dataset_store import DatasetStore
 from app.drawing import display_scale
 from app.figures import ablations as ablation_figs
+from app.figures import dataset as dataset_figs
 from app.figures import proposals as proposal_figs
 from app.figures.projection import parse_box
 from app.figures import story as story_figs
@@ -22,10 +26,10 @@ from app.figures.roi import choice_indices, proposal_at
 from app.handlers import THRESHOLD_KEYS, Lens, UserError
 from app.model_store import ModelSpec, ModelStore
 from app.session_cache import Session, SessionCache
-from app.strings import LANGUAGE_NAMES, default_language, t, use_language
+from app.strings import LANGUAGE_NAMES, default_language, engine_error_text, t, use_language
 from app.texts import TextRegistry, bind, collecting
-from app.tabs import (ablations, anchors, controls, detections, features, ground_truth, nms, objectness, overview,
-                      proposals, roi)
+from app.tabs import (ablations, anchors, controls, dataset, detections, features, ground_truth, nms, objectness,
+                      overview, proposals, roi)
 
 log = logging.getLogger("rcnn_lens")
 
@@ -52,6 +56,7 @@ class Layout:
     ground_truth: ground_truth.GroundTruthTab
     strips: dict[str, dict[str, gr.Slider]]   # tab id -> the sliders folded into it (projector layout)
     projector: gr.Radio
+    dataset: dataset.DatasetTab
 
     @property
     def strip_sliders(self) -> list[gr.Slider]:
@@ -103,7 +108,9 @@ def create_lens(config: AppConfig) -> Lens:
     if config.checkpoint:
         store.register(startup_model_name(config),
                        ModelSpec(config.model, config.checkpoint, config.labels, config.trained_from))
-    return Lens(store=store, cache=SessionCache(config.max_sessions, config.max_cache_bytes))
+    # Dataset folders on the server: only while the app is served to this machine alone.
+    datasets = DatasetStore(allow_server_paths=is_local_only(config.host) and not config.share)
+    return Lens(store=store, cache=SessionCache(config.max_sessions, config.max_cache_bytes), datasets=datasets)
 
 
 def startup_model_name(config: AppConfig) -> str:
@@ -176,9 +183,11 @@ def _build_layout(lens: Lens, config: AppConfig) -> Layout:
                 with bind(gr.Tab, texts={"label": "tab.ablations"}, id="ablations") as tab_items["ablations"]:
                     strips["ablations"] = controls.threshold_strip(controls.STRIP_KEYS["ablations"])
                     ablations_tab = ablations.build()
+                with bind(gr.Tab, texts={"label": "tab.dataset"}, id="dataset") as tab_items["dataset"]:
+                    dataset_tab = dataset.build()
     return Layout(panel, status, detections_count, summary, overview_tab, features_tab, anchors_tab,
                   objectness_tab, proposals_tab, roi_tab, detections_tab, language, nms_tab, tabs, breadcrumb, tab_items,
-                  ablations_tab, gt_tab, strips, projector)
+                  ablations_tab, gt_tab, strips, projector, dataset_tab)
 
 
 # --- what each event updates -------------------------------------------------------------------------------------
@@ -275,8 +284,22 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> dict[str, Callable[...
     c.inspect.click(on_inspect, inputs, all_outputs, api_name="inspect", concurrency_id="model")
     c.image.change(on_inspect_auto, inputs, all_outputs, api_visibility="private",
                    concurrency_id="model", trigger_mode="always_last")
-    c.annotations.change(on_inspect_auto, inputs, all_outputs, api_visibility="private",
-                         concurrency_id="model", trigger_mode="always_last")
+    def on_annotations(image: str | None, model_name: str, annotations: str | None = None,
+                       request: gr.Request = None,  # type: ignore[assignment]
+                       progress: gr.Progress = gr.Progress(track_tqdm=True)) -> dict[Any, Any]:
+        """A new (or removed) annotation file: the image's ground truth is that file (or none, or the sample's)."""
+        if not image:
+            return {component: gr.skip() for component in all_outputs}
+        try:
+            session = handlers.inspect_image(lens, session_id(request), image, model_name, annotations=annotations,
+                                             keep_gt=False)
+        except UserError as error:
+            gr.Warning(html.escape(str(error), quote=False), duration=None, title=t("error.title"))
+            return {component: gr.skip() for component in all_outputs}
+        return _all_values(layout, session)
+
+    c.annotations.change(readable_errors("action.inspect", lens)(on_annotations), inputs, all_outputs,
+                         api_visibility="private", concurrency_id="model", trigger_mode="always_last")
     c.model.change(on_inspect_auto, inputs, all_outputs, api_visibility="private",
                    concurrency_id="model", trigger_mode="always_last")
 
@@ -410,7 +433,92 @@ def _wire_tab_controls(lens: Lens, layout: Layout) -> dict[str, Callable[..., An
     return {"features": on_features, "anchor_click": on_anchor_click, "objectness_level": on_objectness_level,
             "top_n": on_top_n, "roi_choice": on_roi_choice, "roi_click": on_roi_click, "roi_box": on_roi_box,
             **_wire_nms_player(lens, layout.nms), **_wire_follow(lens, layout), **_wire_tab_selection(lens, layout),
-            **_wire_ablations(lens, layout.ablations), **_wire_ground_truth(lens, layout.ground_truth)}
+            **_wire_ablations(lens, layout.ablations), **_wire_ground_truth(lens, layout.ground_truth),
+            **_wire_dataset(lens, layout)}
+
+
+def _wire_dataset(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
+    """Capture a dataset (named API endpoint capture_dataset), evaluate it at the tab's seven sliders (named API
+    endpoint evaluate_dataset), sweep for the best settings, open one of the worst images in the other tabs."""
+    d, c = layout.dataset, layout.controls
+
+    def show(request: gr.Request, dataset_: Any, metrics: Any, thresholds: dict[str, Any]) -> dict[Any, Any]:
+        status = t("ds.captured", name=Path(str(dataset_.path)).name, images=len(dataset_),
+                   model=dataset_.model_name, folder=str(dataset_.path))
+        view = views.dataset_view(dataset_, metrics, thresholds, status)
+        lens.datasets.remember(session_id(request), worst=view.worst_names)
+        return d.values(view)
+
+    @readable_errors("action.dataset", lens)
+    def on_capture(source: str, demo_count: float, images: str | None, annotations: str | None, model_name: str,
+                   request: gr.Request, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> dict[Any, Any]:
+        dataset_ = handlers.capture_dataset(lens, session_id(request), source, demo_count, images, annotations,
+                                            model_name)
+        thresholds = dataset_.defaults
+        _, metrics, used = handlers.evaluate_dataset(lens, session_id(request), thresholds)
+        values = show(request, dataset_, metrics, used)
+        values.update(d.slider_values(used, dataset_.ranges))
+        return values
+
+    d.capture.click(on_capture, [d.source, d.demo_count, d.images, d.annotations, c.model],
+                    [*d.outputs, *d.slider_list], api_name="capture_dataset", concurrency_id="model")
+
+    @readable_errors("action.dataset", lens)
+    def on_evaluate(rpn_pre_nms_top_n: float, rpn_nms_thresh: float, rpn_post_nms_top_n: float,
+                    rpn_score_thresh: float, box_score_thresh: float, box_nms_thresh: float,
+                    box_detections_per_img: float, request: gr.Request) -> dict[Any, Any]:
+        values = dict(zip(THRESHOLD_KEYS, (rpn_pre_nms_top_n, rpn_nms_thresh, rpn_post_nms_top_n, rpn_score_thresh,
+                                           box_score_thresh, box_nms_thresh, box_detections_per_img)))
+        dataset_, metrics, used = handlers.evaluate_dataset(lens, session_id(request), values)
+        return show(request, dataset_, metrics, used)
+
+    gr.on([slider.release for slider in d.slider_list], on_evaluate, d.slider_list, d.outputs,
+          api_name="evaluate_dataset", trigger_mode="always_last", show_progress="minimal")
+
+    @readable_errors("action.dataset", lens)
+    def on_sweep(metric: str, *args: Any) -> dict[Any, Any]:
+        *numbers, request = args
+        dataset_ = handlers.dataset_of(lens, session_id(request))
+        fixed = handlers.normalize_thresholds(dict(zip(THRESHOLD_KEYS, numbers)))
+        try:
+            result = sweep(dataset_, metric, fixed=fixed)
+        except inspectors.InputError as error:
+            raise UserError(engine_error_text(error)) from None
+        lens.datasets.remember(session_id(request), sweep=result)
+        return {d.sweep_result: dataset_figs.sweep_markdown(result, dataset_.model_name)}
+
+    d.sweep_run.click(on_sweep, [d.sweep_metric, *d.slider_list], [d.sweep_result], api_visibility="private")
+
+    @readable_errors("action.dataset", lens)
+    def on_apply(request: gr.Request) -> dict[Any, Any]:
+        result = lens.datasets.recall(session_id(request), "sweep")
+        if result is None:
+            raise UserError(t("ds.sweep_none"))
+        dataset_, metrics, used = handlers.evaluate_dataset(lens, session_id(request), result.best)
+        values = show(request, dataset_, metrics, used)
+        values.update(d.slider_values(used, dataset_.ranges))
+        return values
+
+    d.sweep_apply.click(on_apply, None, [*d.outputs, *d.slider_list], api_visibility="private")
+
+    open_outputs = list(dict.fromkeys([*_inspect_outputs(layout), c.image, layout.tabs]))
+
+    @readable_errors("action.inspect", lens)
+    def on_open_worst(event: gr.SelectData, request: gr.Request,
+                      progress: gr.Progress = gr.Progress(track_tqdm=True)) -> dict[Any, Any]:
+        names = lens.datasets.recall(session_id(request), "worst") or []
+        if not 0 <= event.index < len(names):
+            raise UserError(t("ds.none"))
+        session = handlers.open_dataset_image(lens, session_id(request), names[event.index])
+        session.options.current_tab = "gt"
+        values = _all_values(layout, session)
+        values[c.image] = str(handlers.dataset_of(lens, session_id(request)).image_path(names[event.index]))
+        values[layout.tabs] = gr.Tabs(selected="gt")
+        return values
+
+    d.worst.select(on_open_worst, None, open_outputs, api_visibility="private", concurrency_id="model")
+    return {"capture_dataset": on_capture, "evaluate_dataset": on_evaluate, "sweep": on_sweep, "apply_sweep": on_apply,
+            "open_worst": on_open_worst}
 
 
 def _wire_ground_truth(lens: Lens, g: ground_truth.GroundTruthTab) -> dict[str, Callable[..., Any]]:

@@ -15,6 +15,7 @@ import inspectors
 
 from app.figures import ablations as ablation_figs
 from app.figures import anchors as anchor_figs
+from app.figures import dataset as dataset_figs
 from app.figures import detections as detection_figs
 from app.figures import features as feature_figs
 from app.figures import ground_truth as gt_figs
@@ -135,6 +136,19 @@ class GroundTruthView:
     anchor_image: np.ndarray | None
     anchor_text: str
     losses: str
+
+
+@dataclass
+class DatasetView:
+    summary: dict[str, Any]
+    status: str
+    metrics: str
+    per_class: go.Figure
+    pr: go.Figure
+    proposals: go.Figure
+    tide: str
+    worst: list[tuple[np.ndarray, str]]
+    worst_names: list[str]
 
 
 @dataclass
@@ -437,3 +451,13 @@ def ground_truth_view(session: Session) -> GroundTruthView:
         tide=gt_figs.tide_markdown(report), recall=gt_figs.recall_figure(report), level_choices=levels, level=level,
         anchor_image=gt_figs.anchor_labels_image(session.trace, report, level),
         anchor_text=gt_figs.anchor_labels_markdown(report), losses=gt_figs.losses_markdown(report))
+
+
+def dataset_view(dataset: Any, metrics: Any, thresholds: dict[str, Any], status: str) -> DatasetView:
+    """The Dataset tab at one setting of the seven thresholds."""
+    gallery, names = dataset_figs.worst_gallery(dataset, metrics, thresholds)
+    summary = {"images": len(dataset), "model": dataset.model_name, "settings": dict(thresholds),
+               "metrics": metrics.to_dict()}
+    return DatasetView(summary, status, dataset_figs.metrics_markdown(metrics, len(dataset)),
+                       dataset_figs.per_class_figure(metrics), dataset_figs.pr_figure(metrics),
+                       dataset_figs.proposal_figure(metrics), dataset_figs.tide_markdown(metrics), gallery, names)

@@ -20,6 +20,21 @@ from inspectors import load_model  # noqa: E402
 TEST_CATEGORIES = ["__background__", "cat", "dog"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_lens_cache(tmp_path_factory):
+    """Demo datasets and dataset captures made by tests go to a temporary folder, not ~/.cache."""
+    import os
+
+    folder = tmp_path_factory.mktemp("rcnn_lens_cache")
+    saved = os.environ.get("RCNN_LENS_CACHE")
+    os.environ["RCNN_LENS_CACHE"] = str(folder)
+    yield folder
+    if saved is None:
+        os.environ.pop("RCNN_LENS_CACHE", None)
+    else:
+        os.environ["RCNN_LENS_CACHE"] = saved
+
+
 @pytest.fixture(autouse=True)
 def _isolated_torch_home(tmp_path_factory, monkeypatch):
     """Point the torch hub cache at an empty folder so no test can pick up (or download) real weights."""

@@ -118,3 +118,13 @@ def test_app_py_starts_with_flags_and_serves(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_a_dataset_is_captured_and_evaluated_through_the_api(app_url: str) -> None:
+    client = Client(app_url, verbose=False)
+    captured = client.predict("demo", 4, "", "", "demo", api_name="/capture_dataset")[0]
+    assert captured["images"] == 4 and 0 <= captured["metrics"]["ap50"] <= 1
+    settings = dict(captured["settings"])
+    strict = client.predict(*{**settings, "box_score_thresh": 0.99}.values(), api_name="/evaluate_dataset")[0]
+    assert strict["settings"]["box_score_thresh"] == 0.99
+    assert strict["metrics"]["counts"]["detections"] < captured["metrics"]["counts"]["detections"]

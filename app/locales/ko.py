@@ -338,9 +338,9 @@ KO: dict[str, str] = {
 
 
 def _feature_tables() -> None:
-    from app.locales import ground_truth, teach
+    from app.locales import dataset, ground_truth, teach
 
-    for module in (teach, ground_truth):
+    for module in (teach, ground_truth, dataset):
         KO.update(module.KO)
 
 

@@ -1,0 +1,104 @@
+"""Dataset tab: COCO metrics at the current thresholds, per-class AP, precision–recall curves, the TIDE breakdown,
+proposal recall, the worst images, and a sweep's best settings as torchvision arguments."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from app.figures.common import base_layout, markdown_table
+from app.strings import t
+from inspectors import dataset_views
+from inspectors.tide import TIDE_TYPES
+
+SUMMARY_KEYS = ("ap", "ap50", "ap75", "ap_small", "ap_medium", "ap_large", "ar1", "ar10", "ar100")
+
+
+def _value(value: float) -> str:
+    return "–" if value is None or value < 0 else f"{value:.3f}"
+
+
+def metrics_markdown(metrics: Any, images: int) -> str:
+    """The COCO numbers (COCOeval's 0–1 scale), proposal AR and the IoU-0.5 operating point."""
+    rows = [[t(f"ds.metric.{key}"), _value(float(getattr(metrics, key)))] for key in SUMMARY_KEYS]
+    rows += [[t("ds.metric.proposal_ar100"), _value(metrics.proposal_ar.get("AR@100", -1))],
+             [t("ds.metric.proposal_ar1000"), _value(metrics.proposal_ar.get("AR@1000", -1))]]
+    c = metrics.counts
+    point = t("ds.operating_point", tp=int(c["tp50"]), fp=int(c["fp50"]), fn=int(c["fn50"]),
+              precision=float(c["precision50"]), recall=float(c["recall50"]), f1=float(c["f1_50"]),
+              detections=int(c["detections"]), images=images)
+    return markdown_table([t("ds.col.metric"), t("ds.col.value")], rows) + "\n\n" + point
+
+
+def per_class_figure(metrics: Any) -> go.Figure:
+    rows = [row for row in dataset_views.class_rows(metrics) if row["ap"] >= 0]
+    names = [row["class"] for row in rows]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(y=names, x=[row["ap50"] for row in rows], orientation="h", name=t("ds.metric.ap50"),
+                         marker_color="#56b4e9"))
+    fig.add_trace(go.Bar(y=names, x=[row["ap"] for row in rows], orientation="h", name=t("ds.metric.ap"),
+                         marker_color="#0072b2"))
+    fig.update_xaxes(range=[0, 1], title=t("ds.axis.ap"))
+    fig.update_layout(barmode="group", legend=dict(orientation="h", y=-0.25))
+    return base_layout(fig, max(260, 60 + 46 * len(names)), t("ds.per_class"))
+
+
+def pr_figure(metrics: Any, iou: float = 0.5) -> go.Figure:
+    fig = go.Figure()
+    for name, (recall, precision) in dataset_views.pr_curves(metrics, iou).items():
+        fig.add_trace(go.Scatter(x=recall, y=precision, mode="lines", name=name, line=dict(width=3)))
+    fig.update_xaxes(range=[0, 1.01], title=t("ds.axis.recall"))
+    fig.update_yaxes(range=[0, 1.02], title=t("ds.axis.precision"))
+    fig.update_layout(legend=dict(orientation="h", y=-0.25))
+    return base_layout(fig, 360, t("ds.pr_title", iou=iou))
+
+
+def tide_markdown(metrics: Any) -> str:
+    rows = {row["type"]: row for row in dataset_views.tide_rows(metrics)}
+    if not rows:
+        return ""
+    table = [[t(f"tide.{kind}"), rows[kind]["count"], f"{rows[kind]['dap']:+.3f}", t(f"tide.{kind}.explain")]
+             for kind in TIDE_TYPES if kind in rows]
+    return markdown_table([t("gt.col.error"), t("gt.col.count"), t("ds.col.dap"), t("gt.col.meaning")], table) \
+        + "\n\n" + t("ds.tide_note")
+
+
+def proposal_figure(metrics: Any) -> go.Figure:
+    curves = dataset_views.proposal_curves(metrics)
+    fig = go.Figure()
+    for area, dash in (("all", "solid"), ("small", "dot"), ("medium", "dash"), ("large", "dashdot")):
+        values = curves["ar_by_count"].get(area)
+        if values and any(v >= 0 for v in values):
+            fig.add_trace(go.Scatter(x=curves["counts"], y=[v if v >= 0 else None for v in values],
+                                     mode="lines+markers", name=t(f"ds.area.{area}"), line=dict(dash=dash, width=3)))
+    fig.update_xaxes(type="log", title=t("gt.axis.proposals"))
+    fig.update_yaxes(range=[0, 1.02], title=t("ds.axis.ar"))
+    fig.update_layout(legend=dict(orientation="h", y=-0.25))
+    return base_layout(fig, 340, t("ds.proposal_title"))
+
+
+def worst_gallery(dataset: Any, metrics: Any, thresholds: dict[str, Any], n: int = 8
+                  ) -> tuple[list[tuple[np.ndarray, str]], list[str]]:
+    """(image with boxes, caption) for the n images with the lowest AP, and their names in the same order."""
+    items, names = [], []
+    for row in dataset_views.worst_images(metrics, n):
+        image = dataset_views.image_overlay(dataset, row["name"], max_side=360, **thresholds)
+        caption = t("ds.worst_caption", name=row["name"], ap=_value(row["ap"]), fp=int(row.get("fp50", 0)),
+                    missed=int(row.get("missed50", 0)))
+        items.append((image, caption))
+        names.append(row["name"])
+    return items, names
+
+
+def sweep_markdown(result: Any, model_name: str) -> str:
+    """The best setting found, against the model's own, and as arguments to paste into torchvision code."""
+    changed = result.changed or {}
+    settings = ", ".join(f"{k} = {v:g}" for k, v in changed.items()) or t("ds.sweep_same")
+    kwargs = json.dumps(result.constructor_kwargs, indent=4)
+    builder = model_name if model_name.startswith("fasterrcnn_") else "FasterRCNN"
+    code = f"```python\nmodel = {builder}(..., **" + kwargs + ")\n```"
+    return (t("ds.sweep_result", metric=t(f"ds.metric.{result.metric}"), best=result.best_value,
+              baseline=result.baseline_value, points=len(result.rows), settings=settings)
+            + "\n\n" + t("ds.sweep_code") + "\n\n" + code)
