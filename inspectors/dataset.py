@@ -50,7 +50,7 @@ from inspectors.dataset_replay import (
     rpn_settings,
     rpn_stage,
 )
-from inspectors.fast_proposals import NmsBase, nms_base, rpn_proposals
+from inspectors.fast_proposals import NmsBase, nms_base, rpn_proposals, stored_nms_base
 from inspectors.proposal_matching import CandidateOverlaps, candidate_overlaps, proposal_recall_of_rows
 from inspectors.errors import InputError
 from inspectors.models import InspectedModel
@@ -290,9 +290,9 @@ class DatasetCapture:
         return self._ground_truth()[0]
 
     def warm_rpn_nms(self, values: Sequence[float], progress: bool = False) -> None:
-        """Run the per-image RPN NMS for these RPN NMS thresholds now (e.g. the slider's steps, in a background
-        thread after opening): a new RPN NMS threshold is the one RPN slider that costs an NMS run per image; warmed,
-        it costs what the other RPN sliders cost. Evaluations can run meanwhile."""
+        """Run the per-image RPN NMS for these RPN NMS thresholds now (in a background thread after opening): a new
+        RPN NMS threshold off the slider's steps (which the capture decided already) is the one RPN setting that
+        costs an NMS run per image; warmed, it costs what the other RPN sliders cost. Evaluations can run meanwhile."""
         from tqdm.auto import tqdm
 
         min_size = self.config.rpn_min_size
@@ -305,6 +305,8 @@ class DatasetCapture:
             for i in range(len(self)):
                 if bases[i] is None:
                     tensors = self._record_tensors(i)
+                    if _stored_base(tensors, min_size, value) is not None:
+                        continue  # decided at capture
                     with torch.inference_mode():
                         base = nms_base(tensors.box, tensors.logit, tensors.level, tensors.top_rows,
                                         tensors.record.resized_size, min_size, value)
@@ -359,6 +361,9 @@ class DatasetCapture:
                     record = tensors.record
                     rows = candidate_rows(tensors, chosen.pre_nms_top_n)
                     def base(i: int = i, tensors: RecordTensors = tensors) -> NmsBase:
+                        stored = _stored_base(tensors, chosen.min_size, chosen.nms_thresh)
+                        if stored is not None:  # decided at capture: no NMS run
+                            return stored
                         if bases[i] is None:
                             bases[i] = nms_base(tensors.box, tensors.logit, tensors.level, tensors.top_rows,
                                                 tensors.record.resized_size, chosen.min_size, chosen.nms_thresh)
@@ -453,3 +458,10 @@ def _remember(memo: "OrderedDict", key: Hashable, value: Any, size: int) -> None
     memo.move_to_end(key)
     while len(memo) > size:
         memo.popitem(last=False)
+
+
+def _stored_base(tensors: RecordTensors, min_size: float, nms_thresh: float) -> Optional[NmsBase]:
+    """The RPN NMS decisions the capture stored for this threshold (a step of the slider), or None."""
+    record = tensors.record
+    return stored_nms_base(record.nms_bits, record.nms_grid, record.nms_min_size, record.nms_ordered, min_size,
+                           nms_thresh)

@@ -33,7 +33,7 @@ from inspectors.snapshot import (
 from inspectors.thresholds import THRESHOLDS
 
 FORMAT = "rcnn-lens-dataset-capture"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: records store the RPN NMS decisions at every slider step
 MANIFEST = "manifest.json"
 RECORDS = "records"
 

@@ -33,6 +33,8 @@ from torchvision.ops import boxes as box_ops
 
 from inspectors.box_head import head_outputs_for_candidates
 from inspectors.dataset_annotations import ImageGroundTruth
+from inspectors.fast_proposals import nms_grid_bits
+from inspectors.nms_grid import slider_grid
 from inspectors.replay import seed_with_captured_heads
 from inspectors.rpn_filter import top_n_per_level
 
@@ -61,6 +63,12 @@ class ImageRecord:
     level_exact: np.ndarray  # (L,) for n ≤ this, the level's top-n is the prefix of its stored rows
     ground_truth: ImageGroundTruth
     tie_logits: dict[int, np.ndarray] = field(default_factory=dict)  # level → every anchor's logit (ties only)
+    # The RPN's NMS at every step of its slider, decided once at capture (fast_proposals.nms_grid_bits): bit k of
+    # nms_bits[row] says whether NMS at nms_grid[k] keeps that row among all stored candidates.
+    nms_grid: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (K,) float64
+    nms_bits: np.ndarray | None = None  # (M,) int32
+    nms_min_size: float = 0.0  # the RPN's min_size those decisions assumed
+    nms_ordered: bool = True  # scores non-increasing inside every level (see fast_proposals.NmsBase)
 
     @property
     def num_anchors(self) -> int:
@@ -76,7 +84,7 @@ class ImageRecord:
 
     def nbytes(self) -> int:
         arrays = [self.anchor, self.level, self.logit, self.box, self.class_logits, self.box_regression,
-                  *self.tie_logits.values()]
+                  *self.tie_logits.values(), *([] if self.nms_bits is None else [self.nms_bits])]
         return int(sum(a.nbytes for a in arrays))
 
 
@@ -113,12 +121,20 @@ def record_from_trace(trace: "Trace", max_pre_nms_top_n: int, ground_truth: Imag
     anchors = torch.cat(rows)
     boxes = box_ops.clip_boxes_to_image(trace.decoded_anchors[anchors], trace.resized_size)
     class_logits, box_regression = _head_outputs(trace, anchors, boxes)
+    level_of_row = torch.cat(levels)
+    starts = np.concatenate([[0], np.cumsum(row_sizes)[:-1]]).astype(np.int64)
+    top_rows = torch.cat([torch.arange(int(b), int(b) + int(k)) for b, k in zip(starts, top_sizes)])
+    grid = slider_grid("rpn_nms_thresh", trace.config.thresholds["rpn_nms_thresh"])
+    min_size = float(trace.config.rpn_min_size)
+    logits = objectness[anchors].detach().cpu().to(torch.float32)
+    nms_bits, nms_ordered = nms_grid_bits(boxes.detach().cpu().to(torch.float32), logits, level_of_row.to(torch.int64),
+                                          top_rows, trace.resized_size, min_size, grid)
     return ImageRecord(
         image_id=int(ground_truth.image_id),
         original_size=tuple(int(s) for s in trace.original_size),  # type: ignore[arg-type]
         resized_size=tuple(int(s) for s in trace.resized_size),  # type: ignore[arg-type]
         anchor=anchors.cpu().numpy().astype(np.int32),
-        level=torch.cat(levels).numpy(),
+        level=level_of_row.numpy(),
         logit=objectness[anchors].cpu().numpy().astype(np.float32),
         box=boxes.cpu().numpy().astype(np.float32),
         class_logits=class_logits.cpu().numpy().astype(np.float32),
@@ -129,6 +145,10 @@ def record_from_trace(trace: "Trace", max_pre_nms_top_n: int, ground_truth: Imag
         level_exact=np.array(exact, dtype=np.int64),
         ground_truth=ground_truth,
         tie_logits=ties,
+        nms_grid=np.asarray(grid, dtype=np.float64),
+        nms_bits=nms_bits.numpy(),
+        nms_min_size=min_size,
+        nms_ordered=nms_ordered,
     )
 
 
@@ -153,7 +173,12 @@ def record_bytes(record: ImageRecord) -> bytes:
         "level_exact": record.level_exact,
         "gt_file_name": np.array(record.ground_truth.file_name),
         "gt_size": np.array([record.ground_truth.width, record.ground_truth.height], dtype=np.int64),
+        "nms_grid": np.asarray(record.nms_grid, dtype=np.float64),
+        "nms_min_size": np.array(record.nms_min_size, dtype=np.float64),
+        "nms_ordered": np.array(record.nms_ordered),
     }
+    if record.nms_bits is not None:
+        arrays["nms_bits"] = record.nms_bits
     for name in _GT_FIELDS:
         arrays[f"gt_{name}"] = getattr(record.ground_truth, name)
     for level, logits in record.tie_logits.items():
@@ -190,6 +215,10 @@ def read_record(path: Path) -> ImageRecord:
         level_count=arrays["level_count"], level_top=arrays["level_top"], level_rows=arrays["level_rows"],
         level_exact=arrays["level_exact"], ground_truth=ground_truth,
         tie_logits={int(n.rsplit("_", 1)[1]): arrays[n] for n in arrays if n.startswith("tie_logits_")},
+        nms_grid=arrays["nms_grid"],
+        nms_bits=arrays.get("nms_bits"),
+        nms_min_size=float(arrays["nms_min_size"]),
+        nms_ordered=bool(arrays["nms_ordered"]),
     )
 
 

@@ -20,12 +20,14 @@ through batched_nms itself. tests/test_dataset_replay.py holds the result equal 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
+import numpy as np
 import torch
 from torch import Tensor
 from torchvision.ops import boxes as box_ops
 
+from inspectors.nms_grid import nms_keep_bits, threshold_index
 from inspectors.rpn_filter import RpnSettings
 
 _TRICK_NUMEL = 4000  # torchvision's batched_nms uses its coordinate trick up to this many coordinates on CPU
@@ -43,16 +45,56 @@ class NmsBase:
 def nms_base(box: Tensor, logit: Tensor, level: Tensor, top_rows: Tensor, image_size: tuple[int, int],
              min_size: float, thresh: float) -> NmsBase:
     """`top_rows`: the record rows of the stored top-n of every level (the candidates at the largest top-n)."""
+    groups = _nms_groups(box, logit, level, top_rows, image_size, min_size)
+    kept = torch.zeros(box.shape[0], dtype=torch.bool)
+    for rows, boxes, scores in groups.levels:
+        kept[rows[box_ops.nms(boxes, scores, thresh)]] = True
+    return NmsBase(kept, groups.ordered)
+
+
+def nms_grid_bits(box: Tensor, logit: Tensor, level: Tensor, top_rows: Tensor, image_size: tuple[int, int],
+                  min_size: float, thresholds: Sequence[float]) -> tuple[Tensor, bool]:
+    """nms_base at every threshold of a grid at once (nms_grid): per record row an int32 whose bit k is
+    nms_base(..., thresholds[k]).kept, and nms_base's `ordered`. A dataset capture stores them, so that a new RPN
+    NMS threshold on the slider's grid costs no NMS run."""
+    groups = _nms_groups(box, logit, level, top_rows, image_size, min_size)
+    bits = torch.zeros(box.shape[0], dtype=torch.int32)
+    for rows, boxes, scores in groups.levels:
+        bits[rows] = nms_keep_bits(boxes, scores, thresholds)
+    return bits, groups.ordered
+
+
+def stored_nms_base(bits: Optional[np.ndarray], thresholds: Sequence[float], stored_min_size: float,
+                    ordered: bool, min_size: float, thresh: float) -> Optional[NmsBase]:
+    """The NmsBase that nms_grid_bits stored for `thresh`, or None when it is not on the stored grid."""
+    if bits is None or float(stored_min_size) != float(min_size):
+        return None
+    k = threshold_index(thresholds, thresh)
+    if k is None:
+        return None
+    return NmsBase(torch.from_numpy(((bits >> k) & 1).astype(bool)), bool(ordered))
+
+
+@dataclass
+class _NmsGroups:
+    levels: list[tuple[Tensor, Tensor, Tensor]]  # per level: record rows, clipped boxes, objectness probabilities
+    ordered: bool
+
+
+def _nms_groups(box: Tensor, logit: Tensor, level: Tensor, top_rows: Tensor, image_size: tuple[int, int],
+                min_size: float) -> _NmsGroups:
+    """What torchvision's batched_nms runs ops.nms on, level by level, over all stored candidates that are not
+    too small (the kernel's input exactly: the same boxes and the same scores tensor, indexed the same way)."""
     boxes = box_ops.clip_boxes_to_image(box[top_rows], image_size)
     scores = torch.sigmoid(logit[top_rows])
     levels = level[top_rows]
     alive = box_ops.remove_small_boxes(boxes, min_size)
-    kept = torch.zeros(box.shape[0], dtype=torch.bool)
     alive_levels = levels[alive]
+    groups = []
     for lv in torch.unique(alive_levels):
         idx = alive[alive_levels == lv]
-        kept[top_rows[idx[box_ops.nms(boxes[idx], scores[idx], thresh)]]] = True
-    return NmsBase(kept, _in_stored_order(scores[alive], alive_levels))
+        groups.append((top_rows[idx], boxes[idx], scores[idx]))
+    return _NmsGroups(groups, _in_stored_order(scores[alive], alive_levels))
 
 
 def _in_stored_order(scores: Tensor, levels: Tensor) -> bool:

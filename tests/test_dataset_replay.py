@@ -14,7 +14,7 @@ from conftest import noise_image, random_model
 from inspectors import InputError, capture, capture_dataset
 from inspectors.dataset import xyxy_to_xywh
 from inspectors.dataset_replay import candidate_rows, is_stored_prefix
-from inspectors.fast_proposals import nms_base, rpn_proposals
+from inspectors.fast_proposals import nms_base, rpn_proposals, stored_nms_base
 from inspectors.rpn_filter import RpnSettings, filter_candidates
 from test_replay_fidelity import _rerun
 
@@ -158,12 +158,34 @@ def test_fast_proposals_equal_filter_candidates(demo_capture):
                         assert torch.equal(scores, full.candidate_scores[full.keep])
 
 
+def test_the_captures_rpn_nms_decisions_equal_nms_at_every_slider_step(demo_capture):
+    """The capture decides the RPN's NMS once for every step of its slider (and the model's own value); each is
+    what running NMS on the stored candidates at that threshold decides."""
+    dataset = demo_capture
+    min_size = dataset.config.rpn_min_size
+    for index in range(len(dataset)):
+        tensors = dataset._record_tensors(index)
+        record = tensors.record
+        assert record.nms_bits is not None and len(record.nms_grid) == 20   # 0.05, 0.10, …, 1.0 (0.7 among them)
+        for thresh in record.nms_grid:
+            stored = stored_nms_base(record.nms_bits, record.nms_grid, record.nms_min_size, record.nms_ordered,
+                                     min_size, float(thresh))
+            computed = nms_base(tensors.box, tensors.logit, tensors.level, tensors.top_rows, record.resized_size,
+                                min_size, float(thresh))
+            assert torch.equal(stored.kept, computed.kept), (index, thresh)
+            assert stored.ordered == computed.ordered
+        assert stored_nms_base(record.nms_bits, record.nms_grid, record.nms_min_size, record.nms_ordered,
+                               min_size, 0.63) is None   # off the grid: computed at replay
+
+
 SWEEP = [
     {}, {"box_score_thresh": 0.0}, {"box_score_thresh": 0.01, "box_detections_per_img": 300},
     {"box_nms_thresh": 0.9, "box_score_thresh": 0.2}, {"rpn_pre_nms_top_n": 200},
     {"rpn_pre_nms_top_n": 300, "rpn_nms_thresh": 0.5}, {"rpn_post_nms_top_n": 120, "rpn_score_thresh": 0.49},
     {"rpn_pre_nms_top_n": 50, "rpn_post_nms_top_n": 40, "rpn_nms_thresh": 0.9}, {"rpn_nms_thresh": 1.0},
     {"rpn_nms_thresh": 0.3, "rpn_post_nms_top_n": 2000},
+    {"rpn_nms_thresh": 0.6500000000000001},  # a slider step as the browser sends it: the capture's decisions
+    {"rpn_nms_thresh": 0.63, "rpn_pre_nms_top_n": 400},  # off the slider's steps: NMS runs at replay
 ]
 
 
