@@ -34,7 +34,7 @@ from torch import Tensor
 from inspectors.box_head import head_outputs_for_candidates, run_box_head
 from inspectors.box_postprocess import BoxCandidates, BoxSettings, box_candidates, select_detections
 from inspectors.errors import InputError
-from inspectors.replay import Proposals, rpn_settings_of
+from inspectors.replay import Proposals, proposals_of, rpn_settings_of
 from inspectors.rpn_filter import FilterStep, RpnFilterResult, RpnSettings, filter_proposals
 from inspectors.thresholds import THRESHOLD_KEYS, check_thresholds
 from inspectors.trace import Detections
@@ -87,7 +87,7 @@ def ablation(trace: "Trace", kind: Union[str, Sequence, Tensor, np.ndarray], *, 
         stage, built = _memo(trace, ("ablation", kind, seed_value, rpn),
                              lambda: _rpn_ablation(trace, kind, rpn, seed_value))
         filtered = stage.filtered
-        proposals = _proposals_of(trace, filtered, filtered.keep)
+        proposals = proposals_of(trace, filtered, filtered.keep)
         rpn_steps = [FilterStep("anchors", filtered.steps[0].before, filtered.steps[0].before)] + filtered.steps
         name = kind
     else:
@@ -171,17 +171,6 @@ def _boxes_ablation(trace: "Trace", boxes: Tensor) -> _HeadStage:
         candidates = box_candidates(class_logits, box_regression, boxes, trace.resized_size,
                                     trace.config.roi_box_coder.build())
     return _HeadStage(None, boxes, candidates, int(boxes.shape[0]))
-
-
-def _proposals_of(trace: "Trace", filtered: RpnFilterResult, idx: Tensor) -> Proposals:
-    boxes_resized = filtered.candidate_boxes[idx]
-    return Proposals(
-        boxes=trace.to_original(boxes_resized),
-        boxes_resized=boxes_resized,
-        scores=filtered.candidate_scores[idx],
-        levels=filtered.candidate_levels[idx],
-        anchor_index=filtered.candidate_anchor[idx],
-    )
 
 
 def _check_seed(seed: Any) -> int:

@@ -91,7 +91,7 @@ class Replay:
         if step not in alive_after:
             raise ValueError(f"Unknown RPN step {step!r}; steps: {', '.join(alive_after)}.")
         idx = torch.nonzero(alive_after[step]).flatten()
-        return _proposals(self._trace, self.rpn_candidates, idx)
+        return proposals_of(self._trace, self.rpn_candidates, idx)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -224,8 +224,8 @@ def _build_rpn_stage(trace: Trace, settings: RpnSettings) -> _RpnStage:
     return _RpnStage(
         filtered=filtered,
         proposals_resized=proposals_resized,
-        proposals=_proposals(trace, filtered, filtered.keep),
-        pre_nms=_proposals(trace, filtered, filtered.pre_nms),
+        proposals=proposals_of(trace, filtered, filtered.keep),
+        pre_nms=proposals_of(trace, filtered, filtered.pre_nms),
         box_candidates=box_candidates(
             class_logits, box_regression, proposals_resized, trace.resized_size, trace.config.roi_box_coder.build()
         ),
@@ -247,7 +247,8 @@ def seed_with_captured_heads(trace: Trace) -> None:
             trace.cache.heads.add(native.candidate_anchor[native.keep], trace.class_logits, trace.box_regression)
 
 
-def _proposals(trace: Trace, filtered: RpnFilterResult, idx: Tensor) -> Proposals:
+def proposals_of(trace: Trace, filtered: RpnFilterResult, idx: Tensor) -> Proposals:
+    """The candidates at `idx` of an RPN filtering, in both frames, with their level and anchor."""
     boxes_resized = filtered.candidate_boxes[idx]
     return Proposals(
         boxes=trace.to_original(boxes_resized),
