@@ -35,6 +35,10 @@ class AppConfig:
     max_file_size: str = "20mb"
     max_sessions: int = 16          # traces kept in memory (one per browser session)
     max_cache_bytes: int = 3 * 1024**3
+    # Gradio keeps its own state for every session it has seen (a copy of this page's component config, 0.5 MB,
+    # and the session's updated components); its default capacity, 10000 sessions, would let a long-running class
+    # grow the server by gigabytes.
+    gradio_sessions: int = 256
     trained_from: str = "auto"      # how --checkpoint's training started (its backbone normalisation)
     auth: tuple[str, str] | None = None   # (user, password): Gradio's own login page
     max_queue: int = 64             # waiting events beyond this get "busy, try again" instead of piling up
@@ -72,14 +76,14 @@ def _sample_ground_truth() -> tuple[tuple[str, tuple[str, str]], ...]:
     import json
 
     found = []
-    for annotations in sorted(SAMPLE_IMAGES_DIR.glob("*_annotations.json")):
+    for annotation_file in sorted(SAMPLE_IMAGES_DIR.glob("*_annotations.json")):
         try:
-            names = [image["file_name"] for image in json.loads(annotations.read_text("utf-8")).get("images", [])]
+            names = [image["file_name"] for image in json.loads(annotation_file.read_text("utf-8")).get("images", [])]
         except (OSError, ValueError, TypeError, KeyError):
             continue
         for name in names:
             image = SAMPLE_IMAGES_DIR / name
             if image.is_file():
                 digest = hashlib.sha256(image.read_bytes()).hexdigest()
-                found.append((digest, (str(annotations), name)))
+                found.append((digest, (str(annotation_file), name)))
     return tuple(found)

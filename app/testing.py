@@ -91,11 +91,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve(lens: Lens | None = None, port: int | None = None) -> tuple[Any, str]:
-    """Build and launch the app in this process (non-blocking); returns (blocks, url). Call blocks.close()."""
+def serve(lens: Lens | None = None, port: int | None = None, **settings: Any) -> tuple[Any, str]:
+    """Build and launch the app in this process (non-blocking); returns (blocks, url). Call blocks.close().
+    `settings`: other AppConfig fields."""
     from app.ui import build_app, launch
 
-    config = AppConfig(port=port or free_port())
+    config = AppConfig(port=port or free_port(), **settings)
     demo = build_app(config, lens or make_lens())
     launch(demo, config, prevent_thread_lock=True, quiet=True)
     return demo, f"http://127.0.0.1:{config.port}/"

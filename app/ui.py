@@ -797,13 +797,15 @@ def _original_point(session: Session, index: Any) -> tuple[float, float]:
 
 
 def launch_options(config: AppConfig) -> dict[str, Any]:
-    """Safe defaults: local bind, no share link, an upload cap, no monitoring endpoint, no server-side rendering."""
+    """Safe defaults: local bind, no share link, an upload cap, no monitoring endpoint, no server-side rendering,
+    Gradio's own per-session state bounded (see AppConfig.gradio_sessions)."""
     from app.theme import CSS, theme
 
     return dict(server_name=config.host, server_port=config.port, share=config.share,
                 max_file_size=config.max_file_size, enable_monitoring=False, show_error=True, ssr_mode=False,
                 mcp_server=False, pwa=False, theme=theme(), css=CSS, auth=config.auth,
-                auth_message=t("app.auth_message") if config.auth else None)
+                auth_message=t("app.auth_message") if config.auth else None,
+                state_session_capacity=config.gradio_sessions)
 
 
 def launch(demo: gr.Blocks, config: AppConfig, **overrides: Any) -> Any:

@@ -58,13 +58,15 @@ def test_concurrent_sessions_get_what_each_gets_alone(app_url: str, tmp_path: Pa
 
 def test_many_new_sessions_keep_memory_bounded(tmp_path: Path) -> None:
     lens = make_lens(max_sessions=4)
-    demo, url = serve(lens)
+    demo, url = serve(lens, gradio_sessions=6)
     try:
         image = shapes_image(tmp_path / "scene.png", seed=7)
         for _ in range(12):   # twelve people, one upload each
             Client(url, verbose=False).predict(handle_file(image), "demo", api_name="/inspect")
         assert len(lens.cache) == 4
         assert lens.cache.total_bytes() <= lens.cache.max_bytes
+        # Gradio's own state per session (a copy of the page's config each) is bounded as well.
+        assert len(demo.state_holder.session_data) <= 6
     finally:
         demo.close()
 
