@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from inspectors.errors import LensError
+from inspectors.models import TRAINED_FROM
 from inspectors.thresholds import THRESHOLDS
 
 
@@ -195,6 +196,9 @@ def _model_arguments(p: argparse.ArgumentParser, required: bool = True) -> None:
     p.add_argument("--weights", default="DEFAULT", help="DEFAULT (COCO) or none (random init)")
     p.add_argument("--checkpoint", default=None, help="a fine-tuned state dict")
     p.add_argument("--labels", default=None, help="class names, one per line")
+    p.add_argument("--trained-from", default="auto", choices=TRAINED_FROM,
+                   help="how --checkpoint's training started (its backbone normalisation): coco, imagenet, scratch; "
+                        "auto (default) reads BatchNorm counters from the checkpoint and otherwise assumes coco")
     p.add_argument("--device", default="auto")
 
 
@@ -222,4 +226,4 @@ def _load_model(args, default: str = "demo"):
     name = args.model or default
     weights = None if str(args.weights).lower() == "none" else args.weights
     return load_model(name, weights=weights, checkpoint=args.checkpoint, categories=args.labels,
-                      device=args.device)
+                      device=args.device, trained_from=args.trained_from)

@@ -93,3 +93,20 @@ def test_report_opens_offline_in_chromium_and_its_slider_moves_the_map(captured,
         browser.close()
     assert not problems, problems
     assert not requests, requests
+
+
+def test_capture_passes_how_the_checkpoint_was_trained_to_the_loader(tmp_path, capsys):
+    """A from-scratch checkpoint (BatchNorm counters) captured as if fine-tuned from COCO is refused before any
+    image is captured: the flag reaches the loader, which knows the normalisation cannot be frozen."""
+    import torch
+    from torchvision.models.detection import fasterrcnn_resnet50_fpn
+
+    checkpoint = tmp_path / "scratch.pth"
+    torch.save(fasterrcnn_resnet50_fpn(weights=None, weights_backbone=None, num_classes=3).state_dict(), checkpoint)
+    out = tmp_path / "capture"
+    argv = ["capture", str(out), "--demo", "2", "--demo-root", str(tmp_path / "demo"), "--quiet",
+            "--model", "fasterrcnn_resnet50_fpn", "--checkpoint", str(checkpoint), "--trained-from", "coco"]
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and "num_batches_tracked" in error and len(error.strip().splitlines()) == 1
+    assert not (out / "records").exists()
