@@ -141,7 +141,15 @@ def test_a_screenshot_of_every_tab(browser: object, app_url: str, mode: str) -> 
         page.wait_for_function(
             "() => [...document.querySelectorAll('[role=tabpanel]')].some(p => p.offsetParent !== null && "
             "p.querySelector('img[src], .js-plotly-plot, .lens-pipeline'))")
-        page.wait_for_timeout(900)   # Plotly's layout, lazily decoded images
+        page.wait_for_timeout(900)   # Plotly's layout
+        # Scroll the whole tab once, as a reader would: images below the fold load lazily. Then every image
+        # shown on the tab must have loaded (a view left empty is a bug, not a screenshot artefact).
+        page.evaluate("""async () => {
+            for (let y = 0; y < document.body.scrollHeight; y += 500) {
+                window.scrollTo(0, y); await new Promise(r => setTimeout(r, 80)); } }""")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('[role=tabpanel] img')].filter(i => i.offsetParent !== null)"
+            ".every(i => i.complete && i.naturalWidth > 0)")
         page.evaluate("window.scrollTo(0, 0)")
         path = folder / f"{index + 1:02d}_{tab}.png"
         page.screenshot(path=str(path), full_page=not mode.startswith("projector"))
