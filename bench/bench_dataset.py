@@ -4,7 +4,7 @@
         capture throughput (images/s), disk per image, peak memory (RSS) of the capturing process
     python bench/bench_dataset.py sliders --capture bench/out/demo500 [--moves 10]
         final-stage slider: metrics updated per move, next to pycocotools' own time on the same detections;
-        RPN sliders: pre-NMS top-n, score, post-NMS top-n, NMS threshold (first visit and revisit)
+        RPN sliders: pre-NMS top-n, score, post-NMS top-n, NMS threshold (on the slider's steps and off them)
     python bench/bench_dataset.py disk --model fasterrcnn_resnet50_fpn --size 800 --n 3
         disk per image for a random-init torchvision model on noise images
     python bench/bench_dataset.py single [--model fasterrcnn_resnet50_fpn] [--size 800x1066]
@@ -169,13 +169,14 @@ def cmd_sliders(args) -> None:
         timed(f"RPN pre-NMS top-n {pre}", rpn_pre_nms_top_n=pre)
     for score in (0.05, 0.2):
         timed(f"RPN score threshold {score}", rpn_score_thresh=score)
-    for nms in (0.6, 0.8):
-        timed(f"RPN NMS {nms} (first visit: one NMS per image)", rpn_nms_thresh=nms)
-    timed("RPN NMS 0.6 + pre-NMS 800 (revisit)", rpn_nms_thresh=0.6, rpn_pre_nms_top_n=800)
+    for nms in (0.6, 0.8, 0.35):
+        timed(f"RPN NMS {nms} (a slider step, decided at capture)", rpn_nms_thresh=nms)
+    timed("RPN NMS 0.6 + pre-NMS 800", rpn_nms_thresh=0.6, rpn_pre_nms_top_n=800)
+    timed("RPN NMS 0.63 (off the steps: one NMS per image)", rpn_nms_thresh=0.63)
     start = time.perf_counter()
-    dataset.warm_rpn_nms([0.65])
-    print(f"{'warming RPN NMS 0.65 (background work)':45s} {time.perf_counter() - start:6.2f} s")
-    timed("RPN NMS 0.65 after warming", rpn_nms_thresh=0.65)
+    dataset.warm_rpn_nms([0.67])
+    print(f"{'warming RPN NMS 0.67 (background work)':45s} {time.perf_counter() - start:6.2f} s")
+    timed("RPN NMS 0.67 after warming", rpn_nms_thresh=0.67)
     print(f"peak RSS {peak_rss_mib():.0f} MiB")
 
 
