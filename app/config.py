@@ -37,8 +37,9 @@ class AppConfig:
     max_cache_bytes: int = 3 * 1024**3
     # Gradio keeps its own state for every session it has seen (a copy of this page's component config, 0.5 MB,
     # and the session's updated components); its default capacity, 10000 sessions, would let a long-running class
-    # grow the server by gigabytes.
-    gradio_sessions: int = 256
+    # grow the server by gigabytes. It evicts the least recently active first, so 64 leaves a class of thirty
+    # (and their reloads) untouched while they work.
+    gradio_sessions: int = 64
     trained_from: str = "auto"      # how --checkpoint's training started (its backbone normalisation)
     auth: tuple[str, str] | None = None   # (user, password): Gradio's own login page
     max_queue: int = 64             # waiting events beyond this get "busy, try again" instead of piling up
