@@ -13,7 +13,6 @@ import argparse
 import platform
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -23,19 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from inspectors import capture, load_model  # noqa: E402
 from inspectors.images import to_model_input  # noqa: E402
+from timing import clock  # noqa: E402
 
 
 def timed(fn, repeat: int, device: torch.device) -> list[float]:
-    times = []
-    for _ in range(repeat):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return times
+    return [clock(fn, device) for _ in range(repeat)]
 
 
 def main() -> None:

@@ -55,17 +55,18 @@ def build() -> RoiTab:
     explanation("proj.explain")
     box = bind(gr.Textbox, texts={"label": "proj.box", "placeholder": "proj.box.placeholder"}, max_lines=1,
                elem_id="lens-roi-box")
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=3):
-            heading("proj.this_image")
-            projection = gr.Markdown(elem_classes=["lens-table"], elem_id="lens-projection")
-        with gr.Column(scale=2):
-            projection_plot = gr.Plot(show_label=False)
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=3):
-            heading("proj.article_title")
-            article = gr.Markdown(elem_classes=["lens-table"], elem_id="lens-article")
-        with gr.Column(scale=2):
-            article_plot = gr.Plot(show_label=False)
+    projection, projection_plot = _table_beside_figure("proj.this_image", "lens-projection")
+    article, article_plot = _table_beside_figure("proj.article_title", "lens-article")
     return RoiTab(proposal, channel, image, assignment, feature, outputs_plot, box, projection, projection_plot,
                   article, article_plot)
+
+
+def _table_beside_figure(title: str, elem_id: str) -> tuple[gr.Markdown, gr.Plot]:
+    """A titled table of numbers with its figure to the right (the projection walk, the article's example)."""
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            heading(title)
+            table = gr.Markdown(elem_classes=["lens-table"], elem_id=elem_id)
+        with gr.Column(scale=2):
+            figure = gr.Plot(show_label=False)
+    return table, figure
