@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 import inspectors
-from inspectors.dataset_manifest import model_identity
-from inspectors.demo_dataset import default_cache_root
+from inspectors.dataset.manifest import model_identity
+from inspectors.dataset.demo import default_cache_root
 
 MAX_OPEN = 3   # captures kept open in memory (each may hold its records' cache)
 

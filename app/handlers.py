@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import inspectors
-import inspectors.images
+import inspectors.core.images
 from app.config import CUSTOM_ARCHITECTURES, DEFAULT_MODEL, THRESHOLD_KEYS, sample_ground_truth
 from app.dataset_store import DatasetStore, demo_source, folder_source
 from app.model_store import ModelStore
 from app.session_cache import Session, SessionCache, ViewOptions
 from app.strings import engine_error_text, t
-from inspectors.errors import InputError
-from inspectors.thresholds import RPN_KEYS, THRESHOLDS, check_thresholds
+from inspectors.core.errors import InputError
+from inspectors.core.thresholds import RPN_KEYS, THRESHOLDS, check_thresholds
 
 log = logging.getLogger("rcnn_lens")
 
@@ -91,7 +91,7 @@ def check_image_file(path: str | Path | None) -> str:
     if path is None or str(path) == "":
         raise UserError(t("error.no_image"))
     try:
-        inspectors.images.check_image_file(path)
+        inspectors.core.images.check_image_file(path)
     except inspectors.InputError as error:
         if error.code == "image.not_an_image":
             raise UserError(t("error.not_an_image")) from None
@@ -173,7 +173,7 @@ def set_ground_truth(session: Session, annotations: str | Path | None, image_pat
         name = Path(source).name
     try:
         gt = inspectors.load_annotations(source, image=image_name)
-        from inspectors.ground_truth import prepare_ground_truth
+        from inspectors.ground_truth.report import prepare_ground_truth
 
         prepare_ground_truth(session.trace, gt)
     except inspectors.InputError as error:

@@ -84,7 +84,7 @@ def engine_error_text(error: Exception) -> str:
         params["given"] = t(f"input.custom.trained_from.{params['given']}")
     template: Any = TABLES[current_language()].get(f"engine.{code}")
     if template is None:
-        from inspectors.errors import MESSAGES  # English comes from the engine itself
+        from inspectors.core.errors import MESSAGES  # English comes from the engine itself
 
         template = MESSAGES.get(str(code))
     if template is None:

@@ -23,7 +23,7 @@ DEMO_CATEGORIES = ["__background__", "circle", "rectangle", "triangle"]
 
 def demo_weights_available() -> bool:
     try:
-        from inspectors import demo_model
+        from inspectors.core import demo_model
     except ImportError:
         return False
     return demo_model.DEMO_WEIGHTS.is_file()
@@ -34,14 +34,14 @@ def offline_loader(name: str, **kwargs: Any) -> Any:
     if name == "demo":
         if demo_weights_available():
             return inspectors.load_model("demo", device=kwargs.get("device", "cpu"))
-        from inspectors import demo_model
+        from inspectors.core import demo_model
 
         torch_model = demo_model.build_demo_model(num_classes=len(DEMO_CATEGORIES)).eval()
         return inspectors.InspectedModel(model=torch_model, name="demo", categories=list(DEMO_CATEGORIES),
                                          device=next(torch_model.parameters()).device, source="random init")
     if kwargs.get("checkpoint") is None and kwargs.get("weights", "DEFAULT") is not None:
         # Never download in tests: the COCO path fails the way the engine fails offline.
-        from inspectors.models import _SPECS, hub_checkpoint_path
+        from inspectors.core.models import _SPECS, hub_checkpoint_path
 
         url = _SPECS[name].weights_enum.DEFAULT.url if name in _SPECS else f"<{name}>"
         path = hub_checkpoint_path(url)

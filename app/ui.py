@@ -12,7 +12,7 @@ from typing import Any, Callable
 import gradio as gr
 
 import inspectors
-from inspectors.threshold_sweep import sweep
+from inspectors.dataset.sweep import sweep
 from app import handlers, views
 from app.config import AppConfig, is_local_only, sample_image_paths
 from app.dataset_store import DatasetStore

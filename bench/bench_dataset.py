@@ -151,7 +151,7 @@ def cmd_sliders(args) -> None:
         start = time.perf_counter()
         _ = metrics.tide
         print(f"TIDE breakdown at score {score} (lazy, on first access): {(time.perf_counter() - start) * 1000:.0f} ms")
-    from inspectors.threshold_sweep import sweep
+    from inspectors.dataset.sweep import sweep
 
     start = time.perf_counter()
     result = sweep(dataset, "f1_50")
@@ -218,7 +218,7 @@ def cmd_single(args) -> None:
     categories = ["__background__", *(f"c{i}" for i in range(1, args.classes))]
     model = load_model(args.model, weights=None, categories=categories, device="cpu")
     image = np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
-    from inspectors.images import to_model_input
+    from inspectors.core.images import to_model_input
 
     tensor = to_model_input(image)
 

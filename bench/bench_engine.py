@@ -21,7 +21,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from inspectors import capture, load_model  # noqa: E402
-from inspectors.images import to_model_input  # noqa: E402
+from inspectors.core.images import to_model_input  # noqa: E402
 from timing import clock  # noqa: E402
 
 

@@ -3,24 +3,24 @@
 UI-free: imports torch/torchvision/numpy/PIL only, so it works in notebooks and tests.
 """
 
-from inspectors.ablation import Ablation, ablation
-from inspectors.anchor_labels import AnchorLabels
-from inspectors.anchors import AnchorHit, AnchorLevelSummary
-from inspectors.annotations import GroundTruth, load_annotations, parse_annotations
-from inspectors.box_coding import DecodeStep
-from inspectors.box_story import AnchorInfo, BoxStory, ProposalStory, explain, explain_proposal
-from inspectors.capture import capture
-from inspectors.dataset import DatasetCapture, ImageReplay
-from inspectors.dataset_capture import capture_dataset
-from inspectors.dataset_metrics import DatasetMetrics
-from inspectors.demo_dataset import demo_dataset
-from inspectors.detection_eval import DetectionEvaluation
-from inspectors.errors import InputError, LensError, LensWarning
-from inspectors.funnel import STAGES as FUNNEL_STAGES
-from inspectors.funnel import FunnelRecord
-from inspectors.ground_truth import GroundTruthReport
-from inspectors.images import load_image
-from inspectors.models import (
+from inspectors.teaching.ablation import Ablation, ablation
+from inspectors.ground_truth.anchor_labels import AnchorLabels
+from inspectors.rpn.anchors import AnchorHit, AnchorLevelSummary
+from inspectors.ground_truth.annotations import GroundTruth, load_annotations, parse_annotations
+from inspectors.core.box_coding import DecodeStep
+from inspectors.teaching.box_story import AnchorInfo, BoxStory, ProposalStory, explain, explain_proposal
+from inspectors.pipeline.capture import capture
+from inspectors.dataset.store import DatasetCapture, ImageReplay
+from inspectors.dataset.capture import capture_dataset
+from inspectors.evaluation.metrics import DatasetMetrics
+from inspectors.dataset.demo import demo_dataset
+from inspectors.ground_truth.detection_eval import DetectionEvaluation
+from inspectors.core.errors import InputError, LensError, LensWarning
+from inspectors.ground_truth.funnel import STAGES as FUNNEL_STAGES
+from inspectors.ground_truth.funnel import FunnelRecord
+from inspectors.ground_truth.report import GroundTruthReport
+from inspectors.core.images import load_image
+from inspectors.core.models import (
     MODEL_NAMES,
     TRAINED_FROM,
     InspectedModel,
@@ -30,20 +30,20 @@ from inspectors.models import (
     model_lock,
     read_labels_file,
 )
-from inspectors.losses import LOSS_NAMES, ImageLosses
-from inspectors.matching import ImageMatch, match_image
-from inspectors.nms import BatchedNmsDecisions, NmsStep, nms_steps
-from inspectors.nms_walkthrough import NmsFrame, NmsGroup, NmsWalkthrough, nms_groups, nms_walkthrough
-from inspectors.provenance import CandidateFate, DetectionProvenance, Suppression, provenance
-from inspectors.proposal_recall import RecallCurve, RecallVsProposals
-from inspectors.replay import Proposals, Replay
-from inspectors.roi_pooling import RoiComparison, RoiPoolingView, compare_roi_pooling
-from inspectors.roi_projection import ArticleProjection, RoiProjection, RoiProjectionWalk, roi_projection
-from inspectors.rpn_filter import FilterStep
-from inspectors.snapshot import ModelSnapshot
-from inspectors.thresholds import THRESHOLD_KEYS, THRESHOLDS, ThresholdSpec, constructor_kwargs
-from inspectors.tide import TIDE_TYPES, TideError
-from inspectors.trace import Detections, LevelInfo, MapInfo, Trace
+from inspectors.ground_truth.losses import LOSS_NAMES, ImageLosses
+from inspectors.evaluation.matching import ImageMatch, match_image
+from inspectors.teaching.nms import BatchedNmsDecisions, NmsStep, nms_steps
+from inspectors.teaching.nms_walkthrough import NmsFrame, NmsGroup, NmsWalkthrough, nms_groups, nms_walkthrough
+from inspectors.teaching.provenance import CandidateFate, DetectionProvenance, Suppression, provenance
+from inspectors.ground_truth.proposal_recall import RecallCurve, RecallVsProposals
+from inspectors.pipeline.replay import Proposals, Replay
+from inspectors.teaching.roi_pooling import RoiComparison, RoiPoolingView, compare_roi_pooling
+from inspectors.teaching.roi_projection import ArticleProjection, RoiProjection, RoiProjectionWalk, roi_projection
+from inspectors.rpn.filter import FilterStep
+from inspectors.core.snapshot import ModelSnapshot
+from inspectors.core.thresholds import THRESHOLD_KEYS, THRESHOLDS, ThresholdSpec, constructor_kwargs
+from inspectors.evaluation.tide import TIDE_TYPES, TideError
+from inspectors.core.trace import Detections, LevelInfo, MapInfo, Trace
 
 __all__ = [
     "Ablation",

@@ -20,9 +20,9 @@ import sys
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from inspectors.errors import LensError
-from inspectors.models import TRAINED_FROM
-from inspectors.thresholds import THRESHOLDS
+from inspectors.core.errors import LensError
+from inspectors.core.models import TRAINED_FROM
+from inspectors.core.thresholds import THRESHOLDS
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -73,7 +73,7 @@ def cmd_evaluate(args) -> None:
     if args.json:
         print(json.dumps(metrics.to_dict(), indent=1))
         return
-    from inspectors.dataset_views import class_rows, summary_rows, tide_rows, worst_images
+    from inspectors.dataset.views import class_rows, summary_rows, tide_rows, worst_images
 
     print(f"{dataset.model_name} on {len(dataset)} images · "
           + ", ".join(f"{k}={v}" for k, v in metrics.settings.items()))
@@ -95,7 +95,7 @@ def cmd_evaluate(args) -> None:
 
 def cmd_sweep(args) -> None:
     from inspectors import DatasetCapture
-    from inspectors.threshold_sweep import sweep
+    from inspectors.dataset.sweep import sweep
 
     dataset = DatasetCapture.open(args.capture)
     result = sweep(dataset, args.metric, grid=_grid(args.grid) if args.grid else None, fixed=_thresholds(args),
@@ -123,7 +123,7 @@ def cmd_report(args) -> None:
         model = _load_model(args, default=dataset.model_name)
     result = None
     if args.sweep_metric:
-        from inspectors.threshold_sweep import sweep
+        from inspectors.dataset.sweep import sweep
 
         result = sweep(dataset, args.sweep_metric, fixed=_thresholds(args), progress=not args.quiet)
     out = write_report(dataset, args.out, worst=args.worst, model=model, sweep=result, progress=not args.quiet,

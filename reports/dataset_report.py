@@ -2,7 +2,7 @@
 
 One file that opens offline in any browser: plotly.js, the images (PNG) and the data are inlined, nothing is
 fetched. A score slider in the page switches between metrics precomputed at a grid of detection score thresholds.
-Built from inspectors.dataset_views (plain data) with plotly; the engine itself never imports plotly.
+Built from inspectors.dataset.views (plain data) with plotly; the engine itself never imports plotly.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-from inspectors.dataset import DatasetCapture
-from inspectors.dataset_views import (
+from inspectors.dataset.store import DatasetCapture
+from inspectors.dataset.views import (
     class_rows,
     image_overlay,
     metrics_by_score,
@@ -29,8 +29,8 @@ from inspectors.dataset_views import (
     tide_rows,
     worst_images,
 )
-from inspectors.models import InspectedModel
-from inspectors.threshold_sweep import SweepResult
+from inspectors.core.models import InspectedModel
+from inspectors.dataset.sweep import SweepResult
 
 SCORE_GRID = tuple(round(v, 2) for v in np.arange(0.0, 0.951, 0.05))
 FUNNEL_STAGES = ("top_k", "rpn_nms", "post_nms_top_n", "roi_head", "box_score", "box_nms", "matched")
@@ -158,9 +158,9 @@ def _figures(metrics, by_score: list[dict[str, float]]) -> dict[str, str]:
 # ---- the worst images ---------------------------------------------------------------------------------------------
 def _funnels(dataset: DatasetCapture, model: InspectedModel, names: Sequence[str], settings: dict
              ) -> dict[str, list[dict[str, Any]]]:
-    """Each image's ground-truth funnel (inspectors.ground_truth): one capture per image."""
+    """Each image's ground-truth funnel (inspectors.ground_truth.report): one capture per image."""
     from inspectors import capture
-    from inspectors.dataset_manifest import check_same_model, model_identity
+    from inspectors.dataset.manifest import check_same_model, model_identity
 
     check_same_model(dataset.path, dataset.manifest, model_identity(model))
     out = {}

@@ -9,7 +9,7 @@ import torch
 from torchvision.ops import clip_boxes_to_image
 
 from inspectors import Detections, InputError, capture, load_model, model_lock
-from inspectors.ablation import random_scores
+from inspectors.teaching.ablation import random_scores
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import torch
 
 from conftest import noise_image, random_model
 from inspectors import capture
-from inspectors.anchors import count_inside
+from inspectors.rpn.anchors import count_inside
 
 
 def test_model_anchor_summary_counts_every_anchor(mobilenet_trace):

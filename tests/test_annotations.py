@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from inspectors import GroundTruth, InputError, load_annotations
-from inspectors.annotations import parse_annotations
+from inspectors.ground_truth.annotations import parse_annotations
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPES = ROOT / "sample_images" / "shapes_annotations.json"

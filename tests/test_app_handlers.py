@@ -304,7 +304,7 @@ def test_every_event_returns_only_its_declared_outputs(image_path: str) -> None:
 
     from app.config import AppConfig
     from app.tabs.controls import STRIP_KEYS
-    from inspectors.thresholds import SPECS
+    from inspectors.core.thresholds import SPECS
     from app.ui import build_app
 
     demo = build_app(AppConfig(), make_lens())

@@ -212,14 +212,14 @@ ARCH = "fasterrcnn_mobilenet_v3_large_320_fpn"
 
 
 def _state(classes: int = 3, arch: str = ARCH) -> dict:
-    from inspectors.models import build_pretrained_architecture
+    from inspectors.core.models import build_pretrained_architecture
 
     torch.manual_seed(0)
     return build_pretrained_architecture(arch, classes, "scratch").state_dict()
 
 
 def _demo_state() -> dict:
-    from inspectors.demo_model import build_demo_model
+    from inspectors.core.demo_model import build_demo_model
 
     return build_demo_model().state_dict()
 

@@ -11,8 +11,8 @@ from torchvision.models.detection._utils import BoxCoder
 from torchvision.ops import clip_boxes_to_image
 
 from inspectors import InputError, capture, load_model
-from inspectors.box_coding import decode_step, decode_terms
-from inspectors.snapshot import BoxCoderSpec
+from inspectors.core.box_coding import decode_step, decode_terms
+from inspectors.core.snapshot import BoxCoderSpec
 
 CLIP = math.log(1000.0 / 16)
 
@@ -140,7 +140,7 @@ def test_a_proposal_story_is_the_rpn_half(demo_trace):
 
 
 def test_a_row_that_decodes_differently_alone_is_read_from_the_whole_batch(demo_trace, monkeypatch):
-    from inspectors import box_story
+    from inspectors.teaching import box_story
 
     real, sizes = box_story.decode_terms, []
 

@@ -18,8 +18,8 @@ from torchvision.models.detection.faster_rcnn import FastRCNNPredictor
 
 from conftest import noise_image
 from inspectors import ModelLoadError, capture, load_model
-from inspectors.images import to_model_input
-from inspectors.models import build_pretrained_architecture, hub_checkpoint_path
+from inspectors.core.images import to_model_input
+from inspectors.core.models import build_pretrained_architecture, hub_checkpoint_path
 
 NAME = "fasterrcnn_resnet50_fpn"
 CLASSES = ["salmon", "tuna"]

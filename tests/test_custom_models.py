@@ -14,7 +14,7 @@ ARCH = "fasterrcnn_mobilenet_v3_large_320_fpn"
 
 
 def _checkpoint(folder: Path, seed: int, trained_from: str = "scratch") -> Path:
-    from inspectors.models import build_pretrained_architecture
+    from inspectors.core.models import build_pretrained_architecture
 
     torch.manual_seed(seed)
     model = build_pretrained_architecture(ARCH, 3, trained_from)

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from inspectors import DatasetCapture, InputError, capture_dataset, load_model
-from inspectors import dataset_capture as capture_module
-from inspectors.dataset_manifest import FORMAT_VERSION
+from inspectors.dataset import capture as capture_module
+from inspectors.dataset.manifest import FORMAT_VERSION
 
 
 def record_arrays(folder):

@@ -11,8 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_dataset_modules_import_no_ui_library_and_no_ray():
-    code = ("import sys, inspectors, inspectors.dataset, inspectors.dataset_capture, inspectors.dataset_views, "
-            "inspectors.dataset_ray, inspectors.threshold_sweep, inspectors.demo_dataset; "
+    code = ("import sys, inspectors, inspectors.dataset.store, inspectors.dataset.capture, inspectors.dataset.views, "
+            "inspectors.dataset.ray, inspectors.dataset.sweep, inspectors.dataset.demo; "
             "print(sorted(m for m in ('gradio', 'plotly', 'ray') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

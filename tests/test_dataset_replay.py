@@ -12,10 +12,10 @@ from PIL import Image
 
 from conftest import noise_image, random_model
 from inspectors import InputError, capture, capture_dataset
-from inspectors.dataset import xyxy_to_xywh
-from inspectors.dataset_replay import candidate_rows, is_stored_prefix
-from inspectors.fast_proposals import nms_base, rpn_proposals, stored_nms_base
-from inspectors.rpn_filter import RpnSettings, filter_candidates
+from inspectors.dataset.store import xyxy_to_xywh
+from inspectors.dataset.replay import candidate_rows, is_stored_prefix
+from inspectors.rpn.fast_proposals import nms_base, rpn_proposals, stored_nms_base
+from inspectors.rpn.filter import RpnSettings, filter_candidates
 from test_replay_fidelity import _rerun
 
 SETTINGS = [

@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from inspectors import demo_model  # noqa: E402
-from inspectors.demo_model import (  # noqa: E402
+from inspectors.core import demo_model  # noqa: E402
+from inspectors.core.demo_model import (  # noqa: E402
     DEMO_CATEGORIES,
     DEMO_METRICS,
     DEMO_WEIGHTS,

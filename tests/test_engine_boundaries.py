@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_inspectors_imports_no_ui_libraries():
-    code = "import sys, inspectors, inspectors.anchors, inspectors.roi_pooling, inspectors.nms; " \
+    code = "import sys, inspectors, inspectors.rpn.anchors, inspectors.teaching.roi_pooling, inspectors.teaching.nms; " \
            "print(sorted(m for m in ('gradio', 'plotly') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

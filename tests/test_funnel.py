@@ -12,8 +12,8 @@ from torchvision.ops import batched_nms, box_iou
 
 from inspectors import FUNNEL_STAGES as STAGES
 from inspectors import BatchedNmsDecisions, GroundTruth, InputError, capture, load_annotations, load_model
-from inspectors.matching import box_iou_xyxy
-from inspectors.rpn_filter import KEPT, REMOVED_NMS, REMOVED_TOP_N
+from inspectors.evaluation.matching import box_iou_xyxy
+from inspectors.rpn.filter import KEPT, REMOVED_NMS, REMOVED_TOP_N
 
 ROOT = Path(__file__).resolve().parents[1]
 ANNOTATIONS = ROOT / "sample_images" / "shapes_annotations.json"
@@ -179,7 +179,7 @@ def test_batched_nms_decisions_equal_a_greedy_simulation(count):
 
 
 def test_the_final_stage_reuses_the_memoised_rpn_part(scene, monkeypatch):
-    import inspectors.ground_truth as ground_truth_module
+    import inspectors.ground_truth.report as ground_truth_module
 
     trace, gt = scene
     trace.ground_truth(gt)
@@ -228,7 +228,7 @@ def test_ground_truth_is_checked_against_the_image_and_the_model(scene):
 
 def test_the_funnels_nms_removers_agree_with_the_provenance_walks(scene):
     """Two routes to the same fact: the funnel asks BatchedNmsDecisions for one box, provenance walks every group."""
-    from inspectors.provenance import box_lineage, rpn_lineage
+    from inspectors.teaching.provenance import box_lineage, rpn_lineage
 
     trace, gt = scene
     report = trace.ground_truth(gt, rpn_nms_thresh=0.3, box_nms_thresh=0.3)

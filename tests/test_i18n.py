@@ -9,7 +9,7 @@ import pytest
 
 from app.locales.en import EN
 from app.locales.ko import KO
-from inspectors.errors import MESSAGES
+from inspectors.core.errors import MESSAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 # Keys whose text is the same in both languages on purpose (identifiers for API clients, names, abbreviations).

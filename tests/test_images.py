@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inspectors.images import load_image
+from inspectors.core.images import load_image
 
 
 def save(tmp_path, image: Image.Image, name: str, **kwargs):

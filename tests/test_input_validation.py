@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from inspectors import InputError, ModelLoadError, capture, load_model
-from inspectors.images import MIN_RESIZED_SIDE
-from inspectors.thresholds import SPECS, THRESHOLD_KEYS
+from inspectors.core.images import MIN_RESIZED_SIDE
+from inspectors.core.thresholds import SPECS, THRESHOLD_KEYS
 
 # --- images -------------------------------------------------------------------------------------------------------
 

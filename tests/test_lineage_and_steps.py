@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torchvision.ops import box_iou
 
-from inspectors.rpn_filter import KEPT, REMOVED_NMS, REMOVED_SCORE, REMOVED_SMALL, REMOVED_TOP_N
+from inspectors.rpn.filter import KEPT, REMOVED_NMS, REMOVED_SCORE, REMOVED_SMALL, REMOVED_TOP_N
 
 
 def test_rpn_steps_chain_and_count_what_they_removed(mobilenet_trace):

@@ -9,7 +9,7 @@ import torch
 
 from conftest import noise_image, random_model
 from inspectors import LOSS_NAMES, GroundTruth, capture, load_annotations, load_model
-from inspectors.images import to_model_input
+from inspectors.core.images import to_model_input
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,8 +13,8 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 from inspectors import GroundTruth, capture, load_annotations, load_model
-from inspectors.matching import COCO_AREA_RANGES, COCO_IOU_THRESHOLDS, coco_iou, match_image, xyxy_to_xywh
-from inspectors.tide import classify_errors
+from inspectors.evaluation.matching import COCO_AREA_RANGES, COCO_IOU_THRESHOLDS, coco_iou, match_image, xyxy_to_xywh
+from inspectors.evaluation.tide import classify_errors
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,7 @@ from torchvision.ops.misc import FrozenBatchNorm2d
 
 from conftest import noise_image
 from inspectors import ModelLoadError, capture, load_model
-from inspectors.models import build_pretrained_architecture, hub_checkpoint_path
+from inspectors.core.models import build_pretrained_architecture, hub_checkpoint_path
 
 NAME = "fasterrcnn_mobilenet_v3_large_320_fpn"
 WEIGHTS = FasterRCNN_MobileNet_V3_Large_320_FPN_Weights.DEFAULT
@@ -77,7 +77,7 @@ def test_custom_checkpoint_round_trips(tmp_path):
     assert any(isinstance(m, FrozenBatchNorm2d) for m in inspected.model.backbone.body.modules())
     image = noise_image(240, 320, seed=4)
     trace = capture(inspected, image)
-    from inspectors.images import to_model_input
+    from inspectors.core.images import to_model_input
 
     with torch.inference_mode():
         expected = model([to_model_input(image)])[0]

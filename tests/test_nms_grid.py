@@ -8,7 +8,7 @@ import pytest
 import torch
 from torchvision.ops import nms
 
-from inspectors.nms_grid import MAX_THRESHOLDS, nms_keep_bits, slider_grid, threshold_index
+from inspectors.rpn.nms_grid import MAX_THRESHOLDS, nms_keep_bits, slider_grid, threshold_index
 
 STEPS = [round(0.05 * k, 2) for k in range(1, 21)]
 ODD = [0.0, 0.123456, 1 / 3, 0.5, 0.7000000000000001, 0.99, 1.0]

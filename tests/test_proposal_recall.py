@@ -13,8 +13,8 @@ from pycocotools.cocoeval import COCOeval
 
 from conftest import noise_image, random_model
 from inspectors import GroundTruth, capture, load_annotations, load_model
-from inspectors.matching import xyxy_to_xywh
-from inspectors.proposal_recall import PROPOSAL_COUNTS, RECALL_IOU_THRESHOLDS
+from inspectors.evaluation.matching import xyxy_to_xywh
+from inspectors.ground_truth.proposal_recall import PROPOSAL_COUNTS, RECALL_IOU_THRESHOLDS
 
 ROOT = Path(__file__).resolve().parents[1]
 

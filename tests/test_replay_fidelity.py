@@ -7,7 +7,7 @@ import torch
 
 from conftest import noise_image, random_model
 from inspectors import capture
-from inspectors.images import to_model_input
+from inspectors.core.images import to_model_input
 
 BUILDERS = [
     "fasterrcnn_resnet50_fpn",

@@ -42,7 +42,7 @@ def test_replay_caches_are_counted_in_the_trace_bytes(mobilenet):
 
 
 def test_the_replay_memo_is_bounded(mobilenet_trace):
-    from inspectors.replay_cache import RPN_MEMO_SIZE
+    from inspectors.core.cache import RPN_MEMO_SIZE
 
     for top_n in range(10, 10 + 3 * RPN_MEMO_SIZE):
         mobilenet_trace.replay(rpn_post_nms_top_n=top_n)

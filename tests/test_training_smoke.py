@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from training import synthetic_shapes as ss  # noqa: E402
+from inspectors.dataset import scenes as ss  # noqa: E402
 
 
 def test_generator_is_seeded_and_valid():
@@ -46,7 +46,7 @@ def test_coco_export_loads_in_pycocotools(tmp_path):
 
 
 def test_training_script_two_iterations(tmp_path):
-    from inspectors.demo_model import build_demo_model, load_demo_model
+    from inspectors.core.demo_model import build_demo_model, load_demo_model
     from training import train_demo
 
     threads = torch.get_num_threads()

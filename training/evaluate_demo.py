@@ -33,7 +33,7 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from training.synthetic_shapes import CLASSES, coco_dict, make_scene  # noqa: E402
+from inspectors.dataset.scenes import CLASSES, coco_dict, make_scene  # noqa: E402
 
 SETS = {"in_distribution": ("val", 0), "out_of_distribution": ("ood", 1)}
 
@@ -178,7 +178,7 @@ def main(argv=None):
     ap.add_argument("--out-json", default=None, help="write the evaluation dict here")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
-    from inspectors.demo_model import load_demo_model
+    from inspectors.core.demo_model import load_demo_model
 
     model = load_demo_model(a.weights)
     res = evaluate_all(model, a.num, a.seed, a.size, a.save_sets)

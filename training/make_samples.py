@@ -21,7 +21,7 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from training.synthetic_shapes import coco_dict, make_scene  # noqa: E402
+from inspectors.dataset.scenes import coco_dict, make_scene  # noqa: E402
 
 SAMPLE_SEED = 2026
 SAMPLE_INDICES = [2, 4, 12, 14, 31, 32]  # chosen by --select-weights with the committed demo weights
@@ -48,7 +48,7 @@ def sample_scenes(indices=None, ood_indices=None):
 def select_indices(weights: str, num: int, num_ood: int, max_tries: int = 60):
     import numpy as np
 
-    from inspectors.demo_model import load_demo_model
+    from inspectors.core.demo_model import load_demo_model
     from training.evaluate_demo import match_at, predict
 
     model = load_demo_model(weights)

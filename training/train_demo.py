@@ -1,6 +1,6 @@
 """Train RCNN Lens' demo Faster R-CNN (inspectors/demo_model.py) on seeded synthetic shapes, on CPU.
 
-Scenes are rendered on the fly from ``(seed, index)`` by ``training/synthetic_shapes.py`` (an endless,
+Scenes are rendered on the fly from ``(seed, index)`` by ``inspectors/dataset/scenes.py`` (an endless,
 never-repeating stream), so there is no dataset to download or cache.  The learning rate follows a linear
 warmup then a cosine decay driven by ``max(iteration / iters, elapsed / max_minutes)``, so a wall-clock
 budget ends the schedule cleanly.  Checkpoints are written every ``--ckpt-minutes``; ``--resume`` continues.
@@ -32,8 +32,8 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from inspectors.demo_model import DEMO_CATEGORIES, DEMO_CONFIG, build_demo_model  # noqa: E402
-from training.synthetic_shapes import make_scene  # noqa: E402
+from inspectors.core.demo_model import DEMO_CATEGORIES, DEMO_CONFIG, build_demo_model  # noqa: E402
+from inspectors.dataset.scenes import make_scene  # noqa: E402
 
 WEIGHTS_NAME = "demo_shapes_fasterrcnn.pt"
 METRICS_NAME = "demo_shapes_metrics.json"
@@ -137,7 +137,7 @@ def main(argv=None):
     start_it, elapsed_before = 0, 0.0
     history = []
     if args.init_weights:
-        from inspectors.demo_model import load_demo_state_dict
+        from inspectors.core.demo_model import load_demo_state_dict
 
         model.load_state_dict(load_demo_state_dict(args.init_weights))
         print(f"initialised from {args.init_weights}", flush=True)

@@ -10,8 +10,8 @@ import plotly.graph_objects as go
 
 from app.figures.common import base_layout, markdown_table
 from app.strings import t
-from inspectors import dataset_views
-from inspectors.tide import TIDE_TYPES
+from inspectors.dataset import views as dataset_views
+from inspectors.evaluation.tide import TIDE_TYPES
 
 SUMMARY_KEYS = ("ap", "ap50", "ap75", "ap_small", "ap_medium", "ap_large", "ar1", "ar10", "ar100")
 

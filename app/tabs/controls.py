@@ -8,8 +8,8 @@ import gradio as gr
 
 from app.config import CUSTOM_ARCHITECTURES
 from app.handlers import INTEGER_KEYS, THRESHOLD_KEYS
-from inspectors.models import TRAINED_FROM
-from inspectors.thresholds import HEAD_KEYS, RPN_KEYS, THRESHOLDS
+from inspectors.core.models import TRAINED_FROM
+from inspectors.core.thresholds import HEAD_KEYS, RPN_KEYS, THRESHOLDS
 from app.strings import t
 from app.texts import bind, markdown, register
 

@@ -10,8 +10,8 @@ from app.tabs.common import explanation, look_for
 from app.tabs.controls import SLIDER_RANGES, checked_by_handler
 from app.texts import bind, heading
 from app.views import DatasetView
-from inspectors.thresholds import THRESHOLD_KEYS
-from inspectors.threshold_sweep import METRICS
+from inspectors.core.thresholds import THRESHOLD_KEYS
+from inspectors.dataset.sweep import METRICS
 
 SWEEP_METRICS = ("ap", "ap50", "f1_50", "ar100", "AR@1000")   # the ones worth maximising from the UI
 

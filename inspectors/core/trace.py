@@ -1,0 +1,240 @@
+"""The Trace: everything one forward pass computed, in three coordinate frames, and the door to replay.
+
+Frames: original image (H×W as uploaded) → resized by the model's transform (min_size/max_size) → zero-padded
+to the size divisibility (32) → feature level at stride padded // grid per axis. Every box says which frame it is
+in: `.boxes` are original pixels, `.boxes_resized` are what the heads saw.
+
+A trace is a snapshot: what it says about the model (thresholds, anchors, box coders, matchers) was copied at
+capture time into `config`, so changing the model afterwards changes no trace. Replay's caches live in `cache`,
+which `nbytes()` counts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Optional, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+from torchvision.models.detection.transform import resize_boxes
+
+from inspectors.core.cache import ReplayCache, count_bytes
+from inspectors.core.snapshot import ModelSnapshot
+
+if TYPE_CHECKING:
+    from inspectors.teaching.ablation import Ablation
+    from inspectors.rpn.anchors import AnchorHit, AnchorLevelSummary
+    from inspectors.ground_truth.annotations import GroundTruth
+    from inspectors.ground_truth.report import GroundTruthReport
+    from inspectors.core.models import InspectedModel
+    from inspectors.pipeline.replay import Replay
+    from inspectors.teaching.roi_pooling import RoiPoolingView
+    from inspectors.teaching.roi_projection import RoiProjectionWalk
+
+
+@dataclass(frozen=True)
+class LevelInfo:
+    """One FPN level as the RPN sees it."""
+
+    index: int
+    name: str  # "P2" … "P6"
+    stride: tuple[int, int]  # (sy, sx) in resized-image pixels per feature cell
+    grid: tuple[int, int]  # (H, W) feature cells
+    anchors_per_location: int
+    sizes: tuple[float, ...]
+    aspect_ratios: tuple[float, ...]  # h / w, torchvision's convention
+    start: int  # slice of the flat anchor arrays
+    count: int
+
+    def shape_of(self, a: int) -> tuple[float, float]:
+        """(size, aspect ratio) of anchor shape `a` at a location (torchvision orders ratios outer, sizes inner)."""
+        return self.sizes[a % len(self.sizes)], self.aspect_ratios[a // len(self.sizes)]
+
+
+@dataclass(frozen=True)
+class MapInfo:
+    """One captured feature map (a backbone stage C… or a pyramid level P…)."""
+
+    name: str
+    channels: int
+    grid: tuple[int, int]  # (H, W) cells
+    stride: tuple[int, int]  # (sy, sx) resized-image pixels per cell: padded size // grid, as AnchorGenerator does
+
+
+def stride_of(padded_size: tuple[int, int], grid: tuple[int, int]) -> tuple[int, int]:
+    """torchvision's stride rule (AnchorGenerator): padded image size // feature grid size, per axis."""
+    return (padded_size[0] // grid[0], padded_size[1] // grid[1])
+
+
+def level_names(shapes: Sequence[tuple[int, int]], padded_size: tuple[int, int], prefix: str) -> list[str]:
+    names: list[str] = []
+    for h, _ in shapes:
+        name = f"{prefix}{round(math.log2(padded_size[0] / h))}"
+        while name in names:  # two maps at one stride: keep both, distinguishable
+            name += "'"
+        names.append(name)
+    return names
+
+
+@dataclass
+class Detections:
+    boxes: Tensor  # (D, 4) original frame
+    boxes_resized: Tensor  # (D, 4)
+    scores: Tensor
+    labels: Tensor
+    names: list[str]
+    proposal_index: Optional[Tensor] = None  # (D,) into the replay's proposals
+
+    def __len__(self) -> int:
+        return int(self.scores.shape[0])
+
+
+@dataclass
+class Trace:
+    _counted_by_owner = True  # never counted inside another object's bytes (a cache entry may refer to it)
+
+    model: "InspectedModel"  # runs the RoI heads for replay; nothing else is read from it after capture
+    image: np.ndarray  # H×W×3 uint8, what the model saw, original frame
+    original_size: tuple[int, int]
+    resized_size: tuple[int, int]
+    padded_size: tuple[int, int]
+    body_features: "OrderedDict[str, Tensor]"  # C×H×W per backbone stage, named by stride ("C2" …)
+    fpn_raw: "OrderedDict[str, Tensor]"  # the FPN output exactly as the heads consumed it (batch of one)
+    fpn_features: "OrderedDict[str, Tensor]"  # the same maps, C×H×W, named by stride ("P2" …)
+    anchors: Tensor  # (A, 4) resized frame, torchvision order: level, y, x, shape
+    anchors_per_location: list[int]
+    num_anchors_per_level: list[int]
+    objectness: Tensor  # (A,) logits
+    rpn_deltas: Tensor  # (A, 4)
+    decoded_anchors: Tensor  # (A, 4) anchors + deltas, resized frame, before clipping
+    native_proposals: Tensor  # (K, 4) resized frame, the RPN's own output
+    roi_pooled_shape: Optional[tuple[int, ...]]
+    roi_features: Optional[Tensor]  # box-head representation per native proposal
+    class_logits: Tensor
+    box_regression: Tensor
+    native_detections_resized: dict[str, Tensor]
+    native_detections: dict[str, Tensor]  # the model's return value, original frame
+    timings: dict[str, float]
+    config: ModelSnapshot  # the model's settings at capture time
+    levels: list[LevelInfo]  # the FPN levels as the RPN saw them
+    model_name: str
+    category_names: tuple[str, ...]
+    cache: ReplayCache = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.cache = ReplayCache(int(self.anchors.shape[0]), self.anchors.device)
+
+    # ---- what the model is and what it saw -------------------------------------------------------------
+    @property
+    def categories(self) -> list[str]:
+        return list(self.category_names)
+
+    @property
+    def device(self) -> torch.device:
+        return self.anchors.device
+
+    @property
+    def scale(self) -> tuple[float, float]:
+        """(sy, sx): resized / original."""
+        return (
+            self.resized_size[0] / self.original_size[0],
+            self.resized_size[1] / self.original_size[1],
+        )
+
+    @property
+    def defaults(self) -> dict[str, float]:
+        """The seven thresholds as the model was configured when it ran (eval mode)."""
+        return dict(self.config.thresholds)
+
+    def maps(self, family: str = "fpn") -> list[MapInfo]:
+        """The captured maps of one family ("body": C…, "fpn": P…) with their grids and strides."""
+        source = {"body": self.body_features, "fpn": self.fpn_features}.get(family)
+        if source is None:
+            raise ValueError(f"family must be 'body' or 'fpn', not {family!r}.")
+        infos = []
+        for name, fmap in source.items():
+            grid = (int(fmap.shape[-2]), int(fmap.shape[-1]))
+            infos.append(MapInfo(name, int(fmap.shape[0]), grid, stride_of(self.padded_size, grid)))
+        return infos
+
+    # ---- frames --------------------------------------------------------------------------------------
+    def to_original(self, boxes_resized: Tensor) -> Tensor:
+        """Resized-frame boxes → original pixels, with torchvision's own resize_boxes (as its postprocess)."""
+        return resize_boxes(boxes_resized, list(self.resized_size), list(self.original_size))
+
+    def to_resized(self, boxes: Tensor) -> Tensor:
+        return resize_boxes(boxes, list(self.original_size), list(self.resized_size))
+
+    # ---- stages --------------------------------------------------------------------------------------
+    @property
+    def detections(self) -> Detections:
+        """The model's own output for this image (original frame), untouched by replay."""
+        d = self.native_detections
+        return Detections(
+            boxes=d["boxes"],
+            boxes_resized=self.native_detections_resized["boxes"],
+            scores=d["scores"],
+            labels=d["labels"],
+            names=[self.categories[int(i)] for i in d["labels"]],
+        )
+
+    def objectness_map(self, level: int) -> Tensor:
+        """Objectness probability of level `level` as (anchor shapes, H, W)."""
+        info = self.levels[level]
+        logits = self.objectness[info.start : info.start + info.count]
+        return torch.sigmoid(logits.view(info.grid[0], info.grid[1], info.anchors_per_location).permute(2, 0, 1))
+
+    def decode_anchor(self, index: int) -> tuple[int, int, int, int]:
+        """Flat anchor index → (level, y, x, shape)."""
+        from inspectors.rpn.anchors import decode_anchor_index
+
+        return decode_anchor_index(self, index)
+
+    def replay(self, **thresholds: float) -> "Replay":
+        from inspectors.pipeline.replay import replay
+
+        return replay(self, **thresholds)
+
+    def ground_truth(self, gt: "GroundTruth", *, iou_threshold: float = 0.5, seed: int = 0,
+                     **thresholds: float) -> "GroundTruthReport":
+        """Where the model finds or loses each object of `gt` at `thresholds` (as replay takes them)."""
+        from inspectors.ground_truth.report import ground_truth
+
+        return ground_truth(self, gt, iou_threshold=iou_threshold, seed=seed, **thresholds)
+
+    def anchor_summary(self, config: str = "model") -> list["AnchorLevelSummary"]:
+        from inspectors.rpn.anchors import anchor_summary
+
+        return anchor_summary(self, config)
+
+    def anchors_at(self, x: float, y: float) -> list["AnchorHit"]:
+        from inspectors.rpn.anchors import anchors_at
+
+        return anchors_at(self, x, y)
+
+    def roi_pooling(self, box: Sequence[float] | Tensor, *, frame: str = "original") -> "RoiPoolingView":
+        from inspectors.teaching.roi_pooling import roi_pooling_view
+
+        return roi_pooling_view(self, box, frame=frame)
+
+    def roi_projection_walk(self, box: Sequence[float] | Tensor, *, frame: str = "original") -> "RoiProjectionWalk":
+        from inspectors.teaching.roi_projection import roi_projection_walk
+
+        return roi_projection_walk(self, box, frame=frame)
+
+    def ablation(self, kind: Any, *, seed: int = 0, frame: str = "original", **thresholds: float) -> "Ablation":
+        from inspectors.teaching.ablation import ablation
+
+        return ablation(self, kind, seed=seed, frame=frame, **thresholds)
+
+    def nbytes(self) -> int:
+        """Bytes held by this trace: its tensors and image, and replay's caches (shared storages counted once)."""
+        seen: set[int] = set()
+        total = self.image.nbytes
+        for name, value in vars(self).items():
+            if name not in ("model", "cache", "image"):
+                total += count_bytes(value, seen)
+        return total + self.cache.nbytes(seen)

@@ -1,0 +1,182 @@
+"""The manifest of a dataset capture: what made it (model, dataset, format), the sliders' ranges, the images.
+
+A small JSON file beside the records. It lets a capture refuse what it cannot serve: a capture written in another
+format version, resumed with another model (name, a hash of the state dict, the settings snapshot), or with other
+images or annotations. Capture writes it first (complete = false) and rewrites it when every record is in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import fields, is_dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import torch
+import torchvision
+
+from inspectors.dataset.record import write_atomically
+from inspectors.core.errors import InputError
+from inspectors.core.models import InspectedModel
+from inspectors.core.snapshot import (
+    BoxCoderSpec,
+    MatcherSpec,
+    ModelSnapshot,
+    PoolerSpec,
+    SamplerSpec,
+    TransformSpec,
+    snapshot_model,
+)
+from inspectors.core.thresholds import THRESHOLDS
+
+FORMAT = "rcnn-lens-dataset-capture"
+FORMAT_VERSION = 2  # 2: records store the RPN NMS decisions at every slider step
+MANIFEST = "manifest.json"
+RECORDS = "records"
+
+
+# ---- the model ---------------------------------------------------------------------------------------------------
+def snapshot_to_dict(snapshot: ModelSnapshot) -> dict[str, Any]:
+    def plain(value: Any) -> Any:
+        if is_dataclass(value):
+            return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
+        if isinstance(value, (Mapping, MappingProxyType)):
+            return {str(k): plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return value
+
+    return plain(snapshot)
+
+
+def snapshot_from_dict(data: Mapping[str, Any]) -> ModelSnapshot:
+    def tup(value: Any) -> Any:
+        return tuple(tup(v) for v in value) if isinstance(value, list) else value
+
+    def coder(d: Mapping[str, Any]) -> BoxCoderSpec:
+        return BoxCoderSpec(tuple(d["weights"]), float(d["clip"]))  # type: ignore[arg-type]
+
+    pooler = data.get("pooler")
+    transform = data["transform"]
+    known = {f.name for f in fields(ModelSnapshot)}
+    handled = {"thresholds", "rpn_min_size", "rpn_box_coder", "rpn_matcher", "rpn_sampler", "anchor_sizes",
+               "aspect_ratios", "roi_box_coder", "roi_matcher", "roi_sampler", "pooler", "transform"}
+    plain_fields = {k: tup(v) for k, v in data.items() if k in known and k not in handled}  # numbers, flags
+    return ModelSnapshot(
+        **plain_fields,
+        thresholds=MappingProxyType(dict(data["thresholds"])),
+        rpn_min_size=float(data["rpn_min_size"]),
+        rpn_box_coder=coder(data["rpn_box_coder"]),
+        rpn_matcher=MatcherSpec(**data["rpn_matcher"]),
+        rpn_sampler=SamplerSpec(**data["rpn_sampler"]),
+        anchor_sizes=tup(data["anchor_sizes"]),
+        aspect_ratios=tup(data["aspect_ratios"]),
+        roi_box_coder=coder(data["roi_box_coder"]),
+        roi_matcher=MatcherSpec(**data["roi_matcher"]),
+        roi_sampler=SamplerSpec(**data["roi_sampler"]),
+        pooler=None if pooler is None else PoolerSpec(**{k: tup(v) for k, v in pooler.items()}),
+        transform=TransformSpec(**{k: tup(v) for k, v in transform.items()}),
+    )
+
+
+def state_dict_hash(net: torch.nn.Module) -> str:
+    """sha256 over every entry of the state dict (name, dtype, shape, bytes), in name order."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(net.state_dict().items()):
+        t = tensor.detach().cpu().contiguous()
+        digest.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return digest.hexdigest()
+
+
+def model_identity(model: InspectedModel) -> dict[str, Any]:
+    """What a capture depends on: the architecture's name, the weights, the settings and the class names."""
+    snapshot = snapshot_to_dict(snapshot_model(model.model))
+    identity = {
+        "name": model.name,
+        "categories": list(model.categories),
+        "state_dict_sha256": state_dict_hash(model.model),
+        "snapshot": snapshot,
+    }
+    identity["fingerprint"] = _hash({**identity, "snapshot": _inference_settings(snapshot)})
+    return identity
+
+
+# What the fingerprint takes from the snapshot: the settings that shape a capture's records and their replay. A
+# fixed selection, so that a later version adding fields to ModelSnapshot does not disown existing captures.
+_INFERENCE_KEYS = ("thresholds", "rpn_min_size", "rpn_box_coder", "anchor_sizes", "aspect_ratios", "roi_box_coder",
+                   "pooler")
+_TRANSFORM_KEYS = ("min_size", "max_size", "image_mean", "image_std", "size_divisible", "fixed_size")
+
+
+def _inference_settings(snapshot: Mapping[str, Any]) -> dict[str, Any]:
+    chosen = {k: snapshot.get(k) for k in _INFERENCE_KEYS}
+    chosen["transform"] = {k: snapshot["transform"].get(k) for k in _TRANSFORM_KEYS}
+    return chosen
+
+
+def _hash(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+
+
+# ---- the dataset and the sliders ----------------------------------------------------------------------------------
+def dataset_fingerprint(ground_truth_hash: str, names: list[str], sizes: list[int]) -> str:
+    """The ground truth (its content) and the images (relative names and file sizes)."""
+    return _hash({"ground_truth": ground_truth_hash, "images": [[n, s] for n, s in zip(names, sizes)]})
+
+
+def slider_ranges(max_pre_nms_top_n: int) -> dict[str, list[float]]:
+    """The range of each threshold that a dataset capture can replay: every threshold's slider range, with the
+    pre-NMS top-n capped at what the records hold."""
+    ranges = {}
+    for spec in THRESHOLDS:
+        low, high = spec.slider_low, spec.slider_high
+        if spec.key == "rpn_pre_nms_top_n":
+            high = max_pre_nms_top_n
+        ranges[spec.key] = [int(low), int(high)] if spec.integer else [float(low), float(high)]
+    return ranges
+
+
+def versions() -> dict[str, str]:
+    return {"torch": torch.__version__, "torchvision": torchvision.__version__}
+
+
+# ---- reading and writing -----------------------------------------------------------------------------------------
+def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
+    write_atomically(folder / MANIFEST, json.dumps(_json_safe(manifest), indent=1).encode())
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise InputError("dataset.capture_missing", path=str(folder))
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InputError("dataset.capture_unreadable", path=str(folder), reason=str(e)) from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise InputError("dataset.capture_unreadable", path=str(folder), reason="not an RCNN Lens dataset capture")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise InputError("dataset.format_version", path=str(folder), found=manifest.get("format_version"),
+                         expected=FORMAT_VERSION)
+    return manifest
+
+
+def check_same_model(folder: Path, manifest: Mapping[str, Any], identity: Mapping[str, Any]) -> None:
+    found = manifest["model"]
+    if found["fingerprint"] != identity["fingerprint"]:
+        what = found["name"] if found["name"] != identity["name"] else f"{found['name']}, other weights or settings"
+        raise InputError("dataset.other_model", path=str(folder), found=what, given=identity["name"])
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value

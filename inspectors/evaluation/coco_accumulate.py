@@ -1,0 +1,157 @@
+"""COCOeval.accumulate and summarize on vectorised matches: precision / recall arrays with COCOeval's layout.
+
+`precision[T, R, K, A, M]`, `recall[T, K, A, M]`, `scores[T, R, K, A, M]`, -1 where a class has no ground truth
+(that is not ignored) — the arrays pycocotools puts in `COCOeval.eval`, computed with the same float operations
+(tp / npig, tp / (tp + fp + eps), the right-to-left precision envelope, the first index reaching each recall
+threshold), per class segment at once instead of in Python loops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from inspectors.evaluation.coco_matching import AREA_RANGES, IOU_THRESHOLDS, RECALL_THRESHOLDS, DetectionSet, Matches
+
+MAX_DETS = (1, 10, 100)
+_EPS = np.spacing(1)
+
+
+@dataclass
+class Accumulated:
+    precision: np.ndarray  # (T, R, K, A, M)
+    recall: np.ndarray  # (T, K, A, M)
+    scores: np.ndarray  # (T, R, K, A, M)
+
+
+def accumulate(matches: Matches, dets: DetectionSet, gt_category: np.ndarray, num_classes: int,
+               max_dets=MAX_DETS) -> Accumulated:
+    T, R, K, A, M = len(IOU_THRESHOLDS), len(RECALL_THRESHOLDS), num_classes, len(AREA_RANGES), len(max_dets)
+    precision = -np.ones((T, R, K, A, M))
+    recall = -np.ones((T, K, A, M))
+    scores = -np.ones((T, R, K, A, M))
+    category = dets.category[matches.det]
+    score = dets.score[matches.det]
+    image = dets.image[matches.det]
+    # npig per (area, class): objects that count, over the whole dataset.
+    npig = np.stack([np.bincount(gt_category[~ig], minlength=K) for ig in matches.gt_ignored])  # (A, K)
+    rows_npig = np.repeat(npig, T, axis=0)  # (A*T, K): one row per (area, IoU threshold)
+    for m, max_det in enumerate(max_dets):
+        sel = np.flatnonzero(matches.rank < max_det)
+        # COCOeval concatenates images in order, then sorts by score with a stable sort.
+        order = sel[np.lexsort((matches.rank[sel], image[sel], -score[sel], category[sel]))]
+        tps = (matches.gt[:, :, order] >= 0).reshape(A * T, -1)
+        ign = matches.det_ignored[:, :, order].reshape(A * T, -1)
+        p, r, s = segment_precision(tps & ~ign, ~tps & ~ign, category[order], rows_npig, score[order], K)
+        precision[:, :, :, :, m] = p.reshape(A, T, R, K).transpose(1, 2, 3, 0)
+        recall[:, :, :, m] = r.reshape(A, T, K).transpose(1, 2, 0)
+        scores[:, :, :, :, m] = s.reshape(A, T, R, K).transpose(1, 2, 3, 0)
+    return Accumulated(precision, recall, scores)
+
+
+def segment_precision(tps: np.ndarray, fps: np.ndarray, seg: np.ndarray, npig: np.ndarray, score: np.ndarray,
+              num_segments: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """COCOeval.accumulate's inner loop for many (row, segment) cells at once.
+
+    Rows are (area, IoU threshold) pairs, segments classes (or (image, class) pairs); detections are sorted by
+    segment, then as COCOeval orders them. `npig` is (rows, segments). Returns precision (rows, R, S), recall
+    (rows, S), scores (rows, R, S); cells with npig == 0 stay -1, as COCOeval leaves classes without ground truth."""
+    rows, R = tps.shape[0], len(RECALL_THRESHOLDS)
+    precision = -np.ones((rows, R, num_segments))
+    recall = -np.ones((rows, num_segments))
+    scores = -np.ones((rows, R, num_segments))
+    counted = npig > 0  # (rows, S)
+    precision[:, :, :] = np.where(counted[:, None, :], 0.0, -1.0)
+    scores[:, :, :] = precision
+    recall[:, :] = np.where(counted, 0.0, -1.0)
+    starts = np.searchsorted(seg, np.arange(num_segments), side="left")
+    lengths = np.searchsorted(seg, np.arange(num_segments), side="right") - starts
+    present = np.flatnonzero(counted.any(axis=0) & (lengths > 0))
+    if not len(present):
+        return precision, recall, scores
+    # Segment-wise cumulative sums (exact integers), then COCOeval's float divisions.
+    tp_cum = np.cumsum(tps, axis=1)
+    fp_cum = np.cumsum(fps, axis=1)
+    # Segments padded to a common width, in buckets of similar length (powers of two) so padding stays small.
+    bucket = np.ceil(np.log2(lengths[present])).astype(np.int64)
+    for b in np.unique(bucket):
+        chosen = present[bucket == b]
+        p, r, sc = _padded(tp_cum, fp_cum, starts[chosen], lengths[chosen], npig[:, chosen], score)
+        valid = counted[:, chosen]  # (rows, S')
+        precision[:, :, chosen] = np.where(valid[:, :, None], p, -1.0).transpose(0, 2, 1)
+        scores[:, :, chosen] = np.where(valid[:, :, None], sc, -1.0).transpose(0, 2, 1)
+        recall[:, chosen] = np.where(valid, r, -1.0)
+    return precision, recall, scores
+
+
+def _padded(tp_cum: np.ndarray, fp_cum: np.ndarray, first_pos: np.ndarray, length: np.ndarray, npig: np.ndarray,
+            score: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Precision (rows, S', R), recall (rows, S'), scores (rows, S', R) of segments starting at `first_pos` with
+    `length` detections, computed on arrays padded to the longest of them."""
+    rows = tp_cum.shape[0]
+    before_tp = np.where(first_pos > 0, tp_cum[:, np.maximum(first_pos - 1, 0)], 0)  # (rows, S')
+    before_fp = np.where(first_pos > 0, fp_cum[:, np.maximum(first_pos - 1, 0)], 0)
+    width = int(length.max())
+    pos = np.arange(width)
+    inside = pos[None, :] < length[:, None]  # (S', W)
+    index = np.minimum(first_pos[:, None] + pos[None, :], tp_cum.shape[1] - 1)
+    counts = tp_cum[:, index] - before_tp[:, :, None]  # (rows, S', W) integers
+    tp = counts.astype(float)
+    fp = (fp_cum[:, index] - before_fp[:, :, None]).astype(float)
+    segments = np.arange(len(first_pos))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        last_recall = tp[:, segments, length - 1] / npig.astype(float)
+    pr = np.where(inside[None], tp / (fp + tp + _EPS), 0.0)
+    envelope = np.maximum.accumulate(pr[:, :, ::-1], axis=2)[:, :, ::-1]  # COCOeval's right-to-left max
+    # First position whose recall tp / npig reaches each threshold: the smallest count `need` with
+    # need / npig >= threshold (the same float division); the count first reaches k at the k-th true positive.
+    need = _needed_counts(np.maximum(npig, 1))  # (rows, S', R)
+    total = counts[:, segments, length - 1]  # (rows, S') true positives in the segment
+    top = int(total.max(initial=0))
+    steps = (np.diff(counts, axis=2, prepend=0) > 0) & inside[None]  # where the count goes up: a true positive
+    row_of, seg_of, position = np.nonzero(steps)
+    reach = np.zeros((rows, len(first_pos), top + 1), dtype=np.int64)  # position where the count first is k
+    reach[row_of, seg_of, counts[row_of, seg_of, position]] = position
+    reached = need <= total[:, :, None]
+    first = np.take_along_axis(reach, np.minimum(need, top), axis=2)
+    q = np.where(reached, np.take_along_axis(envelope, first, axis=2), 0.0)
+    ss = np.where(reached, score[np.minimum(first_pos[None, :, None] + first, len(score) - 1)], 0.0)
+    return q, last_recall, ss
+
+
+def _needed_counts(npig: np.ndarray) -> np.ndarray:
+    """(..., R): the smallest integer n with n / npig >= recall threshold, in float64 as COCOeval divides."""
+    values, inverse = np.unique(npig, return_inverse=True)  # a few distinct counts: work on those
+    n = values.astype(float)[:, None]
+    guess = np.ceil(RECALL_THRESHOLDS * n)
+    need = guess + 1
+    for candidate in (guess + 1, guess, guess - 1):
+        need = np.where((candidate >= 0) & (candidate / n >= RECALL_THRESHOLDS), candidate, need)
+    return need.astype(np.int64)[inverse.reshape(npig.shape)]
+
+
+def summarize(acc: Accumulated, max_dets=MAX_DETS) -> dict[str, float]:
+    """COCOeval.summarize's twelve numbers, by name."""
+    def mean(values: np.ndarray) -> float:
+        valid = values[values > -1]
+        return float(np.mean(valid)) if valid.size else -1.0
+
+    area = {name: i for i, (name, _, _) in enumerate(AREA_RANGES)}
+    top = len(max_dets) - 1
+    p, r = acc.precision, acc.recall
+    t50, t75 = (int(np.where(IOU_THRESHOLDS == v)[0][0]) for v in (0.5, 0.75))
+    return {
+        "ap": mean(p[:, :, :, area["all"], top]),
+        "ap50": mean(p[t50, :, :, area["all"], top]),
+        "ap75": mean(p[t75, :, :, area["all"], top]),
+        "ap_small": mean(p[:, :, :, area["small"], top]),
+        "ap_medium": mean(p[:, :, :, area["medium"], top]),
+        "ap_large": mean(p[:, :, :, area["large"], top]),
+        "ar1": mean(r[:, :, area["all"], 0]),
+        "ar10": mean(r[:, :, area["all"], 1]),
+        "ar100": mean(r[:, :, area["all"], top]),
+        "ar_small": mean(r[:, :, area["small"], top]),
+        "ar_medium": mean(r[:, :, area["medium"], top]),
+        "ar_large": mean(r[:, :, area["large"], top]),
+    }

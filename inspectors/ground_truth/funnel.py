@@ -1,0 +1,414 @@
+"""The funnel: for every ground-truth object, the best IoU any box reaches at every stage of the detector.
+
+    anchors → decoded → top_k → clip_small → rpn_score → rpn_nms → post_nms_top_n        (class-agnostic boxes)
+    → roi_head → box_score → box_nms → detections_per_img                              (boxes of the object's class)
+    → matched                                                                         (its COCO match, if any)
+
+Stage by stage: every anchor; every anchor moved by its regression (before clipping); the candidates of the
+per-level top-k (still unclipped); clipped and not removed as small; at or above the RPN score threshold; kept by
+the RPN's NMS; within the post-NMS top-n (the proposals); every proposal refined by the RoI head for the object's
+class; above the detection score threshold (and not tiny); kept by per-class NMS; within the detections per
+image; and the detection COCO's matching gives the object. An object is lost at the first stage after which no
+box reaches IoU ≥ t (t = 0.5 by default): the stage after the last one that reached it. It is detected (lost_at
+None) exactly when it has a true-positive match. Boxes can get better between stages (regression, clipping), so
+the IoUs need not fall monotonically.
+
+All IoUs are COCO's (inspectors.evaluation.matching.coco_iou) in original pixels, so the last stages agree with the
+evaluation to the bit. (The anchor-label analysis reports the matcher's own IoU, torchvision's box_iou in the
+resized frame; the two agree to float precision, IoU being unchanged by the resize.) The parts that do not depend on the final-stage sliders are memoised on the trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Mapping, Optional
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from inspectors.evaluation.matching import box_iou_xyxy
+from inspectors.teaching.nms import BatchedNmsDecisions
+from inspectors.rpn.filter import KEPT, REMOVED_NMS, REMOVED_SCORE, REMOVED_SMALL, REMOVED_TOP_N
+
+if TYPE_CHECKING:
+    from inspectors.ground_truth.annotations import GroundTruth
+    from inspectors.pipeline.replay import Replay
+    from inspectors.core.trace import Trace
+
+STAGES: tuple[str, ...] = (
+    "anchors",
+    "decoded",
+    "top_k",
+    "clip_small",
+    "rpn_score",
+    "rpn_nms",
+    "post_nms_top_n",
+    "roi_head",
+    "box_score",
+    "box_nms",
+    "detections_per_img",
+    "matched",
+)
+RPN_STAGES = STAGES[:7]
+# What `StageBest.index` points into, per stage.
+INDEX_KIND = {
+    "anchors": "anchor",
+    "decoded": "anchor",
+    "top_k": "rpn_candidate",
+    "clip_small": "rpn_candidate",
+    "rpn_score": "rpn_candidate",
+    "rpn_nms": "rpn_candidate",
+    "post_nms_top_n": "rpn_candidate",
+    "roi_head": "box_candidate",
+    "box_score": "box_candidate",
+    "box_nms": "box_candidate",
+    "detections_per_img": "detection",
+    "matched": "detection",
+}
+
+
+@dataclass(frozen=True)
+class StageBest:
+    iou: float  # 0.0 when no box of the stage overlaps the object (or there is none)
+    index: Optional[int]  # into what INDEX_KIND[stage] names; None when the stage has no box for the object
+    box: Optional[tuple[float, float, float, float]]  # original frame
+
+
+@dataclass(frozen=True)
+class NmsRemoval:
+    """An NMS removal: the object's best box at the stage before NMS and the kept box that removed it."""
+
+    removed: int  # the object's best candidate before NMS (rpn_candidate / box_candidate index)
+    by: int  # the candidate that removed it (same kind)
+    by_box: tuple[float, float, float, float]  # original frame
+    by_score: float
+    iou: float  # IoU between the two, as NMS computed it (> the NMS threshold)
+    by_iou_with_object: float  # how well the remover itself covers the object
+
+
+@dataclass(frozen=True)
+class HeadVerdict:
+    """What the RoI head says about the object's best proposal."""
+
+    proposal: int  # index into the replay's proposals
+    true_class_prob: float  # softmax probability of the object's class
+    preferred_class: int  # argmax over all classes, background (0) included
+    preferred_name: str
+    preferred_prob: float
+
+
+@dataclass(frozen=True)
+class FunnelRecord:
+    index: int  # position in the ground truth's objects (report.gt: the objects whose class the model knows)
+    object_id: Any  # the object's id in the annotation file
+    name: str
+    label: int
+    box: tuple[float, float, float, float]  # original frame
+    best_iou: Mapping[str, float]  # stage → best IoU
+    best: Mapping[str, StageBest]
+    lost_at: Optional[str]  # the stage after which no box reaches IoU ≥ iou_threshold; None when detected
+    iou_threshold: float
+    rpn_nms: Optional[NmsRemoval]  # when its best candidate entering the RPN's NMS was removed there
+    box_nms: Optional[NmsRemoval]  # when its best class box entering per-class NMS was removed there
+    head: Optional[HeadVerdict]
+    detection: Optional[int]  # the detection matched to it (TP at iou_threshold), index into replay.detections
+    detection_score: Optional[float]
+
+    @property
+    def detected(self) -> bool:
+        return self.lost_at is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "id": self.object_id if isinstance(self.object_id, (int, str)) else str(self.object_id),
+            "name": self.name,
+            "box": _round(self.box),
+            "lost_at": self.lost_at,
+            "detected": self.detected,
+            "best_iou": {k: round(v, 4) for k, v in self.best_iou.items()},
+            "best_box": {k: _round(b.box) if b.box else None for k, b in self.best.items()},
+            "rpn_nms_suppressed_by": _suppression_dict(self.rpn_nms),
+            "box_nms_suppressed_by": _suppression_dict(self.box_nms),
+            "head": None if self.head is None else {
+                "proposal": self.head.proposal,
+                "true_class_prob": round(self.head.true_class_prob, 4),
+                "preferred_class": self.head.preferred_name,
+                "preferred_prob": round(self.head.preferred_prob, 4),
+            },
+            "detection": self.detection,
+            "detection_score": None if self.detection_score is None else round(self.detection_score, 4),
+        }
+
+
+# ---- slider-independent: anchors and decoded anchors ------------------------------------------------------
+@dataclass
+class AnchorStages:
+    anchors: list[StageBest]
+    decoded: list[StageBest]
+
+
+def anchor_stages(trace: "Trace", gt: "GroundTruth") -> AnchorStages:
+    """Each object's best anchor and best decoded anchor (every anchor, whatever the thresholds)."""
+    with torch.inference_mode():
+        anchors = trace.to_original(trace.anchors).cpu().numpy()
+        decoded = trace.to_original(trace.decoded_anchors).cpu().numpy()
+    return AnchorStages(anchors=_best_per_object(anchors, gt.boxes), decoded=_best_per_object(decoded, gt.boxes))
+
+
+# ---- per RPN setting: the RPN's stages and the RoI head ---------------------------------------------------
+@dataclass
+class RpnStages:
+    best: dict[str, list[StageBest]]  # top_k … roi_head, per object
+    rpn_nms: list[Optional[NmsRemoval]]
+    head: list[Optional[HeadVerdict]]
+    class_ious: np.ndarray  # (N, P) IoU of each proposal's box for the object's class with the object
+    class_boxes: np.ndarray  # (N, P, 4) those boxes, original frame
+    proposal_best_iou: np.ndarray  # (N,) best IoU over the proposals (= post_nms_top_n), for recall
+
+
+def rpn_stages(trace: "Trace", replay: "Replay", gt: "GroundTruth") -> RpnStages:
+    """Each object's best box at the RPN's stages and at the RoI head, at the replay's RPN settings."""
+    filtered = replay.rpn_candidates
+    fate = filtered.fate.cpu().numpy()
+    with torch.inference_mode():
+        unclipped = trace.to_original(trace.decoded_anchors[filtered.candidate_anchor]).cpu().numpy()
+        clipped = trace.to_original(filtered.candidate_boxes).cpu().numpy()
+    iou_unclipped = box_iou_xyxy(unclipped, gt.boxes)
+    iou_clipped = box_iou_xyxy(clipped, gt.boxes)
+    alive = {
+        "clip_small": fate != REMOVED_SMALL,
+        "rpn_score": (fate != REMOVED_SMALL) & (fate != REMOVED_SCORE),
+        "rpn_nms": (fate == KEPT) | (fate == REMOVED_TOP_N),
+        "post_nms_top_n": fate == KEPT,
+    }
+    best: dict[str, list[StageBest]] = {"top_k": _best_per_object(unclipped, gt.boxes, ious=iou_unclipped)}
+    for stage, mask in alive.items():
+        best[stage] = _best_per_object(clipped, gt.boxes, ious=iou_clipped, mask=mask)
+    suppressions = _rpn_nms_suppressions(replay, best["rpn_score"], fate, clipped, iou_clipped)
+    class_boxes, class_ious, best["roi_head"], heads = _roi_head_stage(trace, replay, gt, best["post_nms_top_n"])
+    proposal_best = np.array([b.iou for b in best["post_nms_top_n"]], dtype=np.float64)
+    return RpnStages(best=best, rpn_nms=suppressions, head=heads, class_ious=class_ious, class_boxes=class_boxes,
+                     proposal_best_iou=proposal_best)
+
+
+def _rpn_nms_suppressions(replay: "Replay", before_nms: list[StageBest], fate: np.ndarray, clipped: np.ndarray,
+                          ious: np.ndarray) -> list[Optional[NmsRemoval]]:
+    """Which kept proposal removed each object's best candidate in the RPN's NMS (batched by level)."""
+    filtered = replay.rpn_candidates
+    out: list[Optional[NmsRemoval]] = [None] * len(before_nms)
+    removed = [i for i, b in enumerate(before_nms) if b.index is not None and fate[b.index] == REMOVED_NMS]
+    if not removed:
+        return out
+    pre = filtered.pre_nms
+    position = torch.full((fate.shape[0],), -1, dtype=torch.int64)  # candidate → its place in NMS's input
+    position[pre.cpu()] = torch.arange(pre.numel())
+    survived = torch.nonzero((filtered.fate == KEPT) | (filtered.fate == REMOVED_TOP_N)).flatten().cpu()
+    nms = BatchedNmsDecisions(filtered.candidate_boxes[pre], filtered.candidate_scores[pre],
+                              filtered.candidate_levels[pre], replay.settings["rpn_nms_thresh"],
+                              position[survived].to(pre.device))
+    for i in removed:
+        b = before_nms[i]
+        found = nms.suppressor(int(position[b.index]))
+        out[i] = _suppression(b.index, found, pre, clipped, filtered.candidate_scores, ious[:, i])
+    return out
+
+
+def _roi_head_stage(trace: "Trace", replay: "Replay", gt: "GroundTruth", proposals_best: list[StageBest]):
+    """Every proposal refined by the RoI head for each object's class (boxes, IoUs, the best one), and the head's
+    verdict on each object's best proposal."""
+    n = len(gt)
+    candidates = replay.box_candidates
+    num_fg = int(trace.class_logits.shape[-1]) - 1
+    num_proposals = len(replay.proposals)
+    with torch.inference_mode():
+        all_boxes = trace.to_original(candidates.boxes).cpu().numpy().reshape(num_proposals, num_fg, 4)
+    labels = gt.labels if gt.labels is not None else np.zeros(n, dtype=np.int64)
+    class_boxes = np.stack([all_boxes[:, int(c) - 1] for c in labels]) if n else np.zeros((0, num_proposals, 4))
+    class_ious = np.stack([box_iou_xyxy(class_boxes[i], gt.boxes[i : i + 1])[:, 0] for i in range(n)]) \
+        if n else np.zeros((0, num_proposals))
+    best = [_best_from_row(class_ious[i], class_boxes[i], num_fg, int(labels[i])) for i in range(n)]
+    proposal_of_candidate = {int(c): p for p, c in enumerate(replay.rpn_candidates.keep.cpu().numpy())}
+    heads = [None if b.index is None else _verdict(trace, replay, proposal_of_candidate[b.index], int(labels[i]))
+             for i, b in enumerate(proposals_best)]
+    return class_boxes, class_ious, best, heads
+
+
+def _verdict(trace: "Trace", replay: "Replay", proposal: int, label: int) -> HeadVerdict:
+    anchor = replay.proposals.anchor_index[proposal : proposal + 1]
+    with trace.cache.lock:
+        logits, _ = trace.cache.heads.get(anchor)
+    probs = torch.softmax(logits[0].float(), -1)
+    preferred = int(probs.argmax())
+    return HeadVerdict(
+        proposal=proposal,
+        true_class_prob=float(probs[label]),
+        preferred_class=preferred,
+        preferred_name=trace.categories[preferred],
+        preferred_prob=float(probs[preferred]),
+    )
+
+
+# ---- per final-stage setting -------------------------------------------------------------------------------
+def funnel_records(
+    trace: "Trace",
+    replay: "Replay",
+    gt: "GroundTruth",
+    anchors: AnchorStages,
+    rpn: RpnStages,
+    object_match: np.ndarray,
+    match_ious: np.ndarray,
+    iou_threshold: float,
+) -> list[FunnelRecord]:
+    """The funnel of every object at the replay's final-stage settings. `object_match` (N,) is each object's
+    matched detection at `iou_threshold` (−1 if none) and `match_ious` (D, N) the detections' IoUs with the
+    objects, both from the evaluation."""
+    selection = replay.box_selection
+    num_fg = int(trace.class_logits.shape[-1]) - 1
+    after_small = selection.after_small.cpu().numpy()
+    after_nms = selection.after_nms.cpu().numpy()
+    final = selection.candidate_index.cpu().numpy()
+    detections = replay.detections
+    det_boxes = detections.boxes.cpu().numpy()
+    det_scores = detections.scores.cpu().numpy()
+    labels = gt.labels if gt.labels is not None else np.zeros(len(gt), dtype=np.int64)
+    box_nms = _BoxNmsLineage(replay, after_small, after_nms, num_fg)
+    records = []
+    for i in range(len(gt)):
+        label = int(labels[i])
+        row, boxes = rpn.class_ious[i], rpn.class_boxes[i]
+        score_best = _best_among(after_small, row, boxes, num_fg, label)
+        nms_best = _best_among(after_nms, row, boxes, num_fg, label)
+        det_best = _best_among(final, row, boxes, num_fg, label, positions=True)
+        if det_best.index is not None:  # the detection itself, as the evaluation sees it
+            det_best = StageBest(det_best.iou, det_best.index, tuple(float(v) for v in det_boxes[det_best.index]))
+        d = int(object_match[i])
+        matched = StageBest(float(match_ious[d, i]), d, tuple(float(v) for v in det_boxes[d])) if d >= 0 else \
+            StageBest(0.0, None, None)
+        best = {
+            "anchors": anchors.anchors[i],
+            "decoded": anchors.decoded[i],
+            **{stage: rpn.best[stage][i] for stage in ("top_k", "clip_small", "rpn_score", "rpn_nms",
+                                                       "post_nms_top_n", "roi_head")},
+            "box_score": score_best,
+            "box_nms": nms_best,
+            "detections_per_img": det_best,
+            "matched": matched,
+        }
+        records.append(FunnelRecord(
+            index=i,
+            object_id=gt.ids[i] if i < len(gt.ids) else i,
+            name=gt.names[i],
+            label=label,
+            box=tuple(float(v) for v in gt.boxes[i]),
+            best_iou={s: best[s].iou for s in STAGES},
+            best=best,
+            lost_at=lost_at({s: best[s].iou for s in STAGES}, d >= 0, iou_threshold),
+            iou_threshold=iou_threshold,
+            rpn_nms=rpn.rpn_nms[i],
+            box_nms=box_nms.suppression(score_best, row, boxes),
+            head=rpn.head[i],
+            detection=d if d >= 0 else None,
+            detection_score=float(det_scores[d]) if d >= 0 else None,
+        ))
+    return records
+
+
+def lost_at(best_iou: Mapping[str, float], matched: bool, iou_threshold: float) -> Optional[str]:
+    """None when matched; else the stage after the last one where a box reached `iou_threshold` (the first stage
+    when none ever did)."""
+    if matched:
+        return None
+    reached = [i for i, stage in enumerate(STAGES) if best_iou[stage] >= iou_threshold]
+    return STAGES[reached[-1] + 1] if reached else STAGES[0]
+
+
+class _BoxNmsLineage:
+    """Per-class NMS of the final stage, asked (lazily, once per call) which box removed an object's best box."""
+
+    def __init__(self, replay: "Replay", after_small: np.ndarray, after_nms: np.ndarray, num_fg: int) -> None:
+        self.replay, self.after_small, self.num_fg = replay, after_small, num_fg
+        self.survived = np.zeros(replay.box_candidates.scores.shape[0], dtype=bool)
+        self.survived[after_nms] = True
+        self.after_nms = after_nms
+        self._decisions: Optional[BatchedNmsDecisions] = None
+        self._position: dict[int, int] = {}
+
+    def suppression(self, best: StageBest, row: np.ndarray, boxes: np.ndarray) -> Optional[NmsRemoval]:
+        if best.index is None or self.survived[best.index]:
+            return None
+        candidates = self.replay.box_candidates
+        if self._decisions is None:  # built once per call, for the first object that needs it
+            self._position = {int(c): p for p, c in enumerate(self.after_small.tolist())}
+            small = torch.as_tensor(self.after_small, dtype=torch.int64, device=candidates.boxes.device)
+            kept = torch.as_tensor([self._position[int(c)] for c in self.after_nms.tolist()], dtype=torch.int64,
+                                   device=candidates.boxes.device)
+            self._decisions = BatchedNmsDecisions(candidates.boxes[small], candidates.scores[small],
+                                                  candidates.labels[small], self.replay.settings["box_nms_thresh"],
+                                                  kept)
+        found = self._decisions.suppressor(self._position[int(best.index)])
+        if found is None:
+            return None
+        by = int(self.after_small[found[0]])
+        proposal = by // self.num_fg
+        return NmsRemoval(removed=best.index, by=by, by_box=tuple(float(v) for v in boxes[proposal]),
+                           by_score=float(candidates.scores[by]), iou=found[1],
+                           by_iou_with_object=float(row[proposal]))
+
+
+def _suppression(removed: int, found, pre: Tensor, boxes: np.ndarray, scores: Tensor, ious: np.ndarray
+                 ) -> Optional[NmsRemoval]:
+    if found is None:
+        return None
+    by = int(pre[found[0]])
+    return NmsRemoval(removed=removed, by=by, by_box=tuple(float(v) for v in boxes[by]),
+                       by_score=float(scores[by]), iou=found[1], by_iou_with_object=float(ious[by]))
+
+
+def _best_per_object(boxes: np.ndarray, objects: np.ndarray, *, ious: Optional[np.ndarray] = None,
+                     mask: Optional[np.ndarray] = None) -> list[StageBest]:
+    if ious is None:
+        ious = box_iou_xyxy(boxes, objects)
+    out = []
+    idx = np.flatnonzero(mask) if mask is not None else None
+    for i in range(objects.shape[0]):
+        col = ious[:, i] if idx is None else ious[idx, i]
+        if col.size == 0:
+            out.append(StageBest(0.0, None, None))
+            continue
+        j = int(col.argmax())
+        k = j if idx is None else int(idx[j])
+        out.append(StageBest(float(col[j]), k, tuple(float(v) for v in boxes[k])))
+    return out
+
+
+def _best_from_row(row: np.ndarray, boxes: np.ndarray, num_fg: int, label: int) -> StageBest:
+    if row.size == 0:
+        return StageBest(0.0, None, None)
+    p = int(row.argmax())
+    return StageBest(float(row[p]), p * num_fg + label - 1, tuple(float(v) for v in boxes[p]))
+
+
+def _best_among(candidates: np.ndarray, row: np.ndarray, boxes: np.ndarray, num_fg: int, label: int,
+                positions: bool = False) -> StageBest:
+    """Best IoU among box candidates (indices proposal × num_fg + class − 1) of the object's class. With
+    `positions`, the index returned is the position in `candidates` (a detection index)."""
+    of_class = np.flatnonzero(candidates % num_fg == label - 1)
+    if of_class.size == 0:
+        return StageBest(0.0, None, None)
+    proposals = candidates[of_class] // num_fg
+    j = int(row[proposals].argmax())
+    index = int(of_class[j]) if positions else int(candidates[of_class[j]])
+    return StageBest(float(row[proposals[j]]), index, tuple(float(v) for v in boxes[proposals[j]]))
+
+
+def _round(box) -> Optional[list[float]]:
+    return None if box is None else [round(float(v), 2) for v in box]
+
+
+def _suppression_dict(s: Optional[NmsRemoval]) -> Optional[dict]:
+    if s is None:
+        return None
+    return {"removed": s.removed, "by": s.by, "by_box": _round(s.by_box), "by_score": round(s.by_score, 4),
+            "iou": round(s.iou, 4), "by_iou_with_object": round(s.by_iou_with_object, 4)}

@@ -1,0 +1,260 @@
+"""Replay the stages after the backbone at any thresholds, from a Trace — never re-running the backbone.
+
+Reads like torchvision's GeneralizedRCNN.forward after the backbone:
+    proposals   = RPN filtering of the captured anchors/objectness          (rpn_filter)
+    RoI outputs = box_roi_pool → box_head → box_predictor on cached FPN maps (only when proposals changed)
+    candidates  = per-class boxes decoded and clipped                          (box_postprocess, memoised)
+    detections  = score threshold → NMS → top-k, then back to the original frame (box_postprocess)
+Each step is memoised on the settings it depends on, so a final-stage slider only re-runs the postprocess, and
+the RoI heads run only for candidate boxes they have not scored before (trace.cache.heads).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Optional
+
+import torch
+from torch import Tensor
+
+from inspectors.roi.box_head import head_outputs_for_candidates
+from inspectors.roi.postprocess import (
+    BoxCandidates,
+    BoxPostprocessResult,
+    BoxSettings,
+    box_candidates,
+    select_detections,
+)
+from inspectors.rpn.filter import (
+    KEPT,
+    REMOVED_SCORE,
+    REMOVED_SMALL,
+    REMOVED_TOP_N,
+    FilterStep,
+    RpnFilterResult,
+    RpnSettings,
+    filter_proposals,
+)
+from inspectors.core.thresholds import THRESHOLD_KEYS, check_thresholds
+from inspectors.core.trace import Detections, Trace
+
+if TYPE_CHECKING:
+    from inspectors.teaching.box_story import BoxStory, ProposalStory
+    from inspectors.teaching.nms_walkthrough import NmsGroup, NmsWalkthrough
+    from inspectors.teaching.provenance import CandidateFate, DetectionProvenance
+
+__all__ = ["THRESHOLD_KEYS", "Proposals", "Replay", "replay"]
+
+
+@dataclass
+class Proposals:
+    boxes: Tensor  # (K, 4) original frame
+    boxes_resized: Tensor  # (K, 4)
+    scores: Tensor  # (K,) objectness probability
+    levels: Tensor  # (K,) index into trace.levels
+    anchor_index: Tensor  # (K,) index into trace.anchors
+
+    def __len__(self) -> int:
+        return int(self.scores.shape[0])
+
+
+@dataclass
+class Replay:
+    settings: dict[str, float]
+    proposals: Proposals
+    pre_nms: Proposals
+    rpn_steps: list[FilterStep]
+    rpn_candidates: RpnFilterResult  # every candidate after the per-level top-k, with why it was dropped
+    detections: Detections
+    box_steps: list[FilterStep]
+    heads_computed: int  # proposals whose RoI-head outputs were computed by this replay (the rest were cached)
+    _trace: Trace = field(repr=False)
+    # Every (proposal, class) candidate of the RoI heads and which of them survived each final-stage step.
+    box_candidates: Optional[BoxCandidates] = field(default=None, repr=False)
+    box_selection: Optional[BoxPostprocessResult] = field(default=None, repr=False)
+
+    @property
+    def heads_rerun(self) -> bool:
+        """True when this replay had to run the RoI heads (for proposals the trace had not scored before)."""
+        return self.heads_computed > 0
+
+    def survivors(self, step: str) -> Proposals:
+        """The candidates still alive after RPN step `step` (a name from rpn_steps[1:]), in candidate order."""
+        fate = self.rpn_candidates.fate
+        alive_after = {
+            "per-level top-k": torch.ones_like(fate, dtype=torch.bool),
+            "clip + remove small": fate != REMOVED_SMALL,
+            "score threshold": (fate != REMOVED_SMALL) & (fate != REMOVED_SCORE),
+            "NMS": (fate == KEPT) | (fate == REMOVED_TOP_N),
+            "post-NMS top-n": fate == KEPT,
+        }
+        if step not in alive_after:
+            raise ValueError(f"Unknown RPN step {step!r}; steps: {', '.join(alive_after)}.")
+        idx = torch.nonzero(alive_after[step]).flatten()
+        return proposals_of(self._trace, self.rpn_candidates, idx)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "anchors": self.rpn_steps[0].before,
+            "pre_nms_top_n": self.rpn_steps[1].after,
+            "pre_nms": len(self.pre_nms),
+            "proposals": len(self.proposals),
+            "detections": len(self.detections),
+        }
+
+    # ---- teaching views (inspectors.teaching.box_story, nms_walkthrough, provenance) ---------------------------------
+    def explain(self, i: int) -> "BoxStory":
+        from inspectors.teaching.box_story import explain
+
+        return explain(self, i)
+
+    def explain_proposal(self, k: int) -> "ProposalStory":
+        from inspectors.teaching.box_story import explain_proposal
+
+        return explain_proposal(self, k)
+
+    def nms_groups(self, stage: str) -> list["NmsGroup"]:
+        from inspectors.teaching.nms_walkthrough import nms_groups
+
+        return nms_groups(self, stage)
+
+    def nms_walkthrough(self, stage: str, group: int) -> "NmsWalkthrough":
+        from inspectors.teaching.nms_walkthrough import nms_walkthrough
+
+        return nms_walkthrough(self, stage, group)
+
+    def provenance(self, i: int) -> "DetectionProvenance":
+        from inspectors.teaching.provenance import provenance
+
+        return provenance(self, i)
+
+    def rpn_fate(self, candidate: int) -> "CandidateFate":
+        from inspectors.teaching.provenance import rpn_fate
+
+        return rpn_fate(self, candidate)
+
+    def anchor_fate(self, anchor: int) -> "CandidateFate":
+        from inspectors.teaching.provenance import anchor_fate
+
+        return anchor_fate(self, anchor)
+
+    def box_fate(self, proposal: int, label: int) -> "CandidateFate":
+        from inspectors.teaching.provenance import box_fate
+
+        return box_fate(self, proposal, label)
+
+
+def replay(trace: Trace, **thresholds: Any) -> Replay:
+    """Replay every stage after the backbone at `thresholds` (any of THRESHOLD_KEYS; the rest stay at the model's
+    values). Values are checked first: a wrong name is a TypeError, a wrong value an InputError (a ValueError)
+    that names the threshold and its allowed range."""
+    unknown = set(thresholds) - set(THRESHOLD_KEYS)
+    if unknown:
+        raise TypeError(f"Unknown threshold(s) {sorted(unknown)}; known: {', '.join(THRESHOLD_KEYS)}.")
+    settings = {**trace.defaults, **check_thresholds(thresholds)}
+    rpn_settings = rpn_settings_of(trace, settings)
+    box_settings = BoxSettings(
+        score_thresh=float(settings["box_score_thresh"]),
+        nms_thresh=float(settings["box_nms_thresh"]),
+        detections_per_img=int(settings["box_detections_per_img"]),
+    )
+    with torch.inference_mode():
+        stage, heads_computed = _rpn_stage(trace, rpn_settings)
+        post = select_detections(stage.box_candidates, box_settings)
+        detections = Detections(
+            boxes=trace.to_original(post.boxes),
+            boxes_resized=post.boxes,
+            scores=post.scores,
+            labels=post.labels,
+            names=[trace.categories[int(i)] for i in post.labels],
+            proposal_index=post.proposal_index,
+        )
+    return Replay(
+        settings=settings,
+        proposals=stage.proposals,
+        pre_nms=stage.pre_nms,
+        rpn_steps=[FilterStep("anchors", stage.filtered.steps[0].before, stage.filtered.steps[0].before)]
+        + stage.filtered.steps,
+        rpn_candidates=stage.filtered,
+        detections=detections,
+        box_steps=post.steps,
+        heads_computed=heads_computed,
+        _trace=trace,
+        box_candidates=stage.box_candidates,
+        box_selection=post,
+    )
+
+
+def rpn_settings_of(trace: Trace, settings: dict[str, Any]) -> RpnSettings:
+    return RpnSettings(
+        pre_nms_top_n=int(settings["rpn_pre_nms_top_n"]),
+        nms_thresh=float(settings["rpn_nms_thresh"]),
+        post_nms_top_n=int(settings["rpn_post_nms_top_n"]),
+        score_thresh=float(settings["rpn_score_thresh"]),
+        min_size=trace.config.rpn_min_size,
+    )
+
+
+@dataclass
+class _RpnStage:
+    filtered: RpnFilterResult
+    proposals_resized: Tensor
+    proposals: Proposals
+    pre_nms: Proposals
+    box_candidates: BoxCandidates
+    heads_computed: int
+
+
+def _rpn_stage(trace: Trace, settings: RpnSettings) -> tuple[_RpnStage, int]:
+    """The RPN stage at `settings` and how many RoI-head runs it cost now (0 when it was memoised)."""
+    stage, built = trace.cache.rpn_stage(settings, lambda: _build_rpn_stage(trace, settings))
+    return stage, stage.heads_computed if built else 0
+
+
+def _build_rpn_stage(trace: Trace, settings: RpnSettings) -> _RpnStage:
+    filtered = filter_proposals(
+        trace.decoded_anchors, trace.objectness, trace.num_anchors_per_level, trace.resized_size, settings
+    )
+    proposals_resized = filtered.candidate_boxes[filtered.keep]
+    seed_with_captured_heads(trace)
+    class_logits, box_regression, computed = head_outputs_for_candidates(
+        trace, filtered.candidate_anchor[filtered.keep], proposals_resized
+    )
+    return _RpnStage(
+        filtered=filtered,
+        proposals_resized=proposals_resized,
+        proposals=proposals_of(trace, filtered, filtered.keep),
+        pre_nms=proposals_of(trace, filtered, filtered.pre_nms),
+        box_candidates=box_candidates(
+            class_logits, box_regression, proposals_resized, trace.resized_size, trace.config.roi_box_coder.build()
+        ),
+        heads_computed=computed,
+    )
+
+
+def seed_with_captured_heads(trace: Trace) -> None:
+    """Put the captured RoI-head outputs into the per-candidate cache once, keyed by the anchors of the model's own
+    proposals (found by filtering at the model's settings, which reproduces them exactly)."""
+    with trace.cache.lock:
+        if trace.cache.heads.seeded:
+            return
+        trace.cache.heads.seeded = True
+        native = filter_proposals(trace.decoded_anchors, trace.objectness, trace.num_anchors_per_level,
+                                  trace.resized_size, rpn_settings_of(trace, trace.defaults))
+        boxes = native.candidate_boxes[native.keep]
+        if boxes.shape == trace.native_proposals.shape and torch.equal(boxes, trace.native_proposals):
+            trace.cache.heads.add(native.candidate_anchor[native.keep], trace.class_logits, trace.box_regression)
+
+
+def proposals_of(trace: Trace, filtered: RpnFilterResult, idx: Tensor) -> Proposals:
+    """The candidates at `idx` of an RPN filtering, in both frames, with their level and anchor."""
+    boxes_resized = filtered.candidate_boxes[idx]
+    return Proposals(
+        boxes=trace.to_original(boxes_resized),
+        boxes_resized=boxes_resized,
+        scores=filtered.candidate_scores[idx],
+        levels=filtered.candidate_levels[idx],
+        anchor_index=filtered.candidate_anchor[idx],
+    )
+

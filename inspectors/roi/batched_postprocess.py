@@ -1,0 +1,135 @@
+"""box_postprocess for many images at once: equal, image by image, to box_candidates + select_detections.
+
+A final-stage slider over a dataset calls select_detections once per image; its fixed cost (a dozen small torch
+calls) dominates. Here every step that is elementwise or per row runs once over all images concatenated —
+decode, softmax, clip (each row against its own image's size), the score threshold, remove-small, the coordinate
+offsets of torchvision's batched NMS, the resize to the original frame — and only the NMS kernel runs per image,
+on exactly the boxes and scores torchvision's batched_nms would give it (the coordinate trick with that image's
+own maximum coordinate; batched_nms itself above 1000 boxes). The operations are the same float32 operations,
+so the results are the same bits (tests/test_dataset_replay.py checks it against the per-image functions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torchvision.models.detection._utils import BoxCoder
+from torchvision.ops import boxes as box_ops
+
+from inspectors.roi.postprocess import BoxSettings
+
+_TRICK_NUMEL = 4000  # batched_nms's coordinate trick up to this many coordinates on CPU
+_MIN_SIZE = 1e-2  # RoIHeads.postprocess_detections' remove_small_boxes
+
+
+@dataclass
+class CandidateBatch:
+    """Every image's (proposal, foreground class) candidates, concatenated image after image."""
+
+    boxes: Tensor  # (N, 4) resized frame
+    scores: Tensor
+    labels: Tensor
+    source: Tensor  # proposal index inside its image
+    image: Tensor  # (N,) image position
+    resized: Tensor  # (I, 2) float32 (h, w) of each image as the heads saw it
+    original: Tensor  # (I, 2) float32 original (h, w)
+
+    @property
+    def num_images(self) -> int:
+        return int(self.resized.shape[0])
+
+    def nbytes(self) -> int:
+        return int(sum(t.numel() * t.element_size() for t in (self.boxes, self.scores, self.labels, self.source,
+                                                                self.image)))
+
+
+def batch_box_candidates(class_logits: list[Tensor], box_regression: list[Tensor], proposals: list[Tensor],
+                         resized_sizes: list[tuple[int, int]], original_sizes: list[tuple[int, int]],
+                         box_coder: BoxCoder) -> CandidateBatch:
+    """box_postprocess.box_candidates of every image, concatenated."""
+    counts = [int(p.shape[0]) for p in proposals]
+    logits = torch.cat(class_logits)
+    num_classes = int(logits.shape[-1]) if logits.ndim == 2 else 1
+    pred_boxes = box_coder.decode(torch.cat(box_regression), proposals)  # per row: the same as image by image
+    scores = F.softmax(logits, -1)
+    image_of_row = torch.repeat_interleave(torch.arange(len(counts)), torch.tensor(counts, dtype=torch.int64))
+    sizes = torch.tensor(resized_sizes, dtype=torch.int64).reshape(-1, 2)
+    pred_boxes = _clip_per_row(pred_boxes.reshape(-1, num_classes, 4), sizes[image_of_row])
+    labels = torch.arange(num_classes).view(1, -1).expand_as(scores)
+    source = torch.cat([torch.arange(n) for n in counts]).view(-1, 1).expand_as(scores) if counts \
+        else torch.zeros((0, num_classes), dtype=torch.int64)
+    image = image_of_row.view(-1, 1).expand_as(scores)
+    return CandidateBatch(
+        boxes=pred_boxes[:, 1:].reshape(-1, 4),
+        scores=scores[:, 1:].reshape(-1),
+        labels=labels[:, 1:].reshape(-1),
+        source=source[:, 1:].reshape(-1),
+        image=image[:, 1:].reshape(-1),
+        resized=sizes.to(torch.float32),
+        original=torch.tensor(original_sizes, dtype=torch.float32).reshape(-1, 2),
+    )
+
+
+def _clip_per_row(boxes: Tensor, sizes: Tensor) -> Tensor:
+    """clip_boxes_to_image with each row's own (height, width): clamp(min=0, max=side), as torchvision does."""
+    height = sizes[:, 0].to(boxes.dtype).view(-1, 1, 1)
+    width = sizes[:, 1].to(boxes.dtype).view(-1, 1, 1)
+    x = torch.minimum(torch.clamp(boxes[..., 0::2], min=0), width)
+    y = torch.minimum(torch.clamp(boxes[..., 1::2], min=0), height)
+    return torch.stack((x, y), dim=-1).reshape(boxes.shape)
+
+
+@dataclass
+class BatchDetections:
+    """Every image's detections, image after image, each image's in torchvision's order."""
+
+    image: np.ndarray  # (D,) int64
+    boxes: np.ndarray  # (D, 4) float32, original frame
+    scores: np.ndarray  # (D,) float32
+    labels: np.ndarray  # (D,) int64 model label
+    source: np.ndarray  # (D,) proposal index inside its image
+
+
+def batch_select_detections(batch: CandidateBatch, settings: BoxSettings) -> BatchDetections:
+    """select_detections of every image, then resize_boxes to its original frame."""
+    inds = torch.where(batch.scores > settings.score_thresh)[0]
+    boxes, scores, labels = batch.boxes[inds], batch.scores[inds], batch.labels[inds]
+    keep = box_ops.remove_small_boxes(boxes, min_size=_MIN_SIZE)
+    inds, boxes, scores, labels = inds[keep], boxes[keep], scores[keep], labels[keep]
+    image = batch.image[inds]
+    counts = torch.bincount(image, minlength=batch.num_images)
+    # torchvision's coordinate trick, per image: offset = label * (that image's max coordinate + 1)
+    row_max = boxes.max(dim=1).values if boxes.shape[0] else boxes.new_zeros(0)
+    image_max = torch.full((batch.num_images,), -float("inf")).scatter_reduce(0, image, row_max, "amax")
+    one = torch.tensor(1).to(boxes)
+    offsets = labels.to(boxes) * (image_max[image] + one)
+    shifted = boxes + offsets[:, None]
+
+    kept = []
+    start = 0
+    for i, n in enumerate(counts.tolist()):
+        if n:
+            end = start + n
+            if n * 4 > _TRICK_NUMEL:
+                local = box_ops.batched_nms(boxes[start:end], scores[start:end], labels[start:end],
+                                            settings.nms_thresh)
+            else:
+                local = box_ops.nms(shifted[start:end], scores[start:end], settings.nms_thresh)
+            kept.append(local[: settings.detections_per_img] + start)
+            start = end
+    keep = torch.cat(kept) if kept else torch.zeros(0, dtype=torch.int64)
+    image = image[keep]
+    boxes = boxes[keep]
+    # resize_boxes(boxes, resized, original): ratio = original / resized per side, in float32
+    ratios = batch.original / batch.resized  # (I, 2): (h, w)
+    ratio_h, ratio_w = ratios[image, 0], ratios[image, 1]
+    xmin, ymin, xmax, ymax = boxes.unbind(1)
+    boxes = torch.stack((xmin * ratio_w, ymin * ratio_h, xmax * ratio_w, ymax * ratio_h), dim=1)
+    return BatchDetections(
+        image=image.numpy(), boxes=boxes.numpy(), scores=scores[keep].numpy(), labels=labels[keep].numpy(),
+        source=batch.source[inds[keep]].numpy(),
+    )

@@ -1,0 +1,113 @@
+"""Greedy non-maximum suppression, one decision at a time, for teaching; its kept set equals torchvision.ops.nms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+from torchvision.ops import box_iou
+
+
+@dataclass(frozen=True)
+class NmsStep:
+    kept: int  # index into the input boxes
+    score: float
+    suppressed: list[int]  # boxes this one removed (IoU above the threshold), in score order
+    ious: list[float]  # their IoU with the kept box
+
+
+def visit_order(scores: Tensor) -> Tensor:
+    """The order NMS visits boxes in: torchvision's kernels sort by score with a STABLE descending sort, so tied
+    scores are visited in input order (an unstable sort visits ties differently and changes the kept set)."""
+    return scores.sort(stable=True, dim=0, descending=True)[1]
+
+
+def suppresses(iou: Tensor, iou_threshold: float) -> Tensor:
+    """IoU > threshold as the kernels test it: the float32 IoU against the threshold as a double. (A float32
+    tensor compared with a Python float compares against float32(threshold), which differs when an IoU equals
+    float32(0.3) > 0.3, say.)"""
+    below = np.float32(iou_threshold)
+    if float(below) > iou_threshold:  # the float32 just below the threshold: x > t ⇔ x > below for float32 x
+        below = np.nextafter(below, np.float32(-np.inf))
+    return iou > float(below)
+
+
+def nms_steps(boxes: Tensor, scores: Tensor, iou_threshold: float) -> list[NmsStep]:
+    """Visit boxes by descending score; keep a box unless an earlier kept box overlaps it by IoU > threshold."""
+    boxes = torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 4)
+    scores = torch.as_tensor(scores, dtype=torch.float32).reshape(-1)
+    if boxes.shape[0] != scores.shape[0]:
+        raise ValueError(f"{boxes.shape[0]} boxes but {scores.shape[0]} scores.")
+    order = visit_order(scores)
+    visited = boxes[order]
+    iou = box_iou(visited, visited)  # rows/columns in visiting order
+    over = suppresses(iou, iou_threshold).cpu().numpy()
+    iou_np, order_np, scores_np = iou.cpu().numpy(), order.cpu().numpy(), scores.cpu().numpy()
+    alive = np.ones(len(order_np), dtype=bool)
+    steps = []
+    for pos in range(len(order_np)):
+        if not alive[pos]:
+            continue
+        alive[pos] = False
+        hit = np.flatnonzero(alive & over[pos])  # undecided boxes: all later in the visiting order
+        alive[hit] = False
+        steps.append(
+            NmsStep(
+                kept=int(order_np[pos]),
+                score=float(scores_np[order_np[pos]]),
+                suppressed=order_np[hit].tolist(),
+                ious=iou_np[pos, hit].tolist(),
+            )
+        )
+    return steps
+
+
+class BatchedNmsDecisions:
+    """Who removed whom in torchvision's `batched_nms(boxes, scores, idxs, iou_threshold)`, whose kept indices
+    are `kept`, decided as torchvision decides.
+
+    Its kernel visits boxes by a stable descending sort of the scores, and a kept box removes every later box of its
+    group (`idxs`) whose IoU, computed on the coordinates the kernel saw (offset per group by the coordinate trick
+    for small inputs, plain per group above torchvision's size switch), exceeds the threshold. So the remover of a
+    box is the first kept box in that order, of its group, that overlaps it by more than the threshold. (The IoU is
+    recomputed in numpy float32 with the kernel's operations, which IEEE arithmetic makes the kernel's numbers.)
+    """
+
+    def __init__(self, boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: float, kept: Tensor) -> None:
+        from inspectors.teaching.nms_walkthrough import batched_nms_view  # the coordinates batched_nms hands to nms
+
+        self.iou_threshold = float(iou_threshold)
+        self.coords = batched_nms_view(boxes, idxs).detach().cpu().numpy()
+        self.idxs = idxs.detach().cpu().numpy()
+        self.is_kept = np.zeros(boxes.shape[0], dtype=bool)
+        self.is_kept[kept.detach().cpu().numpy()] = True
+        order = visit_order(scores).cpu().numpy()
+        self.rank = np.empty_like(order)
+        self.rank[order] = np.arange(order.shape[0])
+
+    def suppressor(self, query: int) -> tuple[int, float] | None:
+        """(index of the kept box that removed box `query`, their IoU as NMS computed it); None if it was kept."""
+        if self.is_kept[query]:
+            return None
+        earlier = np.flatnonzero(self.is_kept & (self.idxs == self.idxs[query]) & (self.rank < self.rank[query]))
+        if earlier.size == 0:
+            return None
+        earlier = earlier[np.argsort(self.rank[earlier])]
+        ovr = _kernel_iou(self.coords[earlier], self.coords[query])
+        hits = np.flatnonzero(ovr.astype(np.float64) > self.iou_threshold)
+        if hits.size == 0:
+            return None
+        return int(earlier[hits[0]]), float(ovr[hits[0]])
+
+
+def _kernel_iou(kept: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """IoU (float32) of each `kept` box with `box`, with the operations of torchvision's CPU nms kernel."""
+    areas = (kept[:, 2] - kept[:, 0]) * (kept[:, 3] - kept[:, 1])
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    zero = np.float32(0)
+    w = np.maximum(zero, np.minimum(kept[:, 2], box[2]) - np.maximum(kept[:, 0], box[0]))
+    h = np.maximum(zero, np.minimum(kept[:, 3], box[3]) - np.maximum(kept[:, 1], box[1]))
+    inter = w * h
+    return inter / (areas + area - inter)
