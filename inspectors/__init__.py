@@ -3,6 +3,7 @@
 UI-free: imports torch/torchvision/numpy/PIL only, so it works in notebooks and tests.
 """
 
+import inspectors.conveniences  # noqa: F401  (binds trace.replay(...), r.explain(i), …)
 from inspectors.teaching.ablation import Ablation, ablation
 from inspectors.ground_truth.anchor_labels import AnchorLabels
 from inspectors.rpn.anchors import AnchorHit, AnchorLevelSummary

@@ -15,9 +15,8 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from inspectors.core.errors import InputError
+from inspectors.core.snapshot import TransformSpec, resized_size
 
-if TYPE_CHECKING:
-    from inspectors.core.snapshot import TransformSpec
 
 ImageInput = Union[str, Path, Image.Image, np.ndarray, torch.Tensor]
 
@@ -197,8 +196,6 @@ MIN_RESIZED_SIDE = 16
 
 def check_fits_model(height: int, width: int, transform: "TransformSpec") -> None:
     """Refuse images that the model's resize would squash to (almost) nothing, before torchvision fails on them."""
-    from inspectors.core.snapshot import resized_size
-
     rh, rw = resized_size(transform, height, width)
     if min(rh, rw) < MIN_RESIZED_SIDE:
         max_ratio = transform.max_size / MIN_RESIZED_SIDE

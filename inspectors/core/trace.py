@@ -24,7 +24,7 @@ from torchvision.models.detection.transform import resize_boxes
 from inspectors.core.cache import ReplayCache, count_bytes
 from inspectors.core.snapshot import ModelSnapshot
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # types only, never imported at run time: core imports no analysis
     from inspectors.teaching.ablation import Ablation
     from inspectors.rpn.anchors import AnchorHit, AnchorLevelSummary
     from inspectors.ground_truth.annotations import GroundTruth
@@ -188,47 +188,29 @@ class Trace:
         return torch.sigmoid(logits.view(info.grid[0], info.grid[1], info.anchors_per_location).permute(2, 0, 1))
 
     def decode_anchor(self, index: int) -> tuple[int, int, int, int]:
-        """Flat anchor index → (level, y, x, shape)."""
-        from inspectors.rpn.anchors import decode_anchor_index
+        """Flat anchor index → (level, y, x, shape), torchvision's order: level, then y, x, then shape."""
+        for info in self.levels:
+            if info.start <= index < info.start + info.count:
+                cell, shape = divmod(index - info.start, info.anchors_per_location)
+                y, x = divmod(cell, info.grid[1])
+                return info.index, y, x, shape
+        raise IndexError(f"anchor index {index} out of range (0..{self.anchors.shape[0] - 1}).")
 
-        return decode_anchor_index(self, index)
-
-    def replay(self, **thresholds: float) -> "Replay":
-        from inspectors.pipeline.replay import replay
-
-        return replay(self, **thresholds)
-
-    def ground_truth(self, gt: "GroundTruth", *, iou_threshold: float = 0.5, seed: int = 0,
-                     **thresholds: float) -> "GroundTruthReport":
-        """Where the model finds or loses each object of `gt` at `thresholds` (as replay takes them)."""
-        from inspectors.ground_truth.report import ground_truth
-
-        return ground_truth(self, gt, iou_threshold=iou_threshold, seed=seed, **thresholds)
-
-    def anchor_summary(self, config: str = "model") -> list["AnchorLevelSummary"]:
-        from inspectors.rpn.anchors import anchor_summary
-
-        return anchor_summary(self, config)
-
-    def anchors_at(self, x: float, y: float) -> list["AnchorHit"]:
-        from inspectors.rpn.anchors import anchors_at
-
-        return anchors_at(self, x, y)
-
-    def roi_pooling(self, box: Sequence[float] | Tensor, *, frame: str = "original") -> "RoiPoolingView":
-        from inspectors.teaching.roi_pooling import roi_pooling_view
-
-        return roi_pooling_view(self, box, frame=frame)
-
-    def roi_projection_walk(self, box: Sequence[float] | Tensor, *, frame: str = "original") -> "RoiProjectionWalk":
-        from inspectors.teaching.roi_projection import roi_projection_walk
-
-        return roi_projection_walk(self, box, frame=frame)
-
-    def ablation(self, kind: Any, *, seed: int = 0, frame: str = "original", **thresholds: float) -> "Ablation":
-        from inspectors.teaching.ablation import ablation
-
-        return ablation(self, kind, seed=seed, frame=frame, **thresholds)
+    # ---- conveniences ---------------------------------------------------------------------------------
+    # `trace.replay(...)`, `trace.ground_truth(...)`, … are the analyses' own functions, bound to Trace as methods by
+    # inspectors/conveniences.py at the top of the package: core imports no analysis, so the layers point one way.
+    # The stubs below only tell type checkers what is bound there.
+    if TYPE_CHECKING:
+        def replay(self, **thresholds: float) -> Replay: ...
+        def ground_truth(self, gt: GroundTruth, *, iou_threshold: float = 0.5, seed: int = 0,
+                         **thresholds: float) -> GroundTruthReport: ...
+        def anchor_summary(self, config: str = "model") -> list[AnchorLevelSummary]: ...
+        def anchors_at(self, x: float, y: float) -> list[AnchorHit]: ...
+        def roi_pooling(self, box: Sequence[float] | Tensor, *, frame: str = "original") -> RoiPoolingView: ...
+        def roi_projection_walk(self, box: Sequence[float] | Tensor, *, frame: str = "original"
+                                ) -> RoiProjectionWalk: ...
+        def ablation(self, kind: Any, *, seed: int = 0, frame: str = "original", **thresholds: float
+                     ) -> Ablation: ...
 
     def nbytes(self) -> int:
         """Bytes held by this trace: its tensors and image, and replay's caches (shared storages counted once)."""

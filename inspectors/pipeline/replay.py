@@ -68,7 +68,7 @@ class Replay:
     detections: Detections
     box_steps: list[FilterStep]
     heads_computed: int  # proposals whose RoI-head outputs were computed by this replay (the rest were cached)
-    _trace: Trace = field(repr=False)
+    trace: Trace = field(repr=False)  # the capture this replay came from
     # Every (proposal, class) candidate of the RoI heads and which of them survived each final-stage step.
     box_candidates: Optional[BoxCandidates] = field(default=None, repr=False)
     box_selection: Optional[BoxPostprocessResult] = field(default=None, repr=False)
@@ -91,7 +91,7 @@ class Replay:
         if step not in alive_after:
             raise ValueError(f"Unknown RPN step {step!r}; steps: {', '.join(alive_after)}.")
         idx = torch.nonzero(alive_after[step]).flatten()
-        return proposals_of(self._trace, self.rpn_candidates, idx)
+        return proposals_of(self.trace, self.rpn_candidates, idx)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -103,46 +103,18 @@ class Replay:
             "detections": len(self.detections),
         }
 
-    # ---- teaching views (inspectors.teaching.box_story, nms_walkthrough, provenance) ---------------------------------
-    def explain(self, i: int) -> "BoxStory":
-        from inspectors.teaching.box_story import explain
-
-        return explain(self, i)
-
-    def explain_proposal(self, k: int) -> "ProposalStory":
-        from inspectors.teaching.box_story import explain_proposal
-
-        return explain_proposal(self, k)
-
-    def nms_groups(self, stage: str) -> list["NmsGroup"]:
-        from inspectors.teaching.nms_walkthrough import nms_groups
-
-        return nms_groups(self, stage)
-
-    def nms_walkthrough(self, stage: str, group: int) -> "NmsWalkthrough":
-        from inspectors.teaching.nms_walkthrough import nms_walkthrough
-
-        return nms_walkthrough(self, stage, group)
-
-    def provenance(self, i: int) -> "DetectionProvenance":
-        from inspectors.teaching.provenance import provenance
-
-        return provenance(self, i)
-
-    def rpn_fate(self, candidate: int) -> "CandidateFate":
-        from inspectors.teaching.provenance import rpn_fate
-
-        return rpn_fate(self, candidate)
-
-    def anchor_fate(self, anchor: int) -> "CandidateFate":
-        from inspectors.teaching.provenance import anchor_fate
-
-        return anchor_fate(self, anchor)
-
-    def box_fate(self, proposal: int, label: int) -> "CandidateFate":
-        from inspectors.teaching.provenance import box_fate
-
-        return box_fate(self, proposal, label)
+    # ---- teaching views -------------------------------------------------------------------------------------------
+    # `r.explain(i)`, `r.provenance(i)`, … are the teaching functions (inspectors.teaching) bound as methods by
+    # inspectors/conveniences.py, so that the pipeline imports no teaching module. The stubs are for type checkers.
+    if TYPE_CHECKING:
+        def explain(self, i: int) -> BoxStory: ...
+        def explain_proposal(self, k: int) -> ProposalStory: ...
+        def nms_groups(self, stage: str) -> list[NmsGroup]: ...
+        def nms_walkthrough(self, stage: str, group: int) -> NmsWalkthrough: ...
+        def provenance(self, i: int) -> DetectionProvenance: ...
+        def rpn_fate(self, candidate: int) -> CandidateFate: ...
+        def anchor_fate(self, anchor: int) -> CandidateFate: ...
+        def box_fate(self, proposal: int, label: int) -> CandidateFate: ...
 
 
 def replay(trace: Trace, **thresholds: Any) -> Replay:
@@ -180,7 +152,7 @@ def replay(trace: Trace, **thresholds: Any) -> Replay:
         detections=detections,
         box_steps=post.steps,
         heads_computed=heads_computed,
-        _trace=trace,
+        trace=trace,
         box_candidates=stage.box_candidates,
         box_selection=post,
     )

@@ -136,11 +136,5 @@ def anchors_at(trace: Trace, x: float, y: float) -> list[AnchorHit]:
 
 
 def decode_anchor_index(trace: Trace, index: int) -> tuple[int, int, int, int]:
-    """Flat anchor index → (level, y, x, shape)."""
-    for info in trace.levels:
-        if info.start <= index < info.start + info.count:
-            local = index - info.start
-            cell, shape = divmod(local, info.anchors_per_location)
-            y, x = divmod(cell, info.grid[1])
-            return info.index, y, x, shape
-    raise IndexError(f"anchor index {index} out of range (0..{trace.anchors.shape[0] - 1}).")
+    """Flat anchor index → (level, y, x, shape): `Trace.decode_anchor`."""
+    return trace.decode_anchor(index)

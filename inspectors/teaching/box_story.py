@@ -106,7 +106,7 @@ def explain(replay: "Replay", i: int) -> BoxStory:
     """The story of detection i: anchor → proposal (RPN deltas) → detection (RoI-head deltas for its class)."""
     detections = replay.detections
     i = _index(i, len(detections), "explain.detection_index")
-    trace = replay._trace
+    trace = replay.trace
     p = int(detections.proposal_index[i])
     label = int(detections.labels[i])
     with torch.inference_mode():
@@ -133,7 +133,7 @@ def explain(replay: "Replay", i: int) -> BoxStory:
 
 
 def _rpn_part(replay: "Replay", k: int) -> dict:
-    trace = replay._trace
+    trace = replay.trace
     a = int(replay.proposals.anchor_index[k])
     with torch.inference_mode():
         spec = trace.config.rpn_box_coder

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torchvision
 from torch import Tensor
 from torchvision.ops import box_iou
 
@@ -64,6 +65,17 @@ def nms_steps(boxes: Tensor, scores: Tensor, iou_threshold: float) -> list[NmsSt
     return steps
 
 
+def batched_nms_view(boxes: Tensor, groups: Tensor) -> Tensor:
+    """The coordinates torchvision 0.29's batched_nms hands to `nms` for `boxes` grouped by `groups`."""
+    vanilla = boxes.numel() > (4000 if boxes.device.type == "cpu" else 100_000) and not torchvision._is_tracing()
+    if vanilla or boxes.numel() == 0:  # _batched_nms_vanilla: nms per group on the boxes as they are
+        return boxes
+    # _batched_nms_coordinate_trick, the same expressions.
+    max_coordinate = boxes.max()
+    offsets = groups.to(boxes) * (max_coordinate + torch.tensor(1).to(boxes))
+    return boxes + offsets[:, None]
+
+
 class BatchedNmsDecisions:
     """Who removed whom in torchvision's `batched_nms(boxes, scores, idxs, iou_threshold)`, whose kept indices
     are `kept`, decided as torchvision decides.
@@ -76,8 +88,6 @@ class BatchedNmsDecisions:
     """
 
     def __init__(self, boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: float, kept: Tensor) -> None:
-        from inspectors.teaching.nms_walkthrough import batched_nms_view  # the coordinates batched_nms hands to nms
-
         self.iou_threshold = float(iou_threshold)
         self.coords = batched_nms_view(boxes, idxs).detach().cpu().numpy()
         self.idxs = idxs.detach().cpu().numpy()

@@ -24,7 +24,7 @@ from torch import Tensor
 from torchvision.ops import boxes as box_ops
 
 from inspectors.core.errors import InputError
-from inspectors.teaching.nms import NmsStep, nms_steps, visit_order
+from inspectors.teaching.nms import NmsStep, batched_nms_view, nms_steps, visit_order
 
 if TYPE_CHECKING:
     from inspectors.roi.postprocess import BoxCandidates
@@ -114,17 +114,6 @@ class NmsWalkthrough:
         )
 
 
-def batched_nms_view(boxes: Tensor, groups: Tensor) -> Tensor:
-    """The coordinates torchvision 0.29's batched_nms hands to `nms` for `boxes` grouped by `groups`."""
-    vanilla = boxes.numel() > (4000 if boxes.device.type == "cpu" else 100_000) and not torchvision._is_tracing()
-    if vanilla or boxes.numel() == 0:  # _batched_nms_vanilla: nms per group on the boxes as they are
-        return boxes
-    # _batched_nms_coordinate_trick, the same expressions.
-    max_coordinate = boxes.max()
-    offsets = groups.to(boxes) * (max_coordinate + torch.tensor(1).to(boxes))
-    return boxes + offsets[:, None]
-
-
 def walk(nms_boxes: Tensor, scores: Tensor, threshold: float) -> tuple[Tensor, list[NmsStep], Tensor, Tensor, Tensor]:
     """(order, steps, decided_at, suppressor, suppressor_iou) of greedy NMS on these exact inputs."""
     n = int(scores.shape[0])
@@ -144,7 +133,7 @@ def walk(nms_boxes: Tensor, scores: Tensor, threshold: float) -> tuple[Tensor, l
 
 def nms_groups(replay: "Replay", stage: str) -> list[NmsGroup]:
     """Every group of one stage's NMS with how many boxes entered it (empty groups included)."""
-    trace = replay._trace
+    trace = replay.trace
     _check_stage(stage)
     if stage == "rpn":
         levels = replay.pre_nms.levels
@@ -156,7 +145,7 @@ def nms_groups(replay: "Replay", stage: str) -> list[NmsGroup]:
 def nms_walkthrough(replay: "Replay", stage: str, group: int) -> NmsWalkthrough:
     """The NMS of one group at the replay's threshold, with every decision (memoised per trace and settings)."""
     _check_stage(stage)
-    trace = replay._trace
+    trace = replay.trace
     group = _check_group(replay, stage, group)
     key = ("nms_walkthrough", stage, group, _settings_key(replay, stage))
     return trace.cache.extra(key, lambda: build_walkthrough(replay, stage, group))
@@ -177,12 +166,9 @@ class BoxNmsInputs:
 
 def box_stage_candidates(replay: "Replay") -> "BoxCandidates":
     """The replay's per-(proposal, class) candidates (memoised with its RPN stage)."""
-    from inspectors.pipeline.replay import _rpn_stage, rpn_settings_of
-
-    trace = replay._trace
-    with torch.inference_mode():
-        stage, _ = _rpn_stage(trace, rpn_settings_of(trace, replay.settings))
-    return stage.box_candidates
+    if replay.box_candidates is None:
+        raise ValueError("this replay kept no box candidates")
+    return replay.box_candidates
 
 
 def box_nms_inputs(replay: "Replay") -> BoxNmsInputs:
@@ -214,7 +200,7 @@ def rpn_nms_boxes(replay: "Replay") -> Tensor:
 def build_walkthrough(replay: "Replay", stage: str, group: int, inputs: "BoxNmsInputs | None" = None
                       ) -> NmsWalkthrough:
     """nms_walkthrough without the memo (for callers that walk every group; `inputs`: box_nms_inputs(replay))."""
-    trace = replay._trace
+    trace = replay.trace
     with torch.inference_mode():
         if stage == "rpn":
             pre = replay.pre_nms
@@ -272,7 +258,7 @@ def _check_stage(stage: str) -> None:
 
 
 def _check_group(replay: "Replay", stage: str, group: int) -> int:
-    trace = replay._trace
+    trace = replay.trace
     valid = range(len(trace.levels)) if stage == "rpn" else range(1, len(trace.categories))
     try:
         value = int(group)

@@ -104,19 +104,19 @@ class BoxLineage:
 def rpn_lineage(replay: "Replay") -> RpnLineage:
     key = ("rpn_lineage",) + tuple(replay.settings[k] for k in ("rpn_pre_nms_top_n", "rpn_nms_thresh",
                                                                  "rpn_score_thresh"))
-    return replay._trace.cache.extra(key, lambda: _build_rpn_lineage(replay))
+    return replay.trace.cache.extra(key, lambda: _build_rpn_lineage(replay))
 
 
 def box_lineage(replay: "Replay") -> BoxLineage:
     key = ("box_lineage",) + tuple(sorted(replay.settings.items()))
-    return replay._trace.cache.extra(key, lambda: _build_box_lineage(replay))
+    return replay.trace.cache.extra(key, lambda: _build_box_lineage(replay))
 
 
 def _build_rpn_lineage(replay: "Replay") -> RpnLineage:
     count = int(replay.rpn_candidates.fate.shape[0])
     suppressor = torch.full((count,), -1, dtype=torch.int64)
     iou = torch.full((count,), float("nan"), dtype=torch.float32)
-    for level in range(len(replay._trace.levels)):
+    for level in range(len(replay.trace.levels)):
         walk = build_walkthrough(replay, "rpn", level)
         hit = walk.suppressor >= 0
         source = walk.source.cpu()
@@ -126,7 +126,7 @@ def _build_rpn_lineage(replay: "Replay") -> RpnLineage:
 
 
 def _build_box_lineage(replay: "Replay") -> BoxLineage:
-    trace = replay._trace
+    trace = replay.trace
     candidates = box_stage_candidates(replay)
     inputs = box_nms_inputs(replay)
     count = int(candidates.scores.shape[0])
@@ -171,7 +171,7 @@ def rpn_fate(replay: "Replay", candidate: int) -> CandidateFate:
 
 def anchor_fate(replay: "Replay", anchor: int) -> CandidateFate:
     """Why anchor `anchor` (index into trace.anchors) did or did not become a proposal."""
-    trace = replay._trace
+    trace = replay.trace
     a = _index(anchor, int(trace.anchors.shape[0]), "provenance.anchor_index")
     hit = torch.nonzero(replay.rpn_candidates.candidate_anchor == a).flatten()
     if hit.numel():
@@ -182,7 +182,7 @@ def anchor_fate(replay: "Replay", anchor: int) -> CandidateFate:
 
 def box_fate(replay: "Replay", proposal: int, label: int) -> CandidateFate:
     """Why the class-`label` box refined from proposal `proposal` is or is not a detection."""
-    trace = replay._trace
+    trace = replay.trace
     classes = len(trace.categories) - 1
     p = _index(proposal, len(replay.proposals), "explain.proposal_index")
     try:
@@ -210,7 +210,7 @@ def _box_fate(replay: "Replay", flat: int) -> CandidateFate:
 def provenance(replay: "Replay", i: int) -> DetectionProvenance:
     """Detection i: its proposal, anchor, objectness, both refinements and everything it suppressed."""
     story = explain(replay, i)  # checks i
-    trace = replay._trace
+    trace = replay.trace
     dets = replay.detections
     p, label = story.proposal_index, story.label
     m = int(replay.rpn_candidates.keep[p])

@@ -72,7 +72,7 @@ def compare_roi_pooling(
     )
 
 
-def _round_half_away(v: np.float32) -> int:
+def round_half_away(v: np.float32) -> int:
     """C's std::round (half away from zero), which roi_pool uses; numpy/torch round half to even."""
     return int(math.floor(v + 0.5)) if v >= 0 else -int(math.floor(-v + 0.5))
 
@@ -80,7 +80,7 @@ def _round_half_away(v: np.float32) -> int:
 def pool_cells(box: Sequence[float], spatial_scale: float, output_size: int, height: int, width: int) -> PoolCells:
     f32 = np.float32
     scale = f32(spatial_scale)
-    x1, y1, x2, y2 = (_round_half_away(f32(v) * scale) for v in box)
+    x1, y1, x2, y2 = (round_half_away(f32(v) * scale) for v in box)
     roi_w = max(x2 - x1 + 1, 1)
     roi_h = max(y2 - y1 + 1, 1)
     bin_h = f32(roi_h) / f32(output_size)

@@ -28,8 +28,7 @@ import torch
 from torch import Tensor
 
 from inspectors.core.errors import InputError
-from inspectors.teaching.roi_pooling import AlignPoints, PoolCells, align_points, pool_cells
-from inspectors.teaching.roi_pooling import _round_half_away as round_half_away
+from inspectors.teaching.roi_pooling import AlignPoints, PoolCells, align_points, pool_cells, roi_pooling_view, round_half_away
 
 if TYPE_CHECKING:
     from inspectors.teaching.roi_pooling import RoiPoolingView
@@ -143,8 +142,6 @@ class RoiProjectionWalk:
 
 def roi_projection_walk(trace: "Trace", box: Union[Sequence[float], Tensor], *, frame: str = "original"
                         ) -> RoiProjectionWalk:
-    from inspectors.teaching.roi_pooling import roi_pooling_view
-
     if frame not in ("original", "resized"):
         raise InputError("frame.unknown", frame=frame)
     box_f = _check_box(box)
