@@ -177,8 +177,19 @@ KO: dict[str, str] = {
     "engine.dataset.not_a_folder": "{path}: 이미 있는 폴더가 아닌 파일입니다. 데이터셋 캡처에 쓸 폴더 이름을 고르세요.",
     "engine.dataset.not_empty": "{path}: 데이터셋 캡처가 아닌 다른 파일이 들어 있는 폴더입니다. 새 폴더나 빈 폴더를 "
                                 "고르세요.",
-    "engine.dataset.record_missing": "{path}의 데이터셋 캡처가 손상되었습니다. 이미지 {index} ({name})의 기록이 없거나 "
-                                     "읽을 수 없습니다. 캡처를 다시 실행해 기록을 다시 쓰세요.",
+    "engine.dataset.record_missing": "{path}의 데이터셋 캡처가 손상되었습니다. 이미지 {index} ({name})의 기록 파일 "
+                                     "{file}이(가) 없거나 읽을 수 없습니다. 같은 캡처를 다시 실행하면 기록이 없거나 "
+                                     "손상된 이미지만 다시 캡처합니다.",
+    "engine.dataset.record_truncated": "{path}의 데이터셋 캡처가 손상되었습니다. 이미지 {index} ({name})의 기록 파일 "
+                                       "{file}이(가) 잘려 있습니다 ({expected:,}바이트 중 {size:,}바이트). 손상된 기록은 "
+                                       "모두 {count}개입니다. 같은 캡처를 다시 실행하면 그 이미지만 다시 캡처합니다.",
+    "engine.dataset.record_changed": "{path}의 데이터셋 캡처가 손상되었습니다. 이미지 {index} ({name})의 기록 파일 "
+                                     "{file}이(가) 매니페스트의 체크섬과 맞지 않습니다 (내용이 바뀌었습니다). 손상된 "
+                                     "기록은 모두 {count}개입니다. 같은 캡처를 다시 실행하면 그 이미지만 다시 "
+                                     "캡처합니다.",
+    "engine.dataset.record_absent": "{path}의 데이터셋 캡처가 손상되었습니다. 이미지 {index} ({name})의 기록 파일 "
+                                    "{file}이(가) 없습니다. 손상된 기록은 모두 {count}개입니다. 같은 캡처를 다시 "
+                                    "실행하면 그 이미지만 다시 캡처합니다.",
     "engine.dataset.pre_nms_above_capture": "rpn_pre_nms_top_n = {value}: 이 데이터셋 캡처가 저장한 값(레벨당 {high}개)보다 "
                                             "큽니다. {high} 이하로 고르거나, 더 큰 최댓값으로 다시 캡처하세요.",
     "engine.dataset.unknown_engine": "알 수 없는 캡처 엔진 {engine!r}: \"local\" 또는 \"ray\"를 쓰세요.",

@@ -91,8 +91,19 @@ MESSAGES: dict[str, str] = {
     "dataset.not_a_folder": "{path} exists and is not a folder: choose a folder name for the dataset capture.",
     "dataset.not_empty": "{path} is a folder with other files in it (not a dataset capture): choose a new or empty "
                          "folder.",
-    "dataset.record_missing": "The dataset capture at {path} is damaged: the record of image {index} ({name}) is "
-                              "missing or unreadable. Run the capture again to rewrite it.",
+    "dataset.record_missing": "The dataset capture at {path} is damaged: the record of image {index} ({name}), "
+                              "file {file}, is missing or unreadable. Run the same capture again: it captures "
+                              "just the images whose records are missing or damaged.",
+    "dataset.record_truncated": "The dataset capture at {path} is damaged: the record of image {index} ({name}), "
+                                "file {file}, is cut short ({size:,} of {expected:,} bytes); {count} damaged "
+                                "record(s) in all. Run the same capture again: it captures just those images.",
+    "dataset.record_changed": "The dataset capture at {path} is damaged: the record of image {index} ({name}), "
+                              "file {file}, does not match its checksum in the manifest (its bytes changed); "
+                              "{count} damaged record(s) in all. Run the same capture again: it captures just "
+                              "those images.",
+    "dataset.record_absent": "The dataset capture at {path} is damaged: the record of image {index} ({name}), file "
+                             "{file}, is missing; {count} damaged record(s) in all. Run the same capture again: it "
+                             "captures just those images.",
     "dataset.pre_nms_above_capture": "rpn_pre_nms_top_n = {value} is above what this dataset capture stored "
                                      "({high} per level): choose at most {high}, or capture again with a larger "
                                      "maximum.",

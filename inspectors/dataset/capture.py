@@ -6,6 +6,11 @@
   inspectors.dataset.ray); either way each record is written atomically (temporary file, then rename) as soon as
   it is made, so memory stays flat whatever the dataset's size and an interrupted capture resumes where it
   stopped: running the same call again captures only the images without a record.
+- When every record is in, the manifest keeps each record's size and sha256; opening the capture checks them
+  (inspectors.dataset.manifest.check_records), and running the same call again on a capture with missing,
+  truncated or altered records captures just those images.
+- `between_images(done, total)` is called before each image and once at the end (local engine): a server uses it
+  to report progress, to let interactive work on the same model go first, and to cancel (by raising).
 - The manifest says what made the capture. Resuming with another model, other images or annotations, another
   maximum pre-NMS top-n, or a capture of another format version is refused with an InputError.
 - The number of intra-op threads is fixed for the whole capture (and recorded): floating-point sums in the
@@ -20,7 +25,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence, Union
+from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -45,13 +50,16 @@ from inspectors.dataset.manifest import (
     RECORDS,
     check_same_model,
     dataset_fingerprint,
+    file_digest,
     model_identity,
     read_manifest,
+    record_digest,
+    record_problem,
     slider_ranges,
     versions,
     write_manifest,
 )
-from inspectors.dataset.record import is_whole_record, record_bytes, record_from_trace, write_atomically
+from inspectors.dataset.record import record_bytes, record_from_trace, write_atomically
 from inspectors.core.errors import InputError
 from inspectors.core.images import load_image
 from inspectors.core.models import InspectedModel
@@ -82,6 +90,7 @@ def capture_dataset(
     threads: Optional[int] = None,
     ray_address: Optional[str] = None,
     num_workers: Optional[int] = None,
+    between_images: Optional[Callable[[int, int], None]] = None,
 ) -> DatasetCapture:
     """Capture `images` (a folder, searched recursively, or a list of paths) with their ground truth
     (`annotations`: a COCO JSON file or a Pascal VOC folder) into the folder `out`, and open it.
@@ -135,7 +144,7 @@ def capture_dataset(
     })
     records = out / RECORDS
     _remove_stale_temporaries(records)
-    todo = [t for t in tasks if not is_whole_record(records / t.record)]
+    todo, digests = _records_to_capture(out, manifest, tasks)
 
     start = time.perf_counter()
     if todo:
@@ -146,11 +155,39 @@ def capture_dataset(
                              address=ray_address, num_workers=num_workers)
         else:
             with _torch_threads(threads), _progress(len(todo), progress) as bar:
-                for task in todo:
-                    write_atomically(records / task.record, capture_record(inspected, task, top_n))
+                for done, task in enumerate(todo):
+                    if between_images is not None:
+                        between_images(done, len(todo))
+                    data = capture_record(inspected, task, top_n)
+                    write_atomically(records / task.record, data)
+                    digests[task.record] = record_digest(data)
                     bar.update(1)
-    _finish(out, manifest, tasks, engine, len(todo), time.perf_counter() - start)
+    if between_images is not None:
+        between_images(len(todo), len(todo))
+    _finish(out, manifest, tasks, engine, len(todo), time.perf_counter() - start, digests)
     return DatasetCapture.open(out)
+
+
+def _records_to_capture(out: Path, manifest: dict[str, Any], tasks: list[ImageTask]
+                        ) -> tuple[list[ImageTask], dict[str, dict[str, Any]]]:
+    """The images whose record is absent or damaged (all of them on a fresh capture), and the digests of the
+    others. Repairing a complete capture first marks it incomplete, without the damaged records' checksums, so
+    that an interruption of the repair is resumed like any capture."""
+    records = out / RECORDS
+    todo, digests = [], {}
+    for task, entry in zip(tasks, manifest["images"]):
+        problem, digest = record_problem(records / task.record, entry, task.index)
+        if problem is None:
+            digests[task.record] = digest
+        else:
+            todo.append(task)
+    if todo and manifest.get("complete"):
+        for task in todo:
+            for key in ("bytes", "sha256"):
+                manifest["images"][task.index].pop(key, None)
+        manifest["complete"] = False
+        write_manifest(out, manifest)
+    return todo, digests
 
 
 def capture_record(model: InspectedModel, task: ImageTask, max_pre_nms_top_n: int) -> bytes:
@@ -186,8 +223,9 @@ def _start_or_resume(out: Path, identity: dict[str, Any], fingerprint: str, top_
 
 
 def _finish(out: Path, manifest: dict[str, Any], tasks: list[ImageTask], engine: str, captured: int,
-            seconds: float) -> None:
-    """Mark the capture complete, with each image's sizes and what the capture cost."""
+            seconds: float, digests: dict[str, dict[str, Any]]) -> None:
+    """Mark the capture complete, with each image's sizes, its record's size and sha256 (of the bytes written;
+    records written by Ray workers are read back), and what the capture cost."""
     records = out / RECORDS
     total_bytes = 0
     for entry in manifest["images"]:
@@ -195,7 +233,9 @@ def _finish(out: Path, manifest: dict[str, Any], tasks: list[ImageTask], engine:
         with np.load(path) as data:
             entry["original_size"] = [int(v) for v in data["original_size"]]
             entry["resized_size"] = [int(v) for v in data["resized_size"]]
-        total_bytes += path.stat().st_size
+        digest = digests.get(entry["record"]) or file_digest(path)
+        entry.update(digest)
+        total_bytes += digest["bytes"]
     runs = list(manifest["capture"].get("runs", []))
     runs.append({"engine": engine, "images": captured, "seconds": round(seconds, 3)})
     manifest["capture"].update(runs=runs, seconds=round(float(manifest["capture"].get("seconds", 0)) + seconds, 3),

@@ -2,7 +2,10 @@
 
 A small JSON file beside the records. It lets a capture refuse what it cannot serve: a capture written in another
 format version, resumed with another model (name, a hash of the state dict, the settings snapshot), or with other
-images or annotations. Capture writes it first (complete = false) and rewrites it when every record is in.
+images or annotations. Capture writes it first (complete = false) and rewrites it when every record is in, with
+each record's size and sha256: opening a capture checks every record against them (damaged_records), so a missing,
+truncated or altered record is named instead of failing later inside a replay. (Captures written before the
+checksums were kept are checked by the CRC-32 of every member of the record's zip.)
 """
 
 from __future__ import annotations
@@ -11,14 +14,15 @@ import hashlib
 import json
 import math
 from dataclasses import fields, is_dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional, Sequence
 
 import torch
 import torchvision
 
-from inspectors.dataset.record import write_atomically
+from inspectors.dataset.record import is_whole_record, write_atomically
 from inspectors.core.errors import InputError
 from inspectors.core.models import InspectedModel
 from inspectors.core.snapshot import (
@@ -180,3 +184,81 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_json_safe(v) for v in value]
     return value
+
+
+# ---- the records' integrity --------------------------------------------------------------------------------------
+HASH_BLOCK = 1 << 20
+
+
+def record_digest(data: bytes) -> dict[str, Any]:
+    """What the manifest keeps of one record: its size and sha256."""
+    return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def file_digest(path: Path) -> dict[str, Any]:
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(HASH_BLOCK), b""):
+            digest.update(block)
+            size += len(block)
+    return {"bytes": size, "sha256": digest.hexdigest()}
+
+
+@dataclass(frozen=True)
+class RecordProblem:
+    """One image whose record cannot be used: `problem` is "absent", "truncated" or "changed"."""
+
+    index: int
+    name: str
+    file: str
+    problem: str
+    size: int = 0
+    expected: int = 0
+
+
+def record_problem(path: Path, entry: Mapping[str, Any], index: int) -> tuple[Optional[RecordProblem],
+                                                                              Optional[dict[str, Any]]]:
+    """(None, its digest) when the record at `path` is the one the manifest entry describes (size and sha256; for
+    an entry without them, a whole zip whose members match their CRC-32), else (what is wrong, None)."""
+    def wrong(problem: str, size: int = 0) -> tuple[RecordProblem, None]:
+        return RecordProblem(index, str(entry.get("name", entry.get("file_name", index))), str(path), problem, size,
+                             int(entry.get("bytes", 0) or 0)), None
+
+    try:
+        found = file_digest(path)
+    except FileNotFoundError:
+        return wrong("absent")
+    except OSError:
+        return wrong("changed")
+    if "sha256" in entry:
+        if found["bytes"] < int(entry["bytes"]):
+            return wrong("truncated", found["bytes"])
+        if found["bytes"] != int(entry["bytes"]) or found["sha256"] != entry["sha256"]:
+            return wrong("changed", found["bytes"])
+        return None, found
+    if not is_whole_record(path):
+        return wrong("changed", found["bytes"])
+    return None, found
+
+
+def damaged_records(folder: Path, images: Sequence[Mapping[str, Any]]) -> list[RecordProblem]:
+    """Every image of the manifest whose record is absent, cut short or altered."""
+    records = folder / RECORDS
+    problems = []
+    for index, entry in enumerate(images):
+        problem, _ = record_problem(records / entry["record"], entry, index)
+        if problem is not None:
+            problems.append(problem)
+    return problems
+
+
+def check_records(folder: Path, manifest: Mapping[str, Any]) -> None:
+    """Raise an InputError naming the first damaged record (image, file) and how many there are in all."""
+    problems = damaged_records(folder, manifest["images"])
+    if problems:
+        first = problems[0]
+        params: dict[str, Any] = dict(path=str(folder), index=first.index, name=first.name, file=first.file,
+                                      count=len(problems))
+        if first.problem == "truncated":
+            params.update(size=first.size, expected=first.expected)
+        raise InputError(f"dataset.record_{first.problem}", **params)

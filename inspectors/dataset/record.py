@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -199,8 +200,12 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def read_record(path: Path) -> ImageRecord:
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {name: data[name] for name in data.files}
+    """A record from its file; a torn or altered file raises ValueError (OSError when it is absent)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+    except (zipfile.BadZipFile, EOFError, zlib.error) as error:
+        raise ValueError(f"{path} is not a whole record ({error})") from error
     gt_width, gt_height = (int(v) for v in arrays["gt_size"])
     ground_truth = ImageGroundTruth(
         image_id=int(arrays["image_id"]), file_name=str(arrays["gt_file_name"]), width=gt_width, height=gt_height,
@@ -223,9 +228,10 @@ def read_record(path: Path) -> ImageRecord:
 
 
 def is_whole_record(path: Path) -> bool:
-    """A record file that a finished write left (a zip with its central directory), not a torn one."""
+    """A record file that a finished write left, byte for byte: a zip with its central directory whose every member
+    matches its CRC-32 (a torn, truncated or bit-flipped file is not whole)."""
     try:
         with zipfile.ZipFile(path) as z:
-            return "anchor.npy" in z.namelist()
-    except (OSError, zipfile.BadZipFile):
+            return "anchor.npy" in z.namelist() and z.testzip() is None
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError, zlib.error):
         return False

@@ -30,7 +30,8 @@ import torch
 from inspectors.roi.batched_postprocess import CandidateBatch, batch_box_candidates, batch_select_detections
 from inspectors.evaluation.coco_matching import DetectionSet, GroundTruthArrays
 from inspectors.dataset.annotations import ImageGroundTruth
-from inspectors.dataset.manifest import RECORDS, check_same_model, model_identity, read_manifest, snapshot_from_dict
+from inspectors.dataset.manifest import (RECORDS, check_records, check_same_model, model_identity, read_manifest,
+                                         snapshot_from_dict)
 from inspectors.evaluation.metrics import (
     DatasetMetrics,
     ProposalRecall,
@@ -143,6 +144,7 @@ class DatasetCapture:
         if not manifest.get("complete"):
             done = sum(1 for _ in (path / RECORDS).glob("*.npz")) if (path / RECORDS).is_dir() else 0
             raise InputError("dataset.incomplete", path=str(path), done=done, total=len(manifest["images"]))
+        check_records(path, manifest)  # every record as written (size, sha256), else a LensError naming it
         return cls(path, manifest, cache_bytes)
 
     # ---- what it holds ---------------------------------------------------------------------------------------------
@@ -333,7 +335,7 @@ class DatasetCapture:
             tensors = RecordTensors.of(read_record(path))
         except (OSError, ValueError, KeyError) as e:  # a missing, torn or foreign file
             raise InputError("dataset.record_missing", path=str(self.path), index=index,
-                             name=self.names[index]) from e
+                             name=self.names[index], file=str(path)) from e
         with self._lock:
             self._tensors[index] = tensors
             self._tensor_bytes += tensors.nbytes()
