@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -65,13 +64,9 @@ def test_weights_committed_small_and_fp16():
     assert floats and all(v.dtype == torch.float16 for v in floats)
 
 
-def test_load_is_fast_fp32_and_eval(demo):
-    best = float("inf")
-    for _ in range(2):
-        t = time.perf_counter()
-        m = load_demo_model()
-        best = min(best, time.perf_counter() - t)
-    assert best < 2.0, f"load_demo_model took {best:.2f} s"
+def test_load_gives_an_fp32_model_in_eval_mode(demo):
+    """Loading is timed in bench/, not here: a wall-clock limit in a test fails on a busy machine, not a bug."""
+    m = load_demo_model()
     assert not m.training
     assert all(p.dtype == torch.float32 for p in m.parameters())
 

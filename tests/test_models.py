@@ -119,3 +119,17 @@ def test_not_a_checkpoint(tmp_path):
     path.write_bytes(b"\x00\x01 not a pickle")
     with pytest.raises(ModelLoadError, match="not a PyTorch state dict"):
         load_model(NAME, checkpoint=path, device="cpu")
+
+
+def test_weights_with_nan_or_infinity_are_refused_naming_the_first_tensor(tmp_path):
+    """A diverged training run saves NaN weights: they would load, then fail deep inside a capture."""
+    state = train_like_a_user(num_classes=3).state_dict()
+    state["rpn.head.cls_logits.weight"][0, :3] = float("nan")
+    state["roi_heads.box_predictor.bbox_pred.bias"][1] = float("inf")
+    path = tmp_path / "diverged.pth"
+    torch.save(state, path)
+    with pytest.raises(ModelLoadError) as err:
+        load_model(NAME, checkpoint=path, device="cpu")
+    assert err.value.code == "checkpoint.non_finite"
+    message = str(err.value)  # the RPN comes before the RoI heads in a state dict
+    assert "3 non-finite values" in message and "rpn.head.cls_logits.weight" in message and "1 more" in message

@@ -295,6 +295,8 @@ KO: dict[str, str] = {
                                     "실행해야 하는 파일은 거부합니다.",
     "engine.checkpoint.not_state_dict": "{name} 파일에 state dict(파라미터 이름 → 텐서 매핑)가 없습니다.",
     "engine.checkpoint.not_faster_rcnn": "{name} 파일에 {key} 키가 없습니다. Faster R-CNN의 state dict가 아닙니다.",
+    "engine.checkpoint.non_finite": "{name} 파일의 {tensor}{more}에 유한하지 않은 값(NaN 또는 무한대)이 {count}개 있어 모델이 "
+                                    "의미 있는 값을 계산할 수 없습니다. 학습이 발산하기 전에 저장한 체크포인트를 쓰세요.",
     "engine.checkpoint.mismatch": "{name} 파일이 {architecture} 구조와 맞지 않습니다. {details}.",
     "engine.checkpoint.other_architecture": "{name} 파일은 {fits} 체크포인트입니다 ({architecture} 아님). "
                                             "아키텍처에서 {fits} 항목을 고르고 다시 불러오세요.",

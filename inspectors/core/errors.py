@@ -46,6 +46,8 @@ MESSAGES: dict[str, str] = {
     "checkpoint.unreadable": "{name} is not a PyTorch state dict that can be loaded safely ({reason}). Save it with "
                              "torch.save(model.state_dict(), path); files that need to run code to unpickle are "
                              "refused.",
+    "checkpoint.non_finite": "{name} holds {count} non-finite values (NaN or infinity) in {tensor}{more}: the model "
+                             "would compute nothing meaningful. Use a checkpoint saved before training diverged.",
     "checkpoint.not_state_dict": "{name} does not hold a state dict (a mapping of parameter names to tensors).",
     "checkpoint.not_faster_rcnn": "{name} has no {key}: it is not a Faster R-CNN state dict.",
     "checkpoint.mismatch": "{name} does not fit {architecture}. {details}.",

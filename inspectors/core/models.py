@@ -12,7 +12,7 @@ import threading
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Sequence, Union
 from urllib.parse import urlparse
 
 import torch
@@ -238,6 +238,7 @@ def _load_checkpoint(
         reason = _short_reason(e)
         raise ModelLoadError("checkpoint.unreadable", name=path.name, reason=f"{type(e).__name__}: {reason}") from None
     state = _unwrap_state_dict(raw, path)
+    _check_finite(state, path.name)
     num_classes = int(state[_CLS_KEY].shape[0])
     normalization = _decide_normalization(name, state, trained_from, path.name)
     model = build_pretrained_architecture(name, num_classes, normalization.trained_from)
@@ -245,6 +246,17 @@ def _load_checkpoint(
     expected = model.state_dict()
     model.load_state_dict({k: v for k, v in state.items() if k in expected}, strict=False)
     return model, _fit_categories(names, num_classes), path.name, normalization
+
+
+def _check_finite(state: dict[str, Any], name: str) -> None:
+    """Refuse weights with NaN or infinity (a diverged training run): they load, then every capture would fail deep
+    inside torchvision. Names the first such tensor, in the checkpoint's order, and how many more there are."""
+    bad = [key for key, value in state.items()
+           if isinstance(value, torch.Tensor) and value.is_floating_point() and not bool(torch.isfinite(value).all())]
+    if bad:
+        count = int((~torch.isfinite(state[bad[0]])).sum())
+        more = f" (and {len(bad) - 1} more tensors)" if len(bad) > 1 else ""
+        raise ModelLoadError("checkpoint.non_finite", name=name, tensor=bad[0], count=count, more=more)
 
 
 def _short_reason(error: Exception) -> str:
