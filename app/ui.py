@@ -7,7 +7,7 @@ import html
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import gradio as gr
 
@@ -16,6 +16,7 @@ from inspectors.dataset.sweep import sweep
 from app import handlers, views
 from app.config import AppConfig, is_local_only, sample_image_paths
 from app.dataset_store import DatasetStore
+from app.gradio_adapter import quiet_progress
 from app.drawing import display_scale
 from app.figures import ablations as ablation_figs
 from app.figures import dataset as dataset_figs
@@ -109,7 +110,8 @@ def create_lens(config: AppConfig) -> Lens:
         store.register(startup_model_name(config),
                        ModelSpec(config.model, config.checkpoint, config.labels, config.trained_from))
     # Dataset folders on the server: only while the app is served to this machine alone.
-    datasets = DatasetStore(allow_server_paths=is_local_only(config.host) and not config.share)
+    datasets = DatasetStore(allow_server_paths=is_local_only(config.host) and not config.share,
+                            capture_jobs=config.capture_jobs, quota_bytes=config.capture_quota)
     return Lens(store=store, cache=SessionCache(config.max_sessions, config.max_cache_bytes), datasets=datasets)
 
 
@@ -128,10 +130,19 @@ def build_app(config: AppConfig, lens: Lens | None = None) -> gr.Blocks:
         layout = _build_layout(lens, config)
         event_functions = _wire(demo, lens, layout)
         event_functions.update(_wire_page_settings(demo, lens, layout, texts))
+        quiet_progress(demo, _spinners(layout))
     demo.lens = lens                          # for tests and benchmarks
     demo.event_functions = event_functions    # the wrapped handlers, callable without a browser
     demo.texts = texts                        # every translatable component (the language switch's outputs)
     return demo
+
+
+def _spinners(layout: Layout) -> dict[str, list[Any]]:
+    """The long runs that show progress, and where: everything else updates without loading-status traffic."""
+    inspecting = [layout.status]
+    return {"on_inspect": inspecting, "on_inspect_auto": inspecting, "on_annotations": inspecting,
+            "on_open_worst": inspecting, "on_custom_load": [layout.controls.custom_status],
+            "on_capture": [layout.dataset.status], "on_sweep": [layout.dataset.sweep_result]}
 
 
 def _build_layout(lens: Lens, config: AppConfig) -> Layout:
@@ -192,24 +203,36 @@ def _build_layout(lens: Lens, config: AppConfig) -> Layout:
 
 # --- what each event updates -------------------------------------------------------------------------------------
 
-def _threshold_values(layout: Layout, session: Session, rpn_changed: bool = True) -> dict[Any, Any]:
+def _threshold_values(layout: Layout, session: Session, before: Mapping[str, float] | None = None) -> dict[Any, Any]:
     """Everything that depends on the thresholds and is on screen. A tab's own heavier view (NMS walk, provenance,
     RoI pooling, ablations …) is computed only when that tab is the one showing; switching to a tab computes it
-    (see _wire_tab_selection). `rpn_changed` is kept for callers; RoI-head-only moves cost the same here."""
+    (see _wire_tab_selection). `before`: the thresholds before this event; a strip slider whose value did not change
+    is left alone (each update costs the page a re-render)."""
     detections_view = views.detections_view(session)
     status = views.status_view(session)
     values = {layout.summary: detections_view.summary, layout.status: status.markdown,
               layout.detections_count: status.detections_count, layout.breadcrumb: views.breadcrumb_html(session),
               **layout.overview.values(views.overview_view(session)),
               **layout.detections.basic_values(detections_view)}
-    for strip in layout.strips.values():   # the projector layout's sliders follow whatever moved
-        values.update(controls.strip_values(strip, session.thresholds))
+    values.update(_strip_values(layout, session.thresholds, before))
     current = session.options.current_tab
     for tab_id, (outputs, compute) in _tab_views(layout).items():
         if tab_id == current:
             values.update(compute(session))
         else:
             values.update({component: gr.skip() for component in outputs})
+    return values
+
+
+def _strip_values(layout: Layout, thresholds: Mapping[str, float], before: Mapping[str, float] | None
+                  ) -> dict[Any, Any]:
+    """The projector strips' sliders at `thresholds`; those whose value is as `before` are skipped."""
+    values: dict[Any, Any] = {}
+    for strip in layout.strips.values():
+        for slider, value in controls.strip_values(strip, thresholds).items():
+            key = next(k for k, s in strip.items() if s is slider)
+            unchanged = before is not None and before.get(key) == thresholds[key]
+            values[slider] = gr.skip() if unchanged else value
     return values
 
 
@@ -309,8 +332,9 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> dict[str, Callable[...
                        box_detections_per_img: float, request: gr.Request) -> dict[Any, Any]:
         values = dict(zip(THRESHOLD_KEYS, (rpn_pre_nms_top_n, rpn_nms_thresh, rpn_post_nms_top_n, rpn_score_thresh,
                                            box_score_thresh, box_nms_thresh, box_detections_per_img)))
-        session, rpn_changed = handlers.rethreshold(lens, session_id(request), values)
-        return _threshold_values(layout, session, rpn_changed)
+        before = dict(handlers.current_session(lens, session_id(request)).thresholds)
+        session, _ = handlers.rethreshold(lens, session_id(request), values)
+        return _threshold_values(layout, session, before)
 
     gr.on([slider.release for slider in c.slider_list], on_rethreshold, c.slider_list, threshold_outputs,
           api_name="rethreshold", trigger_mode="always_last", show_progress="minimal")
@@ -320,9 +344,10 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> dict[str, Callable[...
         def on_strip(*args: Any) -> dict[Any, Any]:
             *numbers, request = args
             session = handlers.current_session(lens, session_id(request))
+            before = dict(session.thresholds)
             values = {**session.thresholds, **dict(zip(keys, numbers))}
-            session, rpn_changed = handlers.rethreshold(lens, session_id(request), values)
-            result = _threshold_values(layout, session, rpn_changed)
+            session, _ = handlers.rethreshold(lens, session_id(request), values)
+            result = _threshold_values(layout, session, before)
             result.update(c.slider_values(session.thresholds))
             return result
         return on_strip
@@ -338,7 +363,7 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> dict[str, Callable[...
     @readable_errors("action.rethreshold", lens)
     def on_reset(request: gr.Request) -> dict[Any, Any]:
         session = handlers.reset_thresholds(lens, session_id(request))
-        values = _threshold_values(layout, session, rpn_changed=True)
+        values = _threshold_values(layout, session)
         values.update(c.slider_values(session.thresholds))
         return values
 
@@ -453,15 +478,25 @@ def _wire_dataset(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
     def on_capture(source: str, demo_count: float, images: str | None, annotations: str | None, model_name: str,
                    request: gr.Request, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> dict[Any, Any]:
         dataset_ = handlers.capture_dataset(lens, session_id(request), source, demo_count, images, annotations,
-                                            model_name)
+                                            model_name, progress=lambda fraction, text: progress(fraction, desc=text))
         thresholds = dataset_.defaults
         _, metrics, used = handlers.evaluate_dataset(lens, session_id(request), thresholds)
         values = show(request, dataset_, metrics, used)
         values.update(d.slider_values(used, dataset_.ranges))
         return values
 
+    # Not in the "model" group: this event only waits for a background job (app.jobs) that gives the model to
+    # interactive events between its images, so an /inspect never queues behind a whole capture. No Gradio limit
+    # here: the jobs themselves are limited (one per session, --capture-jobs per server, refused with a message).
     d.capture.click(on_capture, [d.source, d.demo_count, d.images, d.annotations, c.model],
-                    [*d.outputs, *d.slider_list], api_name="capture_dataset", concurrency_id="model")
+                    [*d.outputs, *d.slider_list], api_name="capture_dataset", concurrency_id="capture",
+                    concurrency_limit=None)
+
+    def on_cancel_capture(request: gr.Request) -> dict[Any, Any]:
+        return {d.status: handlers.cancel_capture(lens, session_id(request))}
+
+    if d.cancel is not None:   # queue=False: a cancel must not wait behind anything
+        d.cancel.click(on_cancel_capture, None, [d.status], api_visibility="private", queue=False)
 
     @readable_errors("action.dataset", lens)
     def on_evaluate(rpn_pre_nms_top_n: float, rpn_nms_thresh: float, rpn_post_nms_top_n: float,
@@ -517,7 +552,8 @@ def _wire_dataset(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
         return values
 
     d.worst.select(on_open_worst, None, open_outputs, api_visibility="private", concurrency_id="model")
-    return {"capture_dataset": on_capture, "evaluate_dataset": on_evaluate, "sweep": on_sweep, "apply_sweep": on_apply,
+    return {"capture_dataset": on_capture, "cancel_capture": on_cancel_capture,
+            "evaluate_dataset": on_evaluate, "sweep": on_sweep, "apply_sweep": on_apply,
             "open_worst": on_open_worst}
 
 

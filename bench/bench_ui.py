@@ -68,6 +68,76 @@ def browser_release_to_view(url: str, image: str, moves: int, chromium: str) -> 
     return timings
 
 
+# --- release latency (slider released -> the open tab's view updated), per tab and slider --------------------------
+
+RELEASE_SLIDERS = {"detection score": ("#lens-box-score-thresh", (0.3, 0.7, 0.2, 0.9, 0.4, 0.8, 0.1, 0.6)),
+                   "RPN NMS IoU": ("#lens-rpn-nms-thresh", (0.5, 0.8, 0.6, 0.9, 0.55, 0.75, 0.65, 0.85))}
+RELEASE_TABS = ("overview", "proposals", "detections")
+# In the page: the time of the last DOM change outside the slider (or image load) after a pointer release.
+RELEASE_PROBE = """(slider) => {
+  const block = document.querySelector(slider);
+  const probe = window.__lensProbe = {released: null, last: 0, changes: 0};
+  if (!window.__lensObserver) {
+    window.__lensObserver = new MutationObserver((records) => {
+      const p = window.__lensProbe;
+      if (!p || p.released === null) return;
+      if (records.some(r => !p.block.contains(r.target))) { p.last = performance.now(); p.changes++; }
+    });
+    window.__lensObserver.observe(document.body, {subtree: true, childList: true, attributes: true,
+                                                  characterData: true});
+    document.addEventListener('load', (e) => { const p = window.__lensProbe;
+      if (p && p.released !== null && e.target.tagName === 'IMG') { p.last = performance.now(); p.changes++; } },
+      true);
+  }
+  probe.block = block;
+  block.addEventListener('pointerup', () => { probe.released = performance.now(); },
+                         {capture: true, once: true});
+}"""
+QUIET_MS = 600   # no change for this long: the view has settled (not part of the measured time)
+
+
+def release_latencies(page: object, slider: str, positions: tuple[float, ...]) -> list[float]:
+    """Click the slider's track at each position (the first click warms up and is not counted); for each, the time
+    from the pointer release to the last change of the page it caused (images decoded included), in seconds."""
+    track = page.locator(f"{slider} input[type=range]")
+    low, high = (float(track.get_attribute(name)) for name in ("min", "max"))
+    timings = []
+    for i, value in enumerate(positions):
+        track.scroll_into_view_if_needed()
+        box = track.bounding_box()
+        fraction = (value - low) / (high - low)
+        page.evaluate(RELEASE_PROBE, slider)
+        page.mouse.click(box["x"] + 8 + (box["width"] - 16) * fraction, box["y"] + box["height"] / 2)
+        elapsed = page.wait_for_function(
+            f"""() => {{ const p = window.__lensProbe;
+                 return p.released !== null && p.changes > 0 && performance.now() - p.last > {QUIET_MS}
+                        ? p.last - p.released : null; }}""", polling=50).json_value()
+        if i:
+            timings.append(float(elapsed) / 1000)
+    return timings
+
+
+def browser_release_table(url: str, image: str, chromium: str, moves: int) -> dict[tuple[str, str], list[float]]:
+    """Release latency for a final-stage and an RPN slider on each of RELEASE_TABS (1440×900, English)."""
+    from playwright.sync_api import sync_playwright
+
+    results: dict[tuple[str, str], list[float]] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="en-US")
+        page.set_default_timeout(120_000)
+        page.goto(url)
+        page.locator("#lens-image input[type=file]").set_input_files(image)
+        page.wait_for_function("() => /\\d/.test(document.querySelector('#lens-detections-count')?.innerText || '')")
+        for tab in RELEASE_TABS:
+            page.locator(f"button[role=tab][data-tab-id={tab}]").click()
+            for name, (slider, positions) in RELEASE_SLIDERS.items():
+                chosen = (positions * (moves // len(positions) + 2))[:moves + 1]
+                results[(tab, name)] = release_latencies(page, slider, chosen)
+        browser.close()
+    return results
+
+
 def server_handler_times(demo: object, moves: int) -> list[float]:
     """The /rethreshold event function as Gradio calls it, in-process, for the bench's own session."""
     lens = demo.lens
@@ -115,6 +185,26 @@ def api_round_trips(url: str, image: str, moves: int) -> list[float]:
     return timings
 
 
+def print_release_table(results: dict[tuple[str, str], list[float]]) -> None:
+    print("| release latency (browser, 1440×900): slider on tab | median ms | min ms | max ms | n | "
+          "median of the first half / second half of the moves, ms |")
+    print("|---|---:|---:|---:|---:|---|")
+    for (tab, slider), values in results.items():
+        half = len(values) // 2
+        trend = f"{statistics.median(values[:half]) * 1000:.0f} / {statistics.median(values[half:]) * 1000:.0f}"
+        print(f"{row(f'{slider} on {tab}', values)} {trend} |")
+
+
+def release_main(image: str, chromium: str, moves: int) -> None:
+    """Only the release table (python bench/bench_ui.py --release)."""
+    demo, url = serve()
+    try:
+        results = browser_release_table(url, image, chromium, moves)
+    finally:
+        demo.close()
+    print_release_table(results)
+
+
 def row(name: str, values: list[float]) -> str:
     ms = sorted(v * 1000 for v in values)
     return (f"| {name} | {statistics.median(ms):.0f} | {ms[0]:.0f} | {ms[-1]:.0f} | {len(ms)} |")
@@ -125,8 +215,13 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=9)
     parser.add_argument("--image", default=None, help="default: the first demo sample image")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--release", action="store_true", help="only the release latencies, per tab and slider")
     args = parser.parse_args()
     image = args.image or example_image("/tmp")
+    if args.release:
+        print(f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} CPUs")
+        release_main(image, args.chromium, args.moves)
+        return
     demo, url = serve()
     try:
         browser = browser_release_to_view(url, image, args.moves, args.chromium)
