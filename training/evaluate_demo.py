@@ -29,11 +29,7 @@ import time
 import numpy as np
 import torch
 
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from inspectors.dataset.scenes import CLASSES, coco_dict, make_scene  # noqa: E402
+from inspectors.dataset.scenes import CLASSES, coco_dict, make_scene
 
 SETS = {"in_distribution": ("val", 0), "out_of_distribution": ("ood", 1)}
 
@@ -125,8 +121,8 @@ def evaluate_set(model, style: str, num: int, seed: int, size: int = 384, save_d
         t = time.perf_counter()
         out = predict(model, sc.image)
         t_inf += time.perf_counter() - t
-        for b, l, s in zip(out["boxes"], out["labels"], out["scores"]):
-            dets.append({"image_id": i + 1, "category_id": int(l),
+        for b, label, s in zip(out["boxes"], out["labels"], out["scores"]):
+            dets.append({"image_id": i + 1, "category_id": int(label),
                          "bbox": [float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])],
                          "score": float(s)})
         f, fp, _ = match_at(sc.boxes, sc.labels, out["boxes"], out["labels"], out["scores"])

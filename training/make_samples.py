@@ -15,13 +15,8 @@ import argparse
 import json
 import os
 import shutil
-import sys
 
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from inspectors.dataset.scenes import coco_dict, make_scene  # noqa: E402
+from inspectors.dataset.scenes import coco_dict, make_scene
 
 SAMPLE_SEED = 2026
 SAMPLE_INDICES = [2, 4, 12, 14, 31, 32]  # chosen by --select-weights with the committed demo weights
@@ -46,7 +41,6 @@ def sample_scenes(indices=None, ood_indices=None):
 
 
 def select_indices(weights: str, num: int, num_ood: int, max_tries: int = 60):
-    import numpy as np
 
     from inspectors.core.demo_model import load_demo_model
     from training.evaluate_demo import match_at, predict

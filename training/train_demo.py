@@ -28,12 +28,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from inspectors.core.demo_model import DEMO_CATEGORIES, DEMO_CONFIG, build_demo_model  # noqa: E402
-from inspectors.dataset.scenes import make_scene  # noqa: E402
+from inspectors.core.demo_model import DEMO_CATEGORIES, DEMO_CONFIG, build_demo_model
+from inspectors.dataset.scenes import make_scene
 
 WEIGHTS_NAME = "demo_shapes_fasterrcnn.pt"
 METRICS_NAME = "demo_shapes_metrics.json"
