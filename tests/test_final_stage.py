@@ -12,7 +12,6 @@ import torch
 
 from inspectors import capture
 from inspectors.roi.final_stage import apply_final_stage, final_stage_payload
-from tests.conftest import noise_image
 
 pytestmark = [pytest.mark.slow]
 
@@ -105,8 +104,7 @@ def test_json_round_trip_keeps_every_float32(demo_trace):
     payload = _payload(demo_trace)
     data = json.loads(json.dumps(payload.to_json()))
     assert np.array_equal(np.asarray(data["boxes"], dtype=np.float32).reshape(-1, 4), payload.boxes)
-    assert np.array_equal(np.asarray(data["boxes"], dtype=np.float64),
-                          payload.boxes.reshape(-1).astype(np.float64))  # no rounding on the way
+    assert all(len(repr(v)) <= 16 for v in data["boxes"])  # shortest float32 decimals, not 17-digit doubles
     assert np.array_equal(np.asarray(data["scores"], dtype=np.float32), payload.scores)
     assert len(data["regimes"]) == len(payload.regimes)
 

@@ -29,8 +29,9 @@ steps in the same order); tests check it against `replay(...)` at many settings.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -42,8 +43,14 @@ from inspectors.core.trace import Trace
 from inspectors.roi.postprocess import BoxCandidates
 from inspectors.rpn.nms_grid import nms_keep_bits, slider_grid, threshold_index
 
-__all__ = ["FinalStagePayload", "Regime", "FinalSelection", "final_stage_payload", "apply_final_stage",
-           "score_grid"]
+__all__ = [
+    "FinalSelection",
+    "FinalStagePayload",
+    "Regime",
+    "apply_final_stage",
+    "final_stage_payload",
+    "score_grid",
+]
 
 TRICK_MAX_BOXES = 1000  # batched_nms shifts classes apart up to 4000 coordinates on the CPU (1000 boxes)
 MIN_SIZE = 1e-2  # RoIHeads.postprocess_detections' remove_small_boxes
@@ -56,7 +63,7 @@ class Regime:
 
     above: float  # score of the first box (in ranking order) of this regime's range: s < above ⇒ at least here
     above_rank: int  # how many boxes a threshold must keep, at least, to be in this regime (1-based rank)
-    max_coordinate: Optional[float]  # batched_nms's shift for this regime; None: the class-by-class path
+    max_coordinate: float | None  # batched_nms's shift for this regime; None: the class-by-class path
     bits: np.ndarray  # (M,) int32, bit k: kept by NMS at nms_grid[k] (for candidates this regime can keep)
 
 
@@ -88,17 +95,19 @@ class FinalStagePayload:
         return int(self.scores.shape[0])
 
     def to_json(self) -> dict[str, Any]:
-        """Plain JSON: floats as Python floats (json writes their shortest repr, which parses back to the same
-        float32 value in Python and in JavaScript)."""
+        """Plain JSON. A float32 is written as its shortest decimal (float32(text) is the value again, in Python
+        and in JavaScript's Math.fround). Regimes that decide alike share one bits array."""
+        tables: dict[bytes, int] = {}
         return {
-            "boxes": [float(v) for v in self.boxes.reshape(-1).tolist()],
-            "scores": [float(v) for v in self.scores.tolist()],
+            "boxes": _shortest(self.boxes.reshape(-1)),
+            "scores": _shortest(self.scores),
             "labels": [int(v) for v in self.labels.tolist()],
             "proposal": [int(v) for v in self.proposal.tolist()],
             "level": [int(v) for v in self.level.tolist()],
             "nms_grid": [float(v) for v in self.nms_grid],
             "regimes": [{"above": float(r.above), "rank": r.above_rank, "max_coordinate": r.max_coordinate,
-                         "bits": [int(v) for v in r.bits.tolist()]} for r in self.regimes],
+                         "bits": tables.setdefault(r.bits.tobytes(), len(tables))} for r in self.regimes],
+            "bits": [[int(v) for v in np.frombuffer(key, dtype=np.int32).tolist()] for key in tables],
             "overrides": [{"score": float(s), "nms": k, "positions": list(p)}
                           for (s, k), p in self.overrides.items()],
             "max_detections": int(self.max_detections),
@@ -108,6 +117,11 @@ class FinalStagePayload:
             "model_count": int(self.model_count),
             "image_size": list(self.image_size),
         }
+
+
+def _shortest(values: np.ndarray) -> list[float]:
+    """float32 values as the doubles nearest their shortest float32 decimals (json then writes those decimals)."""
+    return [float(str(v)) for v in np.asarray(values, dtype=np.float32)]
 
 
 @dataclass
@@ -124,10 +138,10 @@ class FinalSelection:
         return len(self.positions)
 
 
-def score_grid(model_value: Optional[float] = None) -> tuple[float, ...]:
+def score_grid(model_value: float | None = None) -> tuple[float, ...]:
     """Every value the detection-score slider can take (its steps), and the model's own value."""
     spec = SPECS["box_score_thresh"]
-    steps = int(round((spec.slider_high - spec.slider_low) / spec.step))
+    steps = round((spec.slider_high - spec.slider_low) / spec.step)
     values = [round(spec.slider_low + k * spec.step, 10) for k in range(steps + 1)]
     if model_value is not None and not any(np.float32(v) == np.float32(model_value) for v in values):
         values.append(float(model_value))
@@ -141,7 +155,7 @@ def max_detections_of(default: int) -> int:
 
 
 def final_stage_payload(trace: Trace, candidates: BoxCandidates, proposal_levels: Tensor,
-                        max_detections: Optional[int] = None) -> FinalStagePayload:
+                        max_detections: int | None = None) -> FinalStagePayload:
     """The payload for the candidates of one RPN setting (`replay.box_candidates`, `replay.proposals.levels`)."""
     defaults = {key: float(trace.defaults[key]) for key in ("box_score_thresh", "box_nms_thresh",
                                                              "box_detections_per_img")}
@@ -193,7 +207,7 @@ def final_stage_payload(trace: Trace, candidates: BoxCandidates, proposal_levels
         categories=list(trace.categories),
         level_names=[info.name for info in trace.levels],
         defaults=defaults,
-        model_count=int(len(trace.detections)),
+        model_count=len(trace.detections),
         image_size=(int(width), int(height)),
     )
 
@@ -210,26 +224,73 @@ def _regimes(boxes: Tensor, scores: Tensor, labels: Tensor, grid: Sequence[float
     row_max = boxes.max(dim=1).values
     prefix_max = torch.cummax(row_max, dim=0).values  # max coordinate of the first n ranked boxes
     trick_n = min(n, TRICK_MAX_BOXES)
+    ranges: list[tuple[int, int]] = []  # thresholds keeping start+1 … end boxes share batched_nms's shift
     start = 0
     while start < trick_n:
+        end = start + int(torch.searchsorted(prefix_max[start:trick_n], prefix_max[start], right=True))
+        ranges.append((start, end))
+        start = end
+    # The decisions of the widest range; a narrower range (another shift) reuses them where every same-class pair
+    # among its boxes exceeds the same NMS steps under both shifts (greedy NMS then decides the same).
+    sorted_grid = np.sort(np.asarray(grid, dtype=np.float64))
+    pairs = _same_class_pairs(labels[:trick_n].numpy())
+    last_m = prefix_max[ranges[-1][0]]
+    reference = nms_keep_bits(_shifted(boxes[:trick_n], labels[:trick_n], last_m), scores[:trick_n], grid).numpy()
+    reference_exceeded = _exceeded(_shifted(boxes[:trick_n], labels[:trick_n], last_m).numpy(), pairs, sorted_grid)
+    for start, end in ranges:
         m = prefix_max[start]
-        end = start
-        while end < trick_n and bool(prefix_max[end] == m):
-            end += 1
-        # Thresholds keeping start+1 … end boxes: the shift of batched_nms uses this max coordinate.
-        offsets = labels[:end].to(boxes) * (m + torch.tensor(1).to(boxes))
-        shifted = boxes[:end] + offsets[:, None]
         bits = np.zeros(n, dtype=np.int32)
-        bits[:end] = nms_keep_bits(shifted, scores[:end], grid).numpy()
+        inside = pairs[1] < end
+        shifted = _shifted(boxes[:end], labels[:end], m)
+        if (end == trick_n and bool(m == last_m)) or np.array_equal(
+                _exceeded(shifted.numpy(), (pairs[0][inside], pairs[1][inside]), sorted_grid),
+                reference_exceeded[inside]):
+            bits[:trick_n] = reference  # (past `end` never used by this regime: the same array for all alike)
+        else:
+            bits[:end] = nms_keep_bits(shifted, scores[:end], grid).numpy()
         regimes.append(Regime(above=float(scores[start]), above_rank=start + 1, max_coordinate=float(m), bits=bits))
         lengths.append(end)
-        start = end
     if n > TRICK_MAX_BOXES:
         bits, length = _class_by_class(boxes, scores, labels, grid, kmax)
         regimes.append(Regime(above=float(scores[TRICK_MAX_BOXES]), above_rank=TRICK_MAX_BOXES + 1,
                               max_coordinate=None, bits=bits))
         lengths.append(length)
     return regimes, lengths
+
+
+def _shifted(boxes: Tensor, labels: Tensor, max_coordinate: Tensor) -> Tensor:
+    """batched_nms's coordinate trick, with its float32 operations."""
+    offsets = labels.to(boxes) * (max_coordinate + torch.tensor(1).to(boxes))
+    return boxes + offsets[:, None]
+
+
+def _same_class_pairs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (i < j) of boxes with the same label."""
+    firsts, seconds = [], []
+    for label in np.unique(labels):
+        rows = np.flatnonzero(labels == label)
+        a, b = np.triu_indices(rows.shape[0], k=1)
+        firsts.append(rows[a])
+        seconds.append(rows[b])
+    if not firsts:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    return np.concatenate(firsts), np.concatenate(seconds)
+
+
+def _exceeded(boxes: np.ndarray, pairs: tuple[np.ndarray, np.ndarray], sorted_grid: np.ndarray) -> np.ndarray:
+    """How many NMS steps each pair's IoU exceeds, the IoU computed as nms_grid (and the NMS kernel) computes it."""
+    i, j = pairs
+    x1, y1, x2, y2 = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
+    areas = (x2 - x1) * (y2 - y1)
+    w = np.maximum(np.float32(0), np.minimum(x2[i], x2[j]) - np.maximum(x1[i], x1[j]))
+    h = np.maximum(np.float32(0), np.minimum(y2[i], y2[j]) - np.maximum(y1[i], y1[j]))
+    inter = w * h
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ovr = inter / (areas[i] + areas[j] - inter)
+    exceeded = np.searchsorted(sorted_grid, ovr.astype(np.float64), side="left")
+    exceeded[np.isnan(ovr)] = 0
+    return exceeded
 
 
 def _class_by_class(boxes: Tensor, scores: Tensor, labels: Tensor, grid: Sequence[float], kmax: int,
