@@ -13,6 +13,11 @@ from inspectors.teaching.box_story import AnchorInfo, BoxStory, ProposalStory, e
 from inspectors.pipeline.capture import capture
 from inspectors.dataset.store import DatasetCapture, ImageReplay
 from inspectors.dataset.capture import capture_dataset
+from inspectors.dataset.compare import Comparison, compare_captures
+from inspectors.dataset.anchor_fit import AnchorFit, AnchorSuggestion
+from inspectors.dataset.confusion import ConfusionMatrix
+from inspectors.dataset.funnel_summary import FunnelSummary
+from inspectors.dataset.operating_points import OperatingPoints
 from inspectors.evaluation.metrics import DatasetMetrics
 from inspectors.dataset.demo import demo_dataset
 from inspectors.ground_truth.detection_eval import DetectionEvaluation
@@ -48,7 +53,9 @@ from inspectors.core.trace import Detections, LevelInfo, MapInfo, Trace
 
 __all__ = [
     "Ablation",
+    "AnchorFit",
     "AnchorHit",
+    "AnchorSuggestion",
     "AnchorInfo",
     "AnchorLabels",
     "AnchorLevelSummary",
@@ -56,6 +63,8 @@ __all__ = [
     "BatchedNmsDecisions",
     "BoxStory",
     "CandidateFate",
+    "Comparison",
+    "ConfusionMatrix",
     "DecodeStep",
     "DatasetCapture",
     "DatasetMetrics",
@@ -65,6 +74,7 @@ __all__ = [
     "FUNNEL_STAGES",
     "FilterStep",
     "FunnelRecord",
+    "FunnelSummary",
     "GroundTruth",
     "GroundTruthReport",
     "ImageLosses",
@@ -85,6 +95,7 @@ __all__ = [
     "NmsStep",
     "NmsWalkthrough",
     "Normalization",
+    "OperatingPoints",
     "ProposalStory",
     "Proposals",
     "RecallCurve",
@@ -105,6 +116,7 @@ __all__ = [
     "ablation",
     "capture",
     "capture_dataset",
+    "compare_captures",
     "compare_roi_pooling",
     "constructor_kwargs",
     "explain",

@@ -30,6 +30,7 @@ import torch
 from inspectors.roi.batched_postprocess import CandidateBatch, batch_box_candidates, batch_select_detections
 from inspectors.evaluation.coco_matching import DetectionSet, GroundTruthArrays
 from inspectors.dataset.annotations import ImageGroundTruth
+from inspectors.dataset.diagnosis import DiagnosisMixin
 from inspectors.dataset.manifest import (RECORDS, check_records, check_same_model, model_identity, read_manifest,
                                          snapshot_from_dict)
 from inspectors.evaluation.metrics import (
@@ -100,7 +101,7 @@ class _EvalStage:
     proposal_rows: list[np.ndarray]  # per image: the stored rows that are its proposals, in torchvision's order
 
 
-class DatasetCapture:
+class DatasetCapture(DiagnosisMixin):
     """A dataset capture folder (see inspectors.dataset.capture.capture_dataset), ready to replay and evaluate."""
 
     def __init__(self, path: Path, manifest: dict[str, Any], cache_bytes: int = RECORD_CACHE_BYTES) -> None:

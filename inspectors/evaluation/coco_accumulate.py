@@ -155,3 +155,123 @@ def summarize(acc: Accumulated, max_dets=MAX_DETS) -> dict[str, float]:
         "ar_medium": mean(r[:, :, area["medium"], top]),
         "ar_large": mean(r[:, :, area["large"], top]),
     }
+
+
+class ScoreSlider:
+    """COCOeval's accumulate at any score threshold above the one the detections were made at, from one matching.
+
+    COCO's matching is greedy in score order inside each (image, class), so raising the score threshold keeps a
+    prefix of each group's score-ordered detections, their matches do not change, and each class's detections in
+    COCOeval's order (score descending) lose a suffix. Built once: every class segment's precision at every
+    position, the position where each recall threshold is first reached (the need-th true positive), and the
+    precision envelope of the blocks between those positions. A threshold then costs one pass counting each
+    class's kept detections (torchvision's rule: score > threshold, compared in float32 as the model compares it)
+    and, per (IoU, area, class) row, a suffix maximum over the 101 recall blocks — no matching, no sort.
+    `at(s)` returns COCO's twelve numbers, equal to COCOeval on the detections with score > s.
+    """
+
+    def __init__(self, matches: Matches, dets: DetectionSet, gt_category: np.ndarray, num_classes: int,
+                 max_dets=MAX_DETS, base_settings: dict | None = None) -> None:
+        self.settings = dict(base_settings or {})
+        self.max_dets = tuple(max_dets)
+        self.num_classes = K = num_classes
+        T, A = len(IOU_THRESHOLDS), len(AREA_RANGES)
+        self.shape = (T, A)
+        npig = np.stack([np.bincount(gt_category[~ig], minlength=K) for ig in matches.gt_ignored])  # (A, K)
+        self.npig = np.repeat(npig, T, axis=0)  # (A*T, K)
+        need = _needed_counts(np.maximum(self.npig, 1))  # (rows, K, R)
+        category = dets.category[matches.det]
+        score = dets.score[matches.det]
+        image = dets.image[matches.det]
+        self._parts = []
+        for max_det in self.max_dets:
+            sel = np.flatnonzero(matches.rank < max_det)
+            order = sel[np.lexsort((matches.rank[sel], image[sel], -score[sel], category[sel]))]
+            cat = category[order]
+            tps = (matches.gt[:, :, order] >= 0).reshape(A * T, -1)
+            ign = matches.det_ignored[:, :, order].reshape(A * T, -1)
+            tp, fp = tps & ~ign, ~tps & ~ign
+            start = np.searchsorted(cat, np.arange(K), side="left")
+            end = np.searchsorted(cat, np.arange(K), side="right")
+            tp_c, fp_c = np.cumsum(tp, axis=1), np.cumsum(fp, axis=1)
+            n = len(order)
+            first = np.maximum(start - 1, 0)
+            base_tp = np.where(start > 0, tp_c[:, first] if n else 0, 0)  # (rows, K)
+            base_fp = np.where(start > 0, fp_c[:, first] if n else 0, 0)
+            local_tp = tp_c - base_tp[:, cat] if n else tp_c
+            local_fp = fp_c - base_fp[:, cat] if n else fp_c
+            tpf, fpf = local_tp.astype(float), local_fp.astype(float)
+            pr = tpf / (fpf + tpf + _EPS)
+            # f[row, k, r]: where class k reaches its need-th true positive (need 0: its start; its end if never)
+            rows = tp.shape[0]
+            f = np.empty((rows, K, len(RECALL_THRESHOLDS)), dtype=np.int64)
+            for row in range(rows):
+                # positions of true positives, with their local count; the need-th one per (class, r)
+                pos = np.flatnonzero(tp[row])
+                key = cat[pos] * (n + 1) + local_tp[row, pos]  # increasing
+                want = np.arange(K)[:, None] * (n + 1) + need[row]
+                hit = np.searchsorted(key, want)
+                ok = (hit < len(key)) & (key[np.minimum(hit, max(len(key) - 1, 0))] == want) if len(key) else \
+                    np.zeros(want.shape, dtype=bool)
+                f[row] = np.where(need[row] == 0, start[:, None],
+                                  np.where(ok, pos[np.minimum(hit, max(len(pos) - 1, 0))] if len(pos) else 0,
+                                           end[:, None]))
+            # blocks between consecutive f (per row, class): their precision maximum, and the running maximum
+            # inside each block from its start (for a prefix ending inside the block).
+            f_next = np.concatenate([f[:, :, 1:], np.broadcast_to(end[None, :, None], (rows, K, 1))], axis=2)
+            blk = np.full(f.shape, -np.inf)
+            pm = np.empty_like(pr)
+            for row in range(rows):
+                starts = np.unique(f[row].reshape(-1))
+                starts = starts[starts < n]
+                block = np.searchsorted(starts, np.arange(n), side="right")  # block id, 0 = before every start
+                # the running maximum restarted at each block, exactly: on ranks of the values, offset per block
+                values, rank = np.unique(pr[row], return_inverse=True)
+                width = len(values) + 1
+                shifted = values[np.maximum.accumulate(block * width + rank) - block * width] if n else pr[row]
+                pm[row] = shifted
+                # block maximum = the running maximum at the block's last position
+                last = np.minimum(f_next[row], end[:, None]) - 1
+                valid = f[row] < np.minimum(f_next[row], end[:, None])
+                blk[row] = np.where(valid, shifted[np.clip(last, 0, max(n - 1, 0))] if n else -np.inf, -np.inf)
+            self._parts.append(dict(cat=cat, score32=score[order].astype(np.float32), start=start, end=end,
+                                    local_tp=local_tp.astype(np.int32), pm=pm, blk=blk, f=f,
+                                    score=score[order]))
+
+    def accumulate_at(self, score_thresh: float) -> Accumulated:
+        T, A = self.shape
+        K, R = self.num_classes, len(RECALL_THRESHOLDS)
+        M = len(self.max_dets)
+        precision = -np.ones((T, R, K, A, M))
+        recall = -np.ones((T, K, A, M))
+        scores = -np.ones((T, R, K, A, M))
+        counted = self.npig > 0  # (rows, K)
+        thr = np.float32(score_thresh)
+        for m, part in enumerate(self._parts):
+            kept = np.bincount(part["cat"][part["score32"] > thr], minlength=K)
+            e = part["start"] + kept  # (K,) end of each class's kept prefix
+            f, blk, pm = part["f"], part["blk"], part["pm"]
+            reached = f < e[None, :, None]  # (rows, K, R)
+            kstar = reached.sum(axis=2)  # blocks started inside the prefix
+            last_pos = np.maximum(e - 1, 0)
+            partial = pm[:, last_pos] if pm.shape[1] else np.zeros((pm.shape[0], K))  # (rows, K)
+            r_idx = np.arange(R)
+            inner = np.where(r_idx[None, None, :] < (kstar - 1)[:, :, None], blk, -np.inf)
+            suffix = np.maximum.accumulate(inner[:, :, ::-1], axis=2)[:, :, ::-1]
+            q = np.where(reached, np.maximum(suffix, partial[:, :, None]), 0.0)
+            ss = np.where(reached, part["score"][np.minimum(f, max(len(part["score"]) - 1, 0))]
+                          if len(part["score"]) else 0.0, 0.0)
+            tp_end = np.where(kept > 0, part["local_tp"][:, last_pos] if pm.shape[1] else 0, 0)  # (rows, K)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rc = tp_end / self.npig.astype(float)
+            q = np.where(counted[:, :, None], q, -1.0)
+            ss = np.where(counted[:, :, None], ss, -1.0)
+            rc = np.where(counted, rc, -1.0)
+            precision[:, :, :, :, m] = q.reshape(A, T, K, R).transpose(1, 3, 2, 0)
+            scores[:, :, :, :, m] = ss.reshape(A, T, K, R).transpose(1, 3, 2, 0)
+            recall[:, :, :, m] = rc.reshape(A, T, K).transpose(1, 2, 0)
+        return Accumulated(precision, recall, scores)
+
+    def at(self, score_thresh: float) -> dict[str, float]:
+        """COCO's twelve numbers for the detections with score > score_thresh."""
+        return summarize(self.accumulate_at(score_thresh), self.max_dets)
