@@ -16,9 +16,10 @@ Only torch / torchvision / stdlib are imported here. Training code lives in ``tr
 from __future__ import annotations
 
 import pathlib
+from typing import Sequence
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 from torchvision.models.detection import FasterRCNN
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.backbone_utils import BackboneWithFPN
@@ -60,7 +61,12 @@ DEMO_CONFIG: dict = {
 class SlimResNet(ResNet):
     """torchvision ``ResNet`` with configurable stage widths (module names as in resnet18/50), no classifier."""
 
-    def __init__(self, layers=(1, 1, 1, 1), widths=(32, 64, 128, 256), zero_init_residual: bool = True):
+    def __init__(
+        self,
+        layers: Sequence[int] = (1, 1, 1, 1),
+        widths: Sequence[int] = (32, 64, 128, 256),
+        zero_init_residual: bool = True,
+    ) -> None:
         nn.Module.__init__(self)
         self._norm_layer = nn.BatchNorm2d
         self.inplanes = widths[0]
@@ -86,7 +92,7 @@ class SlimResNet(ResNet):
                 if isinstance(m, BasicBlock):
                     nn.init.constant_(m.bn2.weight, 0)
 
-    def forward(self, x):  # C5 (the detector uses the FPN wrapper, which reads the stages directly)
+    def forward(self, x: Tensor) -> Tensor:  # C5 (the detector uses the FPN wrapper, which reads the stages directly)
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
 

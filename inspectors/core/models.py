@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 import torch
 from torch import nn
-from torchvision.models import detection
+from torchvision.models import WeightsEnum, detection
 from torchvision.models.detection import FasterRCNN
 from torchvision.ops.misc import FrozenBatchNorm2d
 
@@ -35,7 +35,7 @@ MODEL_NAMES: tuple[str, ...] = (
 @dataclass(frozen=True)
 class _Spec:
     builder: Callable[..., FasterRCNN]
-    weights_enum: type
+    weights_enum: type[WeightsEnum]
     # How torchvision's pretrained builder normalises the backbone body: FrozenBatchNorm2d with this eps,
     # or None when it keeps BatchNorm2d (the v2 model).
     frozen_bn_eps: Optional[float]
@@ -148,10 +148,10 @@ def load_model(
     elif checkpoint is not None:
         model, cats, source, normalization = _load_checkpoint(name, Path(checkpoint), categories, trained_from)
     elif weights is None:
-        cats = _read_categories(categories) if categories is not None else None
-        num_classes = len(cats) if cats else 91
+        given = _read_categories(categories) if categories is not None else None
+        num_classes = len(given) if given else 91
         model = _SPECS[name].builder(weights=None, weights_backbone=None, num_classes=num_classes)
-        cats = cats or _numbered_categories(num_classes)
+        cats = given or _numbered_categories(num_classes)
         source = "random init"
     else:
         model, cats, source = _load_pretrained(name, weights)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping, Optional
 
-from torch import Tensor, nn
+from torch import Tensor
+from torchvision.models.detection import FasterRCNN
 from torchvision.models.detection._utils import BalancedPositiveNegativeSampler, BoxCoder, Matcher
 from torchvision.ops.poolers import LevelMapper, _setup_scales
 
@@ -86,7 +87,7 @@ class ModelSnapshot:
     rpn_post_nms_top_n_train: int = 2000
 
 
-def snapshot_model(net: nn.Module) -> ModelSnapshot:
+def snapshot_model(net: FasterRCNN) -> ModelSnapshot:
     rpn, heads, transform = net.rpn, net.roi_heads, net.transform
     generator = rpn.anchor_generator
     pooler = heads.box_roi_pool

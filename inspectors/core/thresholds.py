@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any, Mapping
-
-from torch import nn
+from typing import TYPE_CHECKING, Any, Mapping
 
 from inspectors.core.errors import InputError
+
+if TYPE_CHECKING:
+    from torchvision.models.detection import FasterRCNN
 
 _MAX_COUNT = 10_000_000  # far above any real top-n; keeps counts inside int32 on every device
 
@@ -90,7 +91,7 @@ def check_thresholds(values: Mapping[str, Any]) -> dict[str, float | int]:
     return {key: check_threshold(key, value) for key, value in values.items() if value is not None}
 
 
-def read_thresholds(model: nn.Module) -> dict[str, float | int]:
+def read_thresholds(model: FasterRCNN) -> dict[str, float | int]:
     """The seven thresholds as a torchvision FasterRCNN is configured for inference (eval mode)."""
     rpn, heads = model.rpn, model.roi_heads
     return {
