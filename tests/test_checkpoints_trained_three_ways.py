@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import pytest
 import torch
+from conftest import noise_image
 from torchvision.models import ResNet50_Weights
 from torchvision.models.detection import FasterRCNN_ResNet50_FPN_Weights, fasterrcnn_resnet50_fpn
 from torchvision.models.detection.faster_rcnn import FastRCNNPredictor
 
-from conftest import noise_image
 from inspectors import ModelLoadError, capture, load_model
 from inspectors.core.images import to_model_input
 from inspectors.core.models import build_pretrained_architecture, hub_checkpoint_path
+
+pytestmark = [pytest.mark.slow]
 
 NAME = "fasterrcnn_resnet50_fpn"
 CLASSES = ["salmon", "tuna"]

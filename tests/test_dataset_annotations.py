@@ -13,6 +13,8 @@ from inspectors import InputError
 from inspectors.dataset.annotations import list_image_files, load_dataset_annotations, map_categories, match_images
 from inspectors.dataset.demo import demo_dataset
 
+pytestmark = [pytest.mark.slow, pytest.mark.dataset]
+
 VOC = """<annotation><filename>{name}</filename><size><width>64</width><height>48</height><depth>3</depth></size>
 <object><name>dog</name><difficult>0</difficult><bndbox><xmin>1</xmin><ymin>2</ymin><xmax>10</xmax><ymax>20</ymax>
 </bndbox></object>

@@ -14,6 +14,8 @@ from inspectors import DatasetCapture, InputError, capture_dataset, load_model
 from inspectors.dataset import capture as capture_module
 from inspectors.dataset.manifest import FORMAT_VERSION
 
+pytestmark = [pytest.mark.slow, pytest.mark.dataset]
+
 
 def record_arrays(folder):
     """Every array of every record file of a capture, by (record, name)."""

@@ -13,6 +13,8 @@ import pytest
 
 from reports.dataset_cli import main
 
+pytestmark = [pytest.mark.slow, pytest.mark.dataset]
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("RCNN_LENS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

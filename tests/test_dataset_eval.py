@@ -18,6 +18,8 @@ from inspectors.evaluation.coco_accumulate import accumulate, summarize
 from inspectors.evaluation.coco_matching import DetectionSet, GroundTruthArrays, match
 from inspectors.evaluation.metrics import proposal_recall
 
+pytestmark = [pytest.mark.slow, pytest.mark.dataset]
+
 STAT_NAMES = ("ap", "ap50", "ap75", "ap_small", "ap_medium", "ap_large", "ar1", "ar10", "ar100", "ar_small",
               "ar_medium", "ar_large")
 
@@ -220,9 +222,9 @@ def test_metrics_are_memoised_and_json_ready(demo_capture):
 def test_tide_breakdown_agrees_with_the_single_image_engine(demo_capture):
     """Per image, the dataset's TIDE types are what inspectors.ground_truth.detection_eval gives for that image alone; the
     fixes can only help; every false positive at IoU 0.5 gets a type."""
+    from inspectors.evaluation.tide import count_errors
     from inspectors.ground_truth.annotations import load_annotations
     from inspectors.ground_truth.detection_eval import evaluate_detections
-    from inspectors.evaluation.tide import count_errors
 
     dataset = demo_capture
     for settings in ({}, {"box_score_thresh": 0.5}):

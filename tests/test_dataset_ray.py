@@ -9,6 +9,8 @@ import pytest
 
 from inspectors import capture_dataset
 
+pytestmark = [pytest.mark.slow, pytest.mark.dataset, pytest.mark.ray]
+
 if os.environ.get("CI"):
     import ray  # a CI without Ray is a broken install (requirements-dev.txt includes requirements-ray.txt)
 else:

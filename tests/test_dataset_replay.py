@@ -8,15 +8,17 @@ import json
 import numpy as np
 import pytest
 import torch
-from PIL import Image
-
 from conftest import noise_image, random_model
+from PIL import Image
+from test_replay_fidelity import _rerun
+
 from inspectors import InputError, capture, capture_dataset
-from inspectors.dataset.store import xyxy_to_xywh
 from inspectors.dataset.replay import candidate_rows, is_stored_prefix
+from inspectors.dataset.store import xyxy_to_xywh
 from inspectors.rpn.fast_proposals import nms_base, rpn_proposals, stored_nms_base
 from inspectors.rpn.filter import RpnSettings, filter_candidates
-from test_replay_fidelity import _rerun
+
+pytestmark = [pytest.mark.slow, pytest.mark.dataset]
 
 SETTINGS = [
     {},

@@ -13,7 +13,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import pytest
+
 from inspectors.dataset import scenes as ss  # noqa: E402
+
+pytestmark = [pytest.mark.slow]
 
 
 def test_generator_is_seeded_and_valid():
