@@ -33,6 +33,12 @@ def parse_args(argv: list[str] | None = None) -> AppConfig:
                         "password out of the process list")
     parser.add_argument("--max-queue", type=int, default=64,
                         help="events waiting beyond this many get 'busy, try again' (default: 64)")
+    parser.add_argument("--capture-jobs", type=int, default=2,
+                        help="dataset captures that may run at once on this server, in the background (default: 2; "
+                        "one per session)")
+    parser.add_argument("--capture-quota", default="10GB",
+                        help="disk space for dataset captures made through the page, e.g. 500MB, 10GB, or 'none' "
+                        "(default: 10GB); the least recently used captures go first, never one in use")
     args = parser.parse_args(argv)
     allowed = CUSTOM_ARCHITECTURES if args.checkpoint else MODEL_NAMES
     if args.model not in allowed:
@@ -48,10 +54,35 @@ def parse_args(argv: list[str] | None = None) -> AppConfig:
         auth = (user, password)
     if args.max_queue < 1:
         parser.error("--max-queue must be at least 1")
+    if args.capture_jobs < 1:
+        parser.error("--capture-jobs must be at least 1")
+    try:
+        capture_quota = parse_bytes(args.capture_quota)
+    except ValueError:
+        parser.error(f"--capture-quota must be a size such as 500MB or 10GB, or none; not {args.capture_quota!r}")
     return AppConfig(host=args.host, port=args.port, model=args.model, checkpoint=args.checkpoint,
                      labels=args.labels, device=args.device, share=args.share, language=args.lang,
                      max_file_size=args.max_file_size, trained_from=args.trained_from, auth=auth,
-                     max_queue=args.max_queue)
+                     max_queue=args.max_queue, capture_jobs=args.capture_jobs, capture_quota=capture_quota)
+
+
+_UNITS = {"": 1, "B": 1, "KB": 1024, "K": 1024, "MB": 1024**2, "M": 1024**2, "GB": 1024**3, "G": 1024**3,
+          "TB": 1024**4, "T": 1024**4}
+
+
+def parse_bytes(text: str) -> int | None:
+    """'500MB', '10GB', '2.5G', '1048576' → bytes (binary units); 'none' or 'off' → None (no quota)."""
+    cleaned = text.strip().upper().replace("IB", "B").replace(" ", "")
+    if cleaned in ("NONE", "OFF", "0"):
+        return None
+    number = cleaned.rstrip("KMGTB")
+    unit = cleaned[len(number):]
+    if unit not in _UNITS or not number:
+        raise ValueError(text)
+    value = float(number)
+    if not value > 0:
+        raise ValueError(text)
+    return int(value * _UNITS[unit])
 
 
 def network_warning(config: AppConfig) -> str | None:

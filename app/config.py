@@ -43,6 +43,8 @@ class AppConfig:
     trained_from: str = "auto"      # how --checkpoint's training started (its backbone normalisation)
     auth: tuple[str, str] | None = None   # (user, password): Gradio's own login page
     max_queue: int = 64             # waiting events beyond this get "busy, try again" instead of piling up
+    capture_jobs: int = 2           # dataset captures running at once on the server (background jobs, app.jobs)
+    capture_quota: int | None = 10 * 1024**3   # bytes of dataset captures made through the page; None: no limit
 
 
 def sample_image_paths() -> list[str]:

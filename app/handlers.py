@@ -14,7 +14,8 @@ from typing import Any, Callable, Mapping
 import inspectors
 import inspectors.core.images
 from app.config import CUSTOM_ARCHITECTURES, DEFAULT_MODEL, THRESHOLD_KEYS, sample_ground_truth
-from app.dataset_store import DatasetStore, demo_source, folder_source
+from app.dataset_store import DatasetStore, demo_key, demo_source, folder_source
+from app.jobs import Job, JobCancelled, JobRefused
 from app.model_store import ModelStore
 from app.session_cache import Session, SessionCache, ViewOptions
 from app.strings import engine_error_text, t
@@ -121,7 +122,14 @@ def inspect_image(lens: Lens, session_id: str, image_path: str | Path | None, mo
 
     The same file with the same model reuses the session's trace: the model runs once per (image, model).
     `annotations` (COCO JSON / VOC XML) gives the image's ground truth; without it a bundled sample brings its own.
+    Interactive: a background capture waits between its images while this runs (app.jobs.InteractiveGate).
     """
+    with lens.datasets.jobs.gate.interactive():
+        return _inspect_image(lens, session_id, image_path, model_name, progress, annotations, keep_gt)
+
+
+def _inspect_image(lens: Lens, session_id: str, image_path: str | Path | None, model_name: str,
+                   progress: ProgressFn, annotations: str | Path | None, keep_gt: bool) -> Session:
     path = check_image_file(image_path)
     image_key = file_digest(path)
     previous = lens.cache.get(session_id)
@@ -183,6 +191,7 @@ def set_ground_truth(session: Session, annotations: str | Path | None, image_pat
 
 
 def current_session(lens: Lens, session_id: str) -> Session:
+    lens.datasets.jobs.gate.touch()   # a view or a slider of the page: a background capture lets it go first
     session = lens.cache.get(session_id)
     if session is None:
         raise UserError(t("error.no_session"))
@@ -195,7 +204,8 @@ def rethreshold(lens: Lens, session_id: str, values: Mapping[str, Any]) -> tuple
     thresholds = normalize_thresholds(values)
     rpn_changed = any(thresholds[key] != session.thresholds.get(key) for key in RPN_KEYS)
     started = time.perf_counter()
-    replay = session.trace.replay(**thresholds)
+    with lens.datasets.jobs.gate.interactive():   # a background capture waits between images meanwhile
+        replay = session.trace.replay(**thresholds)
     session.replay_seconds = time.perf_counter() - started
     session.replay, session.thresholds = replay, thresholds
     if rpn_changed:
@@ -275,8 +285,12 @@ def find_followed(session: Session) -> int | None:
 # --- dataset mode ---------------------------------------------------------------------------------------------------
 
 def capture_dataset(lens: Lens, session_id: str, source: str, demo_count: Any, images: str | None,
-                    annotations: str | None, model_name: str) -> Any:
-    """Capture (or reopen) this session's dataset with the chosen model: the demo scenes, or a server folder."""
+                    annotations: str | None, model_name: str, progress: ProgressFn = _no_progress) -> Any:
+    """Capture (or reopen) this session's dataset with the chosen model: the demo scenes, or a server folder.
+
+    The capture runs as a background job (app.jobs): this call starts it (or joins this session's running capture
+    of the same data) and waits for it, reporting progress; the job gives the model to interactive events between
+    images. One job per session, `--capture-jobs` per server; a cancelled capture keeps the images done."""
     try:
         if source == "folder":
             if not lens.datasets.allow_server_paths:
@@ -284,21 +298,54 @@ def capture_dataset(lens: Lens, session_id: str, source: str, demo_count: Any, i
             if not images or not annotations:
                 raise UserError(t("ds.missing_paths"))
             image_folder, annotation_file, key = folder_source(images, annotations)
+            count = None
         else:
             count = int(float(demo_count or 0))
             if not 1 <= count <= 2000:
                 raise UserError(engine_error_text(InputError("threshold.out_of_range", name=t("ds.demo_count"),
                                                              value=demo_count, low=1, high=2000)))
-            image_folder, annotation_file, key = demo_source(count)
+            image_folder, annotation_file, key = None, None, demo_key(count)
         model = get_model(lens, model_name, session_id)
-        dataset = lens.datasets.capture(session_id, model, image_folder, annotation_file, key)
-        lens.prefs.set(session_id, "dataset_model", model_name)
-        return dataset
     except inspectors.InputError as error:
         raise UserError(engine_error_text(error)) from None
     except (TypeError, ValueError) as error:
         raise UserError(engine_error_text(InputError("threshold.not_a_number", name=t("ds.demo_count"),
                                                      value=demo_count))) from error
+
+    def work(job: Job) -> Any:
+        folder, annotation_path = image_folder, annotation_file
+        if count is not None:   # the demo scenes are drawn in the job too (the first time, they take a while)
+            folder, annotation_path, _ = demo_source(count)
+        return lens.datasets.capture(session_id, model, folder, annotation_path, key,
+                                     between_images=job.between_images)
+
+    try:
+        job = lens.datasets.jobs.start(session_id, f"{model_name}|{key}", work)
+    except JobRefused as refused:
+        raise UserError(t("ds.job_session") if refused.reason == "session" else
+                        t("ds.job_server", limit=refused.limit)) from None
+
+    def report(job: Job) -> None:
+        if job.total:
+            progress(job.fraction, t("ds.job_progress", done=job.done, total=job.total))
+        else:
+            progress(0.0, t("ds.job_prepare"))
+
+    try:
+        dataset = job.wait(report)
+    except JobCancelled:
+        raise UserError(t("ds.job_cancelled", done=job.done, total=job.total)) from None
+    except inspectors.InputError as error:
+        raise UserError(engine_error_text(error)) from None
+    lens.prefs.set(session_id, "dataset_model", model_name)
+    return dataset
+
+
+def cancel_capture(lens: Lens, session_id: str) -> str:
+    """Stop this session's capture after the image in progress; says what happens."""
+    if lens.datasets.jobs.cancel(session_id) is None:
+        return t("ds.cancel_none")
+    return t("ds.cancelling")
 
 
 def dataset_of(lens: Lens, session_id: str) -> Any:

@@ -18,6 +18,18 @@ EN: dict[str, str] = {
     "ds.none": "No dataset yet: pick the demo dataset (or a folder) and capture it with the model selected on the "
                "left.",
     "ds.captured": "**{name}**: {images} images captured with **{model}** ({folder}). Move the sliders below.",
+    "ds.cancel": "Cancel the capture",
+    "ds.job_progress": "Capturing in the background: image {done} of {total} (your other tabs stay live).",
+    "ds.job_prepare": "Preparing the images…",
+    "ds.job_session": "A capture is already running for you: wait for it to finish or cancel it first.",
+    "ds.job_server": "{limit} captures are already running on this server (its limit, app.py --capture-jobs): try "
+                     "again in a minute.",
+    "ds.job_cancelled": "Capture cancelled after {done} of {total} images. The images done are kept: capture again "
+                        "to resume.",
+    "ds.cancel_none": "No capture is running for you.",
+    "ds.cancelling": "Cancelling the capture after the image in progress…",
+    "ds.quota_full": "The captures' disk quota ({quota}) is full and every capture in it is in use: try again when a "
+                     "capture is finished, or ask to raise app.py --capture-quota.",
     "ds.server_paths_off": "Folders on the server can only be read when RCNN Lens is served to this machine alone "
                            "(--host 127.0.0.1). Use the demo dataset here, or the command line (lens_dataset.py).",
     "ds.missing_paths": "Give the image folder and the annotation file (or VOC folder).",
@@ -92,6 +104,18 @@ KO: dict[str, str] = {
     "ds.none": "아직 데이터셋이 없습니다. 데모 데이터셋(또는 폴더)을 고르고 왼쪽에서 선택한 모델로 캡처하세요.",
     "ds.captured": "**{name}**: 이미지 {images}개를 **{model}**(으)로 캡처했습니다 ({folder}). 아래 슬라이더를 "
                    "움직여 보세요.",
+    "ds.cancel": "캡처 취소",
+    "ds.job_progress": "백그라운드에서 캡처하는 중: 이미지 {total}개 중 {done}개 (다른 탭은 계속 쓸 수 있습니다).",
+    "ds.job_prepare": "이미지를 준비하는 중…",
+    "ds.job_session": "이미 캡처가 실행 중입니다. 끝날 때까지 기다리거나 먼저 취소하세요.",
+    "ds.job_server": "이 서버에서 이미 캡처 {limit}개가 실행 중입니다 (한도: app.py --capture-jobs). 잠시 뒤에 다시 "
+                     "시도하세요.",
+    "ds.job_cancelled": "이미지 {total}개 중 {done}개에서 캡처를 취소했습니다. 끝난 이미지는 남아 있으니 다시 캡처하면 "
+                        "이어서 진행합니다.",
+    "ds.cancel_none": "실행 중인 캡처가 없습니다.",
+    "ds.cancelling": "지금 처리 중인 이미지가 끝나면 캡처를 취소합니다…",
+    "ds.quota_full": "캡처용 디스크 한도({quota})가 가득 찼고 그 안의 캡처는 모두 사용 중입니다. 캡처가 끝난 뒤 다시 "
+                     "시도하거나 app.py --capture-quota를 늘려 달라고 하세요.",
     "ds.server_paths_off": "RCNN Lens가 이 컴퓨터에만 열려 있을 때 (--host 127.0.0.1)만 서버의 폴더를 읽을 수 있습니다. "
                            "여기서는 데모 데이터셋을 쓰거나 명령줄(lens_dataset.py)을 사용하세요.",
     "ds.missing_paths": "이미지 폴더와 주석 파일(또는 VOC 폴더)을 입력하세요.",

@@ -36,6 +36,7 @@ class DatasetTab:
     sweep_apply: gr.Button
     sweep_result: gr.Markdown
     summary: gr.JSON
+    cancel: gr.Button | None = None   # stops this session's background capture (app.jobs) between two images
 
     @property
     def slider_list(self) -> list[gr.Slider]:
@@ -74,6 +75,8 @@ def build() -> DatasetTab:
         annotations = bind(gr.Textbox, texts={"label": "ds.annotations"}, scale=2, max_lines=1,
                            elem_id="lens-ds-annotations")
         capture = bind(gr.Button, texts={"value": "ds.capture"}, variant="primary", scale=1, elem_id="lens-ds-capture")
+        cancel = bind(gr.Button, texts={"value": "ds.cancel"}, variant="stop", scale=0, size="sm",
+                      elem_id="lens-ds-cancel")
     status = bind(gr.Markdown, texts={"value": "ds.none"}, elem_classes=["lens-callout"], elem_id="lens-ds-status")
     heading("ds.thresholds")
     sliders: dict[str, gr.Slider] = {}
@@ -108,4 +111,5 @@ def build() -> DatasetTab:
         summary = gr.JSON(label="dataset_summary", show_label=False)
     assert set(SWEEP_METRICS) <= set(METRICS)
     return DatasetTab(source, demo_count, images, annotations, capture, status, sliders, metrics, per_class, pr,
-                      proposals, tide, worst, sweep_metric, sweep_run, sweep_apply, sweep_result, summary)
+                      proposals, tide, worst, sweep_metric, sweep_run, sweep_apply, sweep_result, summary,
+                      cancel=cancel)
