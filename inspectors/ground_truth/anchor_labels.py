@@ -131,7 +131,9 @@ def anchor_labels(trace: "Trace", boxes_resized: Tensor, seed: int = 0) -> Ancho
         pos, neg = sample_anchors(trace, labels, seed)
         spec = trace.config.rpn_matcher
         n = int(boxes_resized.shape[0])
-        iou = box_ops.box_iou(boxes_resized, trace.anchors) if n else None
+        # (objects, anchors); without objects an empty matrix (box_iou is not called)
+        iou = box_ops.box_iou(boxes_resized, trace.anchors) if n else \
+            trace.anchors.new_zeros((0, trace.anchors.shape[0]))
         objects = []
         best_iou = torch.zeros(n)
         for i in range(n):

@@ -27,7 +27,8 @@ import os
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path, PureWindowsPath
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any, Mapping, Optional, Sequence, TypeGuard, Union
+from xml.etree.ElementTree import Element
 
 import numpy as np
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
@@ -108,8 +109,8 @@ class GroundTruth:
         ib = _empty_boxes() if ignore_boxes is None else np.asarray(ignore_boxes, dtype=np.float64).reshape(-1, 4)
         if len(ignore_names) != ib.shape[0]:
             raise ValueError(f"{ib.shape[0]} ignore boxes but {len(ignore_names)} names.")
-        objects = [_Object(i + 1, str(n), tuple(map(float, box)), math.nan) for i, (box, n) in enumerate(zip(b, names))]
-        ignored = [_Object(f"ignore {i + 1}", str(n), tuple(map(float, box)), math.nan, crowd=True)
+        objects = [_Object(i + 1, str(n), _box4(box), math.nan) for i, (box, n) in enumerate(zip(b, names))]
+        ignored = [_Object(f"ignore {i + 1}", str(n), _box4(box), math.nan, crowd=True)
                    for i, (box, n) in enumerate(zip(ib, ignore_names))]
         return _build(objects, ignored, [], source="<boxes>", fmt="boxes", image_name=None, image_size=image_size)
 
@@ -282,7 +283,7 @@ _FORBIDDEN_REASONS = {
 }
 
 
-def _read_xml(data: bytes, name: str):
+def _read_xml(data: bytes, name: str) -> Element:
     try:
         return SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as e:
@@ -315,7 +316,9 @@ def _parse_coco(data: Any, name: str, image: Union[str, os.PathLike, None]) -> G
         categories[_hashable(cat["id"])] = cat["name"].strip()
     entry = _select_image(data["images"], image, name)
     image_id = _hashable(entry["id"])
-    objects, ignored, bad = [], [], []
+    objects: list[_Object] = []
+    ignored: list[_Object] = []
+    bad: list[str] = []
     for i, ann in enumerate(data["annotations"]):
         if not isinstance(ann, Mapping) or _hashable(ann.get("image_id")) != image_id:
             continue
@@ -329,8 +332,9 @@ def _parse_coco(data: Any, name: str, image: Union[str, os.PathLike, None]) -> G
             bad.append(f"annotation {ann_id}: category_id {_short(ann.get('category_id'))} is not in categories")
             continue
         x, y, w, h = (float(v) for v in bbox)
-        area = ann.get("area")
-        area = float(area) if _numbers([area], 1) and float(area) > 0 else math.nan
+        given_area = ann.get("area")
+        area = float(given_area) if given_area is not None and _numbers([given_area], 1) and float(given_area) > 0 \
+            else math.nan
         obj = _Object(ann_id, category, (x, y, x + w, y + h), area, crowd=bool(ann.get("iscrowd", 0)))
         (ignored if obj.crowd else objects).append(obj)
     size = _declared_size(entry.get("height"), entry.get("width"))
@@ -360,7 +364,7 @@ def _select_image(images: list, image: Union[str, os.PathLike, None], name: str)
 
 
 # ---- Pascal VOC ------------------------------------------------------------------------------------------
-def _parse_voc(root, name: str, image: Union[str, os.PathLike, None]) -> GroundTruth:
+def _parse_voc(root: Element, name: str, image: Union[str, os.PathLike, None]) -> GroundTruth:
     if root.tag != "annotation":
         raise InputError("annotations.bad_schema", name=name,
                          detail=f"the root element is <{root.tag}>, not <annotation> (Pascal VOC)")
@@ -374,7 +378,9 @@ def _parse_voc(root, name: str, image: Union[str, os.PathLike, None]) -> GroundT
     declared = None
     if size is not None:
         declared = _declared_size(_number_text(size.findtext("height")), _number_text(size.findtext("width")))
-    objects, ignored, bad = [], [], []
+    objects: list[_Object] = []
+    ignored: list[_Object] = []
+    bad: list[str] = []
     for i, obj in enumerate(root.findall("object"), start=1):
         label = (obj.findtext("name") or "").strip()
         box = obj.find("bndbox")
@@ -442,7 +448,8 @@ def _build(objects: list[_Object], ignored: list[_Object], bad: list[str], *, so
     return gt
 
 
-def _clip(boxes: np.ndarray, ids: tuple, height: int, width: int):
+def _clip(boxes: np.ndarray, ids: tuple[Any, ...], height: int, width: int
+          ) -> tuple[np.ndarray, np.ndarray, list[Any], list[Any]]:
     clipped = boxes.copy()
     clipped[:, 0::2] = boxes[:, 0::2].clip(0, width)
     clipped[:, 1::2] = boxes[:, 1::2].clip(0, height)
@@ -459,8 +466,8 @@ def _name_lookup(categories: tuple[str, ...]) -> "_NameLookup":
 
 
 class _NameLookup:
-    def __init__(self, categories: tuple[str, ...]):
-        self.exact = {}
+    def __init__(self, categories: tuple[str, ...]) -> None:
+        self.exact: dict[str, int] = {}
         loose: dict[str, list[int]] = {}
         for i, c in enumerate(categories):
             if c in _NOT_A_CLASS or (i == 0 and "background" in c.lower()):
@@ -480,11 +487,18 @@ def _loose(name: str) -> str:
     return " ".join(name.replace("_", " ").replace("-", " ").casefold().split())
 
 
+def _box4(row: np.ndarray) -> tuple[float, float, float, float]:
+    """The four coordinates of a (4,) box row as Python floats."""
+    x1, y1, x2, y2 = (float(v) for v in row)
+    return x1, y1, x2, y2
+
+
 def _has_area(box: tuple[float, float, float, float]) -> bool:
     return box[2] > box[0] and box[3] > box[1]
 
 
-def _numbers(values: Any, count: int) -> bool:
+def _numbers(values: Any, count: int) -> TypeGuard[Sequence[float]]:
+    """`values` is a list or tuple of `count` finite real numbers (not bools)."""
     return (isinstance(values, (list, tuple)) and len(values) == count
             and all(isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) for v in values))
 

@@ -21,7 +21,7 @@ resized frame; the two agree to float precision, IoU being unchanged by the resi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
 
 import numpy as np
 import torch
@@ -29,6 +29,7 @@ from torch import Tensor
 
 from inspectors.evaluation.matching import box_iou_xyxy
 from inspectors.teaching.nms import BatchedNmsDecisions
+from inspectors.teaching.nms_walkthrough import box_stage_candidates
 from inspectors.rpn.filter import KEPT, REMOVED_NMS, REMOVED_SCORE, REMOVED_SMALL, REMOVED_TOP_N
 
 if TYPE_CHECKING:
@@ -198,7 +199,7 @@ def _rpn_nms_suppressions(replay: "Replay", before_nms: list[StageBest], fate: n
     """Which kept proposal removed each object's best candidate in the RPN's NMS (batched by level)."""
     filtered = replay.rpn_candidates
     out: list[Optional[NmsRemoval]] = [None] * len(before_nms)
-    removed = [i for i, b in enumerate(before_nms) if b.index is not None and fate[b.index] == REMOVED_NMS]
+    removed = [(i, b.index) for i, b in enumerate(before_nms) if b.index is not None and fate[b.index] == REMOVED_NMS]
     if not removed:
         return out
     pre = filtered.pre_nms
@@ -208,18 +209,18 @@ def _rpn_nms_suppressions(replay: "Replay", before_nms: list[StageBest], fate: n
     nms = BatchedNmsDecisions(filtered.candidate_boxes[pre], filtered.candidate_scores[pre],
                               filtered.candidate_levels[pre], replay.settings["rpn_nms_thresh"],
                               position[survived].to(pre.device))
-    for i in removed:
-        b = before_nms[i]
-        found = nms.suppressor(int(position[b.index]))
-        out[i] = _suppression(b.index, found, pre, clipped, filtered.candidate_scores, ious[:, i])
+    for i, index in removed:
+        found = nms.suppressor(int(position[index]))
+        out[i] = _suppression(index, found, pre, clipped, filtered.candidate_scores, ious[:, i])
     return out
 
 
-def _roi_head_stage(trace: "Trace", replay: "Replay", gt: "GroundTruth", proposals_best: list[StageBest]):
+def _roi_head_stage(trace: "Trace", replay: "Replay", gt: "GroundTruth", proposals_best: list[StageBest]
+                    ) -> tuple[np.ndarray, np.ndarray, list[StageBest], list[Optional[HeadVerdict]]]:
     """Every proposal refined by the RoI head for each object's class (boxes, IoUs, the best one), and the head's
     verdict on each object's best proposal."""
     n = len(gt)
-    candidates = replay.box_candidates
+    candidates = box_stage_candidates(replay)
     num_fg = int(trace.class_logits.shape[-1]) - 1
     num_proposals = len(replay.proposals)
     with torch.inference_mode():
@@ -265,6 +266,9 @@ def funnel_records(
     matched detection at `iou_threshold` (−1 if none) and `match_ious` (D, N) the detections' IoUs with the
     objects, both from the evaluation."""
     selection = replay.box_selection
+    if selection is None or selection.after_small is None or selection.after_nms is None \
+            or selection.candidate_index is None:
+        raise ValueError("this replay kept no final-stage lineage")
     num_fg = int(trace.class_logits.shape[-1]) - 1
     after_small = selection.after_small.cpu().numpy()
     after_nms = selection.after_nms.cpu().numpy()
@@ -274,7 +278,7 @@ def funnel_records(
     det_scores = detections.scores.cpu().numpy()
     labels = gt.labels if gt.labels is not None else np.zeros(len(gt), dtype=np.int64)
     box_nms = _BoxNmsLineage(replay, after_small, after_nms, num_fg)
-    records = []
+    records: list[FunnelRecord] = []
     for i in range(len(gt)):
         label = int(labels[i])
         row, boxes = rpn.class_ious[i], rpn.class_boxes[i]
@@ -282,9 +286,9 @@ def funnel_records(
         nms_best = _best_among(after_nms, row, boxes, num_fg, label)
         det_best = _best_among(final, row, boxes, num_fg, label, positions=True)
         if det_best.index is not None:  # the detection itself, as the evaluation sees it
-            det_best = StageBest(det_best.iou, det_best.index, tuple(float(v) for v in det_boxes[det_best.index]))
+            det_best = StageBest(det_best.iou, det_best.index, _box4(det_boxes[det_best.index]))
         d = int(object_match[i])
-        matched = StageBest(float(match_ious[d, i]), d, tuple(float(v) for v in det_boxes[d])) if d >= 0 else \
+        matched = StageBest(float(match_ious[d, i]), d, _box4(det_boxes[d])) if d >= 0 else \
             StageBest(0.0, None, None)
         best = {
             "anchors": anchors.anchors[i],
@@ -301,7 +305,7 @@ def funnel_records(
             object_id=gt.ids[i] if i < len(gt.ids) else i,
             name=gt.names[i],
             label=label,
-            box=tuple(float(v) for v in gt.boxes[i]),
+            box=_box4(gt.boxes[i]),
             best_iou={s: best[s].iou for s in STAGES},
             best=best,
             lost_at=lost_at({s: best[s].iou for s in STAGES}, d >= 0, iou_threshold),
@@ -329,7 +333,7 @@ class _BoxNmsLineage:
 
     def __init__(self, replay: "Replay", after_small: np.ndarray, after_nms: np.ndarray, num_fg: int) -> None:
         self.replay, self.after_small, self.num_fg = replay, after_small, num_fg
-        self.survived = np.zeros(replay.box_candidates.scores.shape[0], dtype=bool)
+        self.survived = np.zeros(box_stage_candidates(replay).scores.shape[0], dtype=bool)
         self.survived[after_nms] = True
         self.after_nms = after_nms
         self._decisions: Optional[BatchedNmsDecisions] = None
@@ -338,7 +342,7 @@ class _BoxNmsLineage:
     def suppression(self, best: StageBest, row: np.ndarray, boxes: np.ndarray) -> Optional[NmsRemoval]:
         if best.index is None or self.survived[best.index]:
             return None
-        candidates = self.replay.box_candidates
+        candidates = box_stage_candidates(self.replay)
         if self._decisions is None:  # built once per call, for the first object that needs it
             self._position = {int(c): p for p, c in enumerate(self.after_small.tolist())}
             small = torch.as_tensor(self.after_small, dtype=torch.int64, device=candidates.boxes.device)
@@ -352,17 +356,17 @@ class _BoxNmsLineage:
             return None
         by = int(self.after_small[found[0]])
         proposal = by // self.num_fg
-        return NmsRemoval(removed=best.index, by=by, by_box=tuple(float(v) for v in boxes[proposal]),
+        return NmsRemoval(removed=best.index, by=by, by_box=_box4(boxes[proposal]),
                            by_score=float(candidates.scores[by]), iou=found[1],
                            by_iou_with_object=float(row[proposal]))
 
 
-def _suppression(removed: int, found, pre: Tensor, boxes: np.ndarray, scores: Tensor, ious: np.ndarray
-                 ) -> Optional[NmsRemoval]:
+def _suppression(removed: int, found: Optional[tuple[int, float]], pre: Tensor, boxes: np.ndarray, scores: Tensor,
+                 ious: np.ndarray) -> Optional[NmsRemoval]:
     if found is None:
         return None
     by = int(pre[found[0]])
-    return NmsRemoval(removed=removed, by=by, by_box=tuple(float(v) for v in boxes[by]),
+    return NmsRemoval(removed=removed, by=by, by_box=_box4(boxes[by]),
                        by_score=float(scores[by]), iou=found[1], by_iou_with_object=float(ious[by]))
 
 
@@ -379,7 +383,7 @@ def _best_per_object(boxes: np.ndarray, objects: np.ndarray, *, ious: Optional[n
             continue
         j = int(col.argmax())
         k = j if idx is None else int(idx[j])
-        out.append(StageBest(float(col[j]), k, tuple(float(v) for v in boxes[k])))
+        out.append(StageBest(float(col[j]), k, _box4(boxes[k])))
     return out
 
 
@@ -387,7 +391,7 @@ def _best_from_row(row: np.ndarray, boxes: np.ndarray, num_fg: int, label: int) 
     if row.size == 0:
         return StageBest(0.0, None, None)
     p = int(row.argmax())
-    return StageBest(float(row[p]), p * num_fg + label - 1, tuple(float(v) for v in boxes[p]))
+    return StageBest(float(row[p]), p * num_fg + label - 1, _box4(boxes[p]))
 
 
 def _best_among(candidates: np.ndarray, row: np.ndarray, boxes: np.ndarray, num_fg: int, label: int,
@@ -400,14 +404,20 @@ def _best_among(candidates: np.ndarray, row: np.ndarray, boxes: np.ndarray, num_
     proposals = candidates[of_class] // num_fg
     j = int(row[proposals].argmax())
     index = int(of_class[j]) if positions else int(candidates[of_class[j]])
-    return StageBest(float(row[proposals[j]]), index, tuple(float(v) for v in boxes[proposals[j]]))
+    return StageBest(float(row[proposals[j]]), index, _box4(boxes[proposals[j]]))
 
 
-def _round(box) -> Optional[list[float]]:
+def _box4(row: np.ndarray) -> tuple[float, float, float, float]:
+    """A (4,) box row as four Python floats."""
+    x1, y1, x2, y2 = (float(v) for v in row)
+    return x1, y1, x2, y2
+
+
+def _round(box: Optional[Sequence[float]]) -> Optional[list[float]]:
     return None if box is None else [round(float(v), 2) for v in box]
 
 
-def _suppression_dict(s: Optional[NmsRemoval]) -> Optional[dict]:
+def _suppression_dict(s: Optional[NmsRemoval]) -> Optional[dict[str, Any]]:
     if s is None:
         return None
     return {"removed": s.removed, "by": s.by, "by_box": _round(s.by_box), "by_score": round(s.by_score, 4),

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
+from torchvision.models.detection import FasterRCNN
 from torchvision.models.detection.roi_heads import fastrcnn_loss
+from torchvision.models.detection.rpn import RegionProposalNetwork
 
 from inspectors.core.errors import LensWarning
 from inspectors.core.models import model_lock
@@ -103,7 +105,7 @@ def image_losses(trace: "Trace", boxes_resized: Tensor, labels: Tensor, seed: in
     )
 
 
-def _peek_sample(rpn, labels: list[Tensor]) -> tuple[int, int]:
+def _peek_sample(rpn: RegionProposalNetwork, labels: list[Tensor]) -> tuple[int, int]:
     """How many anchors compute_loss is about to sample (from the label counts: no random draw)."""
     sampler = rpn.fg_bg_sampler
     lab = labels[0]
@@ -112,7 +114,7 @@ def _peek_sample(rpn, labels: list[Tensor]) -> tuple[int, int]:
     return num_pos, num_neg
 
 
-def _box_head_training_mode(net: nn.Module, trace: "Trace", proposals: list[Tensor]) -> tuple[Tensor, Tensor]:
+def _box_head_training_mode(net: FasterRCNN, trace: "Trace", proposals: list[Tensor]) -> tuple[Tensor, Tensor]:
     """The model's box pooler, head and predictor in training mode with batch norm frozen; modes restored."""
     heads = net.roi_heads
     parts = [heads.box_roi_pool, heads.box_head, heads.box_predictor]
@@ -131,8 +133,8 @@ def _box_head_training_mode(net: nn.Module, trace: "Trace", proposals: list[Tens
             module.training = mode
 
 
-def _caveats(trace: "Trace", net: nn.Module) -> list[LensWarning]:
-    warnings = []
+def _caveats(trace: "Trace", net: FasterRCNN) -> list[LensWarning]:
+    warnings: list[LensWarning] = []
     sizes = trace.config.transform.min_size
     if len(sizes) > 1 and not trace.config.transform.skip_resize:
         warnings.append(LensWarning("losses.multiscale", sizes=", ".join(map(str, sizes)), size=sizes[-1]))

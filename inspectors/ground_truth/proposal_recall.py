@@ -33,6 +33,8 @@ RECALL_IOU_THRESHOLDS = COCO_IOU_THRESHOLDS  # 0.5, 0.55, …, 0.95
 PROPOSAL_COUNTS = (10, 50, 100, 300, 1000, 2000)
 SIZE_CLASSES = ("small", "medium", "large")
 AR_COUNTS = (100, 1000)
+# COCO's IoU thresholds as the Python floats match_image takes (the same float64 values, bit for bit).
+_AR_THRESHOLDS: tuple[float, ...] = tuple(COCO_IOU_THRESHOLDS.tolist())
 
 
 def size_classes(areas: np.ndarray) -> np.ndarray:
@@ -164,7 +166,7 @@ def coco_average_recall(proposals: np.ndarray, scores: np.ndarray, gt: "GroundTr
     by_size: dict[str, dict[str, float]] = {s: {} for s in SIZE_CLASSES}
     for n in counts:
         for name, area_range in COCO_AREA_RANGES.items():
-            match = match_image(proposals, scores, None, boxes, labels, crowd, iou_thresholds=COCO_IOU_THRESHOLDS,
+            match = match_image(proposals, scores, None, boxes, labels, crowd, iou_thresholds=_AR_THRESHOLDS,
                                 use_cats=False, max_dets=n, area_range=area_range, gt_areas=areas)
             value = average_recall(match)
             if name == "all":
