@@ -172,6 +172,7 @@ class DetectionsView:
     counts_html: str
     steps: str
     summary: dict[str, Any]
+    viewer: str = ""   # the box viewer's value (app/viewer.py): the final stage, applied in the browser
 
 
 def normalization_text(normalization: Any) -> str:
@@ -339,6 +340,7 @@ def detections_view(session: Session) -> DetectionsView:
         counts_html=detection_figs.class_counts_html(trace, replay.detections),
         steps=markdown_table(proposal_figs.steps_headers(), proposal_figs.steps_rows(replay.box_steps)),
         summary=summary,
+        viewer=detection_figs.detections_viewer(trace, replay, session.gt, followed_detection(session)),
     )
 
 

@@ -1,16 +1,24 @@
 """Detections tab: final boxes with labels and scores, a table, per-class counts, and the JSON summary."""
 from __future__ import annotations
 
+import base64
 import html
+import io
+import json
+import uuid
 from collections import Counter
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from app.config import THRESHOLD_KEYS
-from app.drawing import color_for, draw_boxes, hex_color
+from app.drawing import color_for, display_scale, draw_boxes, hex_color
 from app.figures.common import to_numpy
 from app.strings import t
+from app.viewer import viewer_value
+from inspectors.core.thresholds import RPN_KEYS
+from inspectors.roi.final_stage import final_stage_payload
 
 
 def detections_image(trace: Any, detections: Any, ground_truth: np.ndarray | None = None,
@@ -90,3 +98,44 @@ def _plain(value: Any) -> Any:
     """JSON-friendly number: ints stay ints."""
     number = float(value)
     return int(number) if number.is_integer() and not isinstance(value, float) else number
+
+
+# ---- the box viewer (app/viewer.py): the final stage applied in the browser ----------------------------------------
+
+def final_stage_json(trace: Any, replay: Any) -> tuple[str, str]:
+    """(key, JSON) of the final-stage payload at the replay's RPN setting: built once per capture and RPN setting
+    (the trace's own bounded memo), so a final-stage slider costs no payload work."""
+    rpn = tuple(float(replay.settings[key]) for key in RPN_KEYS)
+
+    def build() -> tuple[str, str]:
+        payload = final_stage_payload(trace, replay.box_candidates, replay.proposals.levels)
+        return uuid.uuid4().hex, json.dumps(payload.to_json(), separators=(",", ":"))
+
+    return trace.cache.extra(("viewer_final_stage", rpn), build)
+
+
+def image_url(trace: Any) -> str:
+    """The input image as a JPEG data URL (once per capture)."""
+
+    def build() -> str:
+        buffer = io.BytesIO()
+        Image.fromarray(np.ascontiguousarray(trace.image[..., :3]).astype(np.uint8), "RGB").save(
+            buffer, format="JPEG", quality=90)
+        return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+    return trace.cache.extra(("viewer_image",), build)
+
+
+def detections_viewer(trace: Any, replay: Any, ground_truth: Any = None, followed: int | None = None) -> str:
+    """The Detections viewer's value at the replay's thresholds (ground truth: dashed, and its IoU on hover)."""
+    key, payload = final_stage_json(trace, replay)
+    objects = []
+    if ground_truth is not None:
+        boxes = np.asarray(ground_truth.boxes, dtype=np.float64).reshape(-1, 4)
+        labels = getattr(ground_truth, "labels", None)
+        for i, box in enumerate(boxes):
+            label = int(labels[i]) if labels is not None and i < len(labels) else None
+            objects.append({"box": [float(v) for v in box], "label": label})
+    height, width = trace.original_size
+    return viewer_value(key, payload, image_url(trace), replay.settings, ground_truth=objects, followed=followed,
+                        display_scale=display_scale(height, width))

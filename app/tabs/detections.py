@@ -1,4 +1,7 @@
-"""Detections tab: final boxes with labels and scores, a table, per-class counts, the JSON summary."""
+"""Detections tab: final boxes with labels and scores, a table, per-class counts, the JSON summary.
+
+The boxes are drawn by the box viewer (app/viewer.py), which applies the detection-score, detection-NMS and
+detections-per-image sliders in the browser while they are dragged, exactly as replay would."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,12 +12,13 @@ import gradio as gr
 from app.figures.detections import table_headers
 from app.tabs.common import explanation, look_for, frame, image_view, table
 from app.texts import bind, heading, markdown
+from app.viewer import viewer
 from app.views import DetectionsView, StoryView
 
 
 @dataclass
 class DetectionsTab:
-    image: gr.Image
+    image: gr.HTML   # the box viewer (data-view="detections"); .select follows the clicked detection
     table: gr.Dataframe
     counts: gr.HTML
     steps: gr.Markdown
@@ -40,7 +44,7 @@ class DetectionsTab:
         return {**self.basic_values(view), **self.story_values(story)}
 
     def basic_values(self, view: DetectionsView) -> dict[Any, Any]:
-        return {self.image: gr.update(value=view.image, label=view.image_label),
+        return {self.image: view.viewer,
                 self.table: frame(view.rows, table_headers()), self.counts: view.counts_html,
                 self.steps: view.steps}
 
@@ -57,7 +61,7 @@ def build() -> DetectionsTab:
     explanation("detections.explain")
     with gr.Row():
         with gr.Column(scale=5):
-            image = image_view("tab.detections", height=560, elem_id="lens-detections-image")
+            image = viewer("detections", elem_id="lens-detections-image")
         with gr.Column(scale=4):
             detections_table = table(table_headers, label_key="detections.table", max_height=430,
                                      column_widths=["27%", "16%", "42%", "15%"])

@@ -1,0 +1,81 @@
+"""The box viewer: a gr.HTML that draws boxes over the image as SVG and applies the final-stage sliders itself.
+
+The server sends, once per capture and RPN setting, the final-stage payload (inspectors.roi.final_stage): every
+candidate some setting of the detection-score, detection-NMS and detections-per-image sliders can show, with
+torchvision's NMS decisions at every step of the NMS slider. While a slider is dragged its `input` events go to
+the viewer's JavaScript only (`js=`, no Python function, no server round trip); the JavaScript selects exactly what
+`replay(...)` would return (app/static/viewer.js mirrors `apply_final_stage`) and redraws. The sliders' `release`
+still goes to the server, which keeps the session's thresholds and the other views right.
+
+Each drawn box is an SVG <rect> with data-box="x1,y1,x2,y2" (original pixels, the float32 values as their shortest
+decimals), data-label (class name), data-class, data-score and data-rank (position among the detections), inside
+the element with data-view naming the view, so that tests and assistive tools read what is shown.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import gradio as gr
+
+from app.drawing import PALETTE, hex_color
+from app.strings import current_language
+
+STATIC = Path(__file__).resolve().parent / "static"
+VIEWER_JS = (STATIC / "viewer.js").read_text(encoding="utf-8")
+VIEWER_CSS = (STATIC / "viewer.css").read_text(encoding="utf-8")
+TEMPLATE = ('<div class="lens-viewer" data-view="${view}" data-exact="true">'
+            '<div class="lens-viewer-stage"><img class="lens-viewer-img" alt="">'
+            '<svg class="lens-viewer-svg" xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="none"></svg>'
+            '<div class="lens-viewer-labels"></div></div>'
+            '<div class="lens-viewer-tip" hidden></div>'
+            '<div class="lens-viewer-count" aria-live="polite"></div></div>')
+# The sliders a viewer applies by itself.
+FINAL_STAGE_KEYS = ("box_score_thresh", "box_nms_thresh", "box_detections_per_img")
+
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {"count": "{count} detections · score > {score} · NMS IoU {nms} · at most {per_image} "
+                    "(the model returns {model} at its defaults)",
+           "waiting": "This setting is decided by the server: the view updates when the slider is released.",
+           "score": "score", "roi": "RoI", "level": "FPN level", "rank": "detection", "iou": "IoU with its object"},
+    "ko": {"count": "검출 {count}개 · 점수 > {score} · NMS IoU {nms} · 최대 {per_image}개 "
+                    "(모델 기본값에서는 {model}개)",
+           "waiting": "이 설정은 서버가 계산합니다. 슬라이더를 놓으면 갱신됩니다.",
+           "score": "점수", "roi": "RoI", "level": "FPN 레벨", "rank": "검출 순위", "iou": "정답 물체와의 IoU"},
+}
+
+
+def viewer(view: str, elem_id: str | None = None, **kwargs: Any) -> gr.HTML:
+    """An empty viewer for view `view` (detections, proposals, …): set its value with viewer_value(...)."""
+    return gr.HTML(value="", html_template=TEMPLATE, css_template=VIEWER_CSS, js_on_load=VIEWER_JS, view=view,
+                   elem_id=elem_id, elem_classes=["lens-viewer-block"], **kwargs)
+
+
+def viewer_value(payload_key: str, payload_json: str, image_url: str, settings: Mapping[str, Any], *,
+                 ground_truth: Iterable[dict[str, Any]] = (), followed: int | None = None,
+                 display_scale: float = 1.0, clickable: bool = True) -> str:
+    """The viewer's value: the payload (already JSON, cached by the caller) and what changes per event."""
+    head = {
+        "payload_key": payload_key,
+        "image": image_url,
+        "settings": {key: settings[key] for key in FINAL_STAGE_KEYS},
+        "ground_truth": list(ground_truth),
+        "followed": followed,
+        "display_scale": float(display_scale),
+        "clickable": clickable,
+        "palette": [hex_color(color) for color in PALETTE],
+        "texts": TEXTS.get(current_language(), TEXTS["en"]),
+    }
+    return json.dumps(head)[:-1] + ', "payload": ' + payload_json + "}"
+
+
+SET_JS = "(value) => {{ if (window.lensViewerSet) window.lensViewerSet('{key}', value); return []; }}"
+
+
+def wire_sliders(sliders: Mapping[str, Iterable[Any]]) -> None:
+    """Every final-stage slider's input event (while dragging) goes to the viewers' JavaScript only."""
+    for key in FINAL_STAGE_KEYS:
+        for slider in sliders.get(key, ()):
+            slider.input(None, [slider], None, js=SET_JS.format(key=key), queue=False, show_progress="hidden",
+                         show_progress_on=[])
