@@ -25,7 +25,7 @@ import hashlib
 import math
 import operator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -87,6 +87,8 @@ def ablation(trace: "Trace", kind: Union[str, Sequence, Tensor, np.ndarray], *, 
         stage, built = _memo(trace, ("ablation", kind, seed_value, rpn),
                              lambda: _rpn_ablation(trace, kind, rpn, seed_value))
         filtered = stage.filtered
+        if filtered is None:  # an RPN ablation's stage always keeps its filtered candidates
+            raise ValueError(f"the {kind} ablation kept no RPN candidates")
         proposals = proposals_of(trace, filtered, filtered.keep)
         rpn_steps = [FilterStep("anchors", filtered.steps[0].before, filtered.steps[0].before)] + filtered.steps
         name = kind
@@ -120,11 +122,11 @@ def ablation(trace: "Trace", kind: Union[str, Sequence, Tensor, np.ndarray], *, 
         rpn_steps=rpn_steps,
         box_steps=post.steps,
         heads_computed=stage.heads_computed if built else 0,
-        random_scores=random_scores(trace, seed_value) if name == "no_cls" else None,
+        random_scores=random_scores(trace, seed_value) if name == "no_cls" and seed_value is not None else None,
     )
 
 
-def _memo(trace: "Trace", key: tuple, build) -> tuple[_HeadStage, bool]:
+def _memo(trace: "Trace", key: tuple, build: Callable[[], _HeadStage]) -> tuple[_HeadStage, bool]:
     """trace.cache.extra, telling whether the entry was built by this call."""
     built: list[bool] = []
 

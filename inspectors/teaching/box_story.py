@@ -107,6 +107,8 @@ def explain(replay: "Replay", i: int) -> BoxStory:
     detections = replay.detections
     i = _index(i, len(detections), "explain.detection_index")
     trace = replay.trace
+    if detections.proposal_index is None:
+        raise ValueError("these detections do not say which proposal each came from")
     p = int(detections.proposal_index[i])
     label = int(detections.labels[i])
     with torch.inference_mode():

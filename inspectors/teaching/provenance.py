@@ -144,6 +144,8 @@ def _build_box_lineage(replay: "Replay") -> BoxLineage:
         iou[source[hit]] = walk.suppressor_iou[hit]
     detection = torch.full((count,), -1, dtype=torch.int64)
     dets = replay.detections
+    if dets.proposal_index is None:
+        raise ValueError("these detections do not say which proposal each came from")
     flat = (dets.proposal_index * (len(trace.categories) - 1) + dets.labels - 1).cpu()
     detection[flat] = torch.arange(len(dets))
     fate[flat] = KEPT
@@ -250,7 +252,7 @@ def _by_score(items: tuple[Suppression, ...]) -> tuple[Suppression, ...]:
     return tuple(sorted(items, key=lambda s: -s.suppressed_score))
 
 
-def _index(value: int, count: int, code: str, **params) -> int:
+def _index(value: int, count: int, code: str, **params: str) -> int:
     try:
         index = operator.index(value)
     except TypeError:

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import Tensor
 from torchvision.ops import roi_align, roi_pool
+from torchvision.ops.poolers import LevelMapper
 
 from inspectors.core.snapshot import pooler_geometry
 from inspectors.core.trace import Trace
@@ -195,7 +196,7 @@ def roi_pooling_view(trace: Trace, box: Union[Sequence[float], Tensor], *, frame
     )
 
 
-def _level_choice(box: Tensor, mapper, level_in_pooler: int) -> LevelChoice:
+def _level_choice(box: Tensor, mapper: LevelMapper, level_in_pooler: int) -> LevelChoice:
     w, h = float(box[2] - box[0]), float(box[3] - box[1])
     side = math.sqrt(max(w * h, 0.0))
     raw = mapper.lvl0 + math.log2(side / mapper.s0) if side > 0 else float("-inf")
