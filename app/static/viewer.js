@@ -161,6 +161,8 @@
       count: shown.length, score: Number(s.box_score_thresh), nms: Number(s.box_nms_thresh),
       per_image: Math.trunc(Number(s.box_detections_per_img)), model: p.raw.model_count});
     root.dataset.count = String(shown.length);
+    root.dataset.settings = [Number(s.box_score_thresh), Number(s.box_nms_thresh),
+                             Math.trunc(Number(s.box_detections_per_img))].join('|');
     root.dataset.drawn = String(performance.now());
   }
 

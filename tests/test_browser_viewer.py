@@ -1,0 +1,130 @@
+"""The box viewer in Chromium: dragging the final-stage sliders redraws the detections in the browser on every
+input event, with no request to the server, and what is drawn (read back through data-box, data-label and
+data-score inside data-view="detections") is replay's detections at the slider's value — the same boxes, labels,
+scores and order."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import pytest
+import torch
+
+from app import handlers
+from app.testing import example_image, make_lens, serve
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = os.environ.get("RCNN_LENS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+playwright_api = pytest.importorskip("playwright.sync_api")
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
+
+VIEW = "[data-view=detections]"
+READ_BOXES = """(view) => [...document.querySelectorAll(view + ' rect.lens-viewer-box')]
+  .map(e => [Number(e.dataset.rank), e.dataset.box, e.dataset.label, e.dataset.score])
+  .sort((a, b) => a[0] - b[0])"""
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any, str]]:
+    lens = make_lens()
+    demo, url = serve(lens)
+    image = example_image(tmp_path_factory.mktemp("viewer"))
+    # The same image through the same handler and model object, in this process: the trace the page's session has.
+    trace = handlers.inspect_image(lens, "viewer-test-reference", image, "demo").trace
+    try:
+        yield url, trace, image
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def page(served: tuple[str, Any, str]) -> Iterator[Any]:
+    url, _, image = served
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        page.set_default_timeout(90_000)
+        page.goto(url)
+        page.locator("#lens-image input[type=file]").set_input_files(image)
+        page.get_by_role("tab", name="Detections").click()
+        page.wait_for_selector(f"{VIEW} rect.lens-viewer-box", state="attached")
+        yield page
+        browser.close()
+
+
+def _slider(page: Any, key: str) -> Any:
+    return page.locator(f"#lens-{key.replace('_', '-')} input[type=range]")
+
+
+def _value(page: Any, key: str) -> float:
+    return float(_slider(page, key).evaluate("e => e.value"))
+
+
+def _assert_drawn_is_replay(page: Any, trace: Any, settings: dict[str, float]) -> int:
+    drawn = page.evaluate(READ_BOXES, VIEW)
+    detections = trace.replay(**settings).detections
+    assert [rank for rank, *_ in drawn] == list(range(len(drawn)))
+    assert len(drawn) == len(detections), settings
+    boxes = np.asarray([[np.float32(v) for v in box.split(",")] for _, box, _, _ in drawn],
+                       dtype=np.float32).reshape(-1, 4)
+    scores = np.asarray([np.float32(score) for *_, score in drawn], dtype=np.float32)
+    assert torch.equal(torch.from_numpy(boxes), detections.boxes.to(torch.float32)), settings
+    assert torch.equal(torch.from_numpy(scores), detections.scores), settings
+    assert [label for _, _, label, _ in drawn] == list(detections.names), settings
+    return len(drawn)
+
+
+def _settings(page: Any) -> dict[str, float]:
+    return {"box_score_thresh": _value(page, "box_score_thresh"), "box_nms_thresh": _value(page, "box_nms_thresh"),
+            "box_detections_per_img": int(_value(page, "box_detections_per_img"))}
+
+
+def test_dragging_the_final_stage_sliders_draws_replay_at_every_step(page: Any, served: tuple[str, Any, str]) -> None:
+    _, trace, _ = served
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    compared, drawn_counts = 0, set()
+
+    # The detection-score slider, dragged (pointer held down) from 0 to about 0.6 in 24 moves.
+    track = _slider(page, "box_score_thresh")
+    track.scroll_into_view_if_needed()
+    box = track.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 1, y)
+    page.mouse.down()
+    for i in range(24):
+        page.mouse.move(box["x"] + box["width"] * (0.01 + 0.025 * i), y)
+        settings = _settings(page)
+        page.wait_for_function("([view, drawn]) => document.querySelector(view).dataset.settings === drawn",
+                               arg=[VIEW, "|".join(f"{v:g}" for v in settings.values())])
+        drawn_counts.add(_assert_drawn_is_replay(page, trace, settings))
+        compared += 1
+    assert not [url for url in requests if "queue/join" in url], "a drag must not call the server"
+    page.mouse.up()
+
+    # The NMS and detections-per-image sliders, moved with the keyboard (each key press is one input event).
+    for key, presses in (("box_nms_thresh", ["ArrowLeft"] * 6 + ["ArrowRight"] * 9),
+                         ("box_detections_per_img", ["Home"] + ["ArrowRight"] * 4)):
+        slider = _slider(page, key)
+        slider.focus()
+        for press in presses:
+            before = page.evaluate("(view) => document.querySelector(view).dataset.drawn", VIEW)
+            slider.press(press)
+            page.wait_for_function("([view, old]) => document.querySelector(view).dataset.drawn !== old",
+                                   arg=[VIEW, before])
+            drawn_counts.add(_assert_drawn_is_replay(page, trace, _settings(page)))
+            compared += 1
+    assert compared >= 20 and len(drawn_counts) >= 4  # many settings, and they drew different sets
+
+
+def test_the_count_at_the_models_defaults_stays_visible(page: Any, served: tuple[str, Any, str]) -> None:
+    _, trace, _ = served
+    text = page.locator(f"{VIEW} .lens-viewer-count").inner_text()
+    assert f"returns {len(trace.detections)}" in text
