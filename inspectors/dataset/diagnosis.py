@@ -91,8 +91,9 @@ class DiagnosisMixin:
         images = self._image_memo()
 
         def part(i: int):
-            return images.get_or_build(("rpn", rpn_key, i), lambda: image_rpn_part(
-                self, i, settings, images.get_or_build(("anchors", i), lambda: anchors_original(self, i))))
+            return images.get_or_build(("rpn", rpn_key, float(iou), i), lambda: image_rpn_part(
+                self, i, settings, images.get_or_build(("anchors", i), lambda: anchors_original(self, i)),
+                float(iou)))
 
         key = ("funnel", float(iou), _key(settings))
         return self._diagnosis_memo().get_or_build(

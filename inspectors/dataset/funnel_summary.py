@@ -10,12 +10,15 @@ single-image engine fits it (clipped to the image, the model's classes, crowd re
 COCO's, in original pixels; an object is lost after the last stage at which a box reached IoU ≥ `iou`
 (funnel.lost_at).
 
-One difference, from what a capture keeps: the record holds the regression of the top-n anchors of each level
-only, so "decoded" (every anchor moved by its regression) cannot be told apart from "top_k"; an object whose best
-decoded anchor reached the threshold but whose top-n candidates did not is counted under "top_k" with those lost
-at "decoded" (and one whose only reaching box was a decoded anchor outside the top-n, under "anchors"). The
-top-n candidates' IoU is that of their clipped boxes (the record stores them clipped); it differs from the
-unclipped IoU only for a box crossing the image border, and then only matters for a box removed as too small.
+What a capture keeps limits two stages, and how: the record holds the regression of the top-n anchors of each
+level at the capture's largest pre-NMS top-n (not of every anchor), and their boxes clipped. "decoded" (every
+anchor moved by its regression) is therefore the best IoU over the stored candidates whose box does not touch the
+image border (for those the clipped box is the decoded box) and the current top-n: an object reached only by a
+decoded anchor outside the stored top-n, or by a box crossing the border, counts as lost at "decoded" where the
+single-image funnel says "top_k" (or at "anchors" where it says "decoded"). "top_k" uses the clipped boxes of the
+current top-n; clipping can only raise a box's IoU with an object inside the image, and a top-n box that reaches
+the threshold clipped also counts at "clip_small" unless it is removed as too small, so only a tiny box crossing
+the border could be counted differently. Tests hold the counts equal to the single-image funnels on the demo set.
 """
 
 from __future__ import annotations
@@ -29,19 +32,17 @@ import torch
 from torchvision.models.detection.transform import resize_boxes
 
 from inspectors.dataset.anchor_fit import anchors_at, grid_sizes
-from inspectors.dataset.replay import box_settings
-from inspectors.evaluation.matching import box_iou_xyxy
-from inspectors.ground_truth.detection_eval import evaluate_detections
+from inspectors.evaluation.coco_matching import GroundTruthArrays, box_iou_xywh, match
+from inspectors.evaluation.matching import box_iou_xyxy, xyxy_to_xywh
 from inspectors.ground_truth.funnel import STAGES, lost_at
-from inspectors.roi.postprocess import select_detections
-from inspectors.rpn.filter import KEPT, REMOVED_NMS, REMOVED_SCORE, REMOVED_SMALL, REMOVED_TOP_N
+from inspectors.rpn.filter import KEPT, REMOVED_SCORE, REMOVED_SMALL, REMOVED_TOP_N
 
 if TYPE_CHECKING:
     from inspectors.dataset.store import DatasetCapture
 
-# The stages the dataset funnel reports ("decoded" is folded into "top_k", see above), and the slider that each
-# stage's recovery relaxes, with its most permissive value (None: the capture's range decides).
-SUMMARY_STAGES: tuple[str, ...] = tuple(s for s in STAGES if s != "decoded")
+# The stages the dataset funnel reports (the single-image funnel's), and the slider that each stage's recovery
+# relaxes, with its most permissive value (None: the capture's range decides).
+SUMMARY_STAGES: tuple[str, ...] = STAGES
 RELAX: dict[str, tuple[str, Optional[float]]] = {
     "top_k": ("rpn_pre_nms_top_n", None),
     "rpn_score": ("rpn_score_thresh", 0.0),
@@ -51,6 +52,7 @@ RELAX: dict[str, tuple[str, Optional[float]]] = {
     "box_nms": ("box_nms_thresh", 1.0),
     "detections_per_img": ("box_detections_per_img", None),
 }
+NO_CAP = 10**6  # detections per image: no cap (what per-class NMS kept)
 SIZES = (("small", 0.0, 32.0**2), ("medium", 32.0**2, 96.0**2), ("large", 96.0**2, float("inf")))
 
 
@@ -110,19 +112,27 @@ class FunnelSummary:
 
 @dataclass
 class _ImageRpnPart:
-    """One image at one RPN setting, the part of every object's funnel that the final-stage sliders do not move."""
+    """One image at one RPN setting and IoU threshold: the part of every object's funnel that the final-stage
+    sliders do not move, and what the final stage needs to finish it."""
 
-    gt: Any  # the fitted GroundTruth
-    reached: np.ndarray  # (N, S_rpn) bool for anchors, top_k, clip_small, rpn_score, rpn_nms, post_nms_top_n, roi_head
-    best: np.ndarray  # (N, S_rpn) best IoU
-    class_iou: np.ndarray  # (N, P*(K-1)) IoU of every (proposal, class) candidate box with the object (own class)
+    names: tuple[str, ...]
+    areas: np.ndarray  # (N,)
+    best: np.ndarray  # (N, 7) best IoU at anchors, top_k, clip_small, rpn_score, rpn_nms, post_nms_top_n, roi_head
+    decoded: np.ndarray  # (N,) best IoU of a decoded anchor, as far as the record tells (see the docstring)
+    own_scores: list[np.ndarray]  # per object: scores (float32) of the (proposal, its class) boxes, not tiny
+    own_ious: list[np.ndarray]  # their IoUs with the object
+    objects_xywh: np.ndarray  # (N, 4) the fitted objects, COCO x y w h (original pixels)
+    classes: np.ndarray  # (N,) evaluated class index
+    ignore_xywh: np.ndarray  # (M, 4) ignore regions (crowd)
+    ignore_classes: np.ndarray  # (M,)
 
 
 _RPN_PART_STAGES = ("anchors", "top_k", "clip_small", "rpn_score", "rpn_nms", "post_nms_top_n", "roi_head")
+_TINY = 1e-2  # RoIHeads.postprocess_detections' remove_small_boxes
 
 
-def image_rpn_part(capture: "DatasetCapture", index: int, settings: dict[str, float], anchors_original: np.ndarray
-                   ) -> _ImageRpnPart:
+def image_rpn_part(capture: "DatasetCapture", index: int, settings: dict[str, float], anchors_original: np.ndarray,
+                   iou: float) -> _ImageRpnPart:
     replay = capture.replay(index, **settings)
     record = capture.record(index)
     gt = capture.image_ground_truth(index)
@@ -135,9 +145,12 @@ def image_rpn_part(capture: "DatasetCapture", index: int, settings: dict[str, fl
     fate = filtered.fate.numpy()
     with torch.inference_mode():
         cand = resize_boxes(filtered.candidate_boxes, list(record.resized_size), list(record.original_size)).numpy()
-        cboxes = resize_boxes(stage.box_candidates.boxes, list(record.resized_size),
-                              list(record.original_size)).numpy()
+        cboxes_resized = stage.box_candidates.boxes
+        cboxes = resize_boxes(cboxes_resized, list(record.resized_size), list(record.original_size)).numpy()
+        ws, hs = cboxes_resized[:, 2] - cboxes_resized[:, 0], cboxes_resized[:, 3] - cboxes_resized[:, 1]
+        not_tiny = ((ws >= _TINY) & (hs >= _TINY)).numpy()
     clabels = stage.box_candidates.labels.numpy()
+    cscores = stage.box_candidates.scores.numpy()
     masks = {
         "top_k": np.ones(len(fate), dtype=bool),
         "clip_small": fate != REMOVED_SMALL,
@@ -145,65 +158,111 @@ def image_rpn_part(capture: "DatasetCapture", index: int, settings: dict[str, fl
         "rpn_nms": (fate == KEPT) | (fate == REMOVED_TOP_N),
         "post_nms_top_n": fate == KEPT,
     }
-    assert REMOVED_NMS not in (KEPT, REMOVED_TOP_N)
     best = np.zeros((n, len(_RPN_PART_STAGES)))
     iou_anchor = box_iou_xyxy(anchors_original, boxes) if n else np.zeros((0, 0))
     iou_cand = box_iou_xyxy(cand, boxes) if n else np.zeros((0, 0))
-    class_iou = np.zeros((n, len(clabels)))
+    # "decoded": every stored candidate (the top-n of each level at the capture's largest pre-NMS top-n) whose box
+    # did not touch the image border, so that its clipped box is its decoded box
+    h, w = record.resized_size
+    stored = record.box
+    inside = (stored[:, 0] > 0) & (stored[:, 1] > 0) & (stored[:, 2] < w) & (stored[:, 3] < h)
+    with torch.inference_mode():
+        stored_original = resize_boxes(torch.from_numpy(np.ascontiguousarray(stored[inside])),
+                                       list(record.resized_size), list(record.original_size)).numpy()
+    iou_stored = box_iou_xyxy(stored_original, boxes) if n else np.zeros((0, 0))
+    decoded = np.zeros(n)
+    scores, ious = [], []
     for j in range(n):
         best[j, 0] = iou_anchor[:, j].max(initial=0.0)
         for s, stage_name in enumerate(_RPN_PART_STAGES[1:6], start=1):
-            col = iou_cand[masks[stage_name], j]
-            best[j, s] = col.max(initial=0.0)
-        own = clabels == int(labels[j])
-        row = np.zeros(len(clabels))
-        if own.any():
-            row[own] = box_iou_xyxy(cboxes[own], boxes[j : j + 1])[:, 0]
-        class_iou[j] = row
-        best[j, 6] = row[own].max(initial=0.0)
-    return _ImageRpnPart(gt=fitted, reached=np.zeros_like(best, dtype=bool), best=best, class_iou=class_iou)
+            best[j, s] = iou_cand[masks[stage_name], j].max(initial=0.0)
+        decoded[j] = max(best[j, 1], iou_stored[:, j].max(initial=0.0))
+        own = np.flatnonzero(clabels == int(labels[j]))
+        row = box_iou_xyxy(cboxes[own], boxes[j : j + 1])[:, 0] if len(own) else np.zeros(0)
+        best[j, 6] = row.max(initial=0.0)
+        ok = not_tiny[own]
+        scores.append(cscores[own][ok])
+        ious.append(row[ok])
+    ib = np.asarray(fitted.ignore_boxes, dtype=np.float64).reshape(-1, 4)
+    il = fitted.ignore_labels if fitted.ignore_labels is not None else np.zeros(len(ib), dtype=np.int64)
+    return _ImageRpnPart(
+        names=tuple(fitted.names), areas=np.asarray(fitted.areas, dtype=np.float64).reshape(-1), best=best,
+        decoded=decoded,
+        own_scores=scores, own_ious=ious, objects_xywh=xyxy_to_xywh(boxes),
+        classes=capture.evaluated_class(np.asarray(labels, dtype=np.int64)), ignore_xywh=xyxy_to_xywh(ib),
+        ignore_classes=capture.evaluated_class(np.asarray(il, dtype=np.int64)))
 
 
 def funnel_summary(capture: "DatasetCapture", iou: float, settings: dict[str, float],
                    rpn_part: Callable[[int], _ImageRpnPart],
                    recall_at: Callable[[dict[str, float]], float]) -> FunnelSummary:
+    """The final-stage part runs on the whole dataset at once: the detections (the batched final stage), the same
+    with no detections-per-image cap (what per-class NMS kept), and COCO's matching at `iou`."""
+    parts = [rpn_part(i) for i in range(len(capture))]
+    counts = np.array([len(p.classes) for p in parts], dtype=np.int64)
+    obj_image = np.repeat(np.arange(len(parts)), counts)
+    obj_xywh = np.concatenate([p.objects_xywh for p in parts]) if len(parts) else np.zeros((0, 4))
+    obj_class = np.concatenate([p.classes for p in parts]) if len(parts) else np.zeros(0, np.int64)
+    thr = np.float32(settings["box_score_thresh"])
+    final = capture.detection_set(**settings)
+    kept_by_nms = capture.detection_set(**{**settings, "box_detections_per_img": NO_CAP})
+
+    def best_of(dets) -> np.ndarray:
+        """(objects,) best IoU of a detection of the object's class in its image."""
+        out = np.zeros(len(obj_class))
+        order = np.lexsort((dets.category, dets.image))
+        key = dets.image[order] * (len(capture.class_names) + 1) + dets.category[order]
+        want = obj_image * (len(capture.class_names) + 1) + obj_class
+        lo, hi = np.searchsorted(key, want, "left"), np.searchsorted(key, want, "right")
+        pair_obj = np.repeat(np.arange(len(obj_class)), hi - lo)
+        pair_det = order[np.concatenate([np.arange(a, b) for a, b in zip(lo, hi)]) if len(lo) else
+                         np.zeros(0, np.int64)].astype(np.int64)
+        if len(pair_obj):
+            ious = box_iou_xywh(dets.bbox[pair_det], obj_xywh[pair_obj], np.zeros(len(pair_obj), dtype=bool))
+            np.maximum.at(out, pair_obj, ious)
+        return out
+
+    best_final, best_nms = best_of(final), best_of(kept_by_nms)
+    # COCO's matching of the detections with the objects (and ignore regions), as the single-image evaluation
+    ig_counts = np.array([len(p.ignore_classes) for p in parts], dtype=np.int64)
+    gts = GroundTruthArrays(
+        image=np.concatenate([obj_image, np.repeat(np.arange(len(parts)), ig_counts)]),
+        category=np.concatenate([obj_class, *[p.ignore_classes for p in parts]]),
+        bbox=np.concatenate([obj_xywh, *[p.ignore_xywh for p in parts]]).reshape(-1, 4),
+        area=np.zeros(int(counts.sum() + ig_counts.sum())),
+        iscrowd=np.concatenate([np.zeros(len(obj_class), bool), np.ones(int(ig_counts.sum()), bool)]))
+    matches = match(final, gts, max_det=max(len(final), 1), iou_thresholds=np.array([float(iou)]),
+                    area_ranges=(("all", -1.0, np.inf),))
+    matched_gt = matches.gt[0, 0]
+    real = (matched_gt >= 0) & (matched_gt < len(obj_class))
+    matched_iou = np.zeros(len(obj_class))
+    found = np.zeros(len(obj_class), dtype=bool)
+    if real.any():
+        d = matches.det[real]
+        g = matched_gt[real]
+        found[g] = True
+        matched_iou[g] = box_iou_xywh(final.bbox[d], obj_xywh[g], np.zeros(len(g), dtype=bool))
+
     objects: list[ObjectFate] = []
     lost: dict[Optional[str], int] = {}
-    final = box_settings(settings)
-    for i in range(len(capture)):
-        part = rpn_part(i)
-        gt = part.gt
-        n = len(gt.boxes)
-        if not n:
-            continue
-        replay_stage = capture.replay(i, **settings)
-        post = select_detections(replay_stage.stage.box_candidates, final)
-        dets = replay_stage.detections
-        evaluation = evaluate_detections(dets.boxes.numpy(), dets.scores.numpy(), dets.labels.numpy(), gt,
-                                         iou_thresholds=(0.5, 0.75, iou))
-        matched = evaluation.object_match(iou)
-        after_small = post.after_small.numpy()
-        after_nms = post.after_nms.numpy()
-        chosen = post.candidate_index.numpy()
-        areas = np.asarray(gt.areas, dtype=np.float64)
-        for j in range(n):
-            row = part.class_iou[j]
+    k = 0
+    for i, part in enumerate(parts):
+        for j in range(len(part.classes)):
             best = {stage: float(part.best[j, s]) for s, stage in enumerate(_RPN_PART_STAGES)}
-            best["decoded"] = best["top_k"]  # folded: see the module's docstring
-            best["box_score"] = float(row[after_small].max(initial=0.0))
-            best["box_nms"] = float(row[after_nms].max(initial=0.0))
-            best["detections_per_img"] = float(row[chosen].max(initial=0.0))
-            d = int(matched[j])
-            best["matched"] = float(evaluation.match.ious[d, j]) if d >= 0 else 0.0
-            stage = lost_at(best, d >= 0, iou)
-            if stage == "decoded":
-                stage = "top_k"
+            best["decoded"] = float(part.decoded[j])  # as far as the record tells: see the module's docstring
+            above = part.own_scores[j] > thr
+            best["box_score"] = float(part.own_ious[j][above].max(initial=0.0))
+            best["box_nms"] = float(best_nms[k])
+            best["detections_per_img"] = float(best_final[k])
+            best["matched"] = float(matched_iou[k])
+            stage = lost_at(best, bool(found[k]), iou)
             lost[stage] = lost.get(stage, 0) + 1
-            area = float(areas[j]) if j < len(areas) and np.isfinite(areas[j]) else \
-                float((gt.boxes[j][2] - gt.boxes[j][0]) * (gt.boxes[j][3] - gt.boxes[j][1]))
+            area = float(part.areas[j]) if j < len(part.areas) and np.isfinite(part.areas[j]) else \
+                float(part.objects_xywh[j, 2] * part.objects_xywh[j, 3])
             size = next(name for name, lo, hi in SIZES if lo <= area < hi)
-            objects.append(ObjectFate(image=capture.names[i], index=j, name=gt.names[j], size=size, lost_at=stage,
-                                      best_iou={k: round(v, 6) for k, v in best.items() if k != "decoded"}))
+            objects.append(ObjectFate(image=capture.names[i], index=j, name=part.names[j], size=size, lost_at=stage,
+                                      best_iou={key: round(v, 6) for key, v in best.items()}))
+            k += 1
     ordered = {s: lost[s] for s in (*SUMMARY_STAGES, None) if s in lost}
 
     def recover() -> dict[str, dict[str, Any]]:

@@ -220,20 +220,22 @@ class ScoreSlider:
             # inside each block from its start (for a prefix ending inside the block).
             f_next = np.concatenate([f[:, :, 1:], np.broadcast_to(end[None, :, None], (rows, K, 1))], axis=2)
             blk = np.full(f.shape, -np.inf)
-            pm = np.empty_like(pr)
+            # the running maximum restarted at each block, exactly: on the ranks of the values (one sort for every
+            # row), offset by the block id so that no maximum crosses a block start
+            values, rank = np.unique(pr, return_inverse=True)
+            rank = rank.reshape(pr.shape)
+            width = len(values) + 1
+            block = np.zeros(pr.shape, dtype=np.int64)
             for row in range(rows):
                 starts = np.unique(f[row].reshape(-1))
                 starts = starts[starts < n]
-                block = np.searchsorted(starts, np.arange(n), side="right")  # block id, 0 = before every start
-                # the running maximum restarted at each block, exactly: on ranks of the values, offset per block
-                values, rank = np.unique(pr[row], return_inverse=True)
-                width = len(values) + 1
-                shifted = values[np.maximum.accumulate(block * width + rank) - block * width] if n else pr[row]
-                pm[row] = shifted
-                # block maximum = the running maximum at the block's last position
-                last = np.minimum(f_next[row], end[:, None]) - 1
-                valid = f[row] < np.minimum(f_next[row], end[:, None])
-                blk[row] = np.where(valid, shifted[np.clip(last, 0, max(n - 1, 0))] if n else -np.inf, -np.inf)
+                block[row] = np.searchsorted(starts, np.arange(n), side="right")  # 0 = before every start
+            pm = values[np.maximum.accumulate(block * width + rank, axis=1) - block * width] if n else pr
+            last = np.minimum(f_next, end[None, :, None]) - 1
+            valid = f < np.minimum(f_next, end[None, :, None])
+            if n:
+                blk = np.where(valid, np.take_along_axis(pm, np.clip(last, 0, n - 1).reshape(rows, -1), axis=1)
+                               .reshape(f.shape), -np.inf)
             self._parts.append(dict(cat=cat, score32=score[order].astype(np.float32), start=start, end=end,
                                     local_tp=local_tp.astype(np.int32), pm=pm, blk=blk, f=f,
                                     score=score[order]))
