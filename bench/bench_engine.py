@@ -1,6 +1,6 @@
 """Engine benchmark: what capture costs over a plain forward, and how fast replay answers a slider.
 
-    python bench/bench_engine.py [--model fasterrcnn_resnet50_fpn] [--size 800x1066] [--repeat 5] [--device cpu]
+    python -m bench.bench_engine [--model fasterrcnn_resnet50_fpn] [--size 800x1066] [--repeat 5] [--device cpu]
 
 Random-init weights: the timings depend on the weights only through how many boxes pass each filter (the counts
 line says how many did). The final stage works on proposals × (classes − 1) candidates, so the 91-class COCO head
@@ -12,17 +12,13 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
-import sys
-from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from inspectors import capture, load_model  # noqa: E402
-from inspectors.core.images import to_model_input  # noqa: E402
-from timing import clock  # noqa: E402
+from bench.timing import bench_model, clock, image_size, model_arguments
+from inspectors import capture
+from inspectors.core.images import to_model_input
 
 
 def timed(fn, repeat: int, device: torch.device) -> list[float]:
@@ -31,20 +27,9 @@ def timed(fn, repeat: int, device: torch.device) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="fasterrcnn_resnet50_fpn")
-    parser.add_argument("--size", default="800x1066", help="H x W of the test image")
-    parser.add_argument("--classes", type=int, default=91)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--device", default="cpu")
-    args = parser.parse_args()
-
-    h, w = (int(v) for v in args.size.lower().split("x"))
-    torch.manual_seed(0)
-    if args.model == "demo":
-        inspected = load_model("demo", device=args.device)
-    else:
-        categories = ["__background__", *(f"c{i}" for i in range(1, args.classes))]
-        inspected = load_model(args.model, weights=None, categories=categories, device=args.device)
+    args = model_arguments(parser, model="fasterrcnn_resnet50_fpn", repeat=5).parse_args()
+    h, w = image_size(args)
+    inspected = bench_model(args)
     device = inspected.device
     image = np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
     tensor = to_model_input(image).to(device)

@@ -1,6 +1,6 @@
 """Ground-truth analysis benchmark: what `trace.ground_truth(gt)` costs on one image, cold and per slider.
 
-    python bench/bench_ground_truth.py [--case demo|resnet50|both] [--repeat 20] [--device cpu] [--threads N]
+    python -m bench.bench_ground_truth [--case demo|resnet50|both] [--repeat 20] [--device cpu] [--threads N]
 
 Cases: the demo model on sample_images/shapes_02.png with its COCO ground truth (8 objects), and
 fasterrcnn_resnet50_fpn with random init, 91 classes, one 800×1066 image and 10 made-up objects (random init:
@@ -17,17 +17,15 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench.timing import clock as timed
+from inspectors import GroundTruth, capture, load_annotations, load_model
 
-from inspectors import GroundTruth, capture, load_annotations, load_model  # noqa: E402
-from timing import clock as timed  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def case_demo(device: str):

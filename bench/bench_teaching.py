@@ -1,6 +1,6 @@
 """Teaching-view benchmark: how long each explanation takes once an image is captured.
 
-    python bench/bench_teaching.py [--model demo | fasterrcnn_resnet50_fpn] [--size 800x1066] [--classes 91]
+    python -m bench.bench_teaching [--model demo | fasterrcnn_resnet50_fpn] [--size 800x1066] [--classes 91]
                                    [--repeat 5] [--device cpu] [--threads N]
 
 "cold" = the first call for these settings (it builds the memo), "warm" = a repeat (memo hit). Random-init
@@ -14,40 +14,25 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench.timing import bench_model, clock, image_size, model_arguments
+from inspectors import capture, roi_projection
 
-from inspectors import capture, load_model, roi_projection  # noqa: E402
-from timing import clock  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="demo")
-    parser.add_argument("--size", default="800x1066", help="H x W of the random test image (torchvision models)")
-    parser.add_argument("--classes", type=int, default=91)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
-    args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-
-    torch.manual_seed(0)
+    args = model_arguments(parser, model="demo", repeat=5).parse_args()
+    inspected = bench_model(args)
     if args.model == "demo":
-        inspected = load_model("demo", device=args.device)
         image = ROOT / "sample_images/shapes_02.png"
     else:
-        categories = ["__background__", *(f"c{i}" for i in range(1, args.classes))]
-        inspected = load_model(args.model, weights=None, categories=categories, device=args.device)
-        h, w = (int(v) for v in args.size.lower().split("x"))
-        image = np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
+        image = np.random.default_rng(0).integers(0, 256, (*image_size(args), 3), dtype=np.uint8)
     device = inspected.device
     capture(inspected, image)  # warm-up
     capture_s = clock(lambda: capture(inspected, image), device)

@@ -12,12 +12,13 @@
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from typing import Any, Callable, Hashable
 
 import numpy as np
 import torch
 from torch import Tensor
+
+from inspectors.core.lru import BoundedCache
 
 RPN_MEMO_SIZE = 4  # RPN settings remembered per trace
 EXTRAS_SIZE = 16  # other analyses' memo entries per trace
@@ -68,30 +69,19 @@ class ReplayCache:
 
     def __init__(self, num_anchors: int, device: torch.device) -> None:
         self.heads = HeadCache(num_anchors, device)
-        self.rpn: "OrderedDict[Hashable, Any]" = OrderedDict()
-        self.extras: "OrderedDict[Hashable, Any]" = OrderedDict()
-        self.lock = threading.RLock()
+        self.lock = threading.RLock()  # one lock for the head cache and both memos
+        self.rpn: BoundedCache[Hashable, Any] = BoundedCache(RPN_MEMO_SIZE, lock=self.lock)
+        self.extras: BoundedCache[Hashable, Any] = BoundedCache(EXTRAS_SIZE, lock=self.lock)
 
     def rpn_stage(self, key: Hashable, build: Callable[[], Any]) -> tuple[Any, bool]:
         """The memoised RPN stage for `key`, and whether it was built just now."""
         with self.lock:
             built = key not in self.rpn
-            return self._memo(self.rpn, key, build, RPN_MEMO_SIZE), built
+            return self.rpn.get_or_build(key, build), built
 
     def extra(self, key: Hashable, build: Callable[[], Any]) -> Any:
         """Another analysis' memo entry (e.g. ("anchor_labels", gt_key)); least recently used goes first."""
-        return self._memo(self.extras, key, build, EXTRAS_SIZE)
-
-    def _memo(self, memo: "OrderedDict[Hashable, Any]", key: Hashable, build: Callable[[], Any], size: int) -> Any:
-        with self.lock:
-            if key in memo:
-                memo.move_to_end(key)
-                return memo[key]
-            value = build()
-            memo[key] = value
-            while len(memo) > size:
-                memo.popitem(last=False)
-            return value
+        return self.extras.get_or_build(key, build)
 
     def clear(self) -> None:
         with self.lock:
@@ -101,7 +91,7 @@ class ReplayCache:
     def nbytes(self, seen: set[int] | None = None) -> int:
         """Bytes held here; `seen` (storages already counted, e.g. the trace's own) avoids counting twice."""
         with self.lock:
-            return self.heads.nbytes() + count_bytes(list(self.rpn.values()) + list(self.extras.values()), seen)
+            return self.heads.nbytes() + count_bytes(self.rpn.values() + self.extras.values(), seen)
 
 
 def count_bytes(value: Any, seen: set[int] | None = None) -> int:

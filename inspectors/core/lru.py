@@ -19,17 +19,18 @@ class BoundedCache(Generic[K, V]):
 
     `on_evict(key, value)` is called (outside no lock of the caller's) for every entry pushed out by the bound;
     `pinned(key, value)` may keep an entry that is in use from being evicted (it is skipped, the next one goes).
+    `lock` (an RLock) lets an owner guard several structures, this one included, with one lock.
     """
 
     def __init__(self, maxsize: int, *, on_evict: Optional[Callable[[K, V], None]] = None,
-                 pinned: Optional[Callable[[K, V], bool]] = None) -> None:
+                 pinned: Optional[Callable[[K, V], bool]] = None, lock: Optional[threading.RLock] = None) -> None:
         if maxsize < 1:
             raise ValueError(f"maxsize must be at least 1, not {maxsize}")
         self.maxsize = maxsize
         self._data: OrderedDict[K, V] = OrderedDict()
         self._on_evict = on_evict
         self._pinned = pinned
-        self.lock = threading.RLock()
+        self.lock = lock if lock is not None else threading.RLock()  # an owner may share its own lock
 
     def __len__(self) -> int:
         return len(self._data)
