@@ -1,6 +1,8 @@
 """UI latency benchmark: release of the detection-score slider -> updated view, measured in a real browser.
 
     python bench/bench_ui.py [--moves 9] [--image sample_images/shapes_00.png]
+    python bench/bench_ui.py --drag      # input event while dragging a final-stage slider -> boxes redrawn
+    python bench/bench_ui.py --release   # release latency per tab and slider
 
 Launches the app in-process on a free port with the demo model (a random-init stand-in of the same architecture
 if its weights are missing; the table says which), opens it in headless Chromium (Debian's package) through
@@ -29,8 +31,6 @@ from app.testing import demo_weights_available, example_image, serve  # noqa: E4
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
 SLIDER = "#lens-box-score-thresh input[type=range]"
-IMAGE = "#lens-detections-image img"
-LABEL = "#lens-detections-image [data-testid=block-label]"   # states the thresholds, so it changes every move
 # Track positions (fractions) the slider is clicked at; consecutive positions differ so every move replays.
 POSITIONS = (0.3, 0.7, 0.2, 0.9, 0.4, 0.8, 0.1, 0.6, 0.5, 0.95, 0.25)
 
@@ -46,26 +46,117 @@ def browser_release_to_view(url: str, image: str, moves: int, chromium: str) -> 
         page.goto(url)
         page.locator("#lens-image input[type=file]").set_input_files(image)
         page.get_by_role("tab", name="Detections").click()
-        page.wait_for_function(f"() => document.querySelector('{IMAGE}')?.complete")
-        # Time stamps taken in the page: pointerup on the slider, then the first frame where the new image is in.
+        page.wait_for_selector(f"{VIEW} rect.lens-viewer-box", state="attached")
+        # Time stamps taken in the page: pointerup on the slider, then the viewer redrawn from the server's reply
+        # (its value carries the thresholds the server replayed at).
         page.evaluate(f"""() => document.querySelector('{SLIDER}').addEventListener('pointerup',
                           () => {{ window.__released = performance.now(); }}, {{capture: true}})""")
         track = page.locator(SLIDER)
         for i in range(moves + 1):   # the first move warms up caches and is not counted
             track.scroll_into_view_if_needed()
             box = track.bounding_box()
-            old_label = page.locator(LABEL).inner_text()
             page.mouse.click(box["x"] + box["width"] * POSITIONS[i % len(POSITIONS)], box["y"] + box["height"] / 2)
             elapsed = page.wait_for_function(
-                f"""(old) => {{ const img = document.querySelector('{IMAGE}');
-                     const label = document.querySelector('{LABEL}');
-                     return label && label.innerText !== old && img && img.complete && img.naturalWidth > 0
-                            ? performance.now() - window.__released : null; }}""",
-                arg=old_label, polling="raf").json_value()
+                f"""() => {{ const v = window.lensViewers && window.lensViewers.detections;
+                     const sent = v && v.state.data && v.state.data.settings.box_score_thresh;
+                     const now = document.querySelector('{SLIDER}').value;
+                     return window.__released && Number(sent) === Number(now)
+                            ? performance.now() - window.__released : null; }}""", polling="raf").json_value()
             if i:
                 timings.append(float(elapsed) / 1000)
         browser.close()
     return timings
+
+
+# --- drag latency: input event on a final-stage slider -> the viewer's boxes redrawn (no server) ------------------
+
+VIEW = "[data-view=detections]"
+DRAG_PROBE = """(slider) => {
+  const input = document.querySelector(slider);
+  const view = document.querySelector('[data-view=detections]');
+  const probe = window.__dragProbe = {input: null, drawn: null, frame: null, boxes: 0};
+  input.addEventListener('input', () => { probe.input = performance.now(); probe.drawn = probe.frame = null; },
+                         {capture: true});
+  new MutationObserver(() => {
+    if (probe.input === null || probe.drawn !== null) return;
+    probe.drawn = performance.now();
+    probe.boxes = view.querySelectorAll('rect.lens-viewer-box').length;
+    requestAnimationFrame(() => { probe.frame = performance.now(); });
+  }).observe(view, {attributes: true, attributeFilter: ['data-drawn']});
+}"""
+
+
+def drag_latencies(page: object, key: str, fractions: list[float]) -> tuple[list[float], list[float], list[int]]:
+    """Hold the pointer down on a final-stage slider and move it through `fractions` of the track. For each move
+    that changes the value: input event -> boxes redrawn in the DOM, and -> the next animation frame (the one that
+    paints them), in seconds; and the number of boxes drawn."""
+    slider = f"#lens-{key.replace('_', '-')} input[type=range]"
+    page.evaluate(DRAG_PROBE, slider)
+    track = page.locator(slider)
+    track.scroll_into_view_if_needed()
+    box = track.bounding_box()
+    y = box["y"] + box["height"] / 2
+    drawn, frames, counts = [], [], []
+    page.mouse.move(box["x"] + 8 + (box["width"] - 16) * fractions[0], y)
+    page.mouse.down()
+    for fraction in fractions[1:]:
+        before = track.evaluate("e => e.value")
+        page.evaluate("() => { window.__dragProbe.input = null; }")
+        page.mouse.move(box["x"] + 8 + (box["width"] - 16) * fraction, y)
+        if track.evaluate("e => e.value") == before:
+            continue
+        result = page.wait_for_function("""() => { const p = window.__dragProbe;
+            return p.frame !== null ? [p.drawn - p.input, p.frame - p.input, p.boxes] : null; }""",
+                                        polling=10).json_value()
+        drawn.append(result[0] / 1000)
+        frames.append(result[1] / 1000)
+        counts.append(int(result[2]))
+    page.mouse.up()
+    return drawn, frames, counts
+
+
+def browser_drag_table(url: str, image: str, chromium: str, moves: int) -> dict[str, tuple[list[float], ...]]:
+    """Drag latency of the three final-stage sliders on the Detections tab (1440×900)."""
+    from playwright.sync_api import sync_playwright
+
+    forward = [0.02 + 0.96 * i / moves for i in range(moves + 1)]
+    results: dict[str, tuple[list[float], ...]] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="en-US")
+        page.set_default_timeout(120_000)
+        page.goto(url)
+        page.locator("#lens-image input[type=file]").set_input_files(image)
+        page.get_by_role("tab", name="Detections").click()
+        page.wait_for_selector(f"{VIEW} rect.lens-viewer-box", state="attached")
+        # At the model's defaults first; then the score slider again after NMS and per-image were dragged to
+        # their top (NMS IoU ≈ 1, ≈ 300 per image): the most boxes the viewer ever draws.
+        for name, key in (("box_score_thresh", "box_score_thresh"), ("box_nms_thresh", "box_nms_thresh"),
+                          ("box_detections_per_img", "box_detections_per_img"),
+                          ("box_score_thresh (NMS ≈ 1, ≈ 300 per image)", "box_score_thresh")):
+            results[name] = drag_latencies(page, key, forward)
+            page.wait_for_timeout(1500)   # let the release's server reply land before the next slider
+        browser.close()
+    return results
+
+
+def print_drag_table(results: dict[str, tuple[list[float], ...]]) -> None:
+    print("| drag latency (browser, 1440×900, Detections): slider | input -> boxes in the DOM, median ms | "
+          "input -> next frame, median ms | max ms (next frame) | n | boxes drawn (min–max) |")
+    print("|---|---:|---:|---:|---:|---|")
+    for key, (drawn, frames, counts) in results.items():
+        print(f"| {key} | {statistics.median(drawn) * 1000:.1f} | {statistics.median(frames) * 1000:.1f} | "
+              f"{max(frames) * 1000:.1f} | {len(frames)} | {min(counts)}–{max(counts)} |")
+
+
+def drag_main(image: str, chromium: str, moves: int) -> None:
+    """Only the drag table (python bench/bench_ui.py --drag)."""
+    demo, url = serve()
+    try:
+        results = browser_drag_table(url, image, chromium, moves)
+    finally:
+        demo.close()
+    print_drag_table(results)
 
 
 # --- release latency (slider released -> the open tab's view updated), per tab and slider --------------------------
@@ -216,8 +307,13 @@ def main() -> None:
     parser.add_argument("--image", default=None, help="default: the first demo sample image")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--release", action="store_true", help="only the release latencies, per tab and slider")
+    parser.add_argument("--drag", action="store_true", help="only the drag latencies of the final-stage sliders")
     args = parser.parse_args()
     image = args.image or example_image("/tmp")
+    if args.drag:
+        print(f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} CPUs")
+        drag_main(image, args.chromium, max(args.moves, 24))
+        return
     if args.release:
         print(f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} CPUs")
         release_main(image, args.chromium, args.moves)
@@ -238,7 +334,8 @@ def main() -> None:
           f"torch threads {__import__('torch').get_num_threads()}")
     print("| measurement | median ms | min ms | max ms | n |")
     print("|---|---:|---:|---:|---:|")
-    print(row("browser: release detection-score slider -> updated detections image", browser))
+    print(row("browser: release detection-score slider -> detections viewer redrawn from the server's reply",
+              browser))
     print(row("server: /rethreshold handler (replay + views)", server))
     print(row("server: /rethreshold handler for an RPN slider (NMS IoU)", server_rpn))
     print(row("gradio_client: /rethreshold round trip (handler + postprocess + HTTP)", api))
