@@ -1,14 +1,24 @@
 """TIDE's error breakdown over a dataset: how many errors of each type, and how much AP50 fixing them would gain.
 
-Each image's false positives and misses are typed by inspectors.evaluation.tide.classify_errors (the single-image engine's
-TIDE, fed from COCO's matching at IoU 0.5, area "all", 100 detections per class). ΔAP of a type follows TIDE's
-oracles (Bolya et al., ECCV 2020): fix every error of that type, recompute AP50, subtract the AP50 as it is.
-    cls   the detection takes its object's class: a true positive if that object is still unmatched, else dropped
-    loc   the detection takes its object's box: a true positive if that object is still unmatched, else dropped
+Each image's false positives and misses are typed by inspectors.evaluation.tide.classify_errors (the single-image
+engine's TIDE, fed from COCO's matching at IoU 0.5, area "all", 100 detections per class). ΔAP of a type follows
+TIDE's oracles (Bolya et al., ECCV 2020) as its authors compute them (tidecv's fix_main_errors, not progressive):
+fix every error of that type, recompute AP50, subtract the AP50 as it is, and report max(that, 0).
+    cls, loc   the detection becomes a true positive (cls: of its object's class) if it is the one best error of its
+               object; otherwise it is dropped. TIDE keeps ONE best error per object, shared by the classification
+               and the localisation fix (tidecv/errors/error.py, BestGTMatch: the highest-scoring cls or loc error
+               that points at an object no detection matched): fixing "cls" drops a cls error whose object's best
+               error is a loc error, and the other way round. An object that a true positive already matched takes
+               no fix (the error is dropped).
     both, dupe, bkg   the detection is dropped
     miss  the missed object no longer counts
 AP50 is COCO's (101-point interpolated precision at IoU 0.5, averaged over classes with ground truth), computed
-with the same vectorised accumulation as the metrics, so "fixed" and "as it is" are measured the same way.
+with the same vectorised accumulation as the metrics, so "fixed" and "as it is" are measured the same way. Two of
+tidecv's choices are not followed, because they are float artefacts rather than the method: tidecv's recall grid is
+[x / 100 for x in range(101)] where COCO's is linspace(0, 1, 101) (they differ in the last bit at some points, so a
+recall of exactly 7/100 can fall on either side), and tidecv re-inserts fixed errors before the true positives at
+equal scores (its dict order), where COCO orders equal scores by image. tidecv also averages over classes that have
+detections but no ground truth (AP 0); COCO leaves those out, and so does this.
 """
 
 from __future__ import annotations
@@ -72,7 +82,7 @@ def tide_breakdown(dets: DetectionSet, gts: GroundTruthArrays, matches: Matches,
         else:
             fixed = _ap50(*_fix(error_type, kind, target, category, score, image, tp, fp, gts, gt_used), npig,
                           num_classes)
-        out[error_type] = {"count": count, "dap": fixed - base if base >= 0 and fixed >= 0 else 0.0}
+        out[error_type] = {"count": count, "dap": max(fixed - base, 0.0) if base >= 0 and fixed >= 0 else 0.0}
     return out, per_image
 
 
@@ -82,13 +92,19 @@ def _fix(error_type, kind, target, category, score, image, tp, fp, gts, gt_used)
     tp, fp, category = tp.copy(), fp.copy(), category.copy()
     chosen = np.flatnonzero(kind == error_type)
     if error_type in ("cls", "loc"):
-        used = gt_used.copy()
-        for d in chosen[np.lexsort((chosen, -score[chosen]))]:  # highest score first takes the object
-            g = target[d]
-            if used[g]:
+        # TIDE's one best error per object, over the cls AND loc errors pointing at it (highest score; ties: the
+        # first in TIDE's order, score descending inside an image)
+        either = np.flatnonzero(((kind == "cls") | (kind == "loc")) & (target >= 0))
+        best: dict[int, int] = {}
+        for d in either[np.lexsort((either, -score[either]))]:
+            g = int(target[d])
+            if not gt_used[g] and g not in best:
+                best[g] = int(d)
+        for d in chosen:
+            g = int(target[d])
+            if gt_used[g] or best.get(g) != int(d):
                 keep[d] = False
                 continue
-            used[g] = True
             category[d] = gts.category[g]
             tp[d], fp[d] = True, False
     else:
