@@ -29,6 +29,7 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
+from typing import Any, Optional
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -47,14 +48,14 @@ _STYLE_TAG = {"train": 0, "val": 1, "ood": 2, "sample": 3}
 class SceneObject:
     label: int  # 1..3
     polygon: np.ndarray  # (N, 2) float xy, image pixels
-    bbox: tuple  # (x1, y1, x2, y2) float, clipped to the image
+    bbox: tuple[float, float, float, float]  # (x1, y1, x2, y2), clipped to the image
     area: float = 0.0  # visible pixel area
 
 
 @dataclass
 class Scene:
     image: Image.Image
-    objects: list = field(default_factory=list)
+    objects: list[SceneObject] = field(default_factory=list)
 
     @property
     def boxes(self) -> np.ndarray:
@@ -146,30 +147,32 @@ def _rand_color(rng: np.random.Generator) -> np.ndarray:
     return rng.uniform(0, 255, size=3)
 
 
-def _contrasting_color(rng, under_mean: np.ndarray, min_dist: float = 70.0) -> np.ndarray:
-    best, best_d = None, -1.0
+def _contrasting_color(rng: np.random.Generator, under_mean: np.ndarray, min_dist: float = 70.0) -> np.ndarray:
+    """The first of up to 12 random colours at least `min_dist` from `under_mean`, else the farthest (the first
+    of equals)."""
+    tried: list[tuple[float, np.ndarray]] = []
     for _ in range(12):
         c = _rand_color(rng)
         d = float(np.linalg.norm(c - under_mean))
         if d >= min_dist:
             return c
-        if d > best_d:
-            best, best_d = c, d
-    return best
+        tried.append((d, c))
+    return max(tried, key=lambda dc: dc[0])[1]
 
 
 # --------------------------------------------------------------------------------------------- backgrounds
-def _smooth_noise(rng, h, w, cells: int) -> np.ndarray:
+def _smooth_noise(rng: np.random.Generator, h: int, w: int, cells: int) -> np.ndarray:
     small = rng.random((cells, cells)).astype(np.float32)
-    img = Image.fromarray((small * 255).astype(np.uint8)).resize((w, h), Image.BICUBIC)
+    img = Image.fromarray((small * 255).astype(np.uint8)).resize((w, h), Image.Resampling.BICUBIC)
     return np.asarray(img, dtype=np.float32) / 255.0
 
 
-def _background_train(rng, h, w) -> np.ndarray:
+def _background_train(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     kind = rng.choice(["flat", "linear", "radial", "clouds", "pattern", "clouds2"],
                       p=[0.15, 0.2, 0.12, 0.23, 0.15, 0.15])
     c1, c2 = _rand_color(rng), _rand_color(rng)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    t: np.ndarray  # (h, w) float32 in [0, 1]: how much of c2
     if kind == "flat":
         t = np.zeros((h, w), np.float32)
     elif kind == "linear":
@@ -183,7 +186,8 @@ def _background_train(rng, h, w) -> np.ndarray:
     elif kind == "clouds":
         t = _smooth_noise(rng, h, w, int(rng.integers(3, 12)))
     elif kind == "clouds2":
-        t = sum(_smooth_noise(rng, h, w, c) * wgt for c, wgt in ((4, 0.5), (12, 0.3), (40, 0.2)))
+        t = sum((_smooth_noise(rng, h, w, c) * wgt for c, wgt in ((4, 0.5), (12, 0.3), (40, 0.2))),
+                np.zeros((h, w), np.float32))
     else:
         period = rng.uniform(6, 60)
         a = rng.uniform(0, math.pi)
@@ -205,7 +209,7 @@ def _background_train(rng, h, w) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.float32)
 
 
-def _clutter(rng, img: np.ndarray) -> np.ndarray:
+def _clutter(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
     h, w = img.shape[:2]
     kind = rng.choice(["blobs", "fractal", "scribbles"], p=[0.5, 0.25, 0.25])
     if kind == "fractal":
@@ -220,7 +224,7 @@ def _clutter(rng, img: np.ndarray) -> np.ndarray:
         for _ in range(int(rng.integers(1, 4))):
             field = _smooth_noise(rng, h, w, int(rng.integers(5, 20)))
             lo = rng.uniform(0.55, 0.8)
-            m = (field > lo).astype(np.float32)
+            m: np.ndarray = (field > lo).astype(np.float32)
             if rng.random() < 0.5:
                 m = np.asarray(Image.fromarray((m * 255).astype(np.uint8)).filter(
                     ImageFilter.GaussianBlur(rng.uniform(0.5, 3))), np.float32) / 255
@@ -238,7 +242,7 @@ def _clutter(rng, img: np.ndarray) -> np.ndarray:
     return np.asarray(pil, dtype=np.float32)
 
 
-def _draw_distractor_lines(rng, img: np.ndarray, n: int) -> np.ndarray:
+def _draw_distractor_lines(rng: np.random.Generator, img: np.ndarray, n: int) -> np.ndarray:
     h, w = img.shape[:2]
     pil = Image.fromarray(img.astype(np.uint8))
     d = ImageDraw.Draw(pil)
@@ -266,11 +270,11 @@ def _mask_pil(poly: np.ndarray, h: int, w: int, ss: int, outline: int = 0) -> np
     else:
         d.polygon(pts, fill=0, outline=255, width=max(1, outline * ss))
     if ss > 1:
-        m = m.resize((w, h), Image.BOX)
+        m = m.resize((w, h), Image.Resampling.BOX)
     return np.asarray(m, dtype=np.float32) / 255.0
 
 
-def _mask_skimage(poly: np.ndarray, h: int, w: int, label: int, params) -> np.ndarray:
+def _mask_skimage(poly: np.ndarray, h: int, w: int, label: int, params: Optional[_EllipseParams]) -> np.ndarray:
     from skimage import draw
 
     m = np.zeros((h, w), np.float32)
@@ -283,7 +287,7 @@ def _mask_skimage(poly: np.ndarray, h: int, w: int, label: int, params) -> np.nd
     return m
 
 
-def _fill_texture(rng, h, w, color: np.ndarray, under_mean: np.ndarray) -> np.ndarray:
+def _fill_texture(rng: np.random.Generator, h: int, w: int, color: np.ndarray, under_mean: np.ndarray) -> np.ndarray:
     kind = rng.choice(["solid", "gradient", "noise", "stripes"], p=[0.55, 0.2, 0.15, 0.1])
     base = np.broadcast_to(color, (h, w, 3)).astype(np.float32)
     if kind == "solid":
@@ -338,8 +342,8 @@ def make_scene(seed: int, index: int, style: str = "train", size: int = 384,
     ss = 4 if aa else 1
     # occupancy: id map of the top-most object per pixel (mask > 0.5)
     owner = np.full((h, w), -1, np.int32)
-    full_area: list = []
-    objects: list = []
+    full_area: list[float] = []
+    objects: list[SceneObject] = []
     for k in range(n):
         for _try in range(30):
             label = int(rng.integers(1, 4))
@@ -390,7 +394,7 @@ def make_scene(seed: int, index: int, style: str = "train", size: int = 384,
             a = m[y0:y1, x0:x1, None]
             hollow = False
             if ood:
-                fill = np.broadcast_to(color, sub.shape).astype(np.float32)
+                fill: np.ndarray = np.broadcast_to(color, sub.shape).astype(np.float32)
                 if rng.random() < 0.3:
                     fill = fill + rng.normal(0, 20, size=sub.shape)
                 sub[:] = sub * (1 - a) + fill * a
@@ -425,13 +429,16 @@ def make_scene(seed: int, index: int, style: str = "train", size: int = 384,
     # a few distractor lines on top sometimes (they cross objects but never hide them)
     if not ood and rng.random() < 0.25:
         img = _draw_distractor_lines(rng, img, int(rng.integers(1, 3)))
-    img = _postprocess_ood(rng, img) if ood else _postprocess_train(rng, img)
+    image = _postprocess_ood(rng, img) if ood else _postprocess_train(rng, img)
     for k, o in enumerate(objects):
         o.area = float((owner == k).sum())
-    return Scene(image=img, objects=objects)
+    return Scene(image=image, objects=objects)
 
 
-def _ellipse_params_from_poly(pts: np.ndarray):
+_EllipseParams = tuple[float, float, float, float, float]  # cx, cy, rx, ry, rotation (radians)
+
+
+def _ellipse_params_from_poly(pts: np.ndarray) -> _EllipseParams:
     c = pts.mean(0)
     cov = np.cov((pts - c).T)
     evals, evecs = np.linalg.eigh(cov)
@@ -442,7 +449,7 @@ def _ellipse_params_from_poly(pts: np.ndarray):
     return float(c[0]), float(c[1]), rx, ry, rot
 
 
-def _postprocess_train(rng, img: np.ndarray) -> Image.Image:
+def _postprocess_train(rng: np.random.Generator, img: np.ndarray) -> Image.Image:
     # colour jitter: contrast/brightness, channel gains
     if rng.random() < 0.5:
         img = (img - 128) * rng.uniform(0.75, 1.25) + 128 + rng.uniform(-25, 25)
@@ -463,7 +470,7 @@ def _postprocess_train(rng, img: np.ndarray) -> Image.Image:
 
 
 # --------------------------------------------------------------------------------------------- OOD pieces
-_PHOTO_CACHE: dict = {}
+_PHOTO_CACHE: dict[str, np.ndarray] = {}
 
 
 def _skimage_photo(name: str) -> np.ndarray:
@@ -484,14 +491,14 @@ OOD_BACKGROUNDS = ["brick.png", "grass.png", "gravel.png", "camera.png", "coffee
                    "chelsea.png", "moon.png", "page.png", "text.png", "hubble_deep_field.jpg", "rocket.jpg"]
 
 
-def _background_ood(rng, h, w) -> np.ndarray:
+def _background_ood(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     kind = rng.choice(["photo", "speckle", "saltpepper"], p=[0.7, 0.15, 0.15])
     if kind == "photo":
         a = _skimage_photo(str(rng.choice(OOD_BACKGROUNDS)))
         H, W = a.shape[:2]
         scale = max(h / H, w / W) * rng.uniform(1.0, 1.6)
         pil = Image.fromarray(a.astype(np.uint8)).resize((max(w, int(W * scale)), max(h, int(H * scale))),
-                                                         Image.BILINEAR)
+                                                         Image.Resampling.BILINEAR)
         a = np.asarray(pil, dtype=np.float32)
         y = int(rng.integers(0, a.shape[0] - h + 1))
         x = int(rng.integers(0, a.shape[1] - w + 1))
@@ -507,7 +514,7 @@ def _background_ood(rng, h, w) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.float32)
 
 
-def _ood_distractors(rng, img: np.ndarray, n: int) -> np.ndarray:
+def _ood_distractors(rng: np.random.Generator, img: np.ndarray, n: int) -> np.ndarray:
     from skimage import draw
 
     h, w = img.shape[:2]
@@ -526,7 +533,7 @@ def _ood_distractors(rng, img: np.ndarray, n: int) -> np.ndarray:
     return img
 
 
-def _postprocess_ood(rng, img: np.ndarray) -> Image.Image:
+def _postprocess_ood(rng: np.random.Generator, img: np.ndarray) -> Image.Image:
     if rng.random() < 0.4:  # gamma
         img = 255.0 * (np.clip(img, 0, 255) / 255.0) ** rng.uniform(0.6, 1.6)
     pil = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
@@ -540,7 +547,7 @@ def _postprocess_ood(rng, img: np.ndarray) -> Image.Image:
 
 
 # --------------------------------------------------------------------------------------------- COCO export
-def coco_dict(scenes: list, file_names: list) -> dict:
+def coco_dict(scenes: list[Scene], file_names: list[str]) -> dict[str, Any]:
     images, anns = [], []
     aid = 1
     for i, (sc, fn) in enumerate(zip(scenes, file_names), start=1):
@@ -574,7 +581,7 @@ def write_dataset(out_dir: str, num: int, seed: int, style: str = "val", size: i
     return path
 
 
-def main(argv=None):
+def main(argv: Optional[list[str]] = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True)
     ap.add_argument("--num", type=int, default=8)

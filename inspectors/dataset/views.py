@@ -91,7 +91,7 @@ def image_overlay(dataset: "DatasetCapture", key: Union[int, str], *, max_side: 
     scale = 1.0
     if max_side and max(image.size) > max_side:
         scale = max_side / max(image.size)
-        image = image.resize((round(image.width * scale), round(image.height * scale)), Image.BILINEAR)
+        image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.BILINEAR)
     draw = ImageDraw.Draw(image)
     gt = replay.ground_truth
     for (x, y, w, h), crowd in zip(gt.bbox, gt.iscrowd):

@@ -10,8 +10,9 @@ import threading
 import time
 from collections import OrderedDict
 from contextlib import contextmanager
-from typing import Any, Iterator, Union
+from typing import Any, Callable, Iterator, Union
 
+import numpy as np
 import torch
 from torch import nn
 from torchvision.models.detection import FasterRCNN
@@ -89,7 +90,7 @@ def as_inspected(model: Union[InspectedModel, FasterRCNN]) -> InspectedModel:
 class _StageClock:
     """Wall-clock per stage; on CUDA each reading waits for the queued kernels so stages are not smeared."""
 
-    def __init__(self, device: torch.device):
+    def __init__(self, device: torch.device) -> None:
         self.cuda = device.type == "cuda"
         self.marks: dict[str, float] = {}
 
@@ -108,7 +109,7 @@ class _StageClock:
         self.mark("forward:end")
 
     def timings(self) -> dict[str, float]:
-        out = {}
+        out: dict[str, float] = {}
         for stage, _ in _TIMED:
             if f"{stage}:start" in self.marks and f"{stage}:end" in self.marks:
                 out[stage] = self.marks[f"{stage}:end"] - self.marks[f"{stage}:start"]
@@ -137,24 +138,28 @@ def _hooks(net: nn.Module, outputs: dict[str, Any], clock: _StageClock, thread: 
 
 # Each hook records only calls made by the capturing thread: even code that ignored the model lock could not
 # put its outputs into this trace.
-def _pre_timer(clock: _StageClock, stage: str, thread: int):
-    def hook(module, args):
+_PreHook = Callable[[nn.Module, tuple[Any, ...]], None]
+_PostHook = Callable[[nn.Module, tuple[Any, ...], Any], None]  # a module's output: whatever its forward returns
+
+
+def _pre_timer(clock: _StageClock, stage: str, thread: int) -> _PreHook:
+    def hook(module: nn.Module, args: tuple[Any, ...]) -> None:
         if threading.get_ident() == thread:
             clock.mark(f"{stage}:start")
 
     return hook
 
 
-def _post_timer(clock: _StageClock, stage: str, thread: int):
-    def hook(module, args, output):
+def _post_timer(clock: _StageClock, stage: str, thread: int) -> _PostHook:
+    def hook(module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
         if threading.get_ident() == thread:
             clock.mark(f"{stage}:end")
 
     return hook
 
 
-def _keeper(outputs: dict[str, Any], path: str, thread: int):
-    def hook(module, args, output):
+def _keeper(outputs: dict[str, Any], path: str, thread: int) -> _PostHook:
+    def hook(module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
         if threading.get_ident() == thread:
             outputs[path] = output
 
@@ -164,14 +169,15 @@ def _keeper(outputs: dict[str, Any], path: str, thread: int):
 def _build_trace(
     inspected: InspectedModel,
     config: ModelSnapshot,
-    rgb,
+    rgb: np.ndarray,
     outputs: dict[str, Any],
     detections: dict[str, torch.Tensor],
     timings: dict[str, float],
 ) -> Trace:
     image_list, _ = outputs["transform"]
-    resized_size = tuple(int(s) for s in image_list.image_sizes[0])
-    padded_size = tuple(int(s) for s in image_list.tensors.shape[-2:])
+    resized_h, resized_w = (int(s) for s in image_list.image_sizes[0])
+    padded_h, padded_w = (int(s) for s in image_list.tensors.shape[-2:])
+    resized_size, padded_size = (resized_h, resized_w), (padded_h, padded_w)
     features: OrderedDict[str, torch.Tensor] = outputs["backbone"]
     if isinstance(features, torch.Tensor):  # a backbone without FPN returns one map
         features = OrderedDict([("0", features)])
@@ -195,8 +201,8 @@ def _build_trace(
         model=inspected,
         image=rgb,
         original_size=(int(rgb.shape[0]), int(rgb.shape[1])),
-        resized_size=resized_size,  # type: ignore[arg-type]
-        padded_size=padded_size,  # type: ignore[arg-type]
+        resized_size=resized_size,
+        padded_size=padded_size,
         body_features=_named(body, padded_size, "C") if body is not None else OrderedDict(),
         fpn_raw=features,
         fpn_features=fpn_features,
@@ -221,9 +227,10 @@ def _build_trace(
     )
 
 
-def _levels(config: ModelSnapshot, fpn_features, padded_size, anchors_per_location, num_anchors_per_level
-            ) -> list[LevelInfo]:
-    infos, start = [], 0
+def _levels(config: ModelSnapshot, fpn_features: "OrderedDict[str, torch.Tensor]", padded_size: tuple[int, int],
+            anchors_per_location: list[int], num_anchors_per_level: list[int]) -> list[LevelInfo]:
+    infos: list[LevelInfo] = []
+    start = 0
     for i, (name, fmap) in enumerate(fpn_features.items()):
         grid = (int(fmap.shape[-2]), int(fmap.shape[-1]))
         infos.append(
@@ -243,7 +250,8 @@ def _levels(config: ModelSnapshot, fpn_features, padded_size, anchors_per_locati
     return infos
 
 
-def _named(maps: "OrderedDict[str, torch.Tensor]", padded_size: tuple[int, int], prefix: str):
+def _named(maps: "OrderedDict[str, torch.Tensor]", padded_size: tuple[int, int], prefix: str
+           ) -> "OrderedDict[str, torch.Tensor]":
     """Name each map by its stride: 'C2' for stride 4, 'P6' for stride 64, as the FPN paper does."""
-    names = level_names([tuple(m.shape[-2:]) for m in maps.values()], padded_size, prefix)
+    names = level_names([(int(m.shape[-2]), int(m.shape[-1])) for m in maps.values()], padded_size, prefix)
     return OrderedDict((name, m[0]) for name, m in zip(names, maps.values()))
