@@ -22,6 +22,11 @@ CUSTOM_ARCHITECTURES = (
 )
 
 
+# /inspect and the other events that run the model on an upload, at once (app/ui.py): the model's lock is held only
+# for the forward pass, so more than one overlaps a forward with other uploads' replays and views.
+INSPECT_CONCURRENCY = 4
+
+
 @dataclass(frozen=True)
 class AppConfig:
     host: str = "127.0.0.1"
@@ -32,7 +37,8 @@ class AppConfig:
     device: str = "auto"
     share: bool = False
     language: str = "en"
-    max_file_size: str = "20mb"
+    max_file_size: str = "20mb"     # an image (or annotation file) upload; see upload_cap
+    max_checkpoint_size: str = "1gb"   # a custom checkpoint upload (a resnet50 FPN v2 state_dict is ~170 MB)
     max_sessions: int = 16          # traces kept in memory (one per browser session)
     max_cache_bytes: int = 3 * 1024**3
     # Gradio keeps its own state for every session it has seen (a copy of this page's component config, 0.5 MB,
@@ -45,6 +51,28 @@ class AppConfig:
     max_queue: int = 64             # waiting events beyond this get "busy, try again" instead of piling up
     capture_jobs: int = 2           # dataset captures running at once on the server (background jobs, app.jobs)
     capture_quota: int | None = 10 * 1024**3   # bytes of dataset captures made through the page; None: no limit
+
+
+_SIZE_UNITS = {"": 1, "b": 1, "kb": 1024, "k": 1024, "mb": 1024**2, "m": 1024**2, "gb": 1024**3, "g": 1024**3,
+               "tb": 1024**4, "t": 1024**4}
+
+
+def byte_size(text: str | int) -> int:
+    """'20mb', '1GB', '2.5g', 1048576 → bytes (binary units, as Gradio's max_file_size strings)."""
+    if isinstance(text, int):
+        return text
+    value = str(text).strip().lower().replace(" ", "")
+    number = value.rstrip("kmgtb")
+    unit = value[len(number):]
+    if unit not in _SIZE_UNITS or not number:
+        raise ValueError(f"not a size: {text!r} (examples: 20mb, 1gb)")
+    return int(float(number) * _SIZE_UNITS[unit])
+
+
+def upload_cap(config: AppConfig) -> int:
+    """Gradio's one upload limit is the larger of the two caps; the smaller one is checked by the handler that
+    receives the file (an image above --max-file-size is refused by /inspect, naming the flag)."""
+    return max(byte_size(config.max_file_size), byte_size(config.max_checkpoint_size))
 
 
 def sample_image_paths() -> list[str]:

@@ -9,8 +9,9 @@ between two images it gives the model back:
   only when the class is not clicking (`max_wait` bounds the wait, so a busy class slows a capture, never stops it);
 - it reports its progress (images done of all) to whoever waits on it, and stops between two images when cancelled
   (the records written so far stay: capturing again resumes).
-A job costs no memory beyond one image's trace at a time (no model replica: the demo model would cost 0.1 MB more,
-fasterrcnn_resnet50_fpn 160 MB of weights plus its activations).
+A job costs no memory beyond one image's trace at a time: no model replica (a replica would add its weights, 9.3 MB
+for the demo model, 167 MB for fasterrcnn_resnet50_fpn, and a second set of activations, and two forward passes
+would share the same CPU cores anyway).
 
 Limits: one job per session (a second start of the same capture joins the running one; another is refused) and at
 most `limit` jobs on the server (app.py --capture-jobs), each refusal a readable message.
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 DEFAULT_LIMIT = 2
-GRACE_SECONDS = 0.3    # after interactive work ends, the capture waits this long (a person's next click)
+GRACE_SECONDS = 0.5    # after interactive work ends, the capture waits this long (a person's next click)
 MAX_WAIT_SECONDS = 5.0  # a capture waits at most this long for interactive work before it takes one image
 
 

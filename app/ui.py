@@ -14,7 +14,7 @@ import gradio as gr
 import inspectors
 from inspectors.dataset.sweep import sweep
 from app import handlers, views
-from app.config import AppConfig, is_local_only, sample_image_paths
+from app.config import INSPECT_CONCURRENCY, AppConfig, is_local_only, sample_image_paths
 from app.dataset_store import DatasetStore
 from app.gradio_adapter import quiet_progress
 from app.drawing import display_scale
@@ -266,11 +266,25 @@ def _inspect_outputs(layout: Layout) -> list[Any]:
             *layout.objectness.outputs, *layout.controls.slider_list]
 
 
+def _image_views(layout: Layout) -> dict[str, tuple[list[Any], Callable[[Session], dict[Any, Any]]]]:
+    """Tab id -> (its outputs, how to compute them) for the tabs of the image's own heavier views (feature maps,
+    objectness heatmaps): computed when the tab is the one showing, else when it opens (_wire_tab_selection)."""
+    return {
+        "features": (layout.features.outputs, lambda s: layout.features.values(views.features_view(s))),
+        "objectness": (layout.objectness.outputs, lambda s: layout.objectness.values(views.objectness_view(s))),
+    }
+
+
 def _all_values(layout: Layout, session: Session) -> dict[Any, Any]:
+    """What an inspect shows, built outside the model's lock and only for what the page shows: /inspect's outputs
+    stay the same, the hidden tabs' heavier views are skipped (16 uploads at once share two cores)."""
     values = _threshold_values(layout, session)
-    values.update(layout.features.values(views.features_view(session)))
     values.update(layout.anchors.values(views.anchors_view(session)))
-    values.update(layout.objectness.values(views.objectness_view(session)))
+    for tab_id, (outputs, compute) in _image_views(layout).items():
+        if tab_id == session.options.current_tab:
+            values.update(compute(session))
+        else:
+            values.update({component: gr.skip() for component in outputs})
     values.update(layout.all_slider_values(session.thresholds))
     return values
 
@@ -304,9 +318,14 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> dict[str, Callable[...
             return unchanged
 
     inputs = [c.image, c.model, c.annotations]
-    c.inspect.click(on_inspect, inputs, all_outputs, api_name="inspect", concurrency_id="model")
-    c.image.change(on_inspect_auto, inputs, all_outputs, api_visibility="private",
-                   concurrency_id="model", trigger_mode="always_last")
+    # The inspect family has a concurrency group of its own, INSPECT_CONCURRENCY wide, not the "model" group of one:
+    # the engine holds the model's lock only for the forward pass (inspectors.pipeline.capture), so several uploads
+    # overlap one's forward with another's replay and views, and a background dataset capture (app.jobs) never
+    # holds a slot here. The limit bounds the traces in flight (memory) and the CPU contention on a small server.
+    c.inspect.click(on_inspect, inputs, all_outputs, api_name="inspect", concurrency_id="inspect",
+                    concurrency_limit=INSPECT_CONCURRENCY)
+    c.image.change(on_inspect_auto, inputs, all_outputs, api_visibility="private", concurrency_id="inspect",
+                   concurrency_limit=INSPECT_CONCURRENCY, trigger_mode="always_last")
     def on_annotations(image: str | None, model_name: str, annotations: str | None = None,
                        request: gr.Request = None,  # type: ignore[assignment]
                        progress: gr.Progress = gr.Progress(track_tqdm=True)) -> dict[Any, Any]:
@@ -322,9 +341,10 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> dict[str, Callable[...
         return _all_values(layout, session)
 
     c.annotations.change(readable_errors("action.inspect", lens)(on_annotations), inputs, all_outputs,
-                         api_visibility="private", concurrency_id="model", trigger_mode="always_last")
-    c.model.change(on_inspect_auto, inputs, all_outputs, api_visibility="private",
-                   concurrency_id="model", trigger_mode="always_last")
+                         api_visibility="private", concurrency_id="inspect",
+                         concurrency_limit=INSPECT_CONCURRENCY, trigger_mode="always_last")
+    c.model.change(on_inspect_auto, inputs, all_outputs, api_visibility="private", concurrency_id="inspect",
+                   concurrency_limit=INSPECT_CONCURRENCY, trigger_mode="always_last")
 
     @readable_errors("action.rethreshold", lens)
     def on_rethreshold(rpn_pre_nms_top_n: float, rpn_nms_thresh: float, rpn_post_nms_top_n: float,
@@ -644,7 +664,7 @@ def _wire_ablations(lens: Lens, a: ablations.AblationsTab) -> dict[str, Callable
 def _wire_tab_selection(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
     """Remember which tab a session shows; a tab whose view depends on the thresholds is computed when it opens."""
     functions: dict[str, Callable[..., Any]] = {}
-    tab_views = _tab_views(layout)
+    tab_views = {**_image_views(layout), **_tab_views(layout)}
     for tab_id, tab in layout.tab_items.items():
         outputs, compute = tab_views.get(tab_id, ([], None))
 
