@@ -11,6 +11,7 @@ Equal to coco_matching.match(..., pooled=True) on the proposals themselves (test
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
@@ -38,7 +39,8 @@ def candidate_overlaps(boxes_xywh: list[np.ndarray], gts: GroundTruthArrays,
     gt_start = np.searchsorted(gts.image[gt_order], np.arange(num_images), side="left")
     gt_count = np.searchsorted(gts.image[gt_order], np.arange(num_images), side="right") - gt_start
     width = int(gt_count.max(initial=0))
-    slots, rows = [], []
+    slots: list[np.ndarray] = []
+    rows: list[np.ndarray] = []  # (near_i, W) per image with objects
     for i, boxes in enumerate(boxes_xywh):
         slot = np.full(len(boxes), -1, dtype=np.int64)
         n = int(gt_count[i])
@@ -57,21 +59,22 @@ def candidate_overlaps(boxes_xywh: list[np.ndarray], gts: GroundTruthArrays,
 
 
 def proposal_recall_of_rows(overlaps: CandidateOverlaps, proposal_rows: list[np.ndarray], gts: GroundTruthArrays,
-                            counts=PROPOSAL_COUNTS) -> ProposalRecall:
+                            counts: Sequence[int] = PROPOSAL_COUNTS) -> ProposalRecall:
     """COCO recall (useCats=0) of proposals given as stored rows per image, best first (torchvision's order, which
     decreases in score: COCOeval's stable sort keeps it)."""
     max_det = max(counts)
-    image, rank, slot = [], [], []
+    images: list[np.ndarray] = []
+    ranks: list[np.ndarray] = []
+    slots: list[np.ndarray] = []
     for i, rows in enumerate(proposal_rows):
-        rows = np.asarray(rows)[:max_det]
-        s = overlaps.slot[i][rows]
+        s = overlaps.slot[i][np.asarray(rows)[:max_det]]
         near = np.flatnonzero(s >= 0)
-        image.append(np.full(len(near), i, dtype=np.int64))
-        rank.append(near)
-        slot.append(s[near])
-    image = np.concatenate(image) if image else np.zeros(0, np.int64)
-    rank = np.concatenate(rank) if rank else np.zeros(0, np.int64)
-    slot = np.concatenate(slot) if slot else np.zeros(0, np.int64)
+        images.append(np.full(len(near), i, dtype=np.int64))
+        ranks.append(near)
+        slots.append(s[near])
+    image = np.concatenate(images) if images else np.zeros(0, np.int64)
+    rank = np.concatenate(ranks) if ranks else np.zeros(0, np.int64)
+    slot = np.concatenate(slots) if slots else np.zeros(0, np.int64)
 
     gt_ignored = gts.ignored(AREA_RANGES)
     num_areas, num_thresholds = len(AREA_RANGES), len(IOU_THRESHOLDS)

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Sequence
 
 import numpy as np
 
 IOU_THRESHOLDS = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)
 RECALL_THRESHOLDS = np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1, endpoint=True)
+AreaRanges = Sequence[tuple[str, float, float]]  # (name, lowest area, highest area), as COCOeval's areaRng
 AREA_RANGES: tuple[tuple[str, float, float], ...] = (
     ("all", 0.0, 1e5**2), ("small", 0.0, 32.0**2), ("medium", 32.0**2, 96.0**2), ("large", 96.0**2, 1e5**2),
 )
@@ -55,7 +57,7 @@ class GroundTruthArrays:
     def __len__(self) -> int:
         return int(self.image.shape[0])
 
-    def ignored(self, area_ranges=AREA_RANGES) -> np.ndarray:
+    def ignored(self, area_ranges: AreaRanges = AREA_RANGES) -> np.ndarray:
         """(A, G): COCOeval's gtIgnore per area range (a crowd region, or an area outside the range)."""
         return np.stack([self.iscrowd | (self.area < lo) | (self.area > hi) for _, lo, hi in area_ranges])
 
@@ -116,7 +118,7 @@ def match(
     max_det: int,
     pooled: bool = False,
     iou_thresholds: np.ndarray = IOU_THRESHOLDS,
-    area_ranges=AREA_RANGES,
+    area_ranges: AreaRanges = AREA_RANGES,
 ) -> Matches:
     num_classes = 1 if pooled else int(max(dets.category.max(initial=-1), gts.category.max(initial=-1)) + 1)
     det_group = dets.image * num_classes + (0 if pooled else dets.category)
@@ -175,8 +177,9 @@ def match(
                    candidate_gt=candidate_gt, candidate_ignored=candidate_ignored, outside=outside)
 
 
-def greedy_match(cand_group, cand_gt_start, cand_gt_count, iou, gt_order, iscrowd, gt_ignored, thresholds, matched,
-            det_ignored) -> None:
+def greedy_match(cand_group: np.ndarray, cand_gt_start: np.ndarray, cand_gt_count: np.ndarray, iou: np.ndarray,
+                 gt_order: np.ndarray, iscrowd: np.ndarray, gt_ignored: np.ndarray, thresholds: np.ndarray,
+                 matched: np.ndarray, det_ignored: np.ndarray) -> None:
     """The sequential part: rank by rank over the candidate detections of every group at once. Candidates come in
     (group, score) order; results go to matched / det_ignored (A, T, C)."""
     width = iou.shape[1]
