@@ -7,6 +7,9 @@
     python lens_dataset.py evaluate runs/val --box-score-thresh 0.3 --rpn-nms-thresh 0.6 [--json]
     python lens_dataset.py sweep runs/val --metric f1_50 [--grid box_score_thresh=0.1,0.3,0.5] [--json]
     python lens_dataset.py report runs/val --out report.html [--box-score-thresh 0.3] [--sweep-metric f1_50]
+    python lens_dataset.py diagnose runs/val [--iou 0.5] [--view confusion operating funnel anchors] [--json]
+    python lens_dataset.py compare runs/a runs/b [--box-score-thresh 0.3] [--b-box-score-thresh 0.5] [--json]
+        [--html compare.html]
 
 Errors a user can fix (a missing file, a wrong threshold, a capture made with another model) print one line and
 exit with status 2.
@@ -131,6 +134,137 @@ def cmd_report(args) -> None:
     print(f"wrote {out} ({out.stat().st_size / 2**20:.1f} MiB)")
 
 
+DIAGNOSIS_VIEWS = ("confusion", "operating", "funnel", "anchors")
+
+
+def cmd_diagnose(args) -> None:
+    from inspectors import DatasetCapture
+
+    dataset = DatasetCapture.open(args.capture)
+    thresholds = _thresholds(args)
+    views = args.view or list(DIAGNOSIS_VIEWS)
+    out: dict[str, Any] = {"settings": dataset.settings(**thresholds), "iou": args.iou}
+    if "confusion" in views:
+        out["confusion"] = dataset.confusion_matrix(iou=args.iou, **thresholds)
+    if "operating" in views:
+        out["operating"] = dataset.operating_points(iou=args.iou, **thresholds)
+    if "funnel" in views:
+        out["funnel"] = dataset.funnel_summary(iou=args.iou, **thresholds)
+    if "anchors" in views:
+        out["anchors"] = dataset.anchor_fit()
+    if args.json:
+        print(json.dumps(_diagnosis_json(out), indent=1))
+        return
+    print(f"{dataset.model_name} on {len(dataset)} images · IoU {args.iou:g} · "
+          + ", ".join(f"{k}={v}" for k, v in out["settings"].items()))
+    for line in diagnosis_lines(out):
+        print(line)
+
+
+def _diagnosis_json(out: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {"settings": out["settings"], "iou": out["iou"]}
+    if "confusion" in out:
+        result["confusion"] = out["confusion"].to_dict()
+    if "operating" in out:
+        op = out["operating"]
+        applied = op.apply()
+        result["operating"] = {**op.to_dict(), "per_class_thresholds": {
+            "thresholds": applied.thresholds, "ap_before": applied.ap_before, "ap_after": applied.ap_after,
+            "f1_before": applied.f1_before, "f1_after": applied.f1_after, "why": applied.why}, "code": op.code()}
+    if "funnel" in out:
+        result["funnel"] = out["funnel"].to_dict()
+    if "anchors" in out:
+        fit = out["anchors"]
+        suggestion = fit.suggest()
+        result["anchors"] = {**fit.to_dict(), "suggestion": {
+            "sizes": [list(s) for s in suggestion.sizes], "aspect_ratios": [list(r) for r in suggestion.aspect_ratios],
+            "share_fg": suggestion.share_fg, "code": suggestion.code}}
+    return result
+
+
+def diagnosis_lines(out: dict[str, Any]) -> list[str]:
+    """The views as text (what `diagnose` prints)."""
+    lines: list[str] = []
+    if "confusion" in out:
+        cm = out["confusion"]
+        width = max(len(n) for n in cm.labels) + 2
+        lines.append(f"\nconfusion matrix at IoU > {cm.iou:g} (rows: true class, columns: predicted; background last)")
+        lines.append(" " * width + "".join(f"{n[:10]:>11s}" for n in cm.labels))
+        for name, row in zip(cm.labels, cm.matrix):
+            lines.append(f"{name:<{width}s}" + "".join(f"{int(v):11d}" for v in row))
+    if "operating" in out:
+        op = out["operating"]
+        lines.append(f"\noperating points at IoU {op.iou:g} (confidence that maximises F1; keep score ≥ it)")
+        for name, curve in op.curves.items():
+            c, f1, p, r = curve.best()
+            lines.append(f"  {name:16s} " + ("no detection" if c is None else
+                                            f"confidence {c:.4f}  F1 {f1:.4f}  precision {p:.4f}  recall {r:.4f}"))
+        applied = op.apply()
+        lines.append(f"  per-class thresholds: AP {applied.ap_before:.4f} → {applied.ap_after:.4f}, "
+                     f"F1@0.5 {applied.f1_before:.4f} → {applied.f1_after:.4f}. {applied.why}")
+        lines.append("  as code:")
+        lines += ["    " + line for line in op.code().splitlines()]
+    if "funnel" in out:
+        fs = out["funnel"]
+        lines.append(f"\nwhere objects are lost (IoU {fs.iou:g}; {len(fs.objects)} objects, recall {fs.recall:.4f})")
+        recovered = fs.recovered_recall
+        for stage, n in fs.lost.items():
+            extra = f"   recall if its slider were most permissive: {recovered[stage]:.4f}" \
+                if stage in recovered else ""
+            lines.append(f"  {stage or 'found':20s} {n:6d}{extra}")
+    if "anchors" in out:
+        fit = out["anchors"]
+        suggestion = fit.suggest()
+        lines.append(f"\nanchor fit: {len(fit.best_iou)} boxes; best anchor IoU ≥ {fit.fg_threshold:g} for "
+                     f"{fit.share_fg:.1%}, a positive anchor only through the low-quality rule for "
+                     f"{fit.share_low_quality_only:.1%}")
+        for kind, groups in fit.by_group().items():
+            lines.append(f"  by {kind}: " + "; ".join(f"{g} {v['objects']} objects {v['share_fg']:.1%}"
+                                                     for g, v in groups.items() if v["objects"]))
+        lines.append(f"  suggested (k-means, 1 − IoU): would reach {suggestion.share_fg:.1%} (now {fit.share_fg:.1%});"
+                     " new anchors mean retraining the RPN")
+        lines += ["    " + line for line in suggestion.code.splitlines()]
+    return lines
+
+
+def cmd_compare(args) -> None:
+    from inspectors import DatasetCapture, compare_captures
+
+    a, b = DatasetCapture.open(args.a), DatasetCapture.open(args.b)
+    thresholds = _thresholds(args)
+    thresholds_b = {spec.key: getattr(args, "b_" + spec.key) for spec in THRESHOLDS
+                    if getattr(args, "b_" + spec.key, None) is not None}
+    result = compare_captures(a, b, draws=args.draws, thresholds_b=thresholds_b or None, **thresholds)
+    if args.html:
+        from reports.dataset_report import write_comparison_report
+
+        path = write_comparison_report(a, b, result, args.html)
+        print(f"wrote {path}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=1))
+        return
+    for line in comparison_lines(result):
+        print(line)
+
+
+def comparison_lines(result) -> list[str]:
+    lines = [f"A = {result.names[0]} ({', '.join(f'{k}={v}' for k, v in result.settings_a.items())})",
+             f"B = {result.names[1]} ({', '.join(f'{k}={v}' for k, v in result.settings_b.items())})",
+             f"{'metric':14s} {'A':>9s} {'B':>9s} {'B − A':>9s}   95% CI over images ({result.draws} draws)"]
+    for name, delta in result.delta.items():
+        ci = result.ci.get(name)
+        ci_text = f"[{ci[0]:+.4f}, {ci[1]:+.4f}]" if ci else ""
+        lines.append(f"{name:14s} {result.a[name]:9.4f} {result.b[name]:9.4f} {delta:+9.4f}   {ci_text}")
+    lines.append("per class AP: " + "; ".join(f"{c} {d:+.4f} [{result.per_class_ci[c][0]:+.4f}, "
+                                              f"{result.per_class_ci[c][1]:+.4f}]"
+                                              for c, d in result.per_class_delta.items()))
+    lines.append("objects lost per stage, B − A: " + ", ".join(f"{s or 'found'} {d:+d}"
+                                                               for s, d in result.lost_delta.items() if d))
+    lines.append("images that changed most (AP A → B):")
+    lines += [f"  {c['image']}: {c['ap_a']:.4f} → {c['ap_b']:.4f} ({c['delta']:+.4f})" for c in result.changed_images]
+    return lines
+
+
 # ---- arguments ----------------------------------------------------------------------------------------------------
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lens_dataset.py", description=__doc__,
@@ -186,6 +320,26 @@ def _parser() -> argparse.ArgumentParser:
     _threshold_arguments(p)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(run=cmd_report)
+
+    p = sub.add_parser("diagnose", help="confusion matrix, operating points, where objects are lost, anchor fit")
+    p.add_argument("capture")
+    p.add_argument("--iou", type=float, default=0.5, help="IoU that makes a match (confusion, operating, funnel)")
+    p.add_argument("--view", nargs="*", choices=DIAGNOSIS_VIEWS, help="the views to show (default: all)")
+    _threshold_arguments(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_diagnose)
+
+    p = sub.add_parser("compare", help="two captures of the same dataset side by side (B − A, bootstrap CI)")
+    p.add_argument("a")
+    p.add_argument("b")
+    p.add_argument("--draws", type=int, default=200, help="bootstrap draws over images")
+    _threshold_arguments(p)
+    for spec in THRESHOLDS:  # B at other settings (one capture at two settings: pass it twice)
+        p.add_argument("--b-" + spec.key.replace("_", "-"), dest="b_" + spec.key, type=int if spec.integer else float,
+                       default=None, help=f"{spec.key} for B only")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--html", metavar="FILE", help="also write the comparison as a self-contained HTML page")
+    p.set_defaults(run=cmd_compare)
     return parser
 
 

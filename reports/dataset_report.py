@@ -18,7 +18,9 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
+from inspectors.core.models import InspectedModel
 from inspectors.dataset.store import DatasetCapture
+from inspectors.dataset.sweep import SweepResult
 from inspectors.dataset.views import (
     class_rows,
     image_overlay,
@@ -29,8 +31,6 @@ from inspectors.dataset.views import (
     tide_rows,
     worst_images,
 )
-from inspectors.core.models import InspectedModel
-from inspectors.dataset.sweep import SweepResult
 
 SCORE_GRID = tuple(round(v, 2) for v in np.arange(0.0, 0.951, 0.05))
 FUNNEL_STAGES = ("top_k", "rpn_nms", "post_nms_top_n", "roi_head", "box_score", "box_nms", "matched")
@@ -92,11 +92,13 @@ def write_report(dataset: DatasetCapture, out: Union[str, Path], *, worst: int =
         funnels = _funnels(dataset, model, [row["name"] for row in worst_rows], settings)
         steps.update(1)
     cards = [_image_card(dataset, row, funnels.get(row["name"]), settings) for row in worst_rows]
+    diagnosis = diagnosis_html(dataset, settings)
     steps.update(1)
     steps.close()
 
     start = min(range(len(SCORE_GRID)), key=lambda i: abs(SCORE_GRID[i] - settings["box_score_thresh"]))
     page = _page(dataset, metrics, settings, figures, cards, by_score, start, sweep, with_funnels=model is not None)
+    page = page.replace("<h2>Worst images</h2>", diagnosis + "\n<h2>Worst images</h2>", 1)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")
@@ -263,3 +265,99 @@ box_score_thresh = <b id="score-value"></b></p>
 <div class="grid">{"".join(cards)}</div>
 </body></html>
 """
+
+
+# ---- diagnosis: confusion matrix, operating points, where objects are lost, anchor fit, two captures ----------------
+def _table(head: Sequence[str], rows: Sequence[Sequence[Any]], cls: str = "") -> str:
+    def cell(v: Any) -> str:
+        if isinstance(v, float):
+            return f'<td class="num">{v:.4f}</td>'
+        if isinstance(v, (int, np.integer)):
+            return f'<td class="num">{int(v)}</td>'
+        return f"<td>{html.escape(str(v))}</td>"
+
+    return (f'<table class="{cls}"><tr>' + "".join(f"<th>{html.escape(str(h))}</th>" for h in head) + "</tr>"
+            + "".join("<tr>" + "".join(cell(v) for v in row) + "</tr>" for row in rows) + "</table>")
+
+
+def diagnosis_html(dataset: DatasetCapture, settings: dict, iou: float = 0.5) -> str:
+    """The four single-capture views as HTML sections, each stating the thresholds that made it."""
+    settings_text = html.escape(", ".join(f"{k} = {v}" for k, v in settings.items()))
+    made = f'<p class="meta">Made at IoU {iou:g} and {settings_text}.</p>'
+    cm = dataset.confusion_matrix(iou=iou, **settings)
+    confusion = _table(["true \\ predicted", *cm.labels],
+                       [[name, *[int(v) for v in row]] for name, row in zip(cm.labels, cm.matrix)], "confusion")
+    op = dataset.operating_points(iou=iou, **settings)
+    rows = []
+    for name, curve in op.curves.items():
+        c, f1, p, r = curve.best()
+        rows.append([name, "—" if c is None else c, f1, p, r, curve.precision_at_recall(0.5)])
+    applied = op.apply()
+    operating = (_table(["class", "F1-optimal confidence", "F1", "precision", "recall", "precision at recall 0.5"],
+                        rows)
+                 + f"<p>With these per-class thresholds: AP {applied.ap_before:.4f} → {applied.ap_after:.4f}, "
+                   f"F1 at IoU 0.5 {applied.f1_before:.4f} → {applied.f1_after:.4f}. {html.escape(applied.why)}</p>"
+                 + f"<pre>{html.escape(op.code())}</pre>")
+    fs = dataset.funnel_summary(iou=iou, **settings)
+    recovered = fs.recovered_recall
+    funnel = _table(["stage", "objects lost there", "recall if its slider were most permissive"],
+                    [[stage or "found", n, recovered.get(stage, "—") if stage else fs.recall]
+                     for stage, n in fs.lost.items()])
+    by_class = fs.table("class")
+    stages = [s for s in fs.lost]
+    funnel += _table(["class", *[s or "found" for s in stages]],
+                     [[c, *[row.get(s, 0) for s in stages]] for c, row in by_class.items()])
+    fit = dataset.anchor_fit()
+    suggestion = fit.suggest()
+    groups = [[f"{kind}: {name}", v["objects"], v["share_fg"], v["share_low_quality_only"], v["mean_best_iou"]]
+              for kind, g in fit.by_group().items() for name, v in g.items() if v["objects"]]
+    anchors = (f"<p>{len(fit.best_iou)} ground-truth boxes (model frame). Best anchor IoU ≥ {fit.fg_threshold:g}: "
+               f"{fit.share_fg:.1%}; a positive anchor only through the low-quality rule: "
+               f"{fit.share_low_quality_only:.1%}. Suggested anchors would reach {suggestion.share_fg:.1%}; new "
+               f"anchors mean retraining the RPN.</p>"
+               + _table(["group", "objects", f"share ≥ {fit.fg_threshold:g}", "low-quality only", "mean best IoU"],
+                        groups) + f"<pre>{html.escape(suggestion.code)}</pre>")
+    return (f"<h2>Confusion matrix</h2>{made}<p>Rows: the true class; columns: the predicted one; background last "
+            f"(missed objects, detections of nothing).</p>{confusion}"
+            f"<h2>Operating points per class</h2>{made}{operating}"
+            f"<h2>Where objects are lost</h2>{made}{funnel}"
+            f"<h2>Do the anchors fit?</h2><p class=\"meta\">Independent of the thresholds.</p>{anchors}")
+
+
+def write_comparison_report(a: DatasetCapture, b: DatasetCapture, result: Any, out: Union[str, Path]) -> Path:
+    """Two captures side by side: every metric with B − A and its bootstrap interval, per class, per funnel
+    stage, and the images that changed most (both pictures)."""
+    rows = [[name, result.a[name], result.b[name], result.delta[name],
+             f"[{result.ci[name][0]:+.4f}, {result.ci[name][1]:+.4f}]" if name in result.ci else ""]
+            for name in result.delta]
+    classes = [[c, d, f"[{result.per_class_ci[c][0]:+.4f}, {result.per_class_ci[c][1]:+.4f}]"]
+               for c, d in result.per_class_delta.items()]
+    stages = [[s or "found", d] for s, d in result.lost_delta.items()]
+    cards = []
+    for change in result.changed_images:
+        pictures = []
+        for capture, settings in ((a, result.settings_a), (b, result.settings_b)):
+            overlay = image_overlay(capture, change["image"], min_score=max(0.3, settings["box_score_thresh"]),
+                                    **settings)
+            buffer = io.BytesIO()
+            Image.fromarray(overlay).save(buffer, format="PNG", optimize=True)
+            pictures.append(f'<img alt="" src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}">')
+        cards.append(f'<div class="card"><b>{html.escape(change["image"])}</b> AP {change["ap_a"]:.3f} → '
+                     f'{change["ap_b"]:.3f} ({change["delta"]:+.3f})<div class="grid">{"".join(pictures)}</div></div>')
+    text_a = html.escape(", ".join(f"{k} = {v}" for k, v in result.settings_a.items()))
+    text_b = html.escape(", ".join(f"{k} = {v}" for k, v in result.settings_b.items()))
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>RCNN Lens — two captures</title><style>{_CSS}</style></head><body>
+<h1>RCNN Lens — two captures side by side</h1>
+<p class="meta">A: {html.escape(result.names[0])} at {text_a}<br>B: {html.escape(result.names[1])} at {text_b}</p>
+<h2>Metrics</h2><p>B − A, with a 95 % bootstrap interval over images ({result.draws} draws, the same images for
+both).</p>{_table(["metric", "A", "B", "B − A", "95 % CI"], rows)}
+<h2>Per class AP</h2>{_table(["class", "B − A", "95 % CI"], classes)}
+<h2>Objects lost per funnel stage</h2>{_table(["stage", "B − A"], stages)}
+<h2>Images that changed most</h2><div class="grid">{"".join(cards)}</div>
+</body></html>
+"""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page, encoding="utf-8")
+    return out
