@@ -69,6 +69,7 @@ def test_trace_holds_every_stage(mobilenet_trace):
     assert trace.image.shape == (300, 460, 3)
 
 
+@pytest.mark.slow
 def test_resnet_body_gives_c2_to_c5_and_fpn_p2_to_p6():
     from conftest import random_model
 

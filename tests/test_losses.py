@@ -71,6 +71,7 @@ def test_demo_model_losses_equal_its_training_step():
     assert other["loss_classifier"] != pytest.approx(report.losses["loss_classifier"], abs=1e-6)
 
 
+@pytest.mark.slow
 def test_torchvision_builder_losses_equal_its_training_step():
     inspected = random_model("fasterrcnn_mobilenet_v3_large_320_fpn", seed=1)
     gt = GroundTruth.from_boxes([[10, 20, 200, 150], [150, 100, 300, 280], [5, 5, 30, 40]],

@@ -65,6 +65,7 @@ def train_like_a_user(num_classes: int):
     return fasterrcnn_mobilenet_v3_large_320_fpn(weights_backbone=backbone_weights, num_classes=num_classes)
 
 
+@pytest.mark.slow
 def test_custom_checkpoint_round_trips(tmp_path):
     model = train_like_a_user(num_classes=6).eval()
     path = tmp_path / "fish.pth"

@@ -9,9 +9,10 @@ from conftest import noise_image, random_model
 from inspectors import capture
 from inspectors.core.images import to_model_input
 
+# The ResNet-50 builders run in the slow lane (a full-size backbone on CPU); the MobileNet ones in the fast lane.
 BUILDERS = [
-    "fasterrcnn_resnet50_fpn",
-    "fasterrcnn_resnet50_fpn_v2",
+    pytest.param("fasterrcnn_resnet50_fpn", marks=pytest.mark.slow),
+    pytest.param("fasterrcnn_resnet50_fpn_v2", marks=pytest.mark.slow),
     "fasterrcnn_mobilenet_v3_large_fpn",
     "fasterrcnn_mobilenet_v3_large_320_fpn",
 ]
@@ -68,7 +69,8 @@ NON_DEFAULT_SETTINGS = [
 ]
 
 
-@pytest.mark.parametrize("name", ["fasterrcnn_mobilenet_v3_large_fpn", "fasterrcnn_resnet50_fpn"])
+@pytest.mark.parametrize("name", ["fasterrcnn_mobilenet_v3_large_fpn",
+                                  pytest.param("fasterrcnn_resnet50_fpn", marks=pytest.mark.slow)])
 def test_replay_at_other_settings_equals_a_real_rerun(name):
     inspected = random_model(name, seed=5)
     image = noise_image(330, 250, seed=5)

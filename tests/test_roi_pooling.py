@@ -99,6 +99,7 @@ def test_trace_roi_pooling_matches_the_model_pooler(mobilenet_trace):
         assert view.spatial_scale in pooler.scales
 
 
+@pytest.mark.slow
 def test_fpn_level_choice_follows_box_size():
     from conftest import noise_image, random_model
     from inspectors import capture

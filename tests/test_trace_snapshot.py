@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from conftest import noise_image, random_model
 from inspectors import capture
 
 
+@pytest.mark.slow
 def test_changing_the_model_after_capture_changes_no_trace():
     inspected = random_model("fasterrcnn_mobilenet_v3_large_320_fpn", seed=11)
     trace = capture(inspected, noise_image(240, 300, seed=11))
@@ -49,6 +51,7 @@ def test_the_replay_memo_is_bounded(mobilenet_trace):
     assert len(mobilenet_trace.cache.rpn) == RPN_MEMO_SIZE
 
 
+@pytest.mark.slow
 def test_strides_are_per_axis_as_the_anchor_generator_uses_them():
     """One source of truth: P6 of an 800×1120 input has 13×18 cells, i.e. stride (61, 62) as torchvision computes."""
     inspected = random_model("fasterrcnn_mobilenet_v3_large_fpn", seed=1)

@@ -1,11 +1,13 @@
-"""COCO's matching of detections to ground truth for one image, as pure numpy (the evaluators build on it).
+"""COCO's matching of one image's detections to its ground truth: the dataset matcher (`coco_matching.match`) on
+a one-image set, with the results laid out per detection and per object.
 
-`coco_iou` is pycocotools' box IoU (maskApi.c bbIou) operation for operation in float64, and `match_image` is
-COCOeval.evaluateImg: detections visited by descending score (stable), each taking the unmatched object it
-overlaps most (IoU ≥ t; ties go to the later object), objects before ignore regions, crowd regions matchable any
-number of times with IoU = intersection / detection area, detections matched to an ignore region (or unmatched and
-outside the area range) ignored. Per category (`use_cats`) or all together (`use_cats=False`, as for proposals).
-It works on arrays of one image so a dataset evaluator can call it per image without any COCO objects.
+There is one COCO matcher in RCNN Lens: COCOeval.evaluateImg as `coco_matching.match` implements it (detections
+visited by descending score, stable; each takes the unmatched object it overlaps most, IoU ≥ t, ties to the later
+object; objects before ignore regions; crowd regions matchable any number of times with IoU = intersection /
+detection area; detections matched to an ignore region, or unmatched and outside the area range, ignored), and
+one IoU (`coco_matching.box_iou_xywh`, pycocotools' bbIou operation for operation in float64). `match_image`
+asks it about one image, per category (`use_cats`) or all together (`use_cats=False`, as for proposals), so the
+single-image views and the dataset metrics can never disagree.
 """
 
 from __future__ import annotations
@@ -15,13 +17,18 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-COCO_IOU_THRESHOLDS = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)  # as COCOeval
-COCO_AREA_RANGES = {  # COCOeval's areaRng (inclusive at both ends, in original pixels²)
-    "all": (0.0**2, 1e5**2),
-    "small": (0.0**2, 32.0**2),
-    "medium": (32.0**2, 96.0**2),
-    "large": (96.0**2, 1e5**2),
-}
+from inspectors.evaluation.coco_matching import (
+    AREA_RANGES,
+    IOU_THRESHOLDS,
+    DetectionSet,
+    GroundTruthArrays,
+    box_iou_xywh,
+    match,
+)
+
+COCO_IOU_THRESHOLDS = IOU_THRESHOLDS  # COCOeval's iouThrs, 0.5:0.05:0.95
+COCO_AREA_RANGES = {name: (lo, hi) for name, lo, hi in AREA_RANGES}  # COCOeval's areaRng (inclusive), pixels²
+_NO_AREA_LIMIT = (("any", -np.inf, np.inf),)
 
 
 def xyxy_to_xywh(boxes: np.ndarray) -> np.ndarray:
@@ -31,24 +38,14 @@ def xyxy_to_xywh(boxes: np.ndarray) -> np.ndarray:
 
 
 def coco_iou(dt_xywh: np.ndarray, gt_xywh: np.ndarray, iscrowd: Optional[np.ndarray] = None) -> np.ndarray:
-    """(D, G) IoU of COCO x y w h boxes exactly as pycocotools computes it; crowd columns divide by the detection
-    area only (a detection inside a crowd region overlaps it fully)."""
+    """(D, G) IoU of COCO x y w h boxes exactly as pycocotools computes it (box_iou_xywh for every pair); crowd
+    columns divide by the detection area only (a detection inside a crowd region overlaps it fully)."""
     d = np.asarray(dt_xywh, dtype=np.float64).reshape(-1, 4)
     g = np.asarray(gt_xywh, dtype=np.float64).reshape(-1, 4)
     if d.shape[0] == 0 or g.shape[0] == 0:
         return np.zeros((d.shape[0], g.shape[0]), dtype=np.float64)
-    crowd = np.zeros(g.shape[0], dtype=bool) if iscrowd is None else np.asarray(iscrowd, dtype=bool)
-    ga = g[:, 2] * g[:, 3]
-    da = d[:, 2] * d[:, 3]
-    w = np.minimum(d[:, None, 2] + d[:, None, 0], g[None, :, 2] + g[None, :, 0]) - np.maximum(d[:, None, 0],
-                                                                                                g[None, :, 0])
-    h = np.minimum(d[:, None, 3] + d[:, None, 1], g[None, :, 3] + g[None, :, 1]) - np.maximum(d[:, None, 1],
-                                                                                                g[None, :, 1])
-    inter = w * h
-    union = np.where(crowd[None, :], da[:, None], da[:, None] + ga[None, :] - inter)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        iou = inter / union
-    return np.where((w > 0) & (h > 0), iou, 0.0)
+    crowd = np.zeros(g.shape[0], dtype=bool) if iscrowd is None else np.asarray(iscrowd, dtype=bool).reshape(-1)
+    return box_iou_xywh(d[None, :, :], g[:, None, :], crowd[None, :])  # broadcast to (D, G)
 
 
 def box_iou_xyxy(boxes_a: np.ndarray, boxes_b: np.ndarray, crowd_b: Optional[np.ndarray] = None) -> np.ndarray:
@@ -91,6 +88,17 @@ class ImageMatch:
         return matched / objects
 
 
+@dataclass
+class _WithIgnoreRegions(GroundTruthArrays):
+    """Ground truth with ignore regions that are not crowd regions (e.g. VOC's difficult objects): ignored like a
+    crowd region, but matched at most once."""
+
+    ignore: np.ndarray = None  # type: ignore[assignment]  # (G,) bool, set by match_image
+
+    def ignored(self, area_ranges=AREA_RANGES) -> np.ndarray:  # type: ignore[no-untyped-def]
+        return super().ignored(area_ranges) | self.ignore[None, :]
+
+
 def match_image(
     det_boxes: np.ndarray,
     det_scores: np.ndarray,
@@ -115,69 +123,42 @@ def match_image(
     scores = np.asarray(det_scores, dtype=np.float64).reshape(-1)
     num_d, num_g = det_xywh.shape[0], gt_xywh.shape[0]
     crowd = np.zeros(num_g, dtype=bool) if gt_crowd is None else np.asarray(gt_crowd, dtype=bool).reshape(-1)
-    ignore = crowd.copy() if gt_ignore is None else (np.asarray(gt_ignore, dtype=bool).reshape(-1) | crowd)
-    det_area = det_xywh[:, 2] * det_xywh[:, 3]
-    if area_range is not None:
-        areas = gt_xywh[:, 2] * gt_xywh[:, 3] if gt_areas is None else np.asarray(gt_areas, dtype=np.float64)
-        ignore = ignore | (areas < area_range[0]) | (areas > area_range[1])
+    ignore = np.zeros(num_g, dtype=bool) if gt_ignore is None else np.asarray(gt_ignore, dtype=bool).reshape(-1)
+    areas = gt_xywh[:, 2] * gt_xywh[:, 3] if gt_areas is None else np.asarray(gt_areas, dtype=np.float64).reshape(-1)
+    dl = np.zeros(num_d, dtype=np.int64) if det_labels is None else np.asarray(det_labels).reshape(-1)
+    gl = np.zeros(num_g, dtype=np.int64) if gt_labels is None else np.asarray(gt_labels).reshape(-1)
+    classes, dense = np.unique(np.concatenate([dl, gl]), return_inverse=True)  # sorted: COCO's category order
+    det_class, gt_class = dense[:num_d].astype(np.int64), dense[num_d:].astype(np.int64)
+    # COCOeval lists an image's detections category by category before its stable sort by score, so with the
+    # categories pooled, ties break by category, then by input order: give `match` the detections in that order.
+    order = np.argsort(det_class, kind="mergesort") if not use_cats else np.arange(num_d)
+    dets = DetectionSet(image=np.zeros(num_d, dtype=np.int64), category=det_class[order], bbox=det_xywh[order],
+                        score=scores[order])
+    gts = _WithIgnoreRegions(image=np.zeros(num_g, dtype=np.int64), category=gt_class, bbox=gt_xywh, area=areas,
+                             iscrowd=crowd, ignore=ignore)
     thresholds = np.asarray(iou_thresholds, dtype=np.float64).reshape(-1)
+    ranges = _NO_AREA_LIMIT if area_range is None else (("range", float(area_range[0]), float(area_range[1])),)
+    found = match(dets, gts, max_det=num_d if max_dets is None else int(max_dets), pooled=not use_cats,
+                  iou_thresholds=thresholds, area_ranges=ranges)
+
+    kept = order[found.det]  # the evaluated detections, input indices, in COCO's visiting order
     num_t = thresholds.shape[0]
-    ious = coco_iou(det_xywh, gt_xywh, crowd)
-
     det_gt = np.full((num_t, num_d), -1, dtype=np.int64)
-    det_ignored = np.zeros((num_t, num_d), dtype=bool)
+    det_gt[:, kept] = found.gt[0]
     det_evaluated = np.zeros(num_d, dtype=bool)
+    det_evaluated[kept] = True
+    det_area = det_xywh[:, 2] * det_xywh[:, 3]
+    lo, hi = ranges[0][1], ranges[0][2]
+    det_ignored = np.zeros((num_t, num_d), dtype=bool)
+    det_ignored[:, kept] = found.det_ignored[0]
+    det_ignored |= (det_gt < 0) & ((det_area < lo) | (det_area > hi))[None, :]
     gt_det = np.full((num_t, num_g), -1, dtype=np.int64)
-
-    if use_cats:
-        dl = np.asarray(det_labels).reshape(-1)
-        gl = np.asarray(gt_labels).reshape(-1)
-        groups = [(np.flatnonzero(dl == c), np.flatnonzero(gl == c)) for c in np.unique(np.concatenate([dl, gl]))]
-    else:  # COCOeval lists all detections (and objects) category by category, so ties break in that order
-        d_all, g_all = np.arange(num_d), np.arange(num_g)
-        if det_labels is not None:
-            d_all = np.argsort(np.asarray(det_labels).reshape(-1), kind="mergesort")
-        if gt_labels is not None:
-            g_all = np.argsort(np.asarray(gt_labels).reshape(-1), kind="mergesort")
-        groups = [(d_all, g_all)]
-    for d_idx, g_idx in groups:
-        d_idx = d_idx[np.argsort(-scores[d_idx], kind="mergesort")]
-        if max_dets is not None:
-            d_idx = d_idx[:max_dets]
-        det_evaluated[d_idx] = True
-        g_idx = g_idx[np.argsort(ignore[g_idx], kind="mergesort")]  # objects first, ignore regions last
-        if len(d_idx) == 0:
-            continue
-        sub = ious[np.ix_(d_idx, g_idx)]
-        sub_ignore, sub_crowd = ignore[g_idx], crowd[g_idx]
-        for t, threshold in enumerate(thresholds):
-            floor = min(threshold, 1 - 1e-10)
-            taken = np.zeros(len(g_idx), dtype=bool)
-            reachable = (sub >= floor).any(axis=1) if len(g_idx) else np.zeros(len(d_idx), dtype=bool)
-            for row in np.flatnonzero(reachable):
-                ok = (~taken | sub_crowd) & (sub[row] >= floor)
-                m = _last_argmax(sub[row], ok & ~sub_ignore)
-                if m < 0:
-                    m = _last_argmax(sub[row], ok & sub_ignore)
-                if m < 0:
-                    continue
-                taken[m] = True
-                det_gt[t, d_idx[row]] = g_idx[m]
-                det_ignored[t, d_idx[row]] = sub_ignore[m]
-                gt_det[t, g_idx[m]] = d_idx[row]
-    if area_range is not None:
-        outside = (det_area < area_range[0]) | (det_area > area_range[1])
-        det_ignored |= (det_gt < 0) & outside[None, :]
-    return ImageMatch(thresholds, det_gt, det_ignored, det_evaluated, gt_det, ignore, ious)
-
-
-def _last_argmax(values: np.ndarray, mask: np.ndarray) -> int:
-    """Index of the largest masked value, the last one among equals (COCOeval's `>=` update); −1 if none."""
-    idx = np.flatnonzero(mask)
-    if idx.size == 0:
-        return -1
-    vals = values[idx]
-    return int(idx[idx.size - 1 - int(np.argmax(vals[::-1]))])
+    for t in range(num_t):  # a crowd region keeps the last detection that matched it
+        matched = np.flatnonzero(det_gt[t, kept] >= 0)[::-1]
+        objects, last = np.unique(det_gt[t, kept[matched]], return_index=True)
+        gt_det[t, objects] = kept[matched[last]]
+    ious = coco_iou(det_xywh, gt_xywh, crowd)
+    return ImageMatch(thresholds, det_gt, det_ignored, det_evaluated, gt_det, found.gt_ignored[0], ious)
 
 
 def average_recall(match: ImageMatch) -> float:
