@@ -21,6 +21,7 @@ import gradio as gr
 
 from app.drawing import PALETTE, hex_color
 from app.strings import current_language
+from inspectors.core.lru import BoundedCache
 
 STATIC = Path(__file__).resolve().parent / "static"
 VIEWER_JS = (STATIC / "viewer.js").read_text(encoding="utf-8")
@@ -46,19 +47,31 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+# The heavy part of a viewer's value (image and final-stage payload, JSON), by payload key: a value that does not
+# carry it (the page already has it) names it, and a viewer that lacks it asks for it (fetch_payload).
+PAYLOADS: BoundedCache[str, str] = BoundedCache(64)
+
+
+def fetch_payload(key: Any) -> str | None:
+    """The heavy JSON of `key` (called from the viewer's JavaScript: server.fetch_payload(key))."""
+    if isinstance(key, (list, tuple)):
+        key = key[0] if key else ""
+    return PAYLOADS.get(str(key))
+
+
 def viewer(view: str, elem_id: str | None = None, **kwargs: Any) -> gr.HTML:
     """An empty viewer for view `view` (detections, proposals, …): set its value with viewer_value(...)."""
     return gr.HTML(value="", html_template=TEMPLATE, css_template=VIEWER_CSS, js_on_load=VIEWER_JS, view=view,
-                   elem_id=elem_id, elem_classes=["lens-viewer-block"], **kwargs)
+                   elem_id=elem_id, elem_classes=["lens-viewer-block"], server_functions=[fetch_payload], **kwargs)
 
 
-def viewer_value(payload_key: str, payload_json: str, image_url: str, settings: Mapping[str, Any], *,
+def viewer_value(payload_key: str, heavy: str | None, settings: Mapping[str, Any], *,
                  ground_truth: Iterable[dict[str, Any]] = (), followed: int | None = None,
                  display_scale: float = 1.0, clickable: bool = True) -> str:
-    """The viewer's value: the payload (already JSON, cached by the caller) and what changes per event."""
+    """The viewer's value: what changes per event, and `heavy` ('{"image": …, "payload": …}', registered in
+    PAYLOADS under payload_key) or None when this page already received it."""
     head = {
         "payload_key": payload_key,
-        "image": image_url,
         "settings": {key: settings[key] for key in FINAL_STAGE_KEYS},
         "ground_truth": list(ground_truth),
         "followed": followed,
@@ -67,7 +80,7 @@ def viewer_value(payload_key: str, payload_json: str, image_url: str, settings: 
         "palette": [hex_color(color) for color in PALETTE],
         "texts": TEXTS.get(current_language(), TEXTS["en"]),
     }
-    return json.dumps(head)[:-1] + ', "payload": ' + payload_json + "}"
+    return json.dumps(head)[:-1] + ', "heavy": ' + (heavy or "null") + "}"
 
 
 SET_JS = "(value) => {{ if (window.lensViewerSet) window.lensViewerSet('{key}', value); return []; }}"

@@ -340,7 +340,7 @@ def detections_view(session: Session) -> DetectionsView:
         counts_html=detection_figs.class_counts_html(trace, replay.detections),
         steps=markdown_table(proposal_figs.steps_headers(), proposal_figs.steps_rows(replay.box_steps)),
         summary=summary,
-        viewer=detection_figs.detections_viewer(trace, replay, session.gt, followed_detection(session)),
+        viewer=detection_figs.detections_viewer(trace, replay, session.gt, followed_detection(session), session),
     )
 
 

@@ -128,3 +128,37 @@ def test_the_count_at_the_models_defaults_stays_visible(page: Any, served: tuple
     _, trace, _ = served
     text = page.locator(f"{VIEW} .lens-viewer-count").inner_text()
     assert f"returns {len(trace.detections)}" in text
+
+
+def _click_track(page: Any, key: str, fraction: float) -> None:
+    track = _slider(page, key)
+    track.scroll_into_view_if_needed()
+    box = track.bounding_box()
+    page.mouse.click(box["x"] + 8 + (box["width"] - 16) * fraction, box["y"] + box["height"] / 2)
+
+
+def test_a_new_rpn_setting_brings_its_payload_and_a_viewer_without_it_asks_for_it(
+        page: Any, served: tuple[str, Any, str]) -> None:
+    _, trace, _ = served
+    key_now = "(view) => window.lensViewers.detections.state.payloadKey"
+    before = page.evaluate(key_now, VIEW)
+    _click_track(page, "rpn_nms_thresh", 0.9)   # released: the server replays the RPN and sends a new payload
+    page.wait_for_function(f"([view, old]) => ({key_now})(view) !== old && "
+                           "window.lensViewers.detections.state.p !== null", arg=[VIEW, before])
+    rpn = {"rpn_nms_thresh": _value(page, "rpn_nms_thresh")}
+    assert rpn["rpn_nms_thresh"] != trace.defaults["rpn_nms_thresh"]
+    page.wait_for_function("([view, drawn]) => document.querySelector(view).dataset.settings === drawn",
+                           arg=[VIEW, "|".join(f"{v:g}" for v in _settings(page).values())])
+    _assert_drawn_is_replay(page, trace, {**rpn, **_settings(page)})
+
+    # Forget the payload in the page; the next release sends only the settings (the server sent the payload to
+    # this page already), so the viewer must fetch it by key, and then draw replay again.
+    page.evaluate("() => { window.__lensHeavy.clear(); const s = window.lensViewers.detections.state;"
+                  " s.p = null; s.payloadKey = null; }")
+    _click_track(page, "box_score_thresh", 0.15)
+    settings = _settings(page)
+    page.wait_for_function("([view, drawn]) => window.lensViewers.detections.state.p !== null && "
+                           "document.querySelector(view).dataset.settings === drawn",
+                           arg=[VIEW, "|".join(f"{v:g}" for v in settings.values())])
+    _assert_drawn_is_replay(page, trace, {**rpn, **settings})
+    assert page.evaluate("() => window.lensViewers.detections.state.fetches") == 1

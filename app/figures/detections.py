@@ -16,7 +16,8 @@ from app.config import THRESHOLD_KEYS
 from app.drawing import color_for, display_scale, draw_boxes, hex_color
 from app.figures.common import to_numpy
 from app.strings import t
-from app.viewer import viewer_value
+from app.viewer import PAYLOADS, viewer_value
+from inspectors.core.lru import BoundedCache
 from inspectors.core.thresholds import RPN_KEYS
 from inspectors.roi.final_stage import final_stage_payload
 
@@ -103,15 +104,20 @@ def _plain(value: Any) -> Any:
 # ---- the box viewer (app/viewer.py): the final stage applied in the browser ----------------------------------------
 
 def final_stage_json(trace: Any, replay: Any) -> tuple[str, str]:
-    """(key, JSON) of the final-stage payload at the replay's RPN setting: built once per capture and RPN setting
-    (the trace's own bounded memo), so a final-stage slider costs no payload work."""
+    """(key, heavy JSON: image and final-stage payload) at the replay's RPN setting: built once per capture and RPN
+    setting (the trace's own bounded memo), so a final-stage slider costs no payload work."""
     rpn = tuple(float(replay.settings[key]) for key in RPN_KEYS)
 
     def build() -> tuple[str, str]:
         payload = final_stage_payload(trace, replay.box_candidates, replay.proposals.levels)
-        return uuid.uuid4().hex, json.dumps(payload.to_json(), separators=(",", ":"))
+        heavy = ('{"image": ' + json.dumps(image_url(trace)) + ', "payload": '
+                 + json.dumps(payload.to_json(), separators=(",", ":")) + "}")
+        return uuid.uuid4().hex, heavy
 
-    return trace.cache.extra(("viewer_final_stage", rpn), build)
+    key, heavy = trace.cache.extra(("viewer_final_stage", rpn), build)
+    if PAYLOADS.peek(key) is None:
+        PAYLOADS.put(key, heavy)
+    return key, heavy
 
 
 def image_url(trace: Any) -> str:
@@ -126,9 +132,19 @@ def image_url(trace: Any) -> str:
     return trace.cache.extra(("viewer_image",), build)
 
 
-def detections_viewer(trace: Any, replay: Any, ground_truth: Any = None, followed: int | None = None) -> str:
-    """The Detections viewer's value at the replay's thresholds (ground truth: dashed, and its IoU on hover)."""
-    key, payload = final_stage_json(trace, replay)
+# The payload key each page (session) was last sent: a final-stage release then sends only the settings. (Should a
+# page lack the payload anyway, its viewer asks for it by key.)
+_SENT: BoundedCache[int, str] = BoundedCache(1024)
+
+
+def detections_viewer(trace: Any, replay: Any, ground_truth: Any = None, followed: int | None = None,
+                      page: Any = None) -> str:
+    """The Detections viewer's value at the replay's thresholds (ground truth: dashed, and its IoU on hover).
+    `page`: the session object the value goes to (the heavy part is sent once per payload to it)."""
+    key, heavy = final_stage_json(trace, replay)
+    fresh = page is None or _SENT.get(id(page)) != key
+    if page is not None:
+        _SENT.put(id(page), key)
     objects = []
     if ground_truth is not None:
         boxes = np.asarray(ground_truth.boxes, dtype=np.float64).reshape(-1, 4)
@@ -137,5 +153,5 @@ def detections_viewer(trace: Any, replay: Any, ground_truth: Any = None, followe
             label = int(labels[i]) if labels is not None and i < len(labels) else None
             objects.append({"box": [float(v) for v in box], "label": label})
     height, width = trace.original_size
-    return viewer_value(key, payload, image_url(trace), replay.settings, ground_truth=objects, followed=followed,
+    return viewer_value(key, heavy if fresh else None, replay.settings, ground_truth=objects, followed=followed,
                         display_scale=display_scale(height, width))

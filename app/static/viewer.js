@@ -166,17 +166,37 @@
     root.dataset.drawn = String(performance.now());
   }
 
+  // The heavy part (image + payload) comes once per capture and RPN setting; a value without it names it by key,
+  // and a viewer that does not have it (mounted later, page reloaded) asks the server for it.
+  const heavyByKey = window.__lensHeavy = window.__lensHeavy || new Map();
+  function useHeavy(key, heavy) {
+    heavyByKey.set(key, heavy);
+    while (heavyByKey.size > 4) heavyByKey.delete(heavyByKey.keys().next().value);
+    if (state.payloadKey === key && state.p) return;
+    state.p = decode(heavy.payload);
+    state.payloadKey = key;
+    if (img.getAttribute('src') !== heavy.image) img.setAttribute('src', heavy.image || '');
+  }
+
   function load() {
     let value = props.value;
     if (!value) { state.data = null; state.p = null; draw(); return; }
     const data = typeof value === 'string' ? JSON.parse(value) : value;
     state.data = data;
-    if (data.payload_key !== state.payloadKey) {
-      state.p = data.payload ? decode(data.payload) : null;
-      state.payloadKey = data.payload_key;
-    }
-    if (img.getAttribute('src') !== data.image) img.setAttribute('src', data.image || '');
     state.settings = Object.assign({}, data.settings);
+    const key = data.payload_key;
+    if (data.heavy) useHeavy(key, data.heavy);
+    else if (heavyByKey.has(key)) useHeavy(key, heavyByKey.get(key));
+    else if (state.payloadKey !== key) {
+      state.p = null;
+      state.payloadKey = key;
+      state.fetches = (state.fetches || 0) + 1;
+      server.fetch_payload(key).then((text) => {
+        if (!text || state.payloadKey !== key) return;
+        useHeavy(key, typeof text === 'string' ? JSON.parse(text) : text);
+        draw();
+      });
+    }
     draw();
   }
 
