@@ -1,24 +1,23 @@
-"""Detection evaluation of one image: TP / FP / FN with COCO's matching, per-image AP by pycocotools, TIDE types.
+"""Detection evaluation of one image: TP / FP / FN with COCO's matching, per-image AP, TIDE types.
 
 Matching (inspectors.evaluation.matching) is COCO's per class, greedy by score; ignore regions (COCO crowd, VOC difficult)
 are evaluated as COCO crowd regions, so detections inside them are neither right nor wrong. AP@0.5 and
-AP@[.5:.95] are COCOeval's for this one image (area "all", 100 detections), run by pycocotools itself on first
-use; they are None when the image has no objects (COCO reports −1). Every false positive and every missed
+AP@[.5:.95] are COCOeval's for this one image (area "all", 100 detections), computed on first use by the same
+COCO evaluator as dataset mode (pycocotools is the tests' oracle); they are None when the image has no objects (COCO reports −1). Every false positive and every missed
 object gets a TIDE error type (inspectors.evaluation.tide).
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
-import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
 
+from inspectors.evaluation.coco_matching import DetectionSet, GroundTruthArrays
 from inspectors.evaluation.matching import ImageMatch, match_image, xyxy_to_xywh
+from inspectors.evaluation.metrics import detection_metrics
 from inspectors.ground_truth.proposal_recall import evaluation_rows
 from inspectors.evaluation.tide import TIDE_FOREGROUND_IOU, TideError, classify_errors, count_errors
 
@@ -26,7 +25,6 @@ if TYPE_CHECKING:
     from inspectors.ground_truth.annotations import GroundTruth
 
 EVAL_IOU_THRESHOLDS = (0.5, 0.75)
-_COCO_LOCK = threading.Lock()  # pycocotools prints; its output is swallowed one evaluation at a time
 
 
 @dataclass
@@ -46,7 +44,7 @@ class DetectionEvaluation:
 
     @property
     def ap(self) -> Optional[float]:
-        """AP@[.5:.95] of this image by pycocotools (computed on first use); None without objects."""
+        """AP@[.5:.95] of this image, as COCOeval gives it (computed on first use); None without objects."""
         return self._ap_pair[0]
 
     @property
@@ -102,47 +100,22 @@ def coco_ap(
     gt_crowd: np.ndarray,
     gt_areas: np.ndarray,
 ) -> tuple[Optional[float], Optional[float]]:
-    """(AP@[.5:.95], AP@0.5) of one image by pycocotools' COCOeval (bbox, area "all", 100 detections).
+    """(AP@[.5:.95], AP@0.5) of one image as COCOeval gives them (bbox, area "all", 100 detections), by the
+    project's one COCO evaluator (the dataset's, on a one-image set; the tests hold it equal to pycocotools).
 
     Only the categories present in the ground truth or the detections are evaluated: the others add nothing
-    (COCOeval leaves them at −1 and averages over the rest), and skipping them keeps this fast."""
-    from pycocotools.coco import COCO
-    from pycocotools.cocoeval import COCOeval
-
+    (COCOeval leaves them at −1 and averages over the rest)."""
     cats = sorted({int(c) for c in np.concatenate([gt_labels, labels])})
     if not cats:
         return None, None
-    gt_xywh, dt_xywh = xyxy_to_xywh(gt_boxes), xyxy_to_xywh(boxes)
-    image = [{"id": 1}]
-    categories = [{"id": c} for c in cats]
-    gt_anns = [
-        {"id": i + 1, "image_id": 1, "category_id": int(gt_labels[i]), "bbox": gt_xywh[i].tolist(),
-         "area": float(gt_areas[i]), "iscrowd": int(gt_crowd[i])}
-        for i in range(gt_xywh.shape[0])
-    ]
-    dt_anns = [  # what COCO.loadRes makes of a bbox result
-        {"id": i + 1, "image_id": 1, "category_id": int(labels[i]), "bbox": dt_xywh[i].tolist(),
-         "area": float(dt_xywh[i, 2] * dt_xywh[i, 3]), "score": float(scores[i]), "iscrowd": 0}
-        for i in range(dt_xywh.shape[0])
-    ]
-    with _COCO_LOCK, contextlib.redirect_stdout(io.StringIO()):
-        coco_gt, coco_dt = COCO(), COCO()
-        coco_gt.dataset = {"images": image, "categories": categories, "annotations": gt_anns}
-        coco_dt.dataset = {"images": image, "categories": categories, "annotations": dt_anns}
-        coco_gt.createIndex()
-        coco_dt.createIndex()
-        evaluator = COCOeval(coco_gt, coco_dt, "bbox")
-        evaluator.params.imgIds = [1]
-        evaluator.params.catIds = cats
-        evaluator.params.areaRng = [[0.0**2, 1e5**2]]
-        evaluator.params.areaRngLbl = ["all"]
-        evaluator.params.maxDets = [100]
-        evaluator.evaluate()
-        evaluator.accumulate()
-    precision = evaluator.eval["precision"][:, :, :, 0, -1]  # T × R × K
-    valid = precision[precision > -1]
-    ap = float(valid.mean()) if valid.size else None
-    at50 = precision[int(np.argmin(np.abs(evaluator.params.iouThrs - 0.5)))]
-    valid50 = at50[at50 > -1]
-    ap50 = float(valid50.mean()) if valid50.size else None
-    return ap, ap50
+    dense = {c: k for k, c in enumerate(cats)}
+    dets = DetectionSet(image=np.zeros(len(scores), dtype=np.int64),
+                        category=np.array([dense[int(c)] for c in labels], dtype=np.int64),
+                        bbox=xyxy_to_xywh(boxes), score=np.asarray(scores, dtype=np.float64))
+    gts = GroundTruthArrays(image=np.zeros(len(gt_labels), dtype=np.int64),
+                            category=np.array([dense[int(c)] for c in gt_labels], dtype=np.int64),
+                            bbox=xyxy_to_xywh(gt_boxes), area=np.asarray(gt_areas, dtype=np.float64),
+                            iscrowd=np.asarray(gt_crowd, dtype=bool))
+    _, _, stats = detection_metrics(dets, gts, tuple(str(c) for c in cats), ("image",))
+    ap, ap50 = stats["ap"], stats["ap50"]
+    return (ap if ap > -1 else None), (ap50 if ap50 > -1 else None)

@@ -4,7 +4,7 @@ Reads like the questions it answers:
     gt      = the annotations, fitted to the image (size checked, boxes clipped) and mapped to the model's classes
     replay  = the trace replayed at the thresholds (memoised: a final-stage slider only re-runs postprocessing)
     funnel  = per object, the best IoU at every stage and where it was lost                 (inspectors.ground_truth.funnel)
-    eval    = TP / FP / FN at IoU 0.5 and 0.75, per-image AP (pycocotools), TIDE types     (detection_eval)
+    eval    = TP / FP / FN at IoU 0.5 and 0.75, per-image AP (COCOeval's), TIDE types    (detection_eval)
     recall  = proposal recall vs IoU at the current post-NMS top-n                         (proposal_recall)
 and, computed on first use and memoised per (trace, ground truth): anchor labels (the RPN's training rule),
 recall vs number of proposals with COCO's AR@100/AR@1000, and the four training losses.
