@@ -5,7 +5,7 @@ import argparse
 import logging
 import os
 
-from app.config import CUSTOM_ARCHITECTURES, DEFAULT_MODEL, AppConfig, is_local_only
+from app.config import CUSTOM_ARCHITECTURES, DEFAULT_MODEL, AppConfig, byte_size, is_local_only
 from app.strings import TABLES, set_language
 from inspectors import MODEL_NAMES, TRAINED_FROM
 
@@ -23,7 +23,10 @@ def parse_args(argv: list[str] | None = None) -> AppConfig:
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:1, ...")
     parser.add_argument("--share", action="store_true", help="create a public Gradio share link (off by default)")
     parser.add_argument("--lang", default="en", choices=sorted(TABLES), help="UI language (default: en)")
-    parser.add_argument("--max-file-size", default="20mb", help="upload size cap (default: 20mb)")
+    parser.add_argument("--max-file-size", default="20mb", help="upload size cap for images and annotation files "
+                        "(default: 20mb)")
+    parser.add_argument("--max-checkpoint-size", default="1gb", help="upload size cap for a custom checkpoint "
+                        "(default: 1gb, enough for every supported architecture)")
     parser.add_argument("--trained-from", default="auto", choices=TRAINED_FROM,
                         help="how --checkpoint's training started, which decides its backbone normalisation: coco "
                         "(fine-tuned from COCO weights), imagenet (from an ImageNet backbone only), scratch; auto "
@@ -60,9 +63,15 @@ def parse_args(argv: list[str] | None = None) -> AppConfig:
         capture_quota = parse_bytes(args.capture_quota)
     except ValueError:
         parser.error(f"--capture-quota must be a size such as 500MB or 10GB, or none; not {args.capture_quota!r}")
+    for flag, size in (("--max-file-size", args.max_file_size), ("--max-checkpoint-size", args.max_checkpoint_size)):
+        try:
+            byte_size(size)
+        except ValueError:
+            parser.error(f"{flag} must be a size such as 20mb or 1gb; not {size!r}")
     return AppConfig(host=args.host, port=args.port, model=args.model, checkpoint=args.checkpoint,
                      labels=args.labels, device=args.device, share=args.share, language=args.lang,
-                     max_file_size=args.max_file_size, trained_from=args.trained_from, auth=auth,
+                     max_file_size=args.max_file_size, max_checkpoint_size=args.max_checkpoint_size,
+                     trained_from=args.trained_from, auth=auth,
                      max_queue=args.max_queue, capture_jobs=args.capture_jobs, capture_quota=capture_quota)
 
 

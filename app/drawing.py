@@ -77,6 +77,7 @@ def colormap(values: np.ndarray, vmin: float | None = None, vmax: float | None =
 
 
 GROUND_TRUTH_COLOR: Color = (255, 255, 255)
+MAX_LABELS = 10   # labelled boxes per picture (the strongest); the others are drawn without a label
 
 
 def draw_boxes(
@@ -89,11 +90,14 @@ def draw_boxes(
     dim: float = 0.0,
     max_side: int = MAX_DISPLAY_SIDE,
     ground_truth: np.ndarray | None = None,
+    max_labels: int = MAX_LABELS,
 ) -> np.ndarray:
     """Draw (N, 4) original-frame boxes onto the image; `highlight` gets a thick white outline drawn last.
 
     `dim` darkens the photo (0..1) so that many thin boxes stay visible. `ground_truth` boxes (original frame) are
-    drawn dashed underneath, the convention for "what should be found".
+    drawn dashed underneath, the convention for "what should be found". Labels: only the first `max_labels` boxes
+    (callers pass boxes strongest first) and the highlighted one get one, and a label that would cover one already
+    drawn is left out, so that the picture is not buried under its labels.
     """
     pil, scale = to_display(image, max_side)
     if dim > 0:
@@ -116,9 +120,28 @@ def draw_boxes(
             draw.rectangle((x1 - 2, y1 - 2, x2 + 2, y2 + 2), outline=(255, 255, 255), width=width + 4)
             line = width + 1
         draw.rectangle((x1, y1, x2, y2), outline=color, width=line)
+    taken: list[tuple[float, float, float, float]] = []
+    labelled = [i for i in range(min(len(boxes), max_labels))] + ([highlight] if highlight is not None and
+                                                                  max_labels <= highlight < len(boxes) else [])
+    for i in sorted(labelled, key=lambda i: i != highlight):   # the highlighted box's label first: never dropped
         if labels is not None and labels[i]:
-            _draw_label(draw, labels[i], x1, y1, color, label_font, pil.size)
+            x1, y1 = float(boxes[i][0]), float(boxes[i][1])
+            rect = _label_rect(draw, labels[i], x1, y1, label_font, pil.size)
+            if any(rect[0] < o[2] and o[0] < rect[2] and rect[1] < o[3] and o[1] < rect[3] for o in taken):
+                continue
+            taken.append(rect)
+            _draw_label(draw, labels[i], x1, y1, per_box[i], label_font, pil.size)
     return np.asarray(pil)
+
+
+def _label_rect(draw: ImageDraw.ImageDraw, text: str, x: float, y: float, label_font: ImageFont.ImageFont,
+                size: tuple[int, int]) -> tuple[float, float, float, float]:
+    """Where _draw_label puts a label's background (display pixels)."""
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=label_font)
+    w, h = right - left + 8, bottom - top + 6
+    tx = min(max(0.0, x), size[0] - w)
+    ty = y - h if y - h >= 0 else y
+    return tx, ty, tx + w, ty + h
 
 
 def dashed_rectangle(draw: ImageDraw.ImageDraw, box: Sequence[float], color: Color, width: int,

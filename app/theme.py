@@ -22,7 +22,7 @@ CSS = """
 .lens-table td, .lens-table th { padding: 4px 10px !important; }
 .lens-table-compact table { font-size: 0.9rem; }
 .lens-table-compact td { white-space: nowrap; }
-#lens-title h1 { margin: 0; font-size: 2rem; }
+#lens-title h1 { margin: 0; font-size: 1.4rem; white-space: nowrap; }
 .lens-explain { font-size: 1.05rem; line-height: 1.5; }
 #lens-status { font-size: 1.15rem; }
 #lens-detections-count .prose, #lens-detections-count p { font-size: 1.6rem !important; font-weight: 700;
@@ -56,7 +56,7 @@ CSS = """
 /* Gradio puts elem_classes on both the block and its .prose child: style the block only. */
 .block.lens-callout { border-left: 5px solid #e69f00 !important; padding-left: 12px !important; }
 .block.lens-look { border-left: 5px solid #0072b2 !important; padding-left: 12px !important; background: #eef6fc; }
-.lens-look p { font-size: 1.08rem; margin: 4px 0; }
+.lens-look p { font-size: 1rem; margin: 2px 0; line-height: 1.4; }
 /* The followed detection, above every tab. */
 .lens-breadcrumb { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; font-size: 1.02rem;
                    background: #f3f4f6; border-radius: 8px; padding: 6px 10px; }
@@ -70,7 +70,8 @@ CSS = """
 #lens-language, #lens-layout { border: none !important; background: transparent !important; padding: 0 !important;
                                flex: 0 0 auto !important; }
 #lens-header > div:last-child, #lens-header .form { gap: 4px !important; }
-#lens-switches { flex: 0 0 auto !important; min-width: 470px !important; justify-content: flex-end; }
+#lens-switches { flex: 0 0 auto !important; width: auto !important; min-width: 0 !important; flex-wrap: nowrap !important;
+                 justify-content: flex-end; }
 #lens-switches label { white-space: nowrap !important; }
 #lens-language .wrap, #lens-layout .wrap { flex-wrap: nowrap !important; gap: 4px !important; }
 #lens-nms-frame td, #lens-nms-frame th { white-space: nowrap; }
@@ -82,20 +83,45 @@ CSS = """
 body:not(.lens-projector) .lens-strip { display: none !important; }
 body.lens-projector .gradio-container .lens-desktop-only, body.lens-projector .gradio-container .block.lens-explain,
 body.lens-projector .gradio-container #lens-title p { display: none !important; }
-body.lens-projector .gradio-container #lens-left { max-width: 250px !important; min-width: 210px !important;
-                                                   flex: 0 0 230px !important; }
 body.lens-projector .gradio-container #lens-image { height: 150px !important; }
 body.lens-projector .gradio-container #lens-annotations { max-height: 90px !important; }
 body.lens-projector .gradio-container { font-size: 19px !important; padding-top: 4px !important; }
 body.lens-projector .gradio-container #lens-title h1 { font-size: 1.4rem !important; }
 body.lens-projector .gradio-container #lens-header { min-height: 0 !important; }
-body.lens-projector .gradio-container #lens-title { display: none !important; }   /* the class knows the title */
 body.lens-projector .gradio-container #lens-switches label { padding: 2px 8px !important; }
 body.lens-projector .gradio-container #lens-status, body.lens-projector .gradio-container #lens-status p {
     font-size: 1rem !important; }
 body.lens-projector .gradio-container #lens-detections-count p { font-size: 1.3rem !important; }
 body.lens-projector .gradio-container .lens-table table { font-size: 0.95rem !important; }
 body.lens-projector .gradio-container .lens-strip { margin-bottom: 4px !important; }
-/* Gradio sets an image block's height inline: in the projector layout images share the screen with their sliders. */
-body.lens-projector .gradio-container #lens-tabs .block:has(> .image-container) { height: 50vh !important; }
+/* ---- image-first page (issue 15) ---- */
+/* One-line header: title, status, detections count, switches. */
+#lens-header { flex-wrap: nowrap !important; gap: 12px !important; align-items: center; }
+#lens-header > * { min-width: 0 !important; width: auto !important; }
+#lens-switches > * { width: auto !important; flex: 0 0 auto !important; min-width: 0 !important; }
+#lens-title { flex: 0 0 auto !important; }
+#lens-status p { margin: 0; font-size: 1rem; }
+#lens-detections-count { flex: 1 1 auto !important; }
+#lens-detections-count p { margin: 0; white-space: nowrap; font-size: 1.4rem !important; }
+#lens-switches label { padding: 2px 8px !important; font-size: 0.95rem; }
+#lens-subtitle p { font-size: 0.95rem; color: #4b5563; margin: 0; }
+/* A tab's main picture: as wide as the page allows and at least 58 % of the viewport (projector: 72 %), else as
+   tall as the screen below the header. */
+#lens-tabs .block.lens-main { height: auto !important; }
+#lens-tabs .lens-main .image-container, #lens-tabs .lens-main .image-frame, #lens-tabs .lens-main button {
+    height: auto !important; max-height: none !important; width: 100% !important; }
+#lens-tabs .lens-main img { width: min(100%, max(58vw, calc(100vh - 170px))) !important; height: auto !important;
+                            max-height: none !important; object-fit: contain; }
+body.lens-projector .gradio-container #lens-tabs .lens-main img { width: min(100%, max(72vw, calc(100vh - 110px)))
+    !important; }
+/* Never break a number, a word or a Korean word across lines; wide tables scroll inside themselves. */
+.gradio-container { word-break: keep-all; overflow-wrap: normal; }
+.lens-table table { display: block; overflow-x: auto; max-width: 100%; }
+.lens-table td, .lens-table th { white-space: nowrap; }
+.lens-stage-value, .lens-stage-detail, .lens-bar-value, .lens-bar-label { white-space: nowrap; overflow-wrap: normal;
+                                                                          word-break: keep-all; }
+.lens-pipeline { flex-wrap: wrap !important; }
+.lens-stage { min-width: max-content !important; }
+label, .label-wrap, [data-testid=block-info] { word-break: keep-all; }
+.lens-controls { align-items: flex-end; }
 """

@@ -12,25 +12,38 @@ from typing import Any, Callable, Mapping
 import gradio as gr
 
 import inspectors
-from inspectors.dataset.sweep import sweep
 from app import handlers, views
-from app.config import INSPECT_CONCURRENCY, AppConfig, is_local_only, sample_image_paths
+from app.config import INSPECT_CONCURRENCY, AppConfig, byte_size, is_local_only, sample_image_paths, upload_cap
 from app.dataset_store import DatasetStore
-from app.gradio_adapter import quiet_progress
 from app.drawing import display_scale
 from app.figures import ablations as ablation_figs
 from app.figures import dataset as dataset_figs
 from app.figures import proposals as proposal_figs
-from app.figures.projection import parse_box
 from app.figures import story as story_figs
+from app.figures.projection import parse_box
 from app.figures.roi import choice_indices, proposal_at
+from app.gradio_adapter import quiet_progress
 from app.handlers import THRESHOLD_KEYS, Lens, UserError
 from app.model_store import ModelSpec, ModelStore
 from app.session_cache import Session, SessionCache
 from app.strings import LANGUAGE_NAMES, default_language, engine_error_text, t, use_language
+from app.tabs import (
+    ablations,
+    anchors,
+    controls,
+    dataset,
+    detections,
+    features,
+    ground_truth,
+    nms,
+    objectness,
+    overview,
+    proposals,
+    roi,
+)
 from app.texts import TextRegistry, bind, collecting
-from app.tabs import (ablations, anchors, controls, dataset, detections, features, ground_truth, nms, objectness,
-                      overview, proposals, roi)
+from app.viewer import FINAL_STAGE_KEYS, wire_sliders
+from inspectors.dataset.sweep import sweep
 
 log = logging.getLogger("rcnn_lens")
 
@@ -128,7 +141,7 @@ def build_app(config: AppConfig, lens: Lens | None = None) -> gr.Blocks:
     with gr.Blocks(title=t("app.title"), analytics_enabled=False, delete_cache=(3600, 7200)) as demo, \
             collecting() as texts:
         layout = _build_layout(lens, config)
-        event_functions = _wire(demo, lens, layout)
+        event_functions = _wire(demo, lens, layout, config)
         event_functions.update(_wire_page_settings(demo, lens, layout, texts))
         quiet_progress(demo, _spinners(layout))
     demo.lens = lens                          # for tests and benchmarks
@@ -146,56 +159,59 @@ def _spinners(layout: Layout) -> dict[str, list[Any]]:
 
 
 def _build_layout(lens: Lens, config: AppConfig) -> Layout:
-    with gr.Row(elem_id="lens-header"):
-        bind(gr.Markdown, texts={"value": lambda: f"# {t('app.title')}\n{t('app.subtitle')}"}, elem_id="lens-title")
-        with gr.Row(scale=0, elem_id="lens-switches"):
-            language = gr.Radio([(name, code) for code, name in LANGUAGE_NAMES.items()], value=default_language(),
-                                show_label=False, elem_id="lens-language", container=False, min_width=200)
-            projector = bind(gr.Radio, texts={"choices": [("layout.desktop", "desktop"),
-                                                          ("layout.projector", "projector")]},
-                             value="desktop", show_label=False, elem_id="lens-layout", container=False, min_width=240)
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=1, min_width=400, elem_id="lens-left"):
-            panel = controls.build(lens.store.choices(), startup_model_name(config), sample_image_paths())
-        with gr.Column(scale=3, elem_id="lens-right"):
-            with gr.Row():
-                status = bind(gr.Markdown, texts={"value": "status.empty"}, label=t("api.status"),
-                              elem_id="lens-status")
-                detections_count = gr.Markdown("", label=t("api.detections_count"), elem_id="lens-detections-count")
-            breadcrumb = gr.HTML(elem_id="lens-breadcrumb")
-            tab_items: dict[str, gr.Tab] = {}
-            strips: dict[str, dict[str, gr.Slider]] = {}
-            with gr.Tabs(elem_id="lens-tabs", overflow_behavior="wrap") as tabs:
-                with bind(gr.Tab, texts={"label": "tab.overview"}, id="overview") as tab_items["overview"]:
-                    overview_tab = overview.build()
-                with bind(gr.Tab, texts={"label": "tab.features"}, id="features") as tab_items["features"]:
-                    features_tab = features.build()
-                with bind(gr.Tab, texts={"label": "tab.anchors"}, id="anchors") as tab_items["anchors"]:
-                    anchors_tab = anchors.build()
-                with bind(gr.Tab, texts={"label": "tab.objectness"}, id="objectness") as tab_items["objectness"]:
-                    objectness_tab = objectness.build()
-                with bind(gr.Tab, texts={"label": "tab.proposals"}, id="proposals") as tab_items["proposals"]:
-                    strips["proposals"] = controls.threshold_strip(controls.STRIP_KEYS["proposals"])
-                    proposals_tab = proposals.build()
-                with bind(gr.Tab, texts={"label": "tab.nms"}, id="nms") as tab_items["nms"]:
-                    strips["nms"] = controls.threshold_strip(controls.STRIP_KEYS["nms"])
-                    nms_tab = nms.build()
-                with bind(gr.Tab, texts={"label": "tab.roi"}, id="roi") as tab_items["roi"]:
-                    strips["roi"] = controls.threshold_strip(controls.STRIP_KEYS["roi"])
-                    roi_tab = roi.build()
-                with bind(gr.Tab, texts={"label": "tab.detections"}, id="detections") as tab_items["detections"]:
-                    strips["detections"] = controls.threshold_strip(controls.STRIP_KEYS["detections"])
-                    detections_tab = detections.build()
-                    with bind(gr.Accordion, texts={"label": "detections.summary"}, open=False):
-                        summary = gr.JSON(label=t("api.summary"), show_label=False, elem_id="lens-summary")
-                with bind(gr.Tab, texts={"label": "tab.gt"}, id="gt") as tab_items["gt"]:
-                    strips["gt"] = controls.threshold_strip(controls.STRIP_KEYS["gt"])
-                    gt_tab = ground_truth.build()
-                with bind(gr.Tab, texts={"label": "tab.ablations"}, id="ablations") as tab_items["ablations"]:
-                    strips["ablations"] = controls.threshold_strip(controls.STRIP_KEYS["ablations"])
-                    ablations_tab = ablations.build()
-                with bind(gr.Tab, texts={"label": "tab.dataset"}, id="dataset") as tab_items["dataset"]:
-                    dataset_tab = dataset.build()
+    # The panel (image, model, the seven sliders, custom checkpoint) in a collapsible sidebar: the tabs get the width.
+    with gr.Sidebar(open=True, width=330, elem_id="lens-sidebar"):
+        bind(gr.Markdown, texts={"value": "app.subtitle"}, elem_id="lens-subtitle")
+        # What is inspected (model, size, timings): beside the image it describes.
+        status = bind(gr.Markdown, texts={"value": "status.empty"}, label=t("api.status"), elem_id="lens-status")
+        panel = controls.build(lens.store.choices(), startup_model_name(config), sample_image_paths())
+    with gr.Column(elem_id="lens-right"):
+        # One line: title, how many detections, the two page switches.
+        with gr.Row(elem_id="lens-header", equal_height=True):
+            bind(gr.Markdown, texts={"value": lambda: f"# {t('app.title')}"}, elem_id="lens-title")
+            detections_count = gr.Markdown("", label=t("api.detections_count"), elem_id="lens-detections-count")
+            with gr.Row(elem_id="lens-switches"):
+                language = gr.Radio([(name, code) for code, name in LANGUAGE_NAMES.items()],
+                                    value=default_language(), show_label=False, elem_id="lens-language",
+                                    container=False, min_width=160)
+                projector = bind(gr.Radio, texts={"choices": [("layout.desktop", "desktop"),
+                                                              ("layout.projector", "projector")]},
+                                 value="desktop", show_label=False, elem_id="lens-layout", container=False,
+                                 min_width=200)
+        breadcrumb = gr.HTML(elem_id="lens-breadcrumb")
+        tab_items: dict[str, gr.Tab] = {}
+        strips: dict[str, dict[str, gr.Slider]] = {}
+        with gr.Tabs(elem_id="lens-tabs", overflow_behavior="wrap") as tabs:
+            with bind(gr.Tab, texts={"label": "tab.overview"}, id="overview") as tab_items["overview"]:
+                overview_tab = overview.build()
+            with bind(gr.Tab, texts={"label": "tab.features"}, id="features") as tab_items["features"]:
+                features_tab = features.build()
+            with bind(gr.Tab, texts={"label": "tab.anchors"}, id="anchors") as tab_items["anchors"]:
+                anchors_tab = anchors.build()
+            with bind(gr.Tab, texts={"label": "tab.objectness"}, id="objectness") as tab_items["objectness"]:
+                objectness_tab = objectness.build()
+            with bind(gr.Tab, texts={"label": "tab.proposals"}, id="proposals") as tab_items["proposals"]:
+                strips["proposals"] = controls.threshold_strip(controls.STRIP_KEYS["proposals"])
+                proposals_tab = proposals.build()
+            with bind(gr.Tab, texts={"label": "tab.nms"}, id="nms") as tab_items["nms"]:
+                strips["nms"] = controls.threshold_strip(controls.STRIP_KEYS["nms"])
+                nms_tab = nms.build()
+            with bind(gr.Tab, texts={"label": "tab.roi"}, id="roi") as tab_items["roi"]:
+                strips["roi"] = controls.threshold_strip(controls.STRIP_KEYS["roi"])
+                roi_tab = roi.build()
+            with bind(gr.Tab, texts={"label": "tab.detections"}, id="detections") as tab_items["detections"]:
+                strips["detections"] = controls.threshold_strip(controls.STRIP_KEYS["detections"])
+                detections_tab = detections.build()
+                with bind(gr.Accordion, texts={"label": "detections.summary"}, open=False):
+                    summary = gr.JSON(label=t("api.summary"), show_label=False, elem_id="lens-summary")
+            with bind(gr.Tab, texts={"label": "tab.gt"}, id="gt") as tab_items["gt"]:
+                strips["gt"] = controls.threshold_strip(controls.STRIP_KEYS["gt"])
+                gt_tab = ground_truth.build()
+            with bind(gr.Tab, texts={"label": "tab.ablations"}, id="ablations") as tab_items["ablations"]:
+                strips["ablations"] = controls.threshold_strip(controls.STRIP_KEYS["ablations"])
+                ablations_tab = ablations.build()
+            with bind(gr.Tab, texts={"label": "tab.dataset"}, id="dataset") as tab_items["dataset"]:
+                dataset_tab = dataset.build()
     return Layout(panel, status, detections_count, summary, overview_tab, features_tab, anchors_tab,
                   objectness_tab, proposals_tab, roi_tab, detections_tab, language, nms_tab, tabs, breadcrumb, tab_items,
                   ablations_tab, gt_tab, strips, projector, dataset_tab)
@@ -289,7 +305,22 @@ def _all_values(layout: Layout, session: Session) -> dict[Any, Any]:
     return values
 
 
-def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
+def check_upload_size(path: str | None, cap: str, flag: str, what_key: str) -> None:
+    """Refuse a file above its cap with a message that names the flag raising it (Gradio's own limit is the larger
+    of the two caps, so that a checkpoint is not held to the image cap)."""
+    if not path or not Path(path).is_file():
+        return
+    size, limit = Path(path).stat().st_size, byte_size(cap)
+    if size > limit:
+        raise UserError(t("error.file_too_large", name=Path(path).name, size=_megabytes(size), cap=_megabytes(limit),
+                          what=t(what_key), flag=flag))
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024**2:,.0f} MB" if size < 1024**3 else f"{size / 1024**3:,.1f} GB"
+
+
+def _wire(demo: gr.Blocks, lens: Lens, layout: Layout, config: AppConfig) -> dict[str, Callable[..., Any]]:
     c = layout.controls
     threshold_outputs = _threshold_outputs(layout)
     all_outputs = _inspect_outputs(layout)
@@ -298,6 +329,7 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> dict[str, Callable[...
     def on_inspect(image: str | None, model_name: str, annotations: str | None = None,
                    request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
                    progress: gr.Progress = gr.Progress(track_tqdm=True)) -> dict[Any, Any]:
+        check_upload_size(image, config.max_file_size, "--max-file-size", "upload.image")
         session = handlers.inspect_image(lens, session_id(request), image, model_name,
                                          progress=lambda fraction, text: progress(fraction, desc=text),
                                          annotations=annotations)
@@ -311,6 +343,10 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> dict[str, Callable[...
         unchanged = {component: gr.skip() for component in all_outputs}
         if not image:   # cleared image: leave the views as they are
             return unchanged
+        shown = lens.cache.get(session_id(request))
+        if shown is not None and shown.model_key == model_name and Path(image).is_file() and \
+                shown.image_key == handlers.file_digest(image):
+            return unchanged   # already on screen (the first screen's sample, set by the page's load event)
         try:
             return on_inspect(image, model_name, annotations, request, progress)
         except gr.Error as error:
@@ -379,6 +415,9 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> dict[str, Callable[...
         gr.on([slider.release for slider in sliders], strip_events[f"strip_{tab_id}"], sliders,
               threshold_outputs + c.slider_list, api_visibility="private", trigger_mode="always_last",
               show_progress="minimal")
+    # While a final-stage slider is dragged, the box viewers apply it in the browser (no server round trip).
+    wire_sliders({key: [c.sliders[key], *(strip[key] for strip in layout.strips.values() if key in strip)]
+                  for key in FINAL_STAGE_KEYS})
 
     @readable_errors("action.rethreshold", lens)
     def on_reset(request: gr.Request) -> dict[Any, Any]:
@@ -393,6 +432,7 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout) -> dict[str, Callable[...
     def on_custom_load(architecture: str, checkpoint: str | None, labels: str | None, trained_from: str,
                        request: gr.Request, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> dict[Any, Any]:
         sid = session_id(request)
+        check_upload_size(checkpoint, config.max_checkpoint_size, "--max-checkpoint-size", "upload.checkpoint")
         name = handlers.register_custom_model(lens, sid, architecture, checkpoint, labels, trained_from)
         model = lens.store.get(name, sid)
         status = t("input.custom.loaded", name=name, classes=len(model.categories) - 1)
@@ -782,10 +822,23 @@ def _wire_page_settings(demo: gr.Blocks, lens: Lens, layout: Layout, texts: Text
                         ) -> dict[str, Callable[..., Any]]:
     """The language switch: every label, explanation and view in the chosen language, for this session only. The
     choice is remembered in the browser (localStorage) and re-applied when the page is opened again."""
-    remembered = gr.BrowserState(default_language(), storage_key="rcnn-lens-language")
+    remembered = gr.BrowserState("", storage_key="rcnn-lens-language")   # "": this browser never chose
     views_outputs = _inspect_outputs(layout)
-    outputs = list(dict.fromkeys([*texts.components, layout.controls.model, *views_outputs, layout.language,
-                                  remembered]))
+    c = layout.controls
+    outputs = list(dict.fromkeys([*texts.components, c.model, *views_outputs, layout.language, remembered]))
+    open_outputs = list(dict.fromkeys([*outputs, c.image]))
+
+    def language_values(language: str, sid: str, session: Session | None) -> dict[Any, Any]:
+        """Every translatable component in `language`, merged with the session's views (when it has some)."""
+        with use_language(language):
+            values: dict[Any, Any] = dict(texts.updates())
+            values[c.model] = gr.update(choices=controls.model_choices(lens.store.choices(sid)),
+                                        label=t("input.model"), info=t("input.model.info"))
+            if session is not None:
+                for component, value in _all_values(layout, session).items():
+                    values[component] = _merged(values.get(component), value)
+            values[layout.language] = gr.update(value=language)
+            return values
 
     @readable_errors("action.language", lens)
     def on_language(language: str, request: gr.Request) -> dict[Any, Any]:
@@ -793,44 +846,82 @@ def _wire_page_settings(demo: gr.Blocks, lens: Lens, layout: Layout, texts: Text
             language = default_language()
         sid = session_id(request)
         lens.prefs.set(sid, "language", language)
-        with use_language(language):
-            values: dict[Any, Any] = dict(texts.updates())
-            values[layout.controls.model] = gr.update(
-                choices=controls.model_choices(lens.store.choices(sid)),
-                label=t("input.model"), info=t("input.model.info"))
-            session = lens.cache.get(sid)
-            if session is not None:
-                for component, value in _all_values(layout, session).items():
-                    values[component] = _merged(values.get(component), value)
-            values[layout.language] = gr.update(value=language)
-            values[remembered] = language
-            return values
+        values = language_values(language, sid, lens.cache.get(sid))
+        values[remembered] = language
+        return values
 
-    def on_open(language: str, request: gr.Request) -> dict[Any, Any]:
-        """A page opened again: re-apply the language this browser chose before (nothing to do for the default)."""
-        if language == default_language() or language not in LANGUAGE_NAMES:
-            return {component: gr.skip() for component in outputs}
-        return on_language(language, request)
+    @readable_errors("action.inspect", lens)
+    def on_open(remembered_language: str, model_name: str, request: gr.Request) -> dict[Any, Any]:
+        """A page opens: in the language this browser chose before, else the browser's own (Accept-Language), and
+        with a sample scene already inspected, so that the first screen shows the pipeline with real numbers."""
+        sid = session_id(request)
+        language = remembered_language if remembered_language in LANGUAGE_NAMES else \
+            browser_language(getattr(request, "headers", None))
+        lens.prefs.set(sid, "language", language)
+        session = lens.cache.get(sid)
+        values: dict[Any, Any] = {component: gr.skip() for component in open_outputs}
+        samples = sample_image_paths()
+        with use_language(language):
+            if session is None and samples:
+                try:
+                    session = handlers.inspect_image(lens, sid, samples[0], model_name)
+                    values[c.image] = samples[0]
+                except UserError as error:   # e.g. a --model whose weights are missing: the page still opens
+                    gr.Warning(html.escape(str(error), quote=False), duration=None, title=t("error.title"))
+            if language != default_language():
+                values.update(language_values(language, sid, session))
+            elif session is not None:
+                values.update(_all_values(layout, session))
+        return values
 
     # The projector layout is a page setting in the browser only (a CSS class, remembered in localStorage).
     layout.projector.input(None, [layout.projector], None, js=PROJECTOR_JS)
     demo.load(None, None, [layout.projector], js=PROJECTOR_ON_LOAD_JS)
     layout.language.input(on_language, [layout.language], outputs, api_visibility="private", queue=False)
-    demo.load(on_open, [remembered], outputs, api_visibility="private", queue=False)
-    return {"language": on_language}
+    demo.load(on_open, [remembered, c.model], open_outputs, api_visibility="private", concurrency_id="model")
+    return {"language": on_language, "open": on_open}
 
 
+def browser_language(headers: Mapping[str, str] | None) -> str:
+    """The first language of the browser's Accept-Language header that the page has (by preference), else the
+    default: "ko-KR,ko;q=0.9,en;q=0.8" -> "ko"."""
+    header = (headers or {}).get("accept-language", "") if headers is not None else ""
+    ranked = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        ranked.append((-quality, position, tag.strip().lower().split("-")[0]))
+    for _, _, code in sorted(ranked):
+        if code in LANGUAGE_NAMES:
+            return code
+    return default_language()
+
+
+# The sidebar folds away in the projector layout (each tab shows its own sliders) and on narrow screens; its
+# toggle button stays at hand.
+SIDEBAR_JS = """(open) => {
+  const sidebar = document.querySelector('#lens-sidebar');
+  const button = sidebar && sidebar.querySelector(':scope > .toggle-button');
+  if (button && sidebar.classList.contains('open') !== open) button.click();
+}"""
 PROJECTOR_JS = """(layout) => {
   document.body.classList.toggle('lens-projector', layout === 'projector');
   try { localStorage.setItem('rcnn-lens-layout', layout); } catch (e) {}
+  (%s)(layout !== 'projector' && window.innerWidth >= 1200);
   return [];
-}"""
+}""" % SIDEBAR_JS
 PROJECTOR_ON_LOAD_JS = """() => {
   let layout = 'desktop';
   try { layout = localStorage.getItem('rcnn-lens-layout') || 'desktop'; } catch (e) {}
   document.body.classList.toggle('lens-projector', layout === 'projector');
+  if (layout === 'projector' || window.innerWidth < 1200) (%s)(false);
   return [layout];
-}"""
+}""" % SIDEBAR_JS
 
 
 def _merged(update: Any, value: Any) -> Any:
@@ -858,7 +949,7 @@ def launch_options(config: AppConfig) -> dict[str, Any]:
     from app.theme import CSS, theme
 
     return dict(server_name=config.host, server_port=config.port, share=config.share,
-                max_file_size=config.max_file_size, enable_monitoring=False, show_error=True, ssr_mode=False,
+                max_file_size=upload_cap(config), enable_monitoring=False, show_error=True, ssr_mode=False,
                 mcp_server=False, pwa=False, theme=theme(), css=CSS, auth=config.auth,
                 auth_message=t("app.auth_message") if config.auth else None,
                 state_session_capacity=config.gradio_sessions)

@@ -279,7 +279,8 @@ def test_flags_and_safe_launch_defaults() -> None:
     options = launch_options(config)
     assert options["server_name"] == "127.0.0.1" and options["server_port"] == 7860
     assert options["share"] is False and options["enable_monitoring"] is False
-    assert options["max_file_size"] == "20mb" and config.model == "demo"
+    # Gradio's one upload cap is the checkpoint cap (1 GB); images are held to --max-file-size by /inspect.
+    assert options["max_file_size"] == 1024**3 and config.max_file_size == "20mb" and config.model == "demo"
     custom = parse_args(["--host", "0.0.0.0", "--port", "9000", "--model", "fasterrcnn_resnet50_fpn", "--checkpoint",
                          "m.pth", "--labels", "l.txt", "--device", "cpu", "--share"])
     assert (custom.host, custom.port, custom.checkpoint, custom.labels, custom.device, custom.share) == (
@@ -325,6 +326,8 @@ def test_every_event_returns_only_its_declared_outputs(image_path: str) -> None:
         "roi_choice": lambda f: f(0, 5, request),
         "roi_click": lambda f: f(click, request),
         "language": lambda f: f("ko", request),
+        "open": lambda f: f("", "demo", SimpleNamespace(session_hash="wiring-open", headers={"accept-language": "ko"})),
+        "cancel_capture": lambda f: f(request),
         "nms_choose": lambda f: f("box", None, request),
         "nms_step_to": lambda f: f(3, request),
         "nms_back": lambda f: f(request),

@@ -3,6 +3,7 @@ proposal recall, the worst images, and a sweep's best settings as torchvision ar
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import numpy as np
@@ -83,13 +84,25 @@ def worst_gallery(dataset: Any, metrics: Any, thresholds: dict[str, Any], n: int
                   ) -> tuple[list[tuple[np.ndarray, str]], list[str]]:
     """(image with boxes, caption) for the n images with the lowest AP, and their names in the same order."""
     items, names = [], []
-    for row in dataset_views.worst_images(metrics, n):
+    rows = dataset_views.worst_images(metrics, n)
+    for row, short in zip(rows, distinct_names([row["name"] for row in rows])):
         image = dataset_views.image_overlay(dataset, row["name"], max_side=360, **thresholds)
-        caption = t("ds.worst_caption", name=row["name"], ap=_value(row["ap"]), fp=int(row.get("fp50", 0)),
+        caption = t("ds.worst_caption", name=short, ap=_value(row["ap"]), fp=int(row.get("fp50", 0)),
                     missed=int(row.get("missed50", 0)))
         items.append((image, caption))
         names.append(row["name"])
     return items, names
+
+
+def distinct_names(names: list[str], keep: int = 4) -> list[str]:
+    """Names short enough for a caption that still tell the images apart: the prefix they all share is replaced
+    by "…" (keeping its last `keep` characters for context), so that "scene_000123.png" and "scene_000124.png"
+    read "…0123.png" and "…0124.png" instead of two identical truncated "scene_000…"."""
+    if len(names) < 2:
+        return list(names)
+    prefix = len(os.path.commonprefix(names))
+    cut = max(0, prefix - keep)
+    return [name if cut == 0 else "…" + name[cut:] for name in names]
 
 
 def sweep_markdown(result: Any, model_name: str) -> str:

@@ -33,7 +33,8 @@ EN: dict[str, str] = {
     "ds.server_paths_off": "Folders on the server can only be read when RCNN Lens is served to this machine alone "
                            "(--host 127.0.0.1). Use the demo dataset here, or the command line (lens_dataset.py).",
     "ds.missing_paths": "Give the image folder and the annotation file (or VOC folder).",
-    "ds.thresholds": "Thresholds (replayed over the whole dataset)",
+    "ds.thresholds": "The dataset's own seven thresholds (replayed over the whole dataset; the sidebar's sliders "
+                     "apply to the single image)",
     "ds.col.metric": "metric",
     "ds.col.value": "value",
     "ds.col.dap": "ΔAP50 if fixed",
@@ -119,7 +120,8 @@ KO: dict[str, str] = {
     "ds.server_paths_off": "RCNN Lens가 이 컴퓨터에만 열려 있을 때 (--host 127.0.0.1)만 서버의 폴더를 읽을 수 있습니다. "
                            "여기서는 데모 데이터셋을 쓰거나 명령줄(lens_dataset.py)을 사용하세요.",
     "ds.missing_paths": "이미지 폴더와 주석 파일(또는 VOC 폴더)을 입력하세요.",
-    "ds.thresholds": "임계값 (데이터셋 전체에 다시 계산)",
+    "ds.thresholds": "데이터셋 전용 임계값 일곱 개 (데이터셋 전체에 다시 계산; 사이드바의 슬라이더는 이미지 한 장에 "
+                     "적용)",
     "ds.col.metric": "지표",
     "ds.col.value": "값",
     "ds.col.dap": "고쳤을 때의 ΔAP50",

@@ -7,8 +7,7 @@ EN: dict[str, str] = {
                     "move the thresholds and watch the result change at once.",
     "status.empty": "Upload an image or click an example to start.",
     "app.auth_message": "RCNN Lens: log in with the user name and password your teacher gave you.",
-    "status.ready": "**{model}** · image {width}×{height} px · **{detections}** detections · "
-                    "{proposals} proposals · model ran in {total_ms:.0f} ms",
+    "status.ready": "**{model}** · {width}×{height} px · {proposals} proposals · model run {total_ms:.0f} ms",
     "status.detections": "{count} detections",
     # Hidden labels that name the API outputs (gradio_client shows them); keep them ASCII identifiers.
     "api.summary": "summary",
@@ -26,6 +25,10 @@ EN: dict[str, str] = {
                             "background first or left out).",
     "input.custom.arch": "Architecture",
     "input.custom.checkpoint": "Checkpoint (.pth)",
+    "upload.image": "an image",
+    "upload.checkpoint": "a checkpoint",
+    "error.file_too_large": "{name} is {size}, above this server's cap of {cap} for {what}. Whoever starts the app "
+                            "can raise it: {flag} 2gb.",
     "input.custom.labels": "Labels (.txt)",
     "input.custom.load": "Load checkpoint",
     "input.custom.loaded": "Loaded **{name}** with {classes} classes. It is now selected in the model list "

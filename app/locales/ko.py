@@ -11,8 +11,7 @@ KO: dict[str, str] = {
                     "임계값을 바꾸면 결과가 바로 바뀝니다.",
     "status.empty": "이미지를 올리거나 예시를 클릭해 시작하세요.",
     "app.auth_message": "RCNN Lens: 선생님께 받은 사용자 이름과 비밀번호로 로그인하세요.",
-    "status.ready": "**{model}** · 이미지 {width}×{height} px · 검출 **{detections}**개 · 제안 영역 {proposals}개 · "
-                    "모델 실행 {total_ms:.0f} ms",
+    "status.ready": "**{model}** · {width}×{height} px · 제안 영역 {proposals}개 · 모델 실행 {total_ms:.0f} ms",
     "status.detections": "검출 {count}개",
     # API 출력 이름: gradio_client가 보여 주는 식별자이므로 영어 그대로 둔다.
     "api.summary": "summary",
@@ -29,6 +28,10 @@ KO: dict[str, str] = {
                             "DDP 형식)를 고르고, 필요하면 라벨 파일(UTF-8, 한 줄에 클래스 이름 하나, 배경은 맨 앞에 "
                             "두거나 생략)도 고르세요.",
     "input.custom.arch": "아키텍처",
+    "upload.image": "이미지",
+    "upload.checkpoint": "체크포인트",
+    "error.file_too_large": "{name}의 크기는 {size}로, 이 서버의 {what} 상한 {cap}을 넘습니다. 앱을 시작하는 사람이 "
+                            "{flag} 2gb 처럼 올릴 수 있습니다.",
     "input.custom.checkpoint": "체크포인트 (.pth)",
     "input.custom.labels": "라벨 (.txt)",
     "input.custom.load": "체크포인트 불러오기",

@@ -8,14 +8,14 @@ from typing import Any
 import gradio as gr
 
 from app.figures.ablations import KINDS
-from app.tabs.common import explanation, look_for, image_view
-from app.texts import bind
+from app.tabs.common import explanation, image_view, look_for
+from app.texts import bind, markdown
 from app.views import AblationView
 
 
 @dataclass
 class AblationsTab:
-    kind: gr.Radio
+    kind: gr.Dropdown
     seed: gr.Number
     boxes: gr.Textbox
     add_proposals: gr.Button
@@ -36,20 +36,22 @@ class AblationsTab:
 
 def build() -> AblationsTab:
     look_for("look.ablations")
-    explanation("abl.explain")
     with gr.Row():
-        kind = bind(gr.Radio, texts={"label": "abl.kind", "choices": [(f"abl.kind.{k}", k) for k in KINDS]},
+        kind = bind(gr.Dropdown, texts={"label": "abl.kind", "choices": [(f"abl.kind.{k}", k) for k in KINDS]},
                     value="no_reg", scale=3, elem_id="lens-ablation-kind")
-        seed = bind(gr.Number, texts={"label": "abl.seed"}, value=0, precision=0, minimum=0, scale=1)
+        seed = bind(gr.Number, texts={"label": "abl.seed"}, value=0, precision=0, minimum=0, scale=1, min_width=120)
+    # The ablation's result first, as large as the page allows; the model's own detections below it (click two
+    # corners there to draw a box).
+    ablation_image = image_view(("abl.ablation_image", {"kind": "", "count": ""}), elem_id="lens-ablation-result",
+                                main=True)
+    comparison = gr.Markdown(elem_classes=["lens-table"], elem_id="lens-ablation-comparison")
+    model_image = image_view("abl.model_image", elem_id="lens-ablation-model", main=True)
     with gr.Row(equal_height=True):
         boxes = bind(gr.Textbox, texts={"label": "abl.boxes", "placeholder": "abl.boxes.placeholder"}, lines=3,
                      max_lines=12, scale=4, elem_id="lens-ablation-boxes")
         with gr.Column(scale=1, min_width=180):
             add_proposals = bind(gr.Button, texts={"value": "abl.add_proposals"}, size="sm")
             clear = bind(gr.Button, texts={"value": "abl.clear"}, size="sm")
-    with gr.Row():
-        model_image = image_view("abl.click_hint", height=470, elem_id="lens-ablation-model")
-        ablation_image = image_view(("abl.ablation_image", {"kind": "", "count": ""}), height=470,
-                                    elem_id="lens-ablation-result")
-    comparison = gr.Markdown(elem_classes=["lens-table"], elem_id="lens-ablation-comparison")
+    markdown("abl.click_hint", elem_classes=["lens-note"])
+    explanation("abl.explain")
     return AblationsTab(kind, seed, boxes, add_proposals, clear, model_image, ablation_image, comparison)

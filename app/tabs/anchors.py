@@ -6,7 +6,7 @@ from typing import Any
 
 import gradio as gr
 
-from app.tabs.common import explanation, look_for, image_view
+from app.tabs.common import explanation, image_view, look_for
 from app.texts import heading
 from app.views import AnchorsView
 
@@ -31,16 +31,14 @@ class AnchorsTab:
 
 def build() -> AnchorsTab:
     look_for("look.anchors")
-    explanation("anchors.explain")
-    with gr.Row():
-        with gr.Column(scale=1):
-            image = image_view("anchors.click_image", height=500)
-        with gr.Column(scale=1):
-            point = gr.Markdown(elem_classes=["lens-callout"])
-            hits = gr.Markdown(elem_classes=["lens-table", "lens-table-compact"])
+    image = image_view("anchors.click_image", main=True)
+    with gr.Row(equal_height=False):
+        point = gr.Markdown(elem_classes=["lens-callout"])
+        hits = gr.Markdown(elem_classes=["lens-table", "lens-table-compact"])
     border = gr.Markdown(elem_classes=["lens-callout"])
     heading("anchors.model_config")
     model_table = gr.Markdown(elem_classes=["lens-table"])
     heading("anchors.paper_config")
     paper_table = gr.Markdown(elem_classes=["lens-table"])
+    explanation("anchors.explain")
     return AnchorsTab(image, point, hits, model_table, paper_table, border)

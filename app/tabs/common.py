@@ -25,19 +25,25 @@ def table(headers: Any, label_key: str | None = None, max_height: int = 420,
     texts: dict[str, Any] = {"headers": headers}
     if label_key:
         texts["label"] = label_key
+    # wrap=True: Gradio's cells clip (…) without it; theme.CSS keeps words and numbers whole.
     return bind(gr.Dataframe, texts=texts, value=pd.DataFrame(columns=list(headers())), interactive=False,
-                max_height=max_height, wrap=True, column_widths=column_widths)
+                max_height=max_height, wrap=True, column_widths=column_widths, elem_classes=["lens-df"])
 
 
 def frame(rows: list[list[Any]], headers: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(headers))
 
 
-def image_view(label: Any, height: int | None = 540, elem_id: str | None = None) -> gr.Image:
+MAIN = "lens-main"   # the class of a tab's main picture: sized to the viewport (theme.CSS), checked by test_layout
+
+
+def image_view(label: Any, height: int | None = 540, elem_id: str | None = None, main: bool = False) -> gr.Image:
     """A drawn (server-side) image: read-only, clickable through .select, downloadable. `label`: a string key (or
     anything app.texts.bind takes).
 
     JPEG because it encodes ~30x faster than WebP (2 ms vs 80 ms for 768²), which a slider update feels.
+    `main`: the tab's main picture (no fixed height: its width follows the viewport, see theme.CSS).
     """
-    return bind(gr.Image, texts={"label": label}, type="numpy", interactive=False, height=height, format="jpeg",
-                buttons=["download", "fullscreen"], elem_id=elem_id)
+    return bind(gr.Image, texts={"label": label}, type="numpy", interactive=False, height=None if main else height,
+                format="jpeg", buttons=["download", "fullscreen"], elem_id=elem_id,
+                elem_classes=[MAIN] if main else None)

@@ -8,10 +8,10 @@ import gradio as gr
 
 from app.config import CUSTOM_ARCHITECTURES
 from app.handlers import INTEGER_KEYS, THRESHOLD_KEYS
-from inspectors.core.models import TRAINED_FROM
-from inspectors.core.thresholds import HEAD_KEYS, RPN_KEYS, THRESHOLDS
 from app.strings import t
 from app.texts import bind, markdown, register
+from inspectors.core.models import TRAINED_FROM
+from inspectors.core.thresholds import HEAD_KEYS, RPN_KEYS, THRESHOLDS
 
 # (minimum, maximum, step, placeholder value) per slider, from the engine's threshold table; counts get a larger
 # maximum when a model's default is above it.

@@ -84,7 +84,7 @@ def build() -> DatasetTab:
         for key in THRESHOLD_KEYS:
             low, high, step, value = SLIDER_RANGES[key]
             sliders[key] = checked_by_handler(bind(gr.Slider, low, high, texts={"label": f"th.{key}"}, value=value,
-                                                   step=step, min_width=150,
+                                                   step=step, min_width=240,
                                                    elem_id=f"lens-ds-{key.replace('_', '-')}"))
     with gr.Row(equal_height=False):
         with gr.Column(scale=2):

@@ -7,15 +7,15 @@ from typing import Any
 import gradio as gr
 
 from app.figures.features import MODES
-from app.tabs.common import explanation, look_for
+from app.tabs.common import MAIN, explanation, look_for
 from app.texts import bind
 from app.views import FeaturesView
 
 
 @dataclass
 class FeaturesTab:
-    family: gr.Radio
-    mode: gr.Radio
+    family: gr.Dropdown
+    mode: gr.Dropdown
     channel: gr.Slider
     heatmaps: gr.Plot
     overlays: gr.Gallery
@@ -37,16 +37,16 @@ class FeaturesTab:
 
 def build() -> FeaturesTab:
     look_for("look.features")
-    explanation("features.explain")
     with gr.Row():
-        family = bind(gr.Radio, texts={"choices": [("features.family.body", "body"), ("features.family.fpn", "fpn")],
+        family = bind(gr.Dropdown, texts={"choices": [("features.family.body", "body"), ("features.family.fpn", "fpn")],
                                        "label": "features.family"}, value="fpn", scale=2)
-        mode = bind(gr.Radio, texts={"choices": [(f"features.mode.{m}", m) for m in MODES], "label": "features.mode"},
+        mode = bind(gr.Dropdown, texts={"choices": [(f"features.mode.{m}", m) for m in MODES], "label": "features.mode"},
                     value="mean", scale=2)
         channel = bind(gr.Slider, 0, 255, texts={"label": "features.channel"}, value=0, step=1, scale=2)
+    heatmaps = bind(gr.Plot, texts={"label": "features.heatmaps"}, elem_classes=[MAIN])
     note = gr.Markdown()
-    heatmaps = bind(gr.Plot, texts={"label": "features.heatmaps"})
     overlays = bind(gr.Gallery, texts={"label": "features.overlays"}, columns=5, height=300, object_fit="contain",
                     format="jpeg", allow_preview=True)
     shapes = gr.Markdown(elem_classes=["lens-table"])
+    explanation("features.explain")
     return FeaturesTab(family, mode, channel, heatmaps, overlays, shapes, note)

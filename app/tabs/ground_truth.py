@@ -8,7 +8,7 @@ from typing import Any
 import gradio as gr
 
 from app.figures.ground_truth import funnel_headers
-from app.tabs.common import explanation, look_for, image_view
+from app.tabs.common import explanation, image_view, look_for
 from app.texts import bind, heading, markdown
 from app.views import GroundTruthView
 
@@ -47,24 +47,21 @@ class GroundTruthTab:
 
 def build() -> GroundTruthTab:
     look_for("look.gt")
-    explanation("gt.explain")
+    with gr.Row(equal_height=True):
+        object_ = bind(gr.Dropdown, texts={"label": "gt.object_select"}, choices=[], interactive=True,
+                       elem_id="lens-gt-object", scale=3)
+        iou = bind(gr.Slider, 0.1, 0.95, texts={"label": "gt.iou"}, value=0.5, step=0.05, elem_id="lens-gt-iou",
+                   scale=2)
+    object_image = image_view("gt.funnel_title", elem_id="lens-gt-object-image", main=True)
+    object_text = gr.Markdown(elem_classes=["lens-callout"], elem_id="lens-gt-object-text")
     source = gr.Markdown(elem_classes=["lens-callout"], elem_id="lens-gt-source")
     warnings = gr.Markdown(elem_classes=["lens-note"])
     summary = gr.Markdown(elem_classes=["lens-table"], elem_id="lens-gt-summary")
-    with gr.Row(equal_height=True):
-        heading("gt.funnel_title", level=3)
-        iou = bind(gr.Slider, 0.1, 0.95, texts={"label": "gt.iou"}, value=0.5, step=0.05, elem_id="lens-gt-iou")
-    funnel = bind(gr.Dataframe, texts={"headers": funnel_headers}, interactive=False, wrap=True, max_height=360,
+    heading("gt.funnel_title", level=3)
+    funnel = bind(gr.Dataframe, texts={"headers": funnel_headers}, interactive=False, wrap=False, max_height=360,
                   elem_id="lens-gt-funnel")
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=3):
-            object_ = bind(gr.Dropdown, texts={"label": "gt.object_select"}, choices=[], interactive=True,
-                           elem_id="lens-gt-object")
-            object_image = image_view("gt.funnel_title", height=440, elem_id="lens-gt-object-image")
-        with gr.Column(scale=2):
-            object_text = gr.Markdown(elem_classes=["lens-callout"], elem_id="lens-gt-object-text")
-            heading("gt.tide_title")
-            tide = gr.Markdown(elem_classes=["lens-table"])
+    heading("gt.tide_title")
+    tide = gr.Markdown(elem_classes=["lens-table"])
     heading("gt.recall_title", level=3)
     recall = gr.Plot(show_label=False)
     heading("gt.anchors_title", level=3)
@@ -77,5 +74,6 @@ def build() -> GroundTruthTab:
             anchor_text = gr.Markdown(elem_classes=["lens-table"])
     heading("gt.losses_title", level=3)
     losses = gr.Markdown(elem_classes=["lens-table"], elem_id="lens-gt-losses")
+    explanation("gt.explain")
     return GroundTruthTab(source, warnings, summary, iou, funnel, object_, object_image, object_text, tide, recall,
                           level, anchor_image, anchor_text, losses)

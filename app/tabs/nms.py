@@ -16,7 +16,7 @@ PLAY_SPEEDS = (0.5, 8.0)   # decisions per second
 
 @dataclass
 class NmsTab:
-    stage: gr.Radio
+    stage: gr.Dropdown
     group: gr.Dropdown
     step: gr.Slider
     back: gr.Button
@@ -43,32 +43,29 @@ class NmsTab:
 
 def build() -> NmsTab:
     look_for("look.nms")
-    explanation("nms.explain")
     timer = gr.Timer(0.5, active=False)
+    # Which NMS above its picture; the player's buttons and sliders right below it, the decision's numbers after.
+    with gr.Row(equal_height=True, elem_classes=["lens-controls"]):
+        stage = bind(gr.Dropdown, texts={"label": "nms.stage",
+                                         "choices": [("nms.stage.rpn", "rpn"), ("nms.stage.box", "box")]},
+                     value="rpn", elem_id="lens-nms-stage", scale=1, min_width=220)
+        group = bind(gr.Dropdown, texts={"label": "nms.group"}, choices=[], interactive=True,
+                     elem_id="lens-nms-group", scale=1, min_width=220)
+    image = image_view("tab.nms", elem_id="lens-nms-image", main=True)
+    with gr.Row(equal_height=True):
+        back = bind(gr.Button, texts={"value": "nms.back"}, size="sm", min_width=70, elem_id="lens-nms-back")
+        forward = bind(gr.Button, texts={"value": "nms.forward"}, variant="primary", size="sm", min_width=70,
+                       elem_id="lens-nms-forward")
+        play = bind(gr.Button, texts={"value": "nms.play"}, size="sm", min_width=70, elem_id="lens-nms-play")
+        pause = bind(gr.Button, texts={"value": "nms.pause"}, size="sm", min_width=70, elem_id="lens-nms-pause")
+    with gr.Row():
+        step = checked_by_handler(bind(gr.Slider, 1, 2, texts={"label": "nms.step_slider"}, value=1, step=1,
+                                       elem_id="lens-nms-step", scale=3, min_width=300))
+        speed = bind(gr.Slider, PLAY_SPEEDS[0], PLAY_SPEEDS[1], texts={"label": "nms.speed"}, value=2.0,
+                     step=0.5, elem_id="lens-nms-speed", scale=1, min_width=200)
+    summary = gr.Markdown(elem_classes=["lens-note"])
     with gr.Row(equal_height=False):
-        with gr.Column(scale=3):
-            image = image_view("tab.nms", height=520, elem_id="lens-nms-image")
-            summary = gr.Markdown(elem_classes=["lens-note"])
-        with gr.Column(scale=2, min_width=360):
-            with gr.Row():
-                stage = bind(gr.Radio, texts={"label": "nms.stage",
-                                              "choices": [("nms.stage.rpn", "rpn"), ("nms.stage.box", "box")]},
-                             value="rpn", elem_id="lens-nms-stage")
-                group = bind(gr.Dropdown, texts={"label": "nms.group"}, choices=[], interactive=True,
-                             elem_id="lens-nms-group")
-            with gr.Row(equal_height=True):
-                back = bind(gr.Button, texts={"value": "nms.back"}, size="sm", min_width=70,
-                            elem_id="lens-nms-back")
-                forward = bind(gr.Button, texts={"value": "nms.forward"}, variant="primary", size="sm", min_width=70,
-                               elem_id="lens-nms-forward")
-                play = bind(gr.Button, texts={"value": "nms.play"}, size="sm", min_width=70, elem_id="lens-nms-play")
-                pause = bind(gr.Button, texts={"value": "nms.pause"}, size="sm", min_width=70,
-                             elem_id="lens-nms-pause")
-            with gr.Row():
-                step = checked_by_handler(bind(gr.Slider, 1, 2, texts={"label": "nms.step_slider"}, value=1, step=1,
-                                               elem_id="lens-nms-step"))
-                speed = bind(gr.Slider, PLAY_SPEEDS[0], PLAY_SPEEDS[1], texts={"label": "nms.speed"}, value=2.0,
-                             step=0.5, elem_id="lens-nms-speed")
-            frame = gr.Markdown(elem_classes=["lens-table"], elem_id="lens-nms-frame")
-            queue = gr.Markdown(elem_classes=["lens-callout"])
+        frame = gr.Markdown(elem_classes=["lens-table"], elem_id="lens-nms-frame")
+        queue = gr.Markdown(elem_classes=["lens-callout"])
+    explanation("nms.explain")
     return NmsTab(stage, group, step, back, forward, play, pause, speed, timer, image, frame, queue, summary)

@@ -6,8 +6,8 @@ from typing import Any
 
 import gradio as gr
 
-from app.tabs.common import explanation, look_for, image_view
-from app.texts import bind, heading
+from app.tabs.common import MAIN, explanation, image_view, look_for
+from app.texts import bind
 from app.views import ObjectnessView
 
 
@@ -39,9 +39,7 @@ class ObjectnessTab:
 
 def build() -> ObjectnessTab:
     look_for("look.objectness")
-    explanation("objectness.explain")
-    heading("objectness.all_levels")
-    all_levels = gr.Plot(show_label=False)
+    all_levels = bind(gr.Plot, texts={"label": "objectness.all_levels"}, elem_classes=[MAIN])
     summary = gr.Markdown(elem_classes=["lens-table"])
     with gr.Row():
         with gr.Column(scale=3):
@@ -49,4 +47,5 @@ def build() -> ObjectnessTab:
             per_shape = gr.Plot(show_label=False)
         with gr.Column(scale=2):
             overlay = image_view(("objectness.overlay", {"level": ""}), height=420)
+    explanation("objectness.explain")
     return ObjectnessTab(all_levels, level, per_shape, overlay, summary)

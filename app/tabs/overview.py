@@ -7,8 +7,8 @@ from typing import Any
 import gradio as gr
 
 from app.strings import t
-from app.tabs.common import explanation, look_for
-from app.texts import bind, heading
+from app.tabs.common import MAIN, explanation, look_for
+from app.texts import bind
 from app.views import OverviewView
 
 
@@ -27,9 +27,8 @@ class OverviewTab:
 
 def build() -> OverviewTab:
     look_for("look.overview")
-    explanation("overview.explain")
-    heading("overview.pipeline", level=3)
-    pipeline = gr.HTML(elem_id="lens-pipeline")
+    pipeline = gr.HTML(elem_id="lens-pipeline", elem_classes=[MAIN])
     bind(gr.Markdown, texts={"value": lambda: f"### {t('overview.frames')}\n{t('overview.frames.explain')}"})
     frames = gr.HTML(elem_id="lens-frames")
+    explanation("overview.explain")
     return OverviewTab(pipeline, frames)

@@ -6,7 +6,7 @@ from typing import Any
 
 import gradio as gr
 
-from app.tabs.common import explanation, look_for, image_view
+from app.tabs.common import explanation, image_view, look_for
 from app.texts import bind, heading
 from app.views import ProposalsView
 
@@ -33,15 +33,14 @@ class ProposalsTab:
 
 def build() -> ProposalsTab:
     look_for("look.proposals")
-    explanation("proposals.explain")
     with gr.Row():
         top_n = bind(gr.Slider, 1, 1000, texts={"label": "proposals.top_n"}, value=100, step=1, scale=2)
         legend = gr.HTML()
-    with gr.Row():
-        pre_nms = image_view(("proposals.pre_nms", {"shown": "", "total": ""}), height=500,
-                             elem_id="lens-pre-nms-image")
-        post_nms = image_view(("proposals.post_nms", {"shown": "", "total": ""}), height=500)
+    # One above the other, each as wide as the page allows: before NMS (click a box: what removed it), after NMS.
+    pre_nms = image_view(("proposals.pre_nms", {"shown": "", "total": ""}), elem_id="lens-pre-nms-image", main=True)
+    post_nms = image_view(("proposals.post_nms", {"shown": "", "total": ""}), main=True)
     fate = gr.Markdown(elem_classes=["lens-callout"], elem_id="lens-fate")
     heading("proposals.steps")
     steps = gr.Markdown(elem_classes=["lens-table"])
+    explanation("proposals.explain")
     return ProposalsTab(top_n, legend, pre_nms, post_nms, steps, fate)

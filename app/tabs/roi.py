@@ -6,7 +6,7 @@ from typing import Any
 
 import gradio as gr
 
-from app.tabs.common import explanation, look_for, image_view
+from app.tabs.common import explanation, image_view, look_for
 from app.texts import bind, heading
 from app.views import RoiView
 
@@ -40,17 +40,14 @@ class RoiTab:
 
 def build() -> RoiTab:
     look_for("look.roi")
-    explanation("roi.explain")
     with gr.Row():
         proposal = bind(gr.Dropdown, texts={"label": "roi.proposal"}, choices=[], interactive=True, scale=3)
         channel = bind(gr.Slider, 0, 255, texts={"label": "roi.channel"}, value=0, step=1, scale=2)
+    image = image_view("roi.click_image", main=True)
     assignment = gr.Markdown(elem_classes=["lens-callout"])
-    with gr.Row():
-        with gr.Column(scale=2):
-            image = image_view("roi.click_image", height=460)
-        with gr.Column(scale=3):
-            feature = gr.Plot(show_label=False)
+    feature = gr.Plot(show_label=False)
     outputs_plot = gr.Plot(show_label=False)
+    explanation("roi.explain")
     heading("proj.title", level=3)
     explanation("proj.explain")
     box = bind(gr.Textbox, texts={"label": "proj.box", "placeholder": "proj.box.placeholder"}, max_lines=1,
