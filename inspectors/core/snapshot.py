@@ -120,7 +120,7 @@ def snapshot_model(net: FasterRCNN) -> ModelSnapshot:
             image_mean=tuple(float(v) for v in transform.image_mean),
             image_std=tuple(float(v) for v in transform.image_std),
             size_divisible=int(transform.size_divisible),
-            fixed_size=tuple(int(v) for v in fixed) if fixed else None,  # type: ignore[arg-type]
+            fixed_size=(int(fixed[0]), int(fixed[1])) if fixed else None,  # torchvision's (width, height)
             skip_resize=bool(getattr(transform, "_skip_resize", False)),
         ),
         rpn_pre_nms_top_n_train=int(rpn._pre_nms_top_n["training"]),
@@ -154,7 +154,8 @@ def resized_size(spec: TransformSpec, height: int, width: int) -> tuple[int, int
 
 
 def _coder(coder: BoxCoder) -> BoxCoderSpec:
-    return BoxCoderSpec(tuple(float(w) for w in coder.weights), float(coder.bbox_xform_clip))  # type: ignore[arg-type]
+    wx, wy, ww, wh = (float(w) for w in coder.weights)
+    return BoxCoderSpec((wx, wy, ww, wh), float(coder.bbox_xform_clip))
 
 
 def _matcher(matcher: Matcher) -> MatcherSpec:

@@ -38,14 +38,14 @@ def consume_transform_draw(trace: "Trace") -> None:
     """Draw the random number GeneralizedRCNNTransform.resize draws in training mode (unless it skips resizing)."""
     spec = trace.config.transform
     if not spec.skip_resize:
-        GeneralizedRCNNTransform.torch_choice(None, list(spec.min_size))  # type: ignore[arg-type]
+        GeneralizedRCNNTransform.torch_choice(None, list(spec.min_size))
 
 
 def training_rpn(config: "ModelSnapshot") -> RegionProposalNetwork:
     """A RegionProposalNetwork without anchor generator or head: its training methods with the snapshot's rules."""
     m, s = config.rpn_matcher, config.rpn_sampler
     rpn = RegionProposalNetwork(
-        None, None, m.high, m.low, s.batch_size_per_image, s.positive_fraction,  # type: ignore[arg-type]
+        None, None, m.high, m.low, s.batch_size_per_image, s.positive_fraction,
         {"training": config.rpn_pre_nms_top_n_train, "testing": int(config.thresholds["rpn_pre_nms_top_n"])},
         {"training": config.rpn_post_nms_top_n_train, "testing": int(config.thresholds["rpn_post_nms_top_n"])},
         float(config.thresholds["rpn_nms_thresh"]), float(config.thresholds["rpn_score_thresh"]),
@@ -61,7 +61,7 @@ def training_roi_heads(config: "ModelSnapshot") -> RoIHeads:
     """RoIHeads without pooler, head or predictor: select_training_samples with the snapshot's rules."""
     m, s = config.roi_matcher, config.roi_sampler
     heads = RoIHeads(
-        None, None, None, m.high, m.low, s.batch_size_per_image, s.positive_fraction,  # type: ignore[arg-type]
+        None, None, None, m.high, m.low, s.batch_size_per_image, s.positive_fraction,
         config.roi_box_coder.weights, float(config.thresholds["box_score_thresh"]),
         float(config.thresholds["box_nms_thresh"]), int(config.thresholds["box_detections_per_img"]),
     )

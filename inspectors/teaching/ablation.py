@@ -150,7 +150,9 @@ def _rpn_ablation(trace: "Trace", kind: str, settings: RpnSettings, seed: Option
         if kind == "no_reg":
             boxes, logits = trace.anchors, trace.objectness
         else:
-            u = random_scores(trace, seed)  # type: ignore[arg-type]
+            if seed is None:
+                raise ValueError("the no_cls ablation draws its random scores from a seed")
+            u = random_scores(trace, seed)
             boxes, logits = trace.decoded_anchors, torch.log(u / (1 - u)).to(trace.objectness)
         filtered = filter_proposals(boxes, logits, trace.num_anchors_per_level, trace.resized_size, settings)
         proposals = filtered.candidate_boxes[filtered.keep]

@@ -174,4 +174,5 @@ def _index(value: int, count: int, code: str) -> int:
 
 
 def _four(t: Tensor) -> tuple[float, float, float, float]:
-    return tuple(float(v) for v in t.reshape(4).cpu())  # type: ignore[return-value]
+    x1, y1, x2, y2 = (float(v) for v in t.reshape(4).cpu())
+    return x1, y1, x2, y2

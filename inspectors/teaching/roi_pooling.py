@@ -61,14 +61,15 @@ def compare_roi_pooling(
     with torch.inference_mode():
         align = roi_align(feature[None], [box_t], output_size, spatial_scale, sampling_ratio, aligned)[0]
         pool = roi_pool(feature[None], [box_t], output_size, spatial_scale)[0]
-    box_f = tuple(float(v) for v in box_t[0].cpu())
+    x1, y1, x2, y2 = (float(v) for v in box_t[0].cpu())
+    box_f = (x1, y1, x2, y2)
     height, width = int(feature.shape[-2]), int(feature.shape[-1])
     return RoiComparison(
         align=align,
         pool=pool,
         pool_cells=pool_cells(box_f, spatial_scale, output_size, height, width),
         align_points=align_points(box_f, spatial_scale, output_size, sampling_ratio, aligned),
-        box=box_f,  # type: ignore[arg-type]
+        box=box_f,
         spatial_scale=float(spatial_scale),
     )
 
@@ -184,16 +185,22 @@ def roi_pooling_view(trace: Trace, box: Union[Sequence[float], Tensor], *, frame
     comparison = compare_roi_pooling(
         trace.fpn_raw[raw_name][0], box_resized[0], scale, spec.output_size[0], spec.sampling_ratio, False
     )
+    channels, height, width = (int(s) for s in trace.fpn_raw[raw_name].shape[1:])
     return RoiPoolingView(
         level=level,
         level_name=level_name,
         spatial_scale=scale,
         choice=_level_choice(box_resized[0], mapper, level_in_pooler),
-        box=tuple(float(v) for v in trace.to_original(box_resized)[0]),  # type: ignore[arg-type]
-        box_resized=tuple(float(v) for v in box_resized[0]),  # type: ignore[arg-type]
-        feature_shape=tuple(int(s) for s in trace.fpn_raw[raw_name].shape[1:]),  # type: ignore[arg-type]
+        box=_box(trace.to_original(box_resized)[0]),
+        box_resized=_box(box_resized[0]),
+        feature_shape=(channels, height, width),
         comparison=comparison,
     )
+
+
+def _box(t: Tensor) -> tuple[float, float, float, float]:
+    x1, y1, x2, y2 = (float(v) for v in t)
+    return x1, y1, x2, y2
 
 
 def _level_choice(box: Tensor, mapper: LevelMapper, level_in_pooler: int) -> LevelChoice:

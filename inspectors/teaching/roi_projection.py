@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence, TypeVar, Union
 
 import numpy as np
 import torch
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from inspectors.core.trace import Trace
 
 Box = tuple[float, float, float, float]
+_T = TypeVar("_T")
 _UNBOUNDED = 2**31 - 1  # no upper clip when the feature map's size is not given
 
 
@@ -82,7 +83,7 @@ def roi_projection(
     box_f = _check_box(box)
     scale = _check_scale(spatial_scale)
     f32 = np.float32
-    projected = tuple(float(f32(v) * f32(scale)) for v in box_f)
+    projected = _quad(float(f32(v) * f32(scale)) for v in box_f)
     height, width = feature_size if feature_size is not None else (_UNBOUNDED, _UNBOUNDED)
     pool = pool_cells(box_f, scale, output_size, int(height), int(width))
     x1, y1, x2, y2 = pool.roi
@@ -95,13 +96,13 @@ def roi_projection(
         int(math.ceil(f32(output_size) * (f32(roi_w) / f32(output_size)))) + x1,
         int(math.ceil(f32(output_size) * (f32(roi_h) / f32(output_size)))) + y1,
     )
-    corners = tuple(round_half_away(f32(v) * f32(scale)) for v in box_f)
+    corners = _quad(round_half_away(f32(v) * f32(scale)) for v in box_f)
     article_back = _div(corners, scale)
     align = align_points(box_f, scale, output_size, sampling_ratio, aligned=False)
     return RoiProjection(
         box=box_f,
         spatial_scale=scale,
-        projected=projected,  # type: ignore[arg-type]
+        projected=projected,
         cells=(x1, y1, x2, y2),
         roi_cells=(roi_w, roi_h),
         pooled_cells=pooled,
@@ -110,7 +111,7 @@ def roi_projection(
         inclusive_back_projected=inclusive,
         bins_overshoot=unclipped_end != (x1 + roi_w, y1 + roi_h),
         clipped=pooled != (x1, y1, *unclipped_end),
-        article=ArticleProjection(corners, article_back, _minus(article_back, box_f)),  # type: ignore[arg-type]
+        article=ArticleProjection(corners, article_back, _minus(article_back, box_f)),
         differs_from_article=back != article_back,
         output_size=int(output_size),
         feature_size=(int(feature_size[0]), int(feature_size[1])) if feature_size is not None else None,
@@ -177,7 +178,7 @@ def _check_box(box: Union[Sequence[float], Tensor]) -> Box:
     if values.numel() != 4 or not bool(torch.isfinite(values).all()):
         raise InputError("roi.bad_box", box=box)
     # The kernels read float32 boxes: the box is what a float32 tensor holds.
-    return tuple(float(v) for v in values.float())  # type: ignore[return-value]
+    return _quad(float(v) for v in values.float())
 
 
 def _check_scale(scale: float) -> float:
@@ -191,12 +192,18 @@ def _check_scale(scale: float) -> float:
 
 
 def _div(cells: Sequence[int], scale: float) -> Box:
-    return tuple(float(c) / scale for c in cells)  # type: ignore[return-value]
+    return _quad(float(c) / scale for c in cells)
 
 
 def _minus(a: Sequence[float], b: Sequence[float]) -> Box:
-    return tuple(float(x) - float(y) for x, y in zip(a, b))  # type: ignore[return-value]
+    return _quad(float(x) - float(y) for x, y in zip(a, b))
 
 
 def _four(t: Tensor) -> Box:
-    return tuple(float(v) for v in t.reshape(4))  # type: ignore[return-value]
+    return _quad(float(v) for v in t.reshape(4))
+
+
+def _quad(values: Iterable[_T]) -> tuple[_T, _T, _T, _T]:
+    """Four values as a 4-tuple (a ValueError unless there are exactly four)."""
+    a, b, c, d = values
+    return a, b, c, d
