@@ -70,8 +70,8 @@ CSS = """
 #lens-language, #lens-layout { border: none !important; background: transparent !important; padding: 0 !important;
                                flex: 0 0 auto !important; }
 #lens-header > div:last-child, #lens-header .form { gap: 4px !important; }
-#lens-switches { flex: 0 0 auto !important; width: auto !important; min-width: 0 !important; flex-wrap: nowrap !important;
-                 justify-content: flex-end; }
+#lens-switches { flex: 0 0 auto !important; width: auto !important; min-width: 0 !important;
+                 flex-wrap: nowrap !important; justify-content: flex-end; }
 #lens-switches label { white-space: nowrap !important; }
 #lens-language .wrap, #lens-layout .wrap { flex-wrap: nowrap !important; gap: 4px !important; }
 #lens-nms-frame td, #lens-nms-frame th { white-space: nowrap; }

@@ -213,8 +213,8 @@ def _build_layout(lens: Lens, config: AppConfig) -> Layout:
             with bind(gr.Tab, texts={"label": "tab.dataset"}, id="dataset") as tab_items["dataset"]:
                 dataset_tab = dataset.build()
     return Layout(panel, status, detections_count, summary, overview_tab, features_tab, anchors_tab,
-                  objectness_tab, proposals_tab, roi_tab, detections_tab, language, nms_tab, tabs, breadcrumb, tab_items,
-                  ablations_tab, gt_tab, strips, projector, dataset_tab)
+                  objectness_tab, proposals_tab, roi_tab, detections_tab, language, nms_tab, tabs, breadcrumb,
+                  tab_items, ablations_tab, gt_tab, strips, projector, dataset_tab)
 
 
 # --- what each event updates -------------------------------------------------------------------------------------
@@ -912,16 +912,16 @@ SIDEBAR_JS = """(open) => {
 PROJECTOR_JS = """(layout) => {
   document.body.classList.toggle('lens-projector', layout === 'projector');
   try { localStorage.setItem('rcnn-lens-layout', layout); } catch (e) {}
-  (%s)(layout !== 'projector' && window.innerWidth >= 1200);
+  (SIDEBAR)(layout !== 'projector' && window.innerWidth >= 1200);
   return [];
-}""" % SIDEBAR_JS
+}""".replace("SIDEBAR", SIDEBAR_JS)
 PROJECTOR_ON_LOAD_JS = """() => {
   let layout = 'desktop';
   try { layout = localStorage.getItem('rcnn-lens-layout') || 'desktop'; } catch (e) {}
   document.body.classList.toggle('lens-projector', layout === 'projector');
-  if (layout === 'projector' || window.innerWidth < 1200) (%s)(false);
+  if (layout === 'projector' || window.innerWidth < 1200) (SIDEBAR)(false);
   return [layout];
-}""" % SIDEBAR_JS
+}""".replace("SIDEBAR", SIDEBAR_JS)
 
 
 def _merged(update: Any, value: Any) -> Any:

@@ -5,7 +5,6 @@ import re
 import string
 from pathlib import Path
 
-import pytest
 
 from app.locales.en import EN
 from app.locales.ko import KO
@@ -25,7 +24,7 @@ def placeholders(template: str) -> set[tuple[str, str, str]]:
 
 def test_every_english_key_has_its_korean() -> None:
     missing = sorted(set(EN) - set(KO))
-    assert not missing, f"{len(missing)} keys lack Korean: {missing[:20]}"
+    assert not missing, f"{len(missing)} keys lack Korean: {missing}"
 
 
 def test_no_korean_key_is_unknown_in_english() -> None:
@@ -33,14 +32,29 @@ def test_no_korean_key_is_unknown_in_english() -> None:
     assert not extra, extra
 
 
-@pytest.mark.parametrize("key", sorted(EN))
-def test_korean_keeps_the_placeholders_and_is_korean(key: str) -> None:
-    if key not in KO:
-        pytest.fail(f"{key} has no Korean")
-    assert placeholders(KO[key]) == placeholders(EN[key]), key
-    words = re.sub(r"\{[^{}]*\}", "", EN[key])   # placeholders are not words to translate
-    if key not in SAME_IN_BOTH and _HANGUL.search(EN[key]) is None and re.search(r"[A-Za-z]{3,}", words):
-        assert _HANGUL.search(KO[key]) or KO[key] != EN[key], f"{key} is not translated: {KO[key]!r}"
+def test_korean_keeps_every_placeholder() -> None:
+    """Every key whose Korean has other placeholders than its English, all reported at once."""
+    wrong = {key: (sorted(placeholders(EN[key])), sorted(placeholders(KO[key])))
+             for key in sorted(set(EN) & set(KO)) if placeholders(KO[key]) != placeholders(EN[key])}
+    assert not wrong, f"{len(wrong)} keys change their placeholders: {wrong}"
+
+
+def test_korean_is_translated() -> None:
+    """Every English text with words in it reads differently in Korean (all untranslated keys reported at once)."""
+    untranslated = []
+    for key in sorted(set(EN) & set(KO)):
+        words = re.sub(r"\{[^{}]*\}", "", EN[key])   # placeholders are not words to translate
+        if key in SAME_IN_BOTH or _HANGUL.search(EN[key]) or not re.search(r"[A-Za-z]{3,}", words):
+            continue
+        if not _HANGUL.search(KO[key]) and KO[key] == EN[key]:
+            untranslated.append(key)
+    assert not untranslated, f"{len(untranslated)} keys are not translated: {untranslated}"
+
+
+def test_the_checks_above_can_fail() -> None:
+    """The placeholder check tells {score:.2f} from {score}, and a missing placeholder from none."""
+    assert placeholders("{score:.2f}") != placeholders("{score}")
+    assert placeholders("a {n} b") != placeholders("a b")
 
 
 def test_every_engine_message_has_its_korean() -> None:

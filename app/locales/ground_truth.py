@@ -70,11 +70,13 @@ EN: dict[str, str] = {
     "gt.anchor.col.sampled_negative": "sampled −",
     "gt.anchor.object": "object #{index}: best anchor on {level} ({size:g} px, h/w {ratio:g}) with IoU {iou:.2f}; "
                         "{positives} positive anchor(s)",
-    "gt.anchor.low_quality_tag": "— **low-quality rule only**",
-    "gt.anchor.low_quality": "**{count} of {total} object(s) get a positive anchor only through the low-quality rule:** "
-                             "no anchor reaches IoU {fg:g} with them, so each only trains on its best anchor(s). The "
-                             "anchor sizes or aspect ratios do not fit these objects — the first thing to check when a "
-                             "custom-trained model misses objects (compare the object sizes with the Anchors tab).",
+    "gt.anchor.low_quality_tag": "— **no anchor reaches the IoU threshold: trained on its best anchor only**",
+    "gt.anchor.low_quality": "**{count} of {total} object(s) have no anchor with IoU ≥ {fg:g}.** In training, "
+                             "torchvision's matcher (allow_low_quality_matches) still makes each one's best anchor(s) "
+                             "positive, so the RPN learns these objects from one or two anchors instead of many. This "
+                             "is about training, not about this picture: the model may well find them all here. It "
+                             "matters when a model trained on such images misses objects: then compare the object "
+                             "sizes with the anchor sizes (Anchors tab).",
     "gt.anchor.border": "The paper ignored anchors crossing the image border in training; torchvision does not. Here "
                         "{crossing} anchors cross it; the paper's rule would drop {lost} positive label(s) and leave "
                         "{objects} object(s) without any positive anchor.",
@@ -195,11 +197,12 @@ KO: dict[str, str] = {
     "gt.anchor.col.sampled_negative": "샘플 −",
     "gt.anchor.object": "물체 #{index}: 최고 앵커는 {level} ({size:g} px, h/w {ratio:g}), IoU {iou:.2f}; 양성 앵커 "
                         "{positives}개",
-    "gt.anchor.low_quality_tag": "— **저품질 매칭 규칙으로만 양성**",
-    "gt.anchor.low_quality": "**물체 {total}개 중 {count}개는 저품질 매칭 규칙으로만 양성 앵커를 얻습니다:** IoU {fg:g}에 "
-                             "닿는 앵커가 없어 최고 앵커로만 학습합니다. 앵커 크기나 종횡비가 이 물체들에 맞지 않는다는 "
-                             "뜻으로, 직접 학습한 모델이 물체를 놓칠 때 가장 먼저 확인할 점입니다 (물체 크기를 앵커 탭과 "
-                             "비교해 보세요).",
+    "gt.anchor.low_quality_tag": "— **IoU 임계값에 닿는 앵커 없음: 최고 앵커로만 학습**",
+    "gt.anchor.low_quality": "**물체 {total}개 중 {count}개는 IoU {fg:g} 이상인 앵커가 없습니다.** 학습 때 torchvision의 "
+                             "매처(allow_low_quality_matches)가 각 물체의 최고 앵커를 그래도 양성으로 삼으므로, RPN은 이 "
+                             "물체들을 많은 앵커가 아니라 한두 개로 배웁니다. 이것은 학습에 관한 이야기이지 이 이미지의 "
+                             "결과가 아닙니다: 여기서 모델은 모두 찾을 수도 있습니다. 이런 이미지로 학습한 모델이 물체를 "
+                             "놓칠 때 중요합니다: 그때 물체 크기를 앵커 크기(앵커 탭)와 비교해 보세요.",
     "gt.anchor.border": "논문은 학습할 때 이미지 경계를 넘는 앵커를 무시했지만 torchvision은 무시하지 않습니다. 여기서는 "
                         "앵커 {crossing}개가 경계를 넘습니다. 논문의 규칙이라면 양성 라벨 {lost}개가 빠지고, 물체 "
                         "{objects}개는 양성 앵커가 하나도 없게 됩니다.",

@@ -129,8 +129,8 @@ def build(model_names: list[str], default_model: str, examples: list[str]) -> Co
                 value="auto", elem_id="lens-custom-trained-from")
             custom_load = bind(gr.Button, texts={"value": "input.custom.load"})
             custom_status = gr.Markdown()
-    return Controls(image, annotations, model, inspect, custom_arch, custom_checkpoint, custom_labels, custom_trained_from,
-                    custom_load, custom_status, sliders, reset)
+    return Controls(image, annotations, model, inspect, custom_arch, custom_checkpoint, custom_labels,
+                    custom_trained_from, custom_load, custom_status, sliders, reset)
 
 
 # The sliders folded into each tab in the projector layout: the thresholds that change what the tab shows.
