@@ -226,20 +226,34 @@ def test_ground_truth_is_checked_against_the_image_and_the_model(scene):
         trace.ground_truth(mixed, box_score_thresh=2.0)  # thresholds are checked as replay checks them
 
 
-def test_the_funnels_nms_removers_agree_with_the_provenance_walks(scene):
-    """Two routes to the same fact: the funnel asks BatchedNmsDecisions for one box, provenance walks every group."""
-    from inspectors.teaching.provenance import box_lineage, rpn_lineage
+def test_the_funnels_nms_removers_are_a_greedy_nms_simulations(scene):
+    """The funnel names, for an object's best box removed by an NMS, the box that removed it: an independent greedy
+    simulation on the same inputs (the RPN's by level, the final stage's by class) names the same one."""
+    from inspectors.teaching.nms_walkthrough import box_nms_inputs
 
     trace, gt = scene
     report = trace.ground_truth(gt, rpn_nms_thresh=0.3, box_nms_thresh=0.3)
-    rpn, box = rpn_lineage(report.replay), box_lineage(report.replay)
+    replay = report.replay
+    filtered = replay.rpn_candidates
+    pre = filtered.pre_nms
+    _, rpn_by = simulate_batched_nms(filtered.candidate_boxes[pre], filtered.candidate_scores[pre],
+                                     filtered.candidate_levels[pre], 0.3)
+    rpn_by = {int(pre[j]): int(pre[i]) for j, i in rpn_by.items()}
+    inputs = box_nms_inputs(replay)
+    _, box_by = simulate_batched_nms(inputs.boxes, inputs.scores, inputs.labels, 0.3)
+    box_by = {int(inputs.source[j]): int(inputs.source[i]) for j, i in box_by.items()}
+    position = {int(c): k for k, c in enumerate(inputs.source)}
     seen = 0
     for record in report.funnel:
         if record.rpn_nms is not None:
-            assert int(rpn.suppressor[record.rpn_nms.removed]) == record.rpn_nms.by
+            assert rpn_by[record.rpn_nms.removed] == record.rpn_nms.by
             seen += 1
         if record.box_nms is not None:
-            assert int(box.suppressor[record.box_nms.removed]) == record.box_nms.by
-            assert record.box_nms.iou == pytest.approx(float(box.iou[record.box_nms.removed]), abs=1e-6)
+            removed, by = record.box_nms.removed, record.box_nms.by
+            assert box_by[removed] == by
+            # The IoU NMS computed: on the coordinates batched_nms handed to nms (offset by class), in float32.
+            a, b = inputs.nms_boxes[position[removed]], inputs.nms_boxes[position[by]]
+            iou = float(box_iou(a[None], b[None])[0, 0])
+            assert record.box_nms.iou == pytest.approx(iou, rel=1e-6)
             seen += 1
     assert seen >= 2

@@ -15,7 +15,8 @@ the IoUs need not fall monotonically.
 
 All IoUs are COCO's (inspectors.evaluation.matching.coco_iou) in original pixels, so the last stages agree with the
 evaluation to the bit. (The anchor-label analysis reports the matcher's own IoU, torchvision's box_iou in the
-resized frame; the two agree to float precision, IoU being unchanged by the resize.) The parts that do not depend on the final-stage sliders are memoised on the trace.
+resized frame; the two agree to float precision, IoU being unchanged by the resize.) The parts that do not
+depend on the final-stage sliders are memoised on the trace.
 """
 
 from __future__ import annotations
@@ -25,17 +26,16 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
 
 import numpy as np
 import torch
-from torch import Tensor
 
 from inspectors.evaluation.matching import box_iou_xyxy
-from inspectors.teaching.nms import BatchedNmsDecisions
-from inspectors.teaching.nms_walkthrough import box_stage_candidates
 from inspectors.rpn.filter import KEPT, REMOVED_NMS, REMOVED_SCORE, REMOVED_SMALL, REMOVED_TOP_N
+from inspectors.teaching.nms_walkthrough import box_stage_candidates
+from inspectors.teaching.provenance import BoxLineage, box_lineage, rpn_lineage
 
 if TYPE_CHECKING:
+    from inspectors.core.trace import Trace
     from inspectors.ground_truth.annotations import GroundTruth
     from inspectors.pipeline.replay import Replay
-    from inspectors.core.trace import Trace
 
 STAGES: tuple[str, ...] = (
     "anchors",
@@ -196,22 +196,19 @@ def rpn_stages(trace: "Trace", replay: "Replay", gt: "GroundTruth") -> RpnStages
 
 def _rpn_nms_suppressions(replay: "Replay", before_nms: list[StageBest], fate: np.ndarray, clipped: np.ndarray,
                           ious: np.ndarray) -> list[Optional[NmsRemoval]]:
-    """Which kept proposal removed each object's best candidate in the RPN's NMS (batched by level)."""
-    filtered = replay.rpn_candidates
+    """Which kept proposal removed each object's best candidate in the RPN's NMS (batched by level): read from the
+    replay's one NMS lineage (teaching.provenance), the record the NMS player and provenance show."""
     out: list[Optional[NmsRemoval]] = [None] * len(before_nms)
     removed = [(i, b.index) for i, b in enumerate(before_nms) if b.index is not None and fate[b.index] == REMOVED_NMS]
     if not removed:
         return out
-    pre = filtered.pre_nms
-    position = torch.full((fate.shape[0],), -1, dtype=torch.int64)  # candidate → its place in NMS's input
-    position[pre.cpu()] = torch.arange(pre.numel())
-    survived = torch.nonzero((filtered.fate == KEPT) | (filtered.fate == REMOVED_TOP_N)).flatten().cpu()
-    nms = BatchedNmsDecisions(filtered.candidate_boxes[pre], filtered.candidate_scores[pre],
-                              filtered.candidate_levels[pre], replay.settings["rpn_nms_thresh"],
-                              position[survived].to(pre.device))
+    lineage = rpn_lineage(replay)
+    scores = replay.rpn_candidates.candidate_scores
     for i, index in removed:
-        found = nms.suppressor(int(position[index]))
-        out[i] = _suppression(index, found, pre, clipped, filtered.candidate_scores, ious[:, i])
+        by = int(lineage.suppressor[index])
+        if by >= 0:
+            out[i] = NmsRemoval(removed=index, by=by, by_box=_box4(clipped[by]), by_score=float(scores[by]),
+                                iou=float(lineage.iou[index]), by_iou_with_object=float(ious[by, i]))
     return out
 
 
@@ -277,7 +274,7 @@ def funnel_records(
     det_boxes = detections.boxes.cpu().numpy()
     det_scores = detections.scores.cpu().numpy()
     labels = gt.labels if gt.labels is not None else np.zeros(len(gt), dtype=np.int64)
-    box_nms = _BoxNmsLineage(replay, after_small, after_nms, num_fg)
+    box_nms = _BoxNmsLineage(replay, num_fg)
     records: list[FunnelRecord] = []
     for i in range(len(gt)):
         label = int(labels[i])
@@ -329,45 +326,25 @@ def lost_at(best_iou: Mapping[str, float], matched: bool, iou_threshold: float) 
 
 
 class _BoxNmsLineage:
-    """Per-class NMS of the final stage, asked (lazily, once per call) which box removed an object's best box."""
+    """Per-class NMS of the final stage: which box removed an object's best box, read (on first need) from the
+    replay's one NMS lineage (teaching.provenance), the record the NMS player and provenance show."""
 
-    def __init__(self, replay: "Replay", after_small: np.ndarray, after_nms: np.ndarray, num_fg: int) -> None:
-        self.replay, self.after_small, self.num_fg = replay, after_small, num_fg
-        self.survived = np.zeros(box_stage_candidates(replay).scores.shape[0], dtype=bool)
-        self.survived[after_nms] = True
-        self.after_nms = after_nms
-        self._decisions: Optional[BatchedNmsDecisions] = None
-        self._position: dict[int, int] = {}
+    def __init__(self, replay: "Replay", num_fg: int) -> None:
+        self.replay, self.num_fg = replay, num_fg
+        self._lineage: Optional[BoxLineage] = None
 
     def suppression(self, best: StageBest, row: np.ndarray, boxes: np.ndarray) -> Optional[NmsRemoval]:
-        if best.index is None or self.survived[best.index]:
+        if best.index is None:
             return None
-        candidates = box_stage_candidates(self.replay)
-        if self._decisions is None:  # built once per call, for the first object that needs it
-            self._position = {int(c): p for p, c in enumerate(self.after_small.tolist())}
-            small = torch.as_tensor(self.after_small, dtype=torch.int64, device=candidates.boxes.device)
-            kept = torch.as_tensor([self._position[int(c)] for c in self.after_nms.tolist()], dtype=torch.int64,
-                                   device=candidates.boxes.device)
-            self._decisions = BatchedNmsDecisions(candidates.boxes[small], candidates.scores[small],
-                                                  candidates.labels[small], self.replay.settings["box_nms_thresh"],
-                                                  kept)
-        found = self._decisions.suppressor(self._position[int(best.index)])
-        if found is None:
+        if self._lineage is None:
+            self._lineage = box_lineage(self.replay)
+        by = int(self._lineage.suppressor[best.index])
+        if by < 0:  # survived NMS, or never entered it
             return None
-        by = int(self.after_small[found[0]])
         proposal = by // self.num_fg
         return NmsRemoval(removed=best.index, by=by, by_box=_box4(boxes[proposal]),
-                           by_score=float(candidates.scores[by]), iou=found[1],
-                           by_iou_with_object=float(row[proposal]))
-
-
-def _suppression(removed: int, found: Optional[tuple[int, float]], pre: Tensor, boxes: np.ndarray, scores: Tensor,
-                 ious: np.ndarray) -> Optional[NmsRemoval]:
-    if found is None:
-        return None
-    by = int(pre[found[0]])
-    return NmsRemoval(removed=removed, by=by, by_box=_box4(boxes[by]),
-                       by_score=float(scores[by]), iou=found[1], by_iou_with_object=float(ious[by]))
+                          by_score=float(self._lineage.scores[by]), iou=float(self._lineage.iou[best.index]),
+                          by_iou_with_object=float(row[proposal]))
 
 
 def _best_per_object(boxes: np.ndarray, objects: np.ndarray, *, ious: Optional[np.ndarray] = None,

@@ -80,44 +80,31 @@ class BatchedNmsDecisions:
     """Who removed whom in torchvision's `batched_nms(boxes, scores, idxs, iou_threshold)`, whose kept indices
     are `kept`, decided as torchvision decides.
 
-    Its kernel visits boxes by a stable descending sort of the scores, and a kept box removes every later box of its
-    group (`idxs`) whose IoU, computed on the coordinates the kernel saw (offset per group by the coordinate trick
-    for small inputs, plain per group above torchvision's size switch), exceeds the threshold. So the remover of a
-    box is the first kept box in that order, of its group, that overlaps it by more than the threshold. (The IoU is
-    recomputed in numpy float32 with the kernel's operations, which IEEE arithmetic makes the kernel's numbers.)
+    torchvision runs NMS on the coordinates `batched_nms_view` gives (offset per group by the coordinate trick for
+    small inputs, plain above its size switch, where it runs each group on its own): so each group's decisions are
+    `nms_steps` on that group's coordinates — the same greedy walk the NMS player and provenance show.
     """
 
     def __init__(self, boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: float, kept: Tensor) -> None:
         self.iou_threshold = float(iou_threshold)
-        self.coords = batched_nms_view(boxes, idxs).detach().cpu().numpy()
-        self.idxs = idxs.detach().cpu().numpy()
-        self.is_kept = np.zeros(boxes.shape[0], dtype=bool)
+        coords = batched_nms_view(boxes, idxs).detach()
+        groups = idxs.detach().cpu()
+        count = int(scores.shape[0])
+        self.by = np.full(count, -1, dtype=np.int64)  # the kept box that removed each box, −1 if none
+        self.iou = np.full(count, np.nan, dtype=np.float32)  # their IoU as NMS computed it
+        for group in torch.unique(groups).tolist():
+            members = torch.nonzero(groups == group).flatten()
+            for step in nms_steps(coords[members.to(coords.device)], scores[members.to(scores.device)],
+                                  self.iou_threshold):
+                if step.suppressed:
+                    removed = members[torch.as_tensor(step.suppressed, dtype=torch.int64)].numpy()
+                    self.by[removed] = int(members[step.kept])
+                    self.iou[removed] = np.asarray(step.ious, dtype=np.float32)
+        self.is_kept = np.zeros(count, dtype=bool)
         self.is_kept[kept.detach().cpu().numpy()] = True
-        order = visit_order(scores).cpu().numpy()
-        self.rank = np.empty_like(order)
-        self.rank[order] = np.arange(order.shape[0])
 
     def suppressor(self, query: int) -> tuple[int, float] | None:
         """(index of the kept box that removed box `query`, their IoU as NMS computed it); None if it was kept."""
-        if self.is_kept[query]:
+        if self.is_kept[query] or self.by[query] < 0:
             return None
-        earlier = np.flatnonzero(self.is_kept & (self.idxs == self.idxs[query]) & (self.rank < self.rank[query]))
-        if earlier.size == 0:
-            return None
-        earlier = earlier[np.argsort(self.rank[earlier])]
-        ovr = _kernel_iou(self.coords[earlier], self.coords[query])
-        hits = np.flatnonzero(ovr.astype(np.float64) > self.iou_threshold)
-        if hits.size == 0:
-            return None
-        return int(earlier[hits[0]]), float(ovr[hits[0]])
-
-
-def _kernel_iou(kept: np.ndarray, box: np.ndarray) -> np.ndarray:
-    """IoU (float32) of each `kept` box with `box`, with the operations of torchvision's CPU nms kernel."""
-    areas = (kept[:, 2] - kept[:, 0]) * (kept[:, 3] - kept[:, 1])
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    zero = np.float32(0)
-    w = np.maximum(zero, np.minimum(kept[:, 2], box[2]) - np.maximum(kept[:, 0], box[0]))
-    h = np.maximum(zero, np.minimum(kept[:, 3], box[3]) - np.maximum(kept[:, 1], box[1]))
-    inter = w * h
-    return inter / (areas + area - inter)
+        return int(self.by[query]), float(self.iou[query])
