@@ -7,6 +7,7 @@ import io
 import json
 import uuid
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -103,21 +104,26 @@ def _plain(value: Any) -> Any:
 
 # ---- the box viewer (app/viewer.py): the final stage applied in the browser ----------------------------------------
 
-def final_stage_json(trace: Any, replay: Any) -> tuple[str, str]:
-    """(key, heavy JSON: image and final-stage payload) at the replay's RPN setting: built once per capture and RPN
-    setting (the trace's own bounded memo), so a final-stage slider costs no payload work."""
+# One background thread builds the final-stage payloads: an RPN slider's release answers without waiting for it,
+# and the Detections viewer fetches it when it is ready.
+_BUILDER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lens-final-stage")
+
+
+def final_stage_json(trace: Any, replay: Any) -> tuple[str, Future[str]]:
+    """(key, the heavy JSON — image and final-stage payload — being built) at the replay's RPN setting: built once
+    per capture and RPN setting (the trace's own bounded memo), so a final-stage slider costs no payload work."""
     rpn = tuple(float(replay.settings[key]) for key in RPN_KEYS)
+    candidates, levels = replay.box_candidates, replay.proposals.levels
 
-    def build() -> tuple[str, str]:
-        payload = final_stage_payload(trace, replay.box_candidates, replay.proposals.levels)
-        heavy = ('{"image": ' + json.dumps(image_url(trace)) + ', "payload": '
-                 + json.dumps(payload.to_json(), separators=(",", ":")) + "}")
-        return uuid.uuid4().hex, heavy
+    def heavy() -> str:
+        payload = final_stage_payload(trace, candidates, levels)
+        return ('{"image": ' + json.dumps(image_url(trace)) + ', "payload": '
+                + json.dumps(payload.to_json(), separators=(",", ":")) + "}")
 
-    key, heavy = trace.cache.extra(("viewer_final_stage", rpn), build)
+    key, future = trace.cache.extra(("viewer_final_stage", rpn), lambda: (uuid.uuid4().hex, _BUILDER.submit(heavy)))
     if PAYLOADS.peek(key) is None:
-        PAYLOADS.put(key, heavy)
-    return key, heavy
+        PAYLOADS.put(key, future)
+    return key, future
 
 
 def image_url(trace: Any) -> str:
@@ -141,10 +147,11 @@ def detections_viewer(trace: Any, replay: Any, ground_truth: Any = None, followe
                       page: Any = None) -> str:
     """The Detections viewer's value at the replay's thresholds (ground truth: dashed, and its IoU on hover).
     `page`: the session object the value goes to (the heavy part is sent once per payload to it)."""
-    key, heavy = final_stage_json(trace, replay)
+    key, future = final_stage_json(trace, replay)
     fresh = page is None or _SENT.get(id(page)) != key
     if page is not None:
-        _SENT.put(id(page), key)
+        _SENT.put(id(page), key)   # (when it is not ready yet, the page fetches it)
+    heavy = future.result() if fresh and (page is None or future.done()) else None
     objects = []
     if ground_truth is not None:
         boxes = np.asarray(ground_truth.boxes, dtype=np.float64).reshape(-1, 4)

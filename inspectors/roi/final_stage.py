@@ -298,7 +298,7 @@ def _class_by_class(boxes: Tensor, scores: Tensor, labels: Tensor, grid: Sequenc
     """batched_nms's class-by-class path: NMS per class on the boxes themselves. Decided for the leading ranked
     boxes until every step has kept kmax of them (the later ones cannot be shown), or for all when `full`."""
     n = int(scores.shape[0])
-    length = n if full else min(n, max(4 * kmax, 2048))
+    length = n if full or n <= 8 * max(kmax, 1024) else 4 * max(kmax, 1024)
     while True:
         bits = np.zeros(n, dtype=np.int32)
         head_labels = labels[:length]
