@@ -14,7 +14,6 @@ the element with data-view naming the view, so that tests and assistive tools re
 from __future__ import annotations
 
 import json
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -50,8 +49,8 @@ TEXTS: dict[str, dict[str, str]] = {
 
 # The heavy part of a viewer's value (image and final-stage payload, JSON), by payload key: a value that does not
 # carry it (the page already has it) names it, and a viewer that lacks it asks for it (fetch_payload).
-# Each entry is the JSON or the Future that builds it (built off the event's critical path).
-PAYLOADS: BoundedCache[str, "str | Future[str]"] = BoundedCache(64)
+# Each entry is the JSON or an object whose result() builds it (off the event's critical path).
+PAYLOADS: BoundedCache[str, Any] = BoundedCache(64)
 
 
 def fetch_payload(key: Any) -> str | None:
@@ -60,7 +59,7 @@ def fetch_payload(key: Any) -> str | None:
     if isinstance(key, (list, tuple)):
         key = key[0] if key else ""
     value = PAYLOADS.get(str(key))
-    return value.result(timeout=120) if isinstance(value, Future) else value
+    return value.result() if hasattr(value, "result") else value
 
 
 def viewer(view: str, elem_id: str | None = None, **kwargs: Any) -> gr.HTML:

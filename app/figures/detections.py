@@ -5,10 +5,10 @@ import base64
 import html
 import io
 import json
+import threading
 import uuid
 from collections import Counter
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from PIL import Image
@@ -104,14 +104,29 @@ def _plain(value: Any) -> Any:
 
 # ---- the box viewer (app/viewer.py): the final stage applied in the browser ----------------------------------------
 
-# One background thread builds the final-stage payloads: an RPN slider's release answers without waiting for it,
-# and the Detections viewer fetches it when it is ready.
-_BUILDER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lens-final-stage")
+class LazyJson:
+    """JSON built on first request (once, thread-safe): an RPN release answers without building the payload, and
+    the Detections viewer's fetch builds it right after, off the release's critical path."""
+
+    def __init__(self, build: Callable[[], str]) -> None:
+        self._build: Callable[[], str] | None = build
+        self._value: str | None = None
+        self._lock = threading.Lock()
+
+    def done(self) -> bool:
+        return self._value is not None
+
+    def result(self, timeout: float | None = None) -> str:
+        with self._lock:
+            if self._value is None:
+                assert self._build is not None
+                self._value, self._build = self._build(), None
+            return self._value
 
 
-def final_stage_json(trace: Any, replay: Any) -> tuple[str, Future[str]]:
-    """(key, the heavy JSON — image and final-stage payload — being built) at the replay's RPN setting: built once
-    per capture and RPN setting (the trace's own bounded memo), so a final-stage slider costs no payload work."""
+def final_stage_json(trace: Any, replay: Any) -> tuple[str, LazyJson]:
+    """(key, the heavy JSON — image and final-stage payload — built on first request) at the replay's RPN setting:
+    once per capture and RPN setting (the trace's own bounded memo), so a final-stage slider costs no payload work."""
     rpn = tuple(float(replay.settings[key]) for key in RPN_KEYS)
     candidates, levels = replay.box_candidates, replay.proposals.levels
 
@@ -120,10 +135,10 @@ def final_stage_json(trace: Any, replay: Any) -> tuple[str, Future[str]]:
         return ('{"image": ' + json.dumps(image_url(trace)) + ', "payload": '
                 + json.dumps(payload.to_json(), separators=(",", ":")) + "}")
 
-    key, future = trace.cache.extra(("viewer_final_stage", rpn), lambda: (uuid.uuid4().hex, _BUILDER.submit(heavy)))
+    key, lazy = trace.cache.extra(("viewer_final_stage", rpn), lambda: (uuid.uuid4().hex, LazyJson(heavy)))
     if PAYLOADS.peek(key) is None:
-        PAYLOADS.put(key, future)
-    return key, future
+        PAYLOADS.put(key, lazy)
+    return key, lazy
 
 
 def image_url(trace: Any) -> str:
@@ -147,11 +162,11 @@ def detections_viewer(trace: Any, replay: Any, ground_truth: Any = None, followe
                       page: Any = None) -> str:
     """The Detections viewer's value at the replay's thresholds (ground truth: dashed, and its IoU on hover).
     `page`: the session object the value goes to (the heavy part is sent once per payload to it)."""
-    key, future = final_stage_json(trace, replay)
+    key, lazy = final_stage_json(trace, replay)
     fresh = page is None or _SENT.get(id(page)) != key
     if page is not None:
-        _SENT.put(id(page), key)   # (when it is not ready yet, the page fetches it)
-    heavy = future.result() if fresh and (page is None or future.done()) else None
+        _SENT.put(id(page), key)   # (when it is not built yet, the page fetches it: that builds it)
+    heavy = lazy.result() if fresh and (page is None or lazy.done()) else None
     objects = []
     if ground_truth is not None:
         boxes = np.asarray(ground_truth.boxes, dtype=np.float64).reshape(-1, 4)
