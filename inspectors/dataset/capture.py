@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
@@ -32,11 +32,10 @@ import torch
 from PIL import Image
 from torchvision.models.detection import FasterRCNN
 
-from inspectors.pipeline.capture import as_inspected, capture
+from inspectors.pipeline.capture import as_inspected
 from inspectors.dataset.store import DatasetCapture
 from inspectors.dataset.annotations import (
     GroundTruthSet,
-    ImageGroundTruth,
     MatchedImages,
     list_image_files,
     load_dataset_annotations,
@@ -59,23 +58,13 @@ from inspectors.dataset.manifest import (
     versions,
     write_manifest,
 )
-from inspectors.dataset.record import record_bytes, record_from_trace, write_atomically
+from inspectors.dataset.record import write_atomically
+from inspectors.dataset.tasks import ImageTask, capture_record  # noqa: F401  (public here too)
 from inspectors.core.errors import InputError
-from inspectors.core.images import load_image
 from inspectors.core.models import InspectedModel
 from inspectors.core.thresholds import check_threshold
 
 ENGINES = ("local", "ray")
-
-
-@dataclass(frozen=True)
-class ImageTask:
-    """One image to capture: everything a worker needs, picklable (the Ray engine ships these)."""
-
-    index: int
-    path: str
-    ground_truth: ImageGroundTruth
-    record: str  # file name inside records/
 
 
 def capture_dataset(
@@ -174,10 +163,11 @@ def _records_to_capture(out: Path, manifest: dict[str, Any], tasks: list[ImageTa
     others. Repairing a complete capture first marks it incomplete, without the damaged records' checksums, so
     that an interruption of the repair is resumed like any capture."""
     records = out / RECORDS
-    todo, digests = [], {}
+    todo: list[ImageTask] = []
+    digests: dict[str, dict[str, Any]] = {}
     for task, entry in zip(tasks, manifest["images"]):
         problem, digest = record_problem(records / task.record, entry, task.index)
-        if problem is None:
+        if problem is None and digest is not None:
             digests[task.record] = digest
         else:
             todo.append(task)
@@ -188,17 +178,6 @@ def _records_to_capture(out: Path, manifest: dict[str, Any], tasks: list[ImageTa
         manifest["complete"] = False
         write_manifest(out, manifest)
     return todo, digests
-
-
-def capture_record(model: InspectedModel, task: ImageTask, max_pre_nms_top_n: int) -> bytes:
-    """One image → its record's bytes (the same function in every engine)."""
-    rgb = load_image(task.path)
-    gt = task.ground_truth
-    if (rgb.shape[1], rgb.shape[0]) != (gt.width, gt.height):
-        raise InputError("dataset.size_mismatch", name=Path(task.path).name, width=rgb.shape[1],
-                         height=rgb.shape[0], ann_width=gt.width, ann_height=gt.height)
-    trace = capture(model, rgb)
-    return record_bytes(record_from_trace(trace, max_pre_nms_top_n, gt))
 
 
 # ---- the folder ---------------------------------------------------------------------------------------------------
@@ -278,7 +257,7 @@ def _torch_threads(threads: int) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _progress(total: int, enabled: bool):
+def _progress(total: int, enabled: bool) -> Iterator[Any]:
     from tqdm.auto import tqdm
 
     bar = tqdm(total=total, desc="capture", unit="image", disable=not enabled)

@@ -132,10 +132,10 @@ def dataset_fingerprint(ground_truth_hash: str, names: list[str], sizes: list[in
     return _hash({"ground_truth": ground_truth_hash, "images": [[n, s] for n, s in zip(names, sizes)]})
 
 
-def slider_ranges(max_pre_nms_top_n: int) -> dict[str, list[float]]:
+def slider_ranges(max_pre_nms_top_n: int) -> dict[str, list[int] | list[float]]:
     """The range of each threshold that a dataset capture can replay: every threshold's slider range, with the
     pre-NMS top-n capped at what the records hold."""
-    ranges = {}
+    ranges: dict[str, list[int] | list[float]] = {}
     for spec in THRESHOLDS:
         low, high = spec.slider_low, spec.slider_high
         if spec.key == "rpn_pre_nms_top_n":

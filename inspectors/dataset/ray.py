@@ -2,7 +2,7 @@
 
 Each actor unpickles the model once (shipped through the object store), fixes its intra-op threads to the
 capture's number, and turns images into record bytes with the very function the in-process engine uses
-(`dataset_capture.capture_record`); the driver writes each record atomically as it streams in, so the files are
+(`inspectors.dataset.tasks.capture_record`); the driver writes each record atomically as it streams in, so the files are
 the same bytes as an in-process capture's, memory stays bounded, and an interrupted run resumes the same way.
 
 `ray.init()` starts a local cluster unless Ray is already initialised or `address` names a running one (then the
@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, Any, Optional
 import numpy as np
 
 from inspectors.dataset.record import write_atomically
+from inspectors.dataset.tasks import capture_record
 from inspectors.core.errors import InputError, LensError
 from inspectors.core.models import InspectedModel
 
 if TYPE_CHECKING:
-    from inspectors.dataset.capture import ImageTask
+    from inspectors.dataset.tasks import ImageTask
 
 _REPO_ROOT = str(Path(__file__).resolve().parents[2])
 
@@ -45,8 +46,6 @@ class RecordMaker:
         self.top_n = top_n
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        from inspectors.dataset.capture import capture_record
-
         records = [capture_record(self.model, self.tasks[int(i)], self.top_n) for i in batch["index"]]
         return {"index": np.asarray(batch["index"]), "record": np.array(records, dtype=object)}
 
@@ -105,9 +104,10 @@ def capture_with_ray(model: InspectedModel, tasks: list["ImageTask"], records: P
 def _lens_cause(error: BaseException) -> Optional[LensError]:
     """The engine's coded error inside Ray's wrappers, if that is what failed."""
     seen = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        if isinstance(error, LensError):
-            return error
-        error = getattr(error, "cause", None) or error.__cause__ or error.__context__
+    current: Optional[BaseException] = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, LensError):
+            return current
+        current = getattr(current, "cause", None) or current.__cause__ or current.__context__
     return None

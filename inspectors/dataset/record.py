@@ -26,7 +26,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -164,7 +164,7 @@ def _head_outputs(trace: "Trace", anchors: torch.Tensor, boxes: torch.Tensor) ->
 
 # ---- on disk: one uncompressed .npz per image, written atomically -------------------------------------------------
 def record_bytes(record: ImageRecord) -> bytes:
-    arrays = {
+    arrays: dict[str, Any] = {
         "image_id": np.array(record.image_id, dtype=np.int64),
         "original_size": np.array(record.original_size, dtype=np.int64),
         "resized_size": np.array(record.resized_size, dtype=np.int64),
