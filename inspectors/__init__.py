@@ -49,7 +49,7 @@ from inspectors.rpn.filter import FilterStep
 from inspectors.core.snapshot import ModelSnapshot
 from inspectors.core.thresholds import THRESHOLD_KEYS, THRESHOLDS, ThresholdSpec, constructor_kwargs
 from inspectors.evaluation.tide import TIDE_TYPES, TideError
-from inspectors.core.trace import Detections, LevelInfo, MapInfo, Trace
+from inspectors.core.trace import AnchorPosition, Detections, LevelInfo, MapInfo, Trace
 
 __all__ = [
     "Ablation",
@@ -59,6 +59,7 @@ __all__ = [
     "AnchorInfo",
     "AnchorLabels",
     "AnchorLevelSummary",
+    "AnchorPosition",
     "ArticleProjection",
     "BatchedNmsDecisions",
     "BoxStory",

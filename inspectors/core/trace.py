@@ -25,12 +25,12 @@ from inspectors.core.cache import ReplayCache, count_bytes
 from inspectors.core.snapshot import ModelSnapshot
 
 if TYPE_CHECKING:  # types only, never imported at run time: core imports no analysis
-    from inspectors.teaching.ablation import Ablation
-    from inspectors.rpn.anchors import AnchorHit, AnchorLevelSummary
+    from inspectors.core.models import InspectedModel
     from inspectors.ground_truth.annotations import GroundTruth
     from inspectors.ground_truth.report import GroundTruthReport
-    from inspectors.core.models import InspectedModel
     from inspectors.pipeline.replay import Replay
+    from inspectors.rpn.anchors import AnchorHit, AnchorLevelSummary
+    from inspectors.teaching.ablation import Ablation
     from inspectors.teaching.roi_pooling import RoiPoolingView
     from inspectors.teaching.roi_projection import RoiProjectionWalk
 
@@ -62,6 +62,70 @@ class MapInfo:
     channels: int
     grid: tuple[int, int]  # (H, W) cells
     stride: tuple[int, int]  # (sy, sx) resized-image pixels per cell: padded size // grid, as AnchorGenerator does
+
+
+@dataclass(frozen=True)
+class AnchorPosition:
+    """Where one anchor sits and what it was generated as: the one description of an anchor's position that every
+    analysis hands out (anchors at a point, an object's best anchor, a box story's anchor). torchvision's order:
+    level, then y, x, then shape (aspect ratios outer, sizes inner)."""
+
+    index: int  # flat, into trace.anchors / trace.objectness
+    level: int
+    level_name: str
+    y: int
+    x: int
+    shape: int  # which of the level's anchor shapes
+    size: float  # √(w·h) it was generated for, resized pixels
+    aspect_ratio: float  # h / w
+    stride: tuple[int, int]  # (sy, sx) of its level, resized pixels per cell
+
+    @property
+    def cell(self) -> tuple[int, int]:
+        """(y, x): the feature cell of its level."""
+        return (self.y, self.x)
+
+
+class AtAnchor:
+    """A result about one anchor: its position's attributes (level, cell, shape, size, …) read through `.anchor`."""
+
+    anchor: AnchorPosition
+
+    @property
+    def level(self) -> int:
+        return self.anchor.level
+
+    @property
+    def level_name(self) -> str:
+        return self.anchor.level_name
+
+    @property
+    def y(self) -> int:
+        return self.anchor.y
+
+    @property
+    def x(self) -> int:
+        return self.anchor.x
+
+    @property
+    def cell(self) -> tuple[int, int]:
+        return self.anchor.cell
+
+    @property
+    def shape(self) -> int:
+        return self.anchor.shape
+
+    @property
+    def size(self) -> float:
+        return self.anchor.size
+
+    @property
+    def aspect_ratio(self) -> float:
+        return self.anchor.aspect_ratio
+
+    @property
+    def stride(self) -> tuple[int, int]:
+        return self.anchor.stride
 
 
 def stride_of(padded_size: tuple[int, int], grid: tuple[int, int]) -> tuple[int, int]:
@@ -195,6 +259,13 @@ class Trace:
                 y, x = divmod(cell, info.grid[1])
                 return info.index, y, x, shape
         raise IndexError(f"anchor index {index} out of range (0..{self.anchors.shape[0] - 1}).")
+
+    def anchor_position(self, index: int) -> AnchorPosition:
+        """Flat anchor index → its level, cell, shape, and the size and aspect ratio it was generated as."""
+        level, y, x, shape = self.decode_anchor(index)
+        info = self.levels[level]
+        size, ratio = info.shape_of(shape)
+        return AnchorPosition(int(index), level, info.name, y, x, shape, float(size), float(ratio), info.stride)
 
     # ---- conveniences ---------------------------------------------------------------------------------
     # `trace.replay(...)`, `trace.ground_truth(...)`, … are the analyses' own functions, bound to Trace as methods by

@@ -18,8 +18,9 @@ import torch
 from torch import Tensor
 from torchvision.ops import boxes as box_ops
 
-from inspectors.rpn.anchors import inside_mask
+from inspectors.core.trace import AnchorPosition, AtAnchor
 from inspectors.ground_truth.training_step import consume_transform_draw, seeded_training_rng, training_rpn
+from inspectors.rpn.anchors import inside_mask
 
 if TYPE_CHECKING:
     from inspectors.core.trace import Trace
@@ -39,21 +40,20 @@ class LevelLabelCounts:
 
 
 @dataclass(frozen=True)
-class ObjectAnchors:
-    """How the training rule treats one object (in gt order)."""
+class ObjectAnchors(AtAnchor):
+    """How the training rule treats one object (in gt order): its best anchor (`.anchor`, and `.level`, `.y`,
+    `.x`, `.shape`, …) with their IoU, and how many anchors it gets as positives."""
 
-    index: int
-    best_anchor: int  # flat anchor index (the first of equals)
+    index: int  # the object, in gt order
+    anchor: AnchorPosition  # its best anchor (the first of equals)
     best_iou: float  # its IoU with the object, as the matcher saw it (resized frame)
-    level: int
-    level_name: str
-    y: int
-    x: int
-    shape: int
-    size: float
-    aspect_ratio: float
     positives: int  # anchors labelled positive for this object
     low_quality_only: bool  # no anchor reaches the fg threshold: its positives come from the low-quality rule
+
+    @property
+    def best_anchor(self) -> int:
+        """Flat anchor index of its best anchor."""
+        return self.anchor.index
 
 
 @dataclass(frozen=True)
@@ -138,12 +138,9 @@ def anchor_labels(trace: "Trace", boxes_resized: Tensor, seed: int = 0) -> Ancho
         best_iou = torch.zeros(n)
         for i in range(n):
             best, idx = iou[i].max(0)
-            level, y, x, shape = trace.decode_anchor(int(idx))
-            size, ratio = trace.levels[level].shape_of(shape)
             best_iou[i] = float(best)
             objects.append(ObjectAnchors(
-                index=i, best_anchor=int(idx), best_iou=float(best), level=level, level_name=trace.levels[level].name,
-                y=y, x=x, shape=shape, size=size, aspect_ratio=ratio,
+                index=i, anchor=trace.anchor_position(int(idx)), best_iou=float(best),
                 positives=int(((matched == i) & (labels == POSITIVE)).sum()),
                 low_quality_only=bool(best < spec.high),
             ))

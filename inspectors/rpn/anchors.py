@@ -10,7 +10,7 @@ from torch import Tensor
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.image_list import ImageList
 
-from inspectors.core.trace import Trace
+from inspectors.core.trace import AnchorPosition, AtAnchor, Trace
 
 # Faster R-CNN paper (VGG-16, conv5 at stride 16): 3 scales × 3 aspect ratios = 9 anchors per location.
 PAPER_STRIDE = 16
@@ -35,18 +35,19 @@ class AnchorLevelSummary:
 
 
 @dataclass(frozen=True)
-class AnchorHit:
-    level: int
-    level_name: str
-    y: int
-    x: int
-    shape: int
-    size: float
-    aspect_ratio: float
-    index: int  # into trace.anchors / trace.objectness
+class AnchorHit(AtAnchor):
+    """One anchor at a point of the image: where it sits (`.anchor`, and `.level`, `.y`, `.x`, `.shape`, …), its
+    box in both frames and its objectness."""
+
+    anchor: AnchorPosition
     box: tuple[float, float, float, float]  # original frame
     box_resized: tuple[float, float, float, float]
     objectness: float  # probability
+
+    @property
+    def index(self) -> int:
+        """Into trace.anchors / trace.objectness."""
+        return self.anchor.index
 
 
 def inside_mask(anchors: Tensor, image_size: tuple[int, int]) -> Tensor:
@@ -116,23 +117,20 @@ def anchors_at(trace: Trace, x: float, y: float) -> list[AnchorHit]:
         boxes = trace.to_original(boxes_resized)
         probs = torch.sigmoid(trace.objectness[idx])
         for a in range(info.anchors_per_location):
-            size, ratio = info.shape_of(a)
             hits.append(
                 AnchorHit(
-                    level=info.index,
-                    level_name=info.name,
-                    y=i,
-                    x=j,
-                    shape=a,
-                    size=size,
-                    aspect_ratio=ratio,
-                    index=int(first + a),
-                    box=tuple(float(v) for v in boxes[a]),  # type: ignore[arg-type]
-                    box_resized=tuple(float(v) for v in boxes_resized[a]),  # type: ignore[arg-type]
+                    anchor=trace.anchor_position(first + a),
+                    box=_box4(boxes[a]),
+                    box_resized=_box4(boxes_resized[a]),
                     objectness=float(probs[a]),
                 )
             )
     return hits
+
+
+def _box4(box: Tensor) -> tuple[float, float, float, float]:
+    x1, y1, x2, y2 = (float(v) for v in box)
+    return (x1, y1, x2, y2)
 
 
 def decode_anchor_index(trace: Trace, index: int) -> tuple[int, int, int, int]:

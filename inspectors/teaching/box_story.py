@@ -19,27 +19,29 @@ from torch import Tensor
 
 from inspectors.core.box_coding import DecodeStep, decode_step, decode_terms
 from inspectors.core.errors import InputError
+from inspectors.core.trace import AnchorPosition, AtAnchor
 
 if TYPE_CHECKING:
-    from inspectors.pipeline.replay import Replay
     from inspectors.core.trace import Trace
+    from inspectors.pipeline.replay import Replay
 
 
 @dataclass(frozen=True)
-class AnchorInfo:
-    index: int  # into trace.anchors
-    level: int
-    level_name: str
-    cell: tuple[int, int]  # (y, x) feature cell of its level
-    shape: int  # which of the level's anchor shapes (torchvision order: ratios outer, sizes inner)
-    size: float  # √(w·h) it was generated for, resized pixels
-    aspect_ratio: float  # h / w
-    stride: tuple[int, int]  # (sy, sx)
+class AnchorInfo(AtAnchor):
+    """The anchor a story starts from: where it sits (`.anchor`, and `.level`, `.cell`, `.shape`, `.size`, …) and
+    its box."""
+
+    anchor: AnchorPosition
     box: tuple[float, float, float, float]  # resized frame
     box_original: tuple[float, float, float, float]
     centre: tuple[float, float]  # (x, y), resized frame
     width: float
     height: float
+
+    @property
+    def index(self) -> int:
+        """Into trace.anchors."""
+        return self.anchor.index
 
 
 @dataclass(frozen=True)
@@ -74,20 +76,10 @@ class BoxStory(ProposalStory):
 
 
 def anchor_info(trace: "Trace", index: int) -> AnchorInfo:
-    level, y, x, shape = trace.decode_anchor(index)
-    info = trace.levels[level]
-    size, ratio = info.shape_of(shape)
     box = trace.anchors[index]
     w, h = box[2] - box[0], box[3] - box[1]
     return AnchorInfo(
-        index=int(index),
-        level=level,
-        level_name=info.name,
-        cell=(y, x),
-        shape=shape,
-        size=float(size),
-        aspect_ratio=float(ratio),
-        stride=info.stride,
+        anchor=trace.anchor_position(int(index)),
         box=_four(box),
         box_original=_four(trace.to_original(box[None])[0]),
         centre=(float(box[0] + 0.5 * w), float(box[1] + 0.5 * h)),
