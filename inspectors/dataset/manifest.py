@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
-from dataclasses import fields, is_dataclass
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping, Optional, Sequence
@@ -22,8 +20,8 @@ from typing import Any, Mapping, Optional, Sequence
 import torch
 import torchvision
 
-from inspectors.dataset.record import is_whole_record, write_atomically
 from inspectors.core.errors import InputError
+from inspectors.core.json_values import json_safe
 from inspectors.core.models import InspectedModel
 from inspectors.core.snapshot import (
     BoxCoderSpec,
@@ -35,6 +33,7 @@ from inspectors.core.snapshot import (
     snapshot_model,
 )
 from inspectors.core.thresholds import THRESHOLDS
+from inspectors.dataset.record import is_whole_record, write_atomically
 
 FORMAT = "rcnn-lens-dataset-capture"
 FORMAT_VERSION = 2  # 2: records store the RPN NMS decisions at every slider step
@@ -150,7 +149,7 @@ def versions() -> dict[str, str]:
 
 # ---- reading and writing -----------------------------------------------------------------------------------------
 def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
-    write_atomically(folder / MANIFEST, json.dumps(_json_safe(manifest), indent=1).encode())
+    write_atomically(folder / MANIFEST, json.dumps(json_safe(manifest), indent=1).encode())
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
@@ -174,16 +173,6 @@ def check_same_model(folder: Path, manifest: Mapping[str, Any], identity: Mappin
     if found["fingerprint"] != identity["fingerprint"]:
         what = found["name"] if found["name"] != identity["name"] else f"{found['name']}, other weights or settings"
         raise InputError("dataset.other_model", path=str(folder), found=what, given=identity["name"])
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return value
 
 
 # ---- the records' integrity --------------------------------------------------------------------------------------

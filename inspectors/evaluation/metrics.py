@@ -8,13 +8,13 @@ COCOeval has no value (a class or an image without ground truth that counts).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, Optional
 
 import numpy as np
 
+from inspectors.core.json_values import json_safe
 from inspectors.evaluation.coco_accumulate import MAX_DETS, Accumulated, accumulate, segment_precision, summarize
 from inspectors.evaluation.coco_matching import (
     AREA_RANGES,
@@ -120,23 +120,13 @@ class DatasetMetrics:
             for iou in (0.5, 0.75):
                 _, p = self.pr_curve(name, iou)
                 curves.setdefault(name, {})[f"{iou:.2f}"] = [round(float(v), 6) for v in p]
-        return _finite({
+        return json_safe({
             "settings": self.settings, **self.summary, "per_class": self.per_class,
             "per_class_ap50": self.per_class_ap50, "per_image": self.per_image, "proposal_ar": self.proposal_ar,
             "counts": self.counts, "per_image_counts": self.per_image_counts, "tide": self.tide,
             "tide_per_image": self.tide_per_image,
             "recall_thresholds": [round(float(v), 2) for v in self.recall_thresholds], "pr_curves": curves,
         })
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
 
 
 # ---- computing them ----------------------------------------------------------------------------------------------
