@@ -84,7 +84,6 @@ body:not(.lens-projector) .lens-strip { display: none !important; }
 body.lens-projector .gradio-container .lens-desktop-only, body.lens-projector .gradio-container .block.lens-explain,
 body.lens-projector .gradio-container #lens-title p { display: none !important; }
 body.lens-projector .gradio-container #lens-image { height: 150px !important; }
-body.lens-projector .gradio-container #lens-annotations { max-height: 90px !important; }
 body.lens-projector .gradio-container { font-size: 19px !important; padding-top: 4px !important; }
 body.lens-projector .gradio-container #lens-title h1 { font-size: 1.4rem !important; }
 body.lens-projector .gradio-container #lens-header { min-height: 0 !important; }

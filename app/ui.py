@@ -39,6 +39,7 @@ from app.tabs import (
     objectness,
     overview,
     proposals,
+    registry,
     roi,
 )
 from app.texts import TextRegistry, bind, collecting
@@ -145,6 +146,7 @@ def build_app(config: AppConfig, lens: Lens | None = None) -> gr.Blocks:
         event_functions.update(_wire_page_settings(demo, lens, layout, texts))
         quiet_progress(demo, _spinners(layout))
     demo.lens = lens                          # for tests and benchmarks
+    demo.layout = layout                      # the components, by tab (tests)
     demo.event_functions = event_functions    # the wrapped handlers, callable without a browser
     demo.texts = texts                        # every translatable component (the language switch's outputs)
     return demo
@@ -181,40 +183,22 @@ def _build_layout(lens: Lens, config: AppConfig) -> Layout:
         breadcrumb = gr.HTML(elem_id="lens-breadcrumb")
         tab_items: dict[str, gr.Tab] = {}
         strips: dict[str, dict[str, gr.Slider]] = {}
+        built: dict[str, Any] = {}
         with gr.Tabs(elem_id="lens-tabs", overflow_behavior="wrap") as tabs:
-            with bind(gr.Tab, texts={"label": "tab.overview"}, id="overview") as tab_items["overview"]:
-                overview_tab = overview.build()
-            with bind(gr.Tab, texts={"label": "tab.features"}, id="features") as tab_items["features"]:
-                features_tab = features.build()
-            with bind(gr.Tab, texts={"label": "tab.anchors"}, id="anchors") as tab_items["anchors"]:
-                anchors_tab = anchors.build()
-            with bind(gr.Tab, texts={"label": "tab.objectness"}, id="objectness") as tab_items["objectness"]:
-                objectness_tab = objectness.build()
-            with bind(gr.Tab, texts={"label": "tab.proposals"}, id="proposals") as tab_items["proposals"]:
-                strips["proposals"] = controls.threshold_strip(controls.STRIP_KEYS["proposals"])
-                proposals_tab = proposals.build()
-            with bind(gr.Tab, texts={"label": "tab.nms"}, id="nms") as tab_items["nms"]:
-                strips["nms"] = controls.threshold_strip(controls.STRIP_KEYS["nms"])
-                nms_tab = nms.build()
-            with bind(gr.Tab, texts={"label": "tab.roi"}, id="roi") as tab_items["roi"]:
-                strips["roi"] = controls.threshold_strip(controls.STRIP_KEYS["roi"])
-                roi_tab = roi.build()
-            with bind(gr.Tab, texts={"label": "tab.detections"}, id="detections") as tab_items["detections"]:
-                strips["detections"] = controls.threshold_strip(controls.STRIP_KEYS["detections"])
-                detections_tab = detections.build()
-                with bind(gr.Accordion, texts={"label": "detections.summary"}, open=False):
-                    summary = gr.JSON(label=t("api.summary"), show_label=False, elem_id="lens-summary")
-            with bind(gr.Tab, texts={"label": "tab.gt"}, id="gt") as tab_items["gt"]:
-                strips["gt"] = controls.threshold_strip(controls.STRIP_KEYS["gt"])
-                gt_tab = ground_truth.build()
-            with bind(gr.Tab, texts={"label": "tab.ablations"}, id="ablations") as tab_items["ablations"]:
-                strips["ablations"] = controls.threshold_strip(controls.STRIP_KEYS["ablations"])
-                ablations_tab = ablations.build()
-            with bind(gr.Tab, texts={"label": "tab.dataset"}, id="dataset") as tab_items["dataset"]:
-                dataset_tab = dataset.build()
-    return Layout(panel, status, detections_count, summary, overview_tab, features_tab, anchors_tab,
-                  objectness_tab, proposals_tab, roi_tab, detections_tab, language, nms_tab, tabs, breadcrumb,
-                  tab_items, ablations_tab, gt_tab, strips, projector, dataset_tab)
+            for spec in registry.TABS:   # the page's tabs, from the one table
+                with bind(gr.Tab, texts={"label": spec.label_key}, id=spec.id) as tab_items[spec.id]:
+                    if spec.reads:
+                        strips[spec.id] = controls.threshold_strip(spec.reads)
+                    built[spec.id] = spec.build()
+                    if spec.id == "detections":   # the API's JSON summary, folded under the detections
+                        with bind(gr.Accordion, texts={"label": "detections.summary"}, open=False):
+                            summary = gr.JSON(label=t("api.summary"), show_label=False, elem_id="lens-summary")
+    return Layout(controls=panel, status=status, detections_count=detections_count, summary=summary,
+                  overview=built["overview"], features=built["features"], anchors=built["anchors"],
+                  objectness=built["objectness"], proposals=built["proposals"], roi=built["roi"],
+                  detections=built["detections"], language=language, nms=built["nms"], tabs=tabs,
+                  breadcrumb=breadcrumb, tab_items=tab_items, ablations=built["ablations"],
+                  ground_truth=built["gt"], strips=strips, projector=projector, dataset=built["dataset"])
 
 
 # --- what each event updates -------------------------------------------------------------------------------------
@@ -869,7 +853,10 @@ def _wire_page_settings(demo: gr.Blocks, lens: Lens, layout: Layout, texts: Text
                 except UserError as error:   # e.g. a --model whose weights are missing: the page still opens
                     gr.Warning(html.escape(str(error), quote=False), duration=None, title=t("error.title"))
             if language != default_language():
+                shown = values.get(c.image)
                 values.update(language_values(language, sid, session))
+                if isinstance(shown, str):   # the sample's path along with the image input's translated label
+                    values[c.image] = _merged(values.get(c.image), shown)
             elif session is not None:
                 values.update(_all_values(layout, session))
         return values

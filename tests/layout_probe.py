@@ -25,9 +25,11 @@ MAIN_PICTURE_JS = """() => {
   const marked = [...panel.querySelectorAll('.lens-main, [data-view]')].find(e => e.offsetParent !== null);
   const main = marked || [...panel.querySelectorAll('img[src], .js-plotly-plot')].find(e => e.offsetParent !== null);
   if (!main) return null;
-  const isImage = main.querySelector('[data-testid=image], .image-container');
+  const isImage = main.classList.contains('lens-main-image')
+                  || main.querySelector('[data-testid=image], .image-container');
+  const isPlot = main.classList.contains('lens-main-plot') || main.querySelector('.js-plotly-plot');
   const picture = main.querySelector('img[src]') || (isImage ? null : main.querySelector('.js-plotly-plot .main-svg')
-                  || main.querySelector('svg[data-view], [data-view] svg, canvas') || main);
+                  || (isPlot ? null : main.querySelector('svg[data-view], [data-view] svg, canvas') || main));
   if (!picture) return null;
   if (picture.tagName === 'IMG' && !(picture.complete && picture.naturalWidth > 0)) return null;
   const r = picture.getBoundingClientRect();

@@ -5,6 +5,7 @@ import ast
 import json
 from pathlib import Path
 
+import gradio as gr
 import numpy as np
 import pytest
 
@@ -272,8 +273,8 @@ def test_a_startup_checkpoint_is_a_model_choice_for_everyone(tmp_path: Path, ima
 # --- start-up flags and safe defaults ----------------------------------------------------------------------------
 
 def test_flags_and_safe_launch_defaults() -> None:
-    from app.ui import launch_options
     from app.cli import parse_args
+    from app.ui import launch_options
 
     config = parse_args([])
     options = launch_options(config)
@@ -304,9 +305,9 @@ def test_every_event_returns_only_its_declared_outputs(image_path: str) -> None:
     from types import SimpleNamespace
 
     from app.config import AppConfig
-    from app.tabs.controls import STRIP_KEYS
-    from inspectors.core.thresholds import SPECS
+    from app.tabs.registry import STRIP_KEYS
     from app.ui import build_app
+    from inspectors.core.thresholds import SPECS
 
     demo = build_app(AppConfig(), make_lens())
     functions = demo.event_functions
@@ -363,6 +364,21 @@ def test_every_event_returns_only_its_declared_outputs(image_path: str) -> None:
         assert returned, name
         undeclared = [block for block in returned if id(block) not in declared[functions[name]]]
         assert not undeclared, f"{name} returns undeclared outputs {undeclared}"
+
+
+def test_the_page_is_built_from_the_tab_registry() -> None:
+    """Tabs in page order, their labels and their projector strips come from app/tabs/registry.py."""
+    from app.config import AppConfig
+    from app.locales.en import EN
+    from app.tabs.registry import TABS
+    from app.ui import build_app
+
+    demo = build_app(AppConfig(), make_lens())
+    tab_ids = [block.id for block in demo.blocks.values() if isinstance(block, gr.Tab)]
+    assert tab_ids == [spec.id for spec in TABS]
+    assert all(spec.label_key in EN for spec in TABS)
+    strips = {tab_id: sorted(strip) for tab_id, strip in demo.layout.strips.items()}
+    assert strips == {spec.id: sorted(spec.reads) for spec in TABS if spec.reads}
 
 
 @pytest.mark.parametrize("mode", ["L", "RGBA", "P"])

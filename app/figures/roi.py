@@ -107,7 +107,8 @@ def feature_figure(trace: Any, view: Any, channel: int) -> go.Figure:
         ref = "" if col == 1 else "2"
         shapes.append(dict(type="rect", x0=exact[0], y0=exact[1], x1=exact[2], y1=exact[3], xref=f"x{ref}",
                            yref=f"y{ref}", line=dict(color="#d55e00", width=3, dash="dash")))
-        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{ref}", row=1, col=col)
+        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{ref}", row=1, col=col, nticks=8)
+        fig.update_xaxes(nticks=8, row=1, col=col)   # whole cells, few enough ticks not to run into each other
 
     bins = np.asarray(view.comparison.pool_cells.bins)
     for by in range(bins.shape[0]):
@@ -139,9 +140,10 @@ def outputs_figure(view: Any, channel: int) -> go.Figure:
     diff = align_c - pool_c
     lo, hi = float(min(pool_c.min(), align_c.min())), float(max(pool_c.max(), align_c.max()))
     limit = float(np.abs(diff).max()) or 1.0
-    fig = make_subplots(rows=1, cols=3, subplot_titles=[t("roi.out_pool"), t("roi.out_align"), t("roi.out_diff")],
-                        horizontal_spacing=0.05)
-    panels = [(pool_c, HEATMAP_COLORSCALE, lo, hi), (align_c, HEATMAP_COLORSCALE, lo, hi), (diff, "RdBu", -limit, limit)]
+    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.05,
+                        subplot_titles=[t("roi.out_pool"), t("roi.out_align"), t("roi.out_diff")])
+    panels = [(pool_c, HEATMAP_COLORSCALE, lo, hi), (align_c, HEATMAP_COLORSCALE, lo, hi),
+              (diff, "RdBu", -limit, limit)]
     for col, (values, scale, zmin, zmax) in enumerate(panels, start=1):
         fig.add_trace(go.Heatmap(z=rounded(values), colorscale=scale, zmin=zmin, zmax=zmax, showscale=False,
                                  texttemplate="%{z:.1f}", textfont=dict(size=13),

@@ -46,4 +46,4 @@ def image_view(label: Any, height: int | None = 540, elem_id: str | None = None,
     """
     return bind(gr.Image, texts={"label": label}, type="numpy", interactive=False, height=None if main else height,
                 format="jpeg", buttons=["download", "fullscreen"], elem_id=elem_id,
-                elem_classes=[MAIN] if main else None)
+                elem_classes=[MAIN, "lens-main-image"] if main else None)

@@ -7,6 +7,7 @@ from typing import Any, Mapping
 import gradio as gr
 
 from app.config import CUSTOM_ARCHITECTURES
+from app.gradio_adapter import checked_by_handler, lenient_image
 from app.handlers import INTEGER_KEYS, THRESHOLD_KEYS
 from app.strings import t
 from app.texts import bind, markdown, register
@@ -21,38 +22,9 @@ SLIDER_RANGES: dict[str, tuple[float, float, float, float]] = {
 
 
 def image_input(texts: dict[str, Any], **kwargs: Any) -> gr.Image:
-    """gr.Image (type "filepath") whose uploads reach the event handler even when Gradio cannot open them: the
-    handler asks the engine why (too large, truncated, not an image …) and says so in the page's language, instead
-    of PIL's message with a temp path.
-
-    Wraps the instance's preprocess: subclassing a Gradio component would make Gradio write a .pyi stub next to
-    this file at import time.
-    """
-    image = bind(gr.Image, texts=texts, **kwargs)
-    preprocess = image.preprocess
-
-    def lenient_preprocess(payload: Any) -> Any:
-        try:
-            return preprocess(payload)
-        except gr.Error:
-            raise
-        except Exception:
-            path = getattr(payload, "path", None)
-            if path:
-                return str(path)   # the handler's check_image_file explains what is wrong with it
-            raise gr.Error(t("error.not_an_image"), print_exception=False) from None
-
-    image.preprocess = lenient_preprocess  # type: ignore[method-assign]
-    return image
-
-
-def checked_by_handler(component: Any) -> Any:
-    """Skip Gradio's own value checks (a slider's bounds, a dropdown's choices) for a component whose event handler
-    validates with the engine's rules: one readable message that names the setting, in the page's language, and no
-    traceback in the log. (Gradio's checks raise inside its queue, which logs a traceback and, for a non-number,
-    fails with a TypeError.)"""
-    component.preprocess = lambda payload: payload  # type: ignore[method-assign]
-    return component
+    """gr.Image (type "filepath") whose uploads reach the event handler even when Gradio cannot open them (see
+    app.gradio_adapter.lenient_image): the handler says what is wrong, in the page's language."""
+    return lenient_image(bind(gr.Image, texts=texts, **kwargs), lambda: t("error.not_an_image"))
 
 
 @dataclass
@@ -94,7 +66,7 @@ def build(model_names: list[str], default_model: str, examples: list[str]) -> Co
     image = image_input(texts={"label": "input.image"}, type="filepath", image_mode=None,
                         sources=["upload", "clipboard"], height=240, elem_id="lens-image")
     annotations = bind(gr.File, texts={"label": "input.annotations"}, value=None, file_types=[".json", ".xml"],
-                       type="filepath", height=90, elem_id="lens-annotations")
+                       type="filepath", height=140, elem_id="lens-annotations")
     if examples:
         gallery = gr.Examples(examples=[[path] for path in examples], inputs=[image], label=t("input.examples"),
                               examples_per_page=8, elem_id="lens-examples")
@@ -131,17 +103,6 @@ def build(model_names: list[str], default_model: str, examples: list[str]) -> Co
             custom_status = gr.Markdown()
     return Controls(image, annotations, model, inspect, custom_arch, custom_checkpoint, custom_labels,
                     custom_trained_from, custom_load, custom_status, sliders, reset)
-
-
-# The sliders folded into each tab in the projector layout: the thresholds that change what the tab shows.
-STRIP_KEYS: dict[str, tuple[str, ...]] = {
-    "proposals": ("rpn_pre_nms_top_n", "rpn_nms_thresh", "rpn_post_nms_top_n", "rpn_score_thresh"),
-    "nms": ("rpn_nms_thresh", "box_nms_thresh", "box_score_thresh"),
-    "roi": ("rpn_nms_thresh", "rpn_post_nms_top_n"),
-    "detections": ("box_score_thresh", "box_nms_thresh", "box_detections_per_img"),
-    "gt": ("rpn_post_nms_top_n", "rpn_nms_thresh", "box_score_thresh", "box_nms_thresh"),
-    "ablations": ("rpn_post_nms_top_n", "box_score_thresh"),
-}
 
 
 def threshold_strip(keys: tuple[str, ...]) -> dict[str, gr.Slider]:

@@ -38,12 +38,14 @@ class FeaturesTab:
 def build() -> FeaturesTab:
     look_for("look.features")
     with gr.Row():
-        family = bind(gr.Dropdown, texts={"choices": [("features.family.body", "body"), ("features.family.fpn", "fpn")],
-                                       "label": "features.family"}, value="fpn", scale=2)
-        mode = bind(gr.Dropdown, texts={"choices": [(f"features.mode.{m}", m) for m in MODES], "label": "features.mode"},
+        family = bind(gr.Dropdown, texts={"choices": [("features.family.body", "body"),
+                                                      ("features.family.fpn", "fpn")],
+                                          "label": "features.family"}, value="fpn", scale=2)
+        mode = bind(gr.Dropdown, texts={"choices": [(f"features.mode.{m}", m) for m in MODES],
+                                        "label": "features.mode"},
                     value="mean", scale=2)
         channel = bind(gr.Slider, 0, 255, texts={"label": "features.channel"}, value=0, step=1, scale=2)
-    heatmaps = bind(gr.Plot, texts={"label": "features.heatmaps"}, elem_classes=[MAIN])
+    heatmaps = bind(gr.Plot, texts={"label": "features.heatmaps"}, elem_classes=[MAIN, "lens-main-plot"])
     note = gr.Markdown()
     overlays = bind(gr.Gallery, texts={"label": "features.overlays"}, columns=5, height=300, object_fit="contain",
                     format="jpeg", allow_preview=True)

@@ -39,7 +39,7 @@ class ObjectnessTab:
 
 def build() -> ObjectnessTab:
     look_for("look.objectness")
-    all_levels = bind(gr.Plot, texts={"label": "objectness.all_levels"}, elem_classes=[MAIN])
+    all_levels = bind(gr.Plot, texts={"label": "objectness.all_levels"}, elem_classes=[MAIN, "lens-main-plot"])
     summary = gr.Markdown(elem_classes=["lens-table"])
     with gr.Row():
         with gr.Column(scale=3):

@@ -1,0 +1,57 @@
+"""The tabs, in page order: each one's id (its label is the string `tab.<id>`), how it is built, and which of the
+seven thresholds its view reads (the sliders folded into it in the projector layout). The page layout, the
+projector strips and the wiring test are derived from this table: a new tab is one entry here plus its module,
+its figures and its strings."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from app.tabs import (
+    ablations,
+    anchors,
+    dataset,
+    detections,
+    features,
+    ground_truth,
+    nms,
+    objectness,
+    overview,
+    proposals,
+    roi,
+)
+from inspectors.core.thresholds import THRESHOLD_KEYS
+
+
+@dataclass(frozen=True)
+class TabSpec:
+    id: str
+    build: Callable[[], Any]
+    reads: tuple[str, ...] = ()   # thresholds the tab's view depends on (its strip in the projector layout)
+
+    @property
+    def label_key(self) -> str:
+        return f"tab.{self.id}"
+
+
+TABS: tuple[TabSpec, ...] = (
+    TabSpec("overview", overview.build),
+    TabSpec("features", features.build),
+    TabSpec("anchors", anchors.build),
+    TabSpec("objectness", objectness.build),
+    TabSpec("proposals", proposals.build,
+            ("rpn_pre_nms_top_n", "rpn_nms_thresh", "rpn_post_nms_top_n", "rpn_score_thresh")),
+    TabSpec("nms", nms.build, ("rpn_nms_thresh", "box_nms_thresh", "box_score_thresh")),
+    TabSpec("roi", roi.build, ("rpn_nms_thresh", "rpn_post_nms_top_n")),
+    TabSpec("detections", detections.build, ("box_score_thresh", "box_nms_thresh", "box_detections_per_img")),
+    TabSpec("gt", ground_truth.build,
+            ("rpn_post_nms_top_n", "rpn_nms_thresh", "box_score_thresh", "box_nms_thresh")),
+    TabSpec("ablations", ablations.build, ("rpn_post_nms_top_n", "box_score_thresh")),
+    TabSpec("dataset", dataset.build),   # its own seven sliders, on the tab (said so on the page)
+)
+
+# Tab id -> the sliders folded into it in the projector layout.
+STRIP_KEYS: dict[str, tuple[str, ...]] = {spec.id: spec.reads for spec in TABS if spec.reads}
+
+assert len({spec.id for spec in TABS}) == len(TABS), "tab ids must be unique"
+assert all(set(spec.reads) <= set(THRESHOLD_KEYS) for spec in TABS), "a tab reads an unknown threshold"
