@@ -9,6 +9,11 @@
         disk per image for a random-init torchvision model on noise images
     python bench/bench_dataset.py single [--model fasterrcnn_resnet50_fpn] [--size 800x1066]
         single image: an RPN slider's replay (first move, repeated move) relative to a plain forward
+    python bench/bench_dataset.py diagnosis --capture bench/out/demo1000 [--replicate 5]
+        the score slider without re-matching (build once, then each move), next to pycocotools and
+        faster-coco-eval on the same detections; box-NMS and detections-per-image slider moves; the confusion
+        matrix, operating points and funnel summary following a final-stage move; --replicate k also times the
+        score slider on the capture's detections and ground truth repeated k times (k × the images)
 
 Every timing is wall clock on this machine; the machine line says what it is.
 """
@@ -261,6 +266,120 @@ def cmd_single(args) -> None:
           f"forward")
 
 
+def _coco_dicts(dets, gts, num_classes: int, num_images: int) -> tuple[dict, list]:
+    gt = {"images": [{"id": i + 1, "width": 10**4, "height": 10**4} for i in range(num_images)],
+          "categories": [{"id": k + 1} for k in range(num_classes)],
+          "annotations": [{"id": j + 1, "image_id": int(gts.image[j]) + 1, "category_id": int(gts.category[j]) + 1,
+                           "bbox": [float(v) for v in gts.bbox[j]], "area": float(gts.area[j]),
+                           "iscrowd": int(gts.iscrowd[j])} for j in range(len(gts))]}
+    results = [{"image_id": int(dets.image[d]) + 1, "category_id": int(dets.category[d]) + 1,
+                "bbox": [float(v) for v in dets.bbox[d]], "score": float(dets.score[d])} for d in range(len(dets))]
+    return gt, results
+
+
+def _oracle_time(module: str, gt: dict, results: list) -> tuple[float, list[float]]:
+    """(seconds for loadRes + evaluate + accumulate + summarize, stats) of pycocotools or faster-coco-eval."""
+    import copy
+
+    if module == "pycocotools":
+        from pycocotools.coco import COCO
+        from pycocotools.cocoeval import COCOeval as Eval
+    else:
+        from faster_coco_eval import COCO
+        from faster_coco_eval import COCOeval_faster as Eval
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco_gt = COCO()
+        coco_gt.dataset = copy.deepcopy(gt)
+        coco_gt.createIndex()
+        start = time.perf_counter()
+        ev = Eval(coco_gt, coco_gt.loadRes(copy.deepcopy(results)), "bbox")
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+        seconds = time.perf_counter() - start
+    return seconds, [float(v) for v in ev.stats]
+
+
+def _replicated(dets, gts, k: int, num_images: int):
+    from inspectors.evaluation.coco_matching import DetectionSet, GroundTruthArrays
+
+    offset = lambda image: np.concatenate([image + r * num_images for r in range(k)])  # noqa: E731
+    return (DetectionSet(image=offset(dets.image), category=np.tile(dets.category, k),
+                         bbox=np.tile(dets.bbox, (k, 1)), score=np.tile(dets.score, k)),
+            GroundTruthArrays(image=offset(gts.image), category=np.tile(gts.category, k),
+                              bbox=np.tile(gts.bbox, (k, 1)), area=np.tile(gts.area, k),
+                              iscrowd=np.tile(gts.iscrowd, k)))
+
+
+def cmd_diagnosis(args) -> None:
+    from inspectors.evaluation.coco_accumulate import MAX_DETS, ScoreSlider
+    from inspectors.evaluation.coco_matching import match
+
+    torch.set_num_threads(args.threads)
+    dataset = DatasetCapture.open(args.capture)
+    n = len(dataset)
+    print(f"machine: {machine()}; {n} images, model {dataset.model_name}")
+    start = time.perf_counter()
+    dataset.evaluate()
+    print(f"first evaluation (reads the records, RPN stage): {time.perf_counter() - start:.2f} s")
+    med = statistics.median
+    scores = [round(float(v), 4) for v in np.linspace(0.06, 0.9, args.moves)]
+
+    def slider_rows(label: str, dets, gts, num_images: int) -> None:
+        start = time.perf_counter()
+        slider = ScoreSlider(match(dets, gts, max_det=MAX_DETS[-1]), dets, gts.category, len(dataset.class_names))
+        build = time.perf_counter() - start
+        ours, py, fast, worst = [], [], [], 0.0
+        gt, results = _coco_dicts(dets, gts, len(dataset.class_names), num_images)
+        for s in scores:
+            start = time.perf_counter()
+            values = slider.at(s)
+            ours.append(time.perf_counter() - start)
+            kept = [r for r in results if np.float32(r["score"]) > np.float32(s)]
+            t_py, stats = _oracle_time("pycocotools", gt, kept)
+            t_fast, _ = _oracle_time("faster_coco_eval", gt, kept)
+            py.append(t_py)
+            fast.append(t_fast)
+            worst = max(worst, abs(values["ap"] - stats[0]), abs(values["ar100"] - stats[8]))
+        print(f"{label}: score slider built once in {build:.2f} s ({len(dets)} detections at score 0); per move "
+              f"median {med(ours) * 1000:.2f} ms (max {max(ours) * 1000:.2f}) over {len(scores)} thresholds; "
+              f"pycocotools {med(py) * 1000:.0f} ms, faster-coco-eval {med(fast) * 1000:.0f} ms on the same "
+              f"detections; max |AP or AR difference| vs pycocotools {worst:.1e}")
+
+    base = dataset.detection_set(box_score_thresh=0.0)
+    gts = dataset.ground_truth()
+    slider_rows(f"{n} images", base, gts, n)
+    if args.replicate > 1:
+        dets_k, gts_k = _replicated(base, gts, args.replicate, n)
+        slider_rows(f"{n * args.replicate} images ({n} demo scenes repeated {args.replicate}×)", dets_k, gts_k,
+                    n * args.replicate)
+
+    def timed(label: str, fn, values) -> None:
+        times = []
+        for v in values:
+            start = time.perf_counter()
+            fn(v)
+            times.append(time.perf_counter() - start)
+        print(f"{label:52s} median {med(times) * 1000:7.1f} ms  (max {max(times) * 1000:.1f})")
+
+    timed("box NMS slider move: evaluate()", lambda v: dataset.evaluate(box_nms_thresh=v), (0.3, 0.35, 0.4, 0.45))
+    timed("detections-per-image slider move: evaluate()",
+          lambda v: dataset.evaluate(box_detections_per_img=v), (20, 30, 50, 70))
+    timed("confusion matrix after a score move", lambda v: dataset.confusion_matrix(box_score_thresh=v),
+          (0.11, 0.21, 0.31, 0.41))
+    timed("operating points after an NMS move", lambda v: dataset.operating_points(box_nms_thresh=v),
+          (0.31, 0.36, 0.41, 0.46))
+    start = time.perf_counter()
+    dataset.funnel_summary()
+    print(f"{'funnel summary, first (per-image RPN part, memoised)':52s} {time.perf_counter() - start:8.2f} s")
+    timed("funnel summary after a final-stage move", lambda v: dataset.funnel_summary(box_score_thresh=v),
+          (0.12, 0.22, 0.32))
+    start = time.perf_counter()
+    dataset.anchor_fit()
+    print(f"{'anchor fit (once per capture)':52s} {time.perf_counter() - start:8.2f} s")
+    print(f"peak RSS {peak_rss_mib():.0f} MiB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -287,8 +406,14 @@ def main() -> None:
     p.add_argument("--classes", type=int, default=91)
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--threads", type=int, default=0, help="torch intra-op threads (default: torch's)")
+    p = sub.add_parser("diagnosis")
+    p.add_argument("--capture", default="bench/out/demo1000")
+    p.add_argument("--moves", type=int, default=12)
+    p.add_argument("--replicate", type=int, default=1, help="also time the score slider on k copies of the set")
+    p.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
-    {"capture": cmd_capture, "sliders": cmd_sliders, "disk": cmd_disk, "single": cmd_single}[args.command](args)
+    {"capture": cmd_capture, "sliders": cmd_sliders, "disk": cmd_disk, "single": cmd_single,
+     "diagnosis": cmd_diagnosis}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -85,6 +85,57 @@ EN: dict[str, str] = {
     "ds.sweep_none": "Run a sweep first.",
     "ds.summary": "JSON (the same as the evaluate_dataset API returns)",
     "action.dataset": "capturing or evaluating the dataset",
+    # dataset diagnosis (app/tabs/dataset_diagnosis.py)
+    "dsd.title": "Diagnosis: which class for what, the best confidence per class, where objects are lost, anchors",
+    "dsd.explain": "Each view follows the seven sliders above (on release) and says which thresholds made it. The "
+                   "IoU slider decides what counts as a match for the confusion matrix, the operating points and the "
+                   "funnel.",
+    "dsd.iou": "IoU of a match",
+    "dsd.refresh": "Show the diagnosis",
+    "dsd.confusion_title": "Confusion matrix (rows: the true class; columns: the predicted one; background last)",
+    "dsd.cell_hint": "Click a cell to see its images and boxes",
+    "dsd.background": "background",
+    "dsd.true": "true class",
+    "dsd.predicted": "predicted",
+    "dsd.true_predicted": "true \\ predicted",
+    "dsd.cell": "**{true} → {predicted}**: {count} boxes in {images} images (showing {shown}).",
+    "dsd.made_at": "Made at {values}.",
+    "dsd.made_at_iou": "Made at IoU {iou} and {values}.",
+    "dsd.operating_title": "Operating points per class: F1 against confidence, the confidence that maximises it",
+    "dsd.confidence": "confidence (keep score ≥ it)",
+    "dsd.all": "all classes",
+    "dsd.applied": "With these per-class thresholds: AP {ap_before} → {ap_after}, F1 at IoU 0.5 {f1_before} → "
+                   "{f1_after}.",
+    "dsd.ap_vs_f1": "AP is computed over every confidence, so a threshold can only shorten the precision-recall "
+                    "curve (AP stays or falls); F1 is one point of it, so dropping false positives raises it. "
+                    "torchvision has one box_score_thresh: paste the filter below after the model.",
+    "dsd.funnel_title": "Where objects are lost, over the whole dataset",
+    "dsd.funnel_note": "Each object is lost after the last stage at which a box still reached the IoU; the last "
+                       "column is the dataset's recall if that stage's slider were at its most permissive value.",
+    "dsd.found": "found",
+    "dsd.anchors_title": "Do the anchors fit the objects?",
+    "dsd.anchor_summary": "{boxes} ground-truth boxes in the model's frame. Best anchor IoU ≥ {threshold}: "
+                          "{share}; a positive anchor only through the low-quality rule: {low}. The suggested "
+                          "anchors would reach {suggested}. New anchors mean retraining the RPN. (Independent of "
+                          "the thresholds.)",
+    "dsd.compare_title": "This capture beside another one (same images)",
+    "dsd.compare_other": "The other capture's folder on the server",
+    "dsd.compare_run": "Compare",
+    "dsd.compare_missing": "Give the folder of the other capture.",
+    "dsd.compare_made": "A = {a}, B = {b}.",
+    "dsd.col.class": "class",
+    "dsd.col.confidence": "F1-optimal confidence",
+    "dsd.col.precision": "precision",
+    "dsd.col.recall": "recall",
+    "dsd.col.stage": "stage",
+    "dsd.col.lost": "objects lost there",
+    "dsd.col.recovered": "recall if relaxed",
+    "dsd.col.group": "group",
+    "dsd.col.objects": "objects",
+    "dsd.col.share": "share ≥ {threshold}",
+    "dsd.col.mean_iou": "mean best IoU",
+    "dsd.col.metric": "metric",
+    "dsd.col.ci": "95 % CI over images",
 }
 
 KO: dict[str, str] = {
@@ -222,4 +273,53 @@ KO: dict[str, str] = {
     "engine.dataset.ray_missing": "Ray 엔진에는 Ray가 필요합니다: pip install -r requirements-ray.txt ({reason}).",
     "engine.dataset.unknown_metric": "알 수 없는 지표 {name!r}. 다음 중에서 고르세요: {choices}.",
     "engine.dataset.unknown_image": "이 데이터셋 캡처에 이미지 {name!r}이(가) 없습니다.",
+    # dataset diagnosis (app/tabs/dataset_diagnosis.py)
+    "dsd.title": "진단: 무엇을 어떤 클래스로 보았나, 클래스별 최적 신뢰도, 객체를 잃는 단계, 앵커",
+    "dsd.explain": "각 보기는 위의 일곱 슬라이더를 (놓을 때) 따라가며 어떤 임계값으로 만들었는지 보여 줍니다. IoU "
+                   "슬라이더는 혼동 행렬, 동작점, 퍼널에서 무엇을 일치로 볼지 정합니다.",
+    "dsd.iou": "일치로 보는 IoU",
+    "dsd.refresh": "진단 보기",
+    "dsd.confusion_title": "혼동 행렬 (행: 실제 클래스, 열: 예측 클래스, 마지막은 배경)",
+    "dsd.cell_hint": "칸을 클릭하면 그 이미지와 상자를 봅니다",
+    "dsd.background": "배경",
+    "dsd.true": "실제 클래스",
+    "dsd.predicted": "예측",
+    "dsd.true_predicted": "실제 \\ 예측",
+    "dsd.cell": "**{true} → {predicted}**: 이미지 {images}장에 상자 {count}개 ({shown}장 표시).",
+    "dsd.made_at": "{values} 에서 계산.",
+    "dsd.made_at_iou": "IoU {iou}, {values} 에서 계산.",
+    "dsd.operating_title": "클래스별 동작점: 신뢰도에 따른 F1과 F1이 가장 큰 신뢰도",
+    "dsd.confidence": "신뢰도 (점수 ≥ 이 값만 유지)",
+    "dsd.all": "모든 클래스",
+    "dsd.applied": "이 클래스별 임계값을 쓰면: AP {ap_before} → {ap_after}, IoU 0.5에서 F1 {f1_before} → "
+                   "{f1_after}.",
+    "dsd.ap_vs_f1": "AP는 모든 신뢰도에 걸쳐 계산하므로 임계값은 정밀도-재현율 곡선을 줄일 뿐입니다 (AP는 같거나 "
+                    "낮아짐). F1은 곡선의 한 점이므로 거짓 양성을 버리면 올라갑니다. torchvision에는 "
+                    "box_score_thresh가 하나뿐이니 아래 필터를 모델 뒤에 붙이세요.",
+    "dsd.funnel_title": "데이터셋 전체에서 객체를 잃는 단계",
+    "dsd.funnel_note": "각 객체는 상자가 그 IoU에 마지막으로 닿은 단계 다음에서 잃은 것으로 셉니다. 마지막 열은 그 "
+                       "단계의 슬라이더를 가장 너그러운 값으로 두었을 때의 데이터셋 재현율입니다.",
+    "dsd.found": "찾음",
+    "dsd.anchors_title": "앵커가 객체에 맞을까?",
+    "dsd.anchor_summary": "모델 좌표계의 정답 상자 {boxes}개. 가장 잘 맞는 앵커의 IoU ≥ {threshold}: {share}; "
+                          "저품질 규칙으로만 양성 앵커를 얻는 비율: {low}. 제안한 앵커는 {suggested}에 이릅니다. "
+                          "앵커를 바꾸면 RPN을 다시 학습해야 합니다. (임계값과 무관)",
+    "dsd.compare_title": "이 캡처와 다른 캡처 나란히 보기 (같은 이미지)",
+    "dsd.compare_other": "서버에 있는 다른 캡처의 폴더",
+    "dsd.compare_run": "비교",
+    "dsd.compare_missing": "다른 캡처의 폴더를 입력하세요.",
+    "dsd.compare_made": "A = {a}, B = {b}.",
+    "dsd.col.class": "클래스",
+    "dsd.col.confidence": "F1 최적 신뢰도",
+    "dsd.col.precision": "정밀도",
+    "dsd.col.recall": "재현율",
+    "dsd.col.stage": "단계",
+    "dsd.col.lost": "잃은 객체",
+    "dsd.col.recovered": "풀었을 때 재현율",
+    "dsd.col.group": "묶음",
+    "dsd.col.objects": "객체",
+    "dsd.col.share": "≥ {threshold} 비율",
+    "dsd.col.mean_iou": "평균 최고 IoU",
+    "dsd.col.metric": "지표",
+    "dsd.col.ci": "이미지 부트스트랩 95% 구간",
 }
