@@ -2,7 +2,6 @@
 components, turns UserError into gr.Error, and keeps the server alive on unexpected errors."""
 from __future__ import annotations
 
-import functools
 import html
 import logging
 from dataclasses import dataclass
@@ -15,8 +14,8 @@ import inspectors
 from app import handlers, views
 from app.config import INSPECT_CONCURRENCY, AppConfig, byte_size, is_local_only, sample_image_paths, upload_cap
 from app.dataset_store import DatasetStore
-from app.drawing import display_scale
-from app.figures import ablations as ablation_figs
+from app.events import original_point as _original_point
+from app.events import readable_errors, session_id
 from app.figures import dataset as dataset_figs
 from app.figures import proposals as proposal_figs
 from app.figures import story as story_figs
@@ -73,6 +72,10 @@ class Layout:
     projector: gr.Radio
     dataset: dataset.DatasetTab
 
+    def tab(self, tab_id: str) -> Any:
+        """The built tab of a registry id."""
+        return self.ground_truth if tab_id == "gt" else getattr(self, tab_id)
+
     @property
     def strip_sliders(self) -> list[gr.Slider]:
         return [slider for strip in self.strips.values() for slider in strip.values()]
@@ -83,39 +86,6 @@ class Layout:
         for strip in self.strips.values():
             values.update(controls.strip_values(strip, thresholds))
         return values
-
-
-def readable_errors(action_key: str, lens: Lens | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Run an event in its session's language; UserError -> gr.Error with its message (one log line); anything
-    else -> logged with traceback, shown as one line.
-
-    Messages are HTML-escaped: gr.Error renders HTML, and they can quote file names the person uploaded.
-    """
-    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            request = next((a for a in (*args, *kwargs.values()) if hasattr(a, "session_hash")), None)
-            sid = session_id(request)
-            language = (lambda: lens.prefs.get(sid, "language")) if lens is not None else None
-            with use_language(language):
-                try:
-                    return fn(*args, **kwargs)
-                except gr.Error:
-                    raise
-                except UserError as error:
-                    log.info("refused while %s: %s", t(action_key), str(error).replace("\n", " "))   # one line
-                    raise gr.Error(html.escape(str(error), quote=False), print_exception=False) from None
-                except Exception as error:  # the server must keep running; the person gets one readable line
-                    log.exception("error while %s", action_key)
-                    reason = f"{type(error).__name__}: {str(error)[:300]}"
-                    raise gr.Error(html.escape(t("error.internal", action=t(action_key), reason=reason), quote=False),
-                                   print_exception=False) from None
-        return wrapper
-    return decorate
-
-
-def session_id(request: gr.Request | None) -> str:
-    return getattr(request, "session_hash", None) or "anonymous"
 
 
 def create_lens(config: AppConfig) -> Lens:
@@ -502,8 +472,17 @@ def _wire_tab_controls(lens: Lens, layout: Layout) -> dict[str, Callable[..., An
     return {"features": on_features, "anchor_click": on_anchor_click, "objectness_level": on_objectness_level,
             "top_n": on_top_n, "roi_choice": on_roi_choice, "roi_click": on_roi_click, "roi_box": on_roi_box,
             **_wire_nms_player(lens, layout.nms), **_wire_follow(lens, layout), **_wire_tab_selection(lens, layout),
-            **_wire_ablations(lens, layout.ablations), **_wire_ground_truth(lens, layout.ground_truth),
+            **_wire_registered(lens, layout), **_wire_ground_truth(lens, layout.ground_truth),
             **_wire_dataset(lens, layout)}
+
+
+def _wire_registered(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
+    """The events of the tabs that wire themselves (registry.TabSpec.wire)."""
+    functions: dict[str, Callable[..., Any]] = {}
+    for spec in registry.TABS:
+        if spec.wire is not None:
+            functions.update(spec.wire(lens, layout.tab(spec.id)))
+    return functions
 
 
 def _wire_dataset(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
@@ -629,60 +608,6 @@ def _wire_ground_truth(lens: Lens, g: ground_truth.GroundTruthTab) -> dict[str, 
     g.iou.release(on_iou, [g.iou], g.outputs, api_visibility="private", trigger_mode="always_last")
     g.level.input(on_level, [g.level], g.outputs, api_visibility="private", trigger_mode="always_last")
     return {"gt_object": on_object, "gt_row": on_row, "gt_iou": on_iou, "gt_level": on_level}
-
-
-def _wire_ablations(lens: Lens, a: ablations.AblationsTab) -> dict[str, Callable[..., Any]]:
-    """Choose an ablation; draw boxes with two clicks on the model's image, type them, or take the best proposals."""
-    def show(request: gr.Request, **changes: Any) -> dict[Any, Any]:
-        session = handlers.set_options(lens, session_id(request), **changes)
-        return a.values(views.ablation_view(session))
-
-    @readable_errors("action.view", lens)
-    def on_kind(kind: str, seed: float | None, request: gr.Request) -> dict[Any, Any]:
-        if kind not in ablation_figs.KINDS:
-            kind = "no_reg"
-        return show(request, ablation_kind=kind, ablation_seed=max(0, int(seed or 0)))
-
-    @readable_errors("action.view", lens)
-    def on_boxes(text: str, request: gr.Request) -> dict[Any, Any]:
-        try:
-            boxes = ablation_figs.parse_boxes(text or "")
-        except ValueError as error:
-            raise UserError(t("abl.bad_boxes", line=error.args[0])) from None
-        return show(request, ablation_boxes=tuple(boxes), ablation_pending=None,
-                    ablation_kind="boxes" if boxes else handlers.current_session(lens, session_id(request))
-                    .options.ablation_kind)
-
-    @readable_errors("action.view", lens)
-    def on_click(event: gr.SelectData, request: gr.Request) -> dict[Any, Any]:
-        session = handlers.current_session(lens, session_id(request))
-        x, y = _original_point(session, event.index)
-        pending = session.options.ablation_pending
-        if pending is None:
-            return show(request, ablation_pending=(x, y))
-        box = (min(x, pending[0]), min(y, pending[1]), max(x, pending[0]), max(y, pending[1]))
-        return show(request, ablation_pending=None, ablation_kind="boxes",
-                    ablation_boxes=session.options.ablation_boxes + (box,))
-
-    @readable_errors("action.view", lens)
-    def on_add_proposals(request: gr.Request) -> dict[Any, Any]:
-        session = handlers.current_session(lens, session_id(request))
-        best = [tuple(float(v) for v in box) for box in session.replay.proposals.boxes[:5].tolist()]
-        return show(request, ablation_kind="boxes", ablation_boxes=session.options.ablation_boxes + tuple(best))
-
-    @readable_errors("action.view", lens)
-    def on_clear(request: gr.Request) -> dict[Any, Any]:
-        return show(request, ablation_boxes=(), ablation_pending=None)
-
-    outputs = a.outputs
-    gr.on([a.kind.input, a.seed.submit, a.seed.blur], on_kind, [a.kind, a.seed], a.outputs, api_visibility="private",
-          trigger_mode="always_last")
-    a.boxes.blur(on_boxes, [a.boxes], outputs, api_visibility="private")
-    a.model_image.select(on_click, None, outputs, api_visibility="private")
-    a.add_proposals.click(on_add_proposals, None, outputs, api_visibility="private")
-    a.clear.click(on_clear, None, outputs, api_visibility="private")
-    return {"ablation_kind": on_kind, "ablation_boxes": on_boxes, "ablation_click": on_click,
-            "ablation_add_proposals": on_add_proposals, "ablation_clear": on_clear}
 
 
 def _wire_tab_selection(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
@@ -921,13 +846,6 @@ def _merged(update: Any, value: Any) -> Any:
     else:
         merged["value"] = value
     return merged
-
-
-def _original_point(session: Session, index: Any) -> tuple[float, float]:
-    """A click on a drawn image (display pixels) in original-image pixels."""
-    scale = display_scale(*session.trace.original_size)
-    x, y = (float(v) for v in index)
-    return x / scale, y / scale
 
 
 def launch_options(config: AppConfig) -> dict[str, Any]:

@@ -3,11 +3,15 @@ boxes someone draws or types (Fast R-CNN's own RoIs), beside the model's detecti
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import gradio as gr
 
-from app.figures.ablations import KINDS
+from app import handlers, views
+from app.events import original_point, readable_errors, session_id
+from app.figures.ablations import KINDS, parse_boxes
+from app.handlers import Lens, UserError
+from app.strings import t
 from app.tabs.common import explanation, image_view, look_for
 from app.texts import bind, markdown
 from app.views import AblationView
@@ -55,3 +59,57 @@ def build() -> AblationsTab:
     markdown("abl.click_hint", elem_classes=["lens-note"])
     explanation("abl.explain")
     return AblationsTab(kind, seed, boxes, add_proposals, clear, model_image, ablation_image, comparison)
+
+
+def wire(lens: Lens, a: AblationsTab) -> dict[str, Callable[..., Any]]:
+    """Choose an ablation; draw boxes with two clicks on the model's image, type them, or take the best proposals."""
+    def show(request: gr.Request, **changes: Any) -> dict[Any, Any]:
+        session = handlers.set_options(lens, session_id(request), **changes)
+        return a.values(views.ablation_view(session))
+
+    @readable_errors("action.view", lens)
+    def on_kind(kind: str, seed: float | None, request: gr.Request) -> dict[Any, Any]:
+        if kind not in KINDS:
+            kind = "no_reg"
+        return show(request, ablation_kind=kind, ablation_seed=max(0, int(seed or 0)))
+
+    @readable_errors("action.view", lens)
+    def on_boxes(text: str, request: gr.Request) -> dict[Any, Any]:
+        try:
+            boxes = parse_boxes(text or "")
+        except ValueError as error:
+            raise UserError(t("abl.bad_boxes", line=error.args[0])) from None
+        return show(request, ablation_boxes=tuple(boxes), ablation_pending=None,
+                    ablation_kind="boxes" if boxes else handlers.current_session(lens, session_id(request))
+                    .options.ablation_kind)
+
+    @readable_errors("action.view", lens)
+    def on_click(event: gr.SelectData, request: gr.Request) -> dict[Any, Any]:
+        session = handlers.current_session(lens, session_id(request))
+        x, y = original_point(session, event.index)
+        pending = session.options.ablation_pending
+        if pending is None:
+            return show(request, ablation_pending=(x, y))
+        box = (min(x, pending[0]), min(y, pending[1]), max(x, pending[0]), max(y, pending[1]))
+        return show(request, ablation_pending=None, ablation_kind="boxes",
+                    ablation_boxes=session.options.ablation_boxes + (box,))
+
+    @readable_errors("action.view", lens)
+    def on_add_proposals(request: gr.Request) -> dict[Any, Any]:
+        session = handlers.current_session(lens, session_id(request))
+        best = [tuple(float(v) for v in box) for box in session.replay.proposals.boxes[:5].tolist()]
+        return show(request, ablation_kind="boxes", ablation_boxes=session.options.ablation_boxes + tuple(best))
+
+    @readable_errors("action.view", lens)
+    def on_clear(request: gr.Request) -> dict[Any, Any]:
+        return show(request, ablation_boxes=(), ablation_pending=None)
+
+    outputs = a.outputs
+    gr.on([a.kind.input, a.seed.submit, a.seed.blur], on_kind, [a.kind, a.seed], a.outputs, api_visibility="private",
+          trigger_mode="always_last")
+    a.boxes.blur(on_boxes, [a.boxes], outputs, api_visibility="private")
+    a.model_image.select(on_click, None, outputs, api_visibility="private")
+    a.add_proposals.click(on_add_proposals, None, outputs, api_visibility="private")
+    a.clear.click(on_clear, None, outputs, api_visibility="private")
+    return {"ablation_kind": on_kind, "ablation_boxes": on_boxes, "ablation_click": on_click,
+            "ablation_add_proposals": on_add_proposals, "ablation_clear": on_clear}

@@ -28,6 +28,7 @@ class TabSpec:
     id: str
     build: Callable[[], Any]
     reads: tuple[str, ...] = ()   # thresholds the tab's view depends on (its strip in the projector layout)
+    wire: Callable[..., dict[str, Callable[..., Any]]] | None = None   # (lens, the built tab) -> its events by name
 
     @property
     def label_key(self) -> str:
@@ -46,7 +47,7 @@ TABS: tuple[TabSpec, ...] = (
     TabSpec("detections", detections.build, ("box_score_thresh", "box_nms_thresh", "box_detections_per_img")),
     TabSpec("gt", ground_truth.build,
             ("rpn_post_nms_top_n", "rpn_nms_thresh", "box_score_thresh", "box_nms_thresh")),
-    TabSpec("ablations", ablations.build, ("rpn_post_nms_top_n", "box_score_thresh")),
+    TabSpec("ablations", ablations.build, ("rpn_post_nms_top_n", "box_score_thresh"), wire=ablations.wire),
     TabSpec("dataset", dataset.build),   # its own seven sliders, on the tab (said so on the page)
 )
 
