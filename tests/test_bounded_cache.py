@@ -50,3 +50,17 @@ def test_get_or_build_builds_once_under_concurrency() -> None:
 def test_a_bound_below_one_is_refused() -> None:
     with pytest.raises(ValueError):
         BoundedCache(0)
+
+
+def test_a_weight_bound_evicts_the_oldest_until_the_total_fits_and_keeps_the_newest() -> None:
+    cache: BoundedCache[str, bytes] = BoundedCache(100, weigh=len, max_weight=10)
+    cache.put("a", b"1234")
+    cache.put("b", b"1234")
+    assert cache.weight == 8
+    cache.put("c", b"1234")  # 12 > 10: "a" goes
+    assert list(cache) == ["b", "c"] and cache.weight == 8
+    cache.put("huge", bytes(50))  # heavier than the bound alone: everything older goes, the newest stays
+    assert list(cache) == ["huge"] and cache.weight == 50
+    cache.put("huge", b"1")  # replacing an entry replaces its weight
+    assert cache.weight == 1
+    assert cache.pop("huge") == b"1" and cache.weight == 0

@@ -19,14 +19,19 @@ class BoundedCache(Generic[K, V]):
 
     `on_evict(key, value)` is called (outside no lock of the caller's) for every entry pushed out by the bound;
     `pinned(key, value)` may keep an entry that is in use from being evicted (it is skipped, the next one goes).
-    `lock` (an RLock) lets an owner guard several structures, this one included, with one lock.
+    `lock` (an RLock) lets an owner guard several structures, this one included, with one lock. With `weigh` and
+    `max_weight` the entries are also bounded by their total weight (their bytes, say); the newest always stays.
     """
 
     def __init__(self, maxsize: int, *, on_evict: Optional[Callable[[K, V], None]] = None,
-                 pinned: Optional[Callable[[K, V], bool]] = None, lock: Optional[threading.RLock] = None) -> None:
+                 pinned: Optional[Callable[[K, V], bool]] = None, lock: Optional[threading.RLock] = None,
+                 weigh: Optional[Callable[[V], int]] = None, max_weight: Optional[int] = None) -> None:
         if maxsize < 1:
             raise ValueError(f"maxsize must be at least 1, not {maxsize}")
         self.maxsize = maxsize
+        self._weigh = weigh
+        self.max_weight = max_weight
+        self.weight = 0  # the entries' total weight (bytes, say), when `weigh` is given
         self._data: OrderedDict[K, V] = OrderedDict()
         self._on_evict = on_evict
         self._pinned = pinned
@@ -56,8 +61,11 @@ class BoundedCache(Generic[K, V]):
 
     def put(self, key: K, value: V) -> None:
         with self.lock:
+            if key in self._data:
+                self.weight -= self._weight_of(self._data[key])
             self._data[key] = value
             self._data.move_to_end(key)
+            self.weight += self._weight_of(value)
             evicted = self._trim()
         self._report(evicted)
 
@@ -69,13 +77,18 @@ class BoundedCache(Generic[K, V]):
                 return self._data[key]
             value = build()
             self._data[key] = value
+            self.weight += self._weight_of(value)
             evicted = self._trim()
         self._report(evicted)
         return value
 
     def pop(self, key: K, default: Optional[V] = None) -> Optional[V]:
         with self.lock:
-            return self._data.pop(key, default)
+            if key not in self._data:
+                return default
+            value = self._data.pop(key)
+            self.weight -= self._weight_of(value)
+            return value
 
     def values(self) -> list[V]:
         with self.lock:
@@ -88,16 +101,26 @@ class BoundedCache(Generic[K, V]):
     def clear(self) -> None:
         with self.lock:
             self._data.clear()
+            self.weight = 0
+
+    def _weight_of(self, value: V) -> int:
+        return self._weigh(value) if self._weigh is not None else 0
+
+    def _over(self) -> bool:
+        heavy = self.max_weight is not None and self.weight > self.max_weight and len(self._data) > 1
+        return len(self._data) > self.maxsize or heavy
 
     def _trim(self) -> list[tuple[K, V]]:
         evicted: list[tuple[K, V]] = []
+        newest = next(reversed(self._data), None)
         for key in list(self._data):
-            if len(self._data) <= self.maxsize:
+            if not self._over():
                 break
             value = self._data[key]
-            if self._pinned is not None and self._pinned(key, value):
+            if key == newest or (self._pinned is not None and self._pinned(key, value)):
                 continue
             del self._data[key]
+            self.weight -= self._weight_of(value)
             evicted.append((key, value))
         return evicted
 

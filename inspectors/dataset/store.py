@@ -19,7 +19,6 @@ Records are read lazily and kept in a byte-bounded cache, so a dataset larger th
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Hashable, Optional, Sequence, Union
@@ -27,20 +26,24 @@ from typing import TYPE_CHECKING, Any, Hashable, Optional, Sequence, Union
 import numpy as np
 import torch
 
-from inspectors.roi.batched_postprocess import CandidateBatch, batch_box_candidates, batch_select_detections
-from inspectors.evaluation.coco_matching import DetectionSet, GroundTruthArrays
+from inspectors.core.errors import InputError
+from inspectors.core.lru import BoundedCache
+from inspectors.core.models import InspectedModel
+from inspectors.core.snapshot import ModelSnapshot
+from inspectors.core.thresholds import RPN_KEYS, THRESHOLD_KEYS, check_thresholds
+from inspectors.core.trace import Detections
 from inspectors.dataset.annotations import ImageGroundTruth
 from inspectors.dataset.diagnosis import DiagnosisMixin
-from inspectors.dataset.manifest import (RECORDS, check_records, check_same_model, model_identity, read_manifest,
-                                         snapshot_from_dict)
-from inspectors.evaluation.metrics import (
-    DatasetMetrics,
-    ProposalRecall,
-    detection_metrics,
-    proposal_ar,
+from inspectors.dataset.manifest import (
+    RECORDS,
+    check_records,
+    check_same_model,
+    model_identity,
+    read_manifest,
+    snapshot_from_dict,
 )
+from inspectors.dataset.proposal_matching import CandidateOverlaps, candidate_overlaps, proposal_recall_of_rows
 from inspectors.dataset.record import ImageRecord, read_record
-from inspectors.evaluation.dataset_tide import tide_breakdown
 from inspectors.dataset.replay import (
     ImageDetections,
     RecordTensors,
@@ -52,13 +55,17 @@ from inspectors.dataset.replay import (
     rpn_settings,
     rpn_stage,
 )
+from inspectors.evaluation.coco_matching import DetectionSet, GroundTruthArrays
+from inspectors.evaluation.dataset_tide import tide_breakdown
+from inspectors.evaluation.matching import xyxy_to_xywh
+from inspectors.evaluation.metrics import (
+    DatasetMetrics,
+    ProposalRecall,
+    detection_metrics,
+    proposal_ar,
+)
+from inspectors.roi.batched_postprocess import CandidateBatch, batch_box_candidates, batch_select_detections
 from inspectors.rpn.fast_proposals import NmsBase, nms_base, rpn_proposals, stored_nms_base
-from inspectors.dataset.proposal_matching import CandidateOverlaps, candidate_overlaps, proposal_recall_of_rows
-from inspectors.core.errors import InputError
-from inspectors.core.models import InspectedModel
-from inspectors.core.snapshot import ModelSnapshot
-from inspectors.core.thresholds import RPN_KEYS, THRESHOLD_KEYS, check_thresholds
-from inspectors.core.trace import Detections
 
 if TYPE_CHECKING:
     from inspectors.ground_truth.annotations import GroundTruth
@@ -122,16 +129,16 @@ class DatasetCapture(DiagnosisMixin):
         for k, cid in enumerate(self.category_ids):
             self._class_of_label[label_of[cid]] = k
         self._class_of_category = {cid: k for k, cid in enumerate(self.category_ids)}
-        self._cache_bytes = cache_bytes
-        self._tensors: "OrderedDict[int, RecordTensors]" = OrderedDict()
-        self._tensor_bytes = 0
-        self._stages: "OrderedDict[Hashable, _EvalStage]" = OrderedDict()
-        self._bases: "OrderedDict[float, list[Optional[NmsBase]]]" = OrderedDict()
-        self._proposals: "OrderedDict[Hashable, ProposalRecall]" = OrderedDict()
-        self._metrics: "OrderedDict[Hashable, DatasetMetrics]" = OrderedDict()
         self._gt: Optional[tuple[GroundTruthArrays, list[ImageGroundTruth]]] = None
         self._candidate_overlaps: Optional[CandidateOverlaps] = None
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # one lock for every memo below
+        # The records' tensors, bounded by their bytes; the memos of the last few settings, by count.
+        self._tensors: BoundedCache[int, RecordTensors] = BoundedCache(
+            max(len(self.images), 1), lock=self._lock, weigh=RecordTensors.nbytes, max_weight=cache_bytes)
+        self._stages: BoundedCache[Hashable, _EvalStage] = BoundedCache(RPN_MEMO, lock=self._lock)
+        self._bases: BoundedCache[float, list[Optional[NmsBase]]] = BoundedCache(NMS_BASE_MEMO, lock=self._lock)
+        self._proposals: BoundedCache[Hashable, ProposalRecall] = BoundedCache(METRICS_MEMO, lock=self._lock)
+        self._metrics: BoundedCache[Hashable, DatasetMetrics] = BoundedCache(METRICS_MEMO, lock=self._lock)
 
     # ---- opening ---------------------------------------------------------------------------------------------------
     @classmethod
@@ -249,9 +256,9 @@ class DatasetCapture(DiagnosisMixin):
         key = tuple(settings[k] for k in THRESHOLD_KEYS)
         rpn_key = tuple(settings[k] for k in RPN_KEYS)
         with self._lock:
-            if key in self._metrics:
-                self._metrics.move_to_end(key)
-                return self._metrics[key]
+            known = self._metrics.get(key)
+            if known is not None:
+                return known
             gts, _ = self._ground_truth()
             dets = self.detection_set(**settings)
             matches, acc, values = detection_metrics(dets, gts, self.class_names, self.names)
@@ -262,7 +269,7 @@ class DatasetCapture(DiagnosisMixin):
                 precision=acc.precision, recall=acc.recall, scores=acc.scores, class_names=self.class_names,
                 _tide=lambda: tide_breakdown(dets, gts, matches, num_classes, num_images), **values,
             )
-            _remember(self._metrics, key, metrics, METRICS_MEMO)
+            self._metrics.put(key, metrics)
             return metrics
 
     def detection_set(self, **thresholds: Any) -> DetectionSet:
@@ -300,11 +307,7 @@ class DatasetCapture(DiagnosisMixin):
 
         min_size = self.config.rpn_min_size
         for value in tqdm([float(v) for v in values], desc="RPN NMS", unit="threshold", disable=not progress):
-            with self._lock:
-                bases = self._bases.setdefault(value, [None] * len(self))
-                self._bases.move_to_end(value)
-                while len(self._bases) > NMS_BASE_MEMO:
-                    self._bases.popitem(last=False)
+            bases = self._nms_bases(value)
             for i in range(len(self)):
                 if bases[i] is None:
                     tensors = self._record_tensors(i)
@@ -319,44 +322,38 @@ class DatasetCapture(DiagnosisMixin):
     def clear_cache(self) -> None:
         with self._lock:
             self._tensors.clear()
-            self._tensor_bytes = 0
             self._stages.clear()
             self._bases.clear()
             self._proposals.clear()
             self._metrics.clear()
 
     # ---- memos -----------------------------------------------------------------------------------------------------
+    def _nms_bases(self, nms_thresh: float) -> list[Optional[NmsBase]]:
+        """The per-image RPN NMS runs at one threshold (filled on demand), for the last few thresholds."""
+        return self._bases.get_or_build(nms_thresh, lambda: [None] * len(self))
+
     def _record_tensors(self, index: int) -> RecordTensors:
-        with self._lock:
-            if index in self._tensors:
-                self._tensors.move_to_end(index)
-                return self._tensors[index]
+        cached = self._tensors.get(index)
+        if cached is not None:
+            return cached
         path = self.path / RECORDS / self.images[index]["record"]
         try:
             tensors = RecordTensors.of(read_record(path))
         except (OSError, ValueError, KeyError) as e:  # a missing, torn or foreign file
             raise InputError("dataset.record_missing", path=str(self.path), index=index,
                              name=self.names[index], file=str(path)) from e
-        with self._lock:
-            self._tensors[index] = tensors
-            self._tensor_bytes += tensors.nbytes()
-            while self._tensor_bytes > self._cache_bytes and len(self._tensors) > 1:
-                _, old = self._tensors.popitem(last=False)
-                self._tensor_bytes -= old.nbytes()
+        self._tensors.put(index, tensors)
         return tensors
 
     def _eval_stage(self, rpn_key: Hashable, settings: dict[str, float]) -> _EvalStage:
         """Every image's proposals (fast_proposals, reusing one NMS run per image and NMS threshold) and per-class
         candidates (batch_box_candidates) at one RPN setting; memoised."""
         with self._lock:
-            if rpn_key in self._stages:
-                self._stages.move_to_end(rpn_key)
-                return self._stages[rpn_key]
+            known = self._stages.get(rpn_key)
+            if known is not None:
+                return known
             chosen = rpn_settings(settings, self.config.rpn_min_size)
-            bases = self._bases.setdefault(chosen.nms_thresh, [None] * len(self))
-            self._bases.move_to_end(chosen.nms_thresh)
-            while len(self._bases) > NMS_BASE_MEMO:
-                self._bases.popitem(last=False)
+            bases = self._nms_bases(chosen.nms_thresh)
             logits, deltas, boxes, scores, resized, original, rows_per_image = [], [], [], [], [], [], []
             with torch.inference_mode():
                 for i in range(len(self)):
@@ -388,16 +385,16 @@ class DatasetCapture(DiagnosisMixin):
                                                   self.config.roi_box_coder.build())
                 proposals = _proposal_set(boxes, scores, candidates)
             stage = _EvalStage(candidates, proposals, rows_per_image)
-            _remember(self._stages, rpn_key, stage, RPN_MEMO)
+            self._stages.put(rpn_key, stage)
             return stage
 
     def _proposal_recall(self, rpn_key: Hashable, settings: dict[str, float]) -> ProposalRecall:
-        if rpn_key not in self._proposals:
+        def build() -> ProposalRecall:
             gts, _ = self._ground_truth()
             stage = self._eval_stage(rpn_key, settings)
-            _remember(self._proposals, rpn_key,
-                      proposal_recall_of_rows(self._overlaps(), stage.proposal_rows, gts), METRICS_MEMO)
-        return self._proposals[rpn_key]
+            return proposal_recall_of_rows(self._overlaps(), stage.proposal_rows, gts)
+
+        return self._proposals.get_or_build(rpn_key, build)
 
     def _overlaps(self) -> CandidateOverlaps:
         """Every stored candidate's IoU with the objects of its image (computed once; see proposal_matching)."""
@@ -448,19 +445,6 @@ def _proposal_set(boxes: list[torch.Tensor], scores: list[torch.Tensor], batch: 
         bbox=xyxy_to_xywh(original.numpy()),
         score=(torch.cat(scores).numpy() if scores else np.zeros(0)).astype(np.float64),
     )
-
-
-def xyxy_to_xywh(boxes: np.ndarray) -> np.ndarray:
-    """[x1, y1, x2, y2] (float32, as the model outputs) → COCO's [x, y, w, h] in float64."""
-    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    return np.concatenate([b[:, :2], b[:, 2:] - b[:, :2]], axis=1)
-
-
-def _remember(memo: "OrderedDict", key: Hashable, value: Any, size: int) -> None:
-    memo[key] = value
-    memo.move_to_end(key)
-    while len(memo) > size:
-        memo.popitem(last=False)
 
 
 def _stored_base(tensors: RecordTensors, min_size: float, nms_thresh: float) -> Optional[NmsBase]:
