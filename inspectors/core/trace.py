@@ -86,46 +86,23 @@ class AnchorPosition:
         return (self.y, self.x)
 
 
+def _read_through(name: str) -> property:
+    return property(lambda self: getattr(self.anchor, name), doc=f"`.anchor.{name}`")
+
+
 class AtAnchor:
     """A result about one anchor: its position's attributes (level, cell, shape, size, …) read through `.anchor`."""
 
     anchor: AnchorPosition
-
-    @property
-    def level(self) -> int:
-        return self.anchor.level
-
-    @property
-    def level_name(self) -> str:
-        return self.anchor.level_name
-
-    @property
-    def y(self) -> int:
-        return self.anchor.y
-
-    @property
-    def x(self) -> int:
-        return self.anchor.x
-
-    @property
-    def cell(self) -> tuple[int, int]:
-        return self.anchor.cell
-
-    @property
-    def shape(self) -> int:
-        return self.anchor.shape
-
-    @property
-    def size(self) -> float:
-        return self.anchor.size
-
-    @property
-    def aspect_ratio(self) -> float:
-        return self.anchor.aspect_ratio
-
-    @property
-    def stride(self) -> tuple[int, int]:
-        return self.anchor.stride
+    level = _read_through("level")
+    level_name = _read_through("level_name")
+    y = _read_through("y")
+    x = _read_through("x")
+    cell = _read_through("cell")
+    shape = _read_through("shape")
+    size = _read_through("size")
+    aspect_ratio = _read_through("aspect_ratio")
+    stride = _read_through("stride")
 
 
 def stride_of(padded_size: tuple[int, int], grid: tuple[int, int]) -> tuple[int, int]:
