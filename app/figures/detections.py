@@ -176,4 +176,4 @@ def detections_viewer(trace: Any, replay: Any, ground_truth: Any = None, followe
             objects.append({"box": [float(v) for v in box], "label": label})
     height, width = trace.original_size
     return viewer_value(key, heavy if fresh else None, replay.settings, ground_truth=objects, followed=followed,
-                        display_scale=display_scale(height, width))
+                        display_scale=display_scale(height, width), table="#lens-detections-table")

@@ -143,20 +143,25 @@
     const size = parseFloat(getComputedStyle(labelsLayer).fontSize) || 15;
     const placed = [];
     const labels = [];
-    for (let r = 0; r < shown.length && labels.length < LABELLED; r++) {
+    for (let r = 0; r < Math.min(shown.length, LABELLED); r++) {   // the strongest only; the rest on hover
       const i = shown[r];
       const name = p.raw.categories[p.labels[i]] ?? String(p.labels[i]);
       const text = `${name} ${p.scores[i].toFixed(2)}`;
-      const x = p.boxes[4 * i] * scale, y = p.boxes[4 * i + 1] * scale;
-      const rect = [x, y - size * 1.4, x + text.length * size * 0.62, y];
+      const w = text.length * size * 0.66 + 8;
+      const x = Math.max(0, Math.min(p.boxes[4 * i] * scale, width - w)), y = p.boxes[4 * i + 1] * scale;
+      const rect = [x, y - size * 1.4, x + w, y];
       if (placed.some((q) => rect[0] < q[2] && q[0] < rect[2] && rect[1] < q[3] && q[1] < rect[3])) continue;
       placed.push(rect);
-      labels.push(`<span class="lens-viewer-label" style="left:${(100 * p.boxes[4 * i] / W).toFixed(3)}%;` +
+      labels.push(`<span class="lens-viewer-label" style="left:${(100 * x / width).toFixed(3)}%;` +
         `top:${(100 * p.boxes[4 * i + 1] / H).toFixed(3)}%;background:${color(p.labels[i])};` +
         `color:${ink(color(p.labels[i]))}" data-rank="${r}">` +
         `${text.replace(/</g, '&lt;')}</span>`);
     }
     labelsLayer.innerHTML = labels.join('');
+    for (const span of labelsLayer.children) {   // keep every label inside the image (estimates can be short)
+      const over = span.offsetLeft + span.offsetWidth - width;
+      if (over > 0) span.style.left = `${Math.max(0, span.offsetLeft - over)}px`;
+    }
     countLine.textContent = fmt(data.texts.count, {
       count: shown.length, score: Number(s.box_score_thresh), nms: Number(s.box_nms_thresh),
       per_image: Math.trunc(Number(s.box_detections_per_img)), model: p.raw.model_count});
@@ -220,7 +225,25 @@
     tip.textContent = lines.join('\n');
     tip.hidden = false;
     box.classList.add('lens-viewer-hover');
+    highlightRow(Number(box.dataset.rank), box.getAttribute('stroke'));
   });
+  // The same detection in the table beside the image (its rows are the server's detections: only while the
+  // drawn settings are the ones the server replayed at).
+  let highlighted = null;
+  function highlightRow(rank, stroke) {
+    if (highlighted) { highlighted.style.outline = ''; highlighted = null; }
+    const table = state.data && state.data.table && document.querySelector(state.data.table);
+    if (!table || rank === null) return;
+    const server = state.data.settings, now = state.settings;
+    if (!Object.keys(server).every((key) => Number(server[key]) === Number(now[key]))) return;
+    // Gradio's dataframe draws its visible rows as .virtual-row elements whose cells carry data-row.
+    const cell = table.querySelector(`[data-row="${rank}"]`);
+    const row = cell ? (cell.closest('.virtual-row, tr') || cell) : null;
+    if (!row) return;
+    row.style.outline = `3px solid ${stroke}`;
+    row.scrollIntoView({block: 'nearest'});
+    highlighted = row;
+  }
   svg.addEventListener('mousemove', (event) => {
     const r = root.getBoundingClientRect();
     tip.style.left = `${event.clientX - r.left + 14}px`;
@@ -230,6 +253,7 @@
     const box = event.target.closest && event.target.closest('.lens-viewer-box');
     if (box) box.classList.remove('lens-viewer-hover');
     tip.hidden = true;
+    highlightRow(null, null);
   });
   svg.addEventListener('click', (event) => {
     if (!state.p || !state.data.clickable) return;

@@ -65,6 +65,7 @@ def build() -> DetectionsTab:
         with gr.Column(scale=4):
             detections_table = table(table_headers, label_key="detections.table", max_height=430,
                                      column_widths=["27%", "16%", "42%", "15%"])
+            detections_table.elem_id = "lens-detections-table"   # the viewer highlights the hovered row
             counts = gr.HTML()
     heading("detections.steps")
     steps = gr.Markdown(elem_classes=["lens-table"])
