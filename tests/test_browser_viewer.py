@@ -167,3 +167,27 @@ def test_a_new_rpn_setting_brings_its_payload_and_a_viewer_without_it_asks_for_i
                            arg=[VIEW, "|".join(f"{v:g}" for v in settings.values())])
     _assert_drawn_is_replay(page, trace, {**rpn, **settings})
     assert page.evaluate("() => window.lensViewers.detections.state.fetches") == fetches + 1
+
+
+def test_hover_tells_the_numbers_click_follows_and_labels_stay_legible(page: Any) -> None:
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.evaluate("() => document.body.classList.add('lens-projector')")
+    try:
+        page.get_by_role("tab", name="Detections").click()
+        strongest = page.locator(f"{VIEW} rect.lens-viewer-box[data-rank='0']")
+        strongest.scroll_into_view_if_needed()
+        strongest.hover(force=True)
+        tip = page.locator(f"{VIEW} .lens-viewer-tip").inner_text()
+        assert strongest.get_attribute("data-label") in tip and "RoI #" in tip and "FPN" in tip
+        sizes = page.evaluate(f"""() => [...document.querySelectorAll('{VIEW} .lens-viewer-label')]
+                                  .map(e => parseFloat(getComputedStyle(e).fontSize))""")
+        assert sizes and min(sizes) >= 14 and len(sizes) <= 8
+        before = page.locator("#lens-follow input").input_value()
+        box = strongest.bounding_box()
+        page.mouse.click(box["x"] + 3, box["y"] + box["height"] / 2)   # on its edge: inside it, not inside others
+        page.wait_for_function("([sel, old]) => document.querySelector(sel).value !== old",
+                               arg=["#lens-follow input", before])
+        assert page.locator("#lens-follow input").input_value().startswith("#0")
+    finally:
+        page.evaluate("() => document.body.classList.remove('lens-projector')")
+        page.set_viewport_size({"width": 1600, "height": 1000})
