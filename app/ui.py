@@ -2,6 +2,7 @@
 components, turns UserError into gr.Error, and keeps the server alive on unexpected errors."""
 from __future__ import annotations
 
+import functools
 import html
 import logging
 from dataclasses import dataclass
@@ -207,16 +208,25 @@ def _strip_values(layout: Layout, thresholds: Mapping[str, float], before: Mappi
 
 
 def _tab_views(layout: Layout) -> dict[str, tuple[list[Any], Callable[[Session], dict[Any, Any]]]]:
-    """Tab id -> (its threshold-dependent outputs, how to compute them for a session)."""
-    return {
+    """Tab id -> (its threshold-dependent outputs, how to compute them for a session), in page order (the order of
+    /rethreshold's outputs): the registry's tabs that declare `refresh`, and the others listed here."""
+    listed = {
         "proposals": (layout.proposals.outputs, lambda s: layout.proposals.values(views.proposals_view(s))),
         "nms": (layout.nms.outputs, lambda s: layout.nms.values(views.nms_view(s))),
         "roi": (layout.roi.outputs, lambda s: layout.roi.values(views.roi_view(s))),
         "detections": (layout.detections.story_outputs,
                        lambda s: layout.detections.story_values(views.story_view(s))),
-        "ablations": (layout.ablations.outputs, lambda s: layout.ablations.values(views.ablation_view(s))),
         "gt": (layout.ground_truth.outputs, lambda s: layout.ground_truth.values(views.ground_truth_view(s))),
     }
+    for spec in registry.TABS:
+        if spec.refresh is not None:
+            listed[spec.id] = (layout.tab(spec.id).outputs, functools.partial(spec.refresh, layout.tab(spec.id)))
+    # /rethreshold's outputs keep the order gradio_client scripts know; a new tab's come after them.
+    order = [*REFRESH_API_ORDER, *(spec.id for spec in registry.TABS if spec.id not in REFRESH_API_ORDER)]
+    return {tab_id: listed[tab_id] for tab_id in order if tab_id in listed}
+
+
+REFRESH_API_ORDER = ("proposals", "nms", "roi", "detections", "ablations", "gt")
 
 
 def _proposal_components(layout: Layout) -> list[Any]:

@@ -12,8 +12,6 @@ import pandas as pd
 import plotly.graph_objects as go
 
 import inspectors
-
-from app.figures import ablations as ablation_figs
 from app.figures import anchors as anchor_figs
 from app.figures import dataset as dataset_figs
 from app.figures import detections as detection_figs
@@ -22,10 +20,11 @@ from app.figures import ground_truth as gt_figs
 from app.figures import nms as nms_figs
 from app.figures import objectness as objectness_figs
 from app.figures import overview as overview_figs
-from app.figures import proposals as proposal_figs
 from app.figures import projection as projection_figs
+from app.figures import proposals as proposal_figs
 from app.figures import roi as roi_figs
 from app.figures import story as story_figs
+from app.figures.ablations import AblationView, ablation_view  # noqa: F401  (the Ablations tab's view)
 from app.figures.common import empty_figure, markdown_table
 from app.session_cache import Session
 from app.strings import t
@@ -107,16 +106,6 @@ class StoryView:
     story: str
     suppressed: str
     breadcrumb: str
-
-
-@dataclass
-class AblationView:
-    kind: str
-    boxes_text: str
-    model_image: np.ndarray
-    ablation_image: np.ndarray
-    ablation_label: str
-    comparison: str
 
 
 @dataclass
@@ -406,22 +395,6 @@ def fate_text(session: Session) -> str:
     fate = replay.rpn_fate(candidate)
     level = session.trace.levels[int(replay.rpn_candidates.candidate_levels[candidate])].name
     return story_figs.fate_markdown(fate, candidate, level)
-
-
-def ablation_view(session: Session) -> AblationView:
-    """The model's detections (where boxes are drawn) beside the RoI heads' answer for the chosen ablation."""
-    trace, replay, options = session.trace, session.replay, session.options
-    drawn = list(options.ablation_boxes)
-    model_image = ablation_figs.detections_image(trace, replay.detections, drawn, options.ablation_pending)
-    kind = options.ablation_kind
-    label = t(f"abl.kind.{kind}")
-    if kind == "boxes" and not drawn:
-        return AblationView(kind, "", model_image, trace.image, label, t("abl.no_boxes"))
-    run = trace.ablation(drawn if kind == "boxes" else kind, seed=int(options.ablation_seed), **session.thresholds)
-    return AblationView(kind, ablation_figs.boxes_text(drawn), model_image,
-                        ablation_figs.detections_image(trace, run.detections),
-                        t("abl.ablation_image", kind=label, count=len(run.detections)),
-                        ablation_figs.comparison_markdown(replay, run, kind))
 
 
 def ground_truth_view(session: Session) -> GroundTruthView:

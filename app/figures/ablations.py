@@ -3,13 +3,17 @@ the model's own detections."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from app.drawing import color_for, draw_boxes
 from app.figures.common import markdown_table, to_numpy
 from app.strings import t
+
+if TYPE_CHECKING:
+    from app.session_cache import Session
 
 KINDS = ("no_reg", "no_cls", "boxes")
 DRAWN = (255, 255, 255)
@@ -63,3 +67,29 @@ def comparison_markdown(model: Any, ablation: Any, kind: str) -> str:
             row(t(f"abl.kind.{kind}"), ablation.proposals, ablation.detections)]
     headers = [t(f"abl.col.{key}") for key in ("run", "rois", "detections", "mean_score", "classes")]
     return markdown_table(headers, rows)
+
+
+@dataclass
+class AblationView:
+    kind: str
+    boxes_text: str
+    model_image: np.ndarray
+    ablation_image: np.ndarray
+    ablation_label: str
+    comparison: str
+
+
+def ablation_view(session: Session) -> AblationView:
+    """The model's detections (where boxes are drawn) beside the RoI heads' answer for the chosen ablation."""
+    trace, replay, options = session.trace, session.replay, session.options
+    drawn = list(options.ablation_boxes)
+    model_image = detections_image(trace, replay.detections, drawn, options.ablation_pending)
+    kind = options.ablation_kind
+    label = t(f"abl.kind.{kind}")
+    if kind == "boxes" and not drawn:
+        return AblationView(kind, "", model_image, trace.image, label, t("abl.no_boxes"))
+    run = trace.ablation(drawn if kind == "boxes" else kind, seed=int(options.ablation_seed), **session.thresholds)
+    return AblationView(kind, boxes_text(drawn), model_image,
+                        detections_image(trace, run.detections),
+                        t("abl.ablation_image", kind=label, count=len(run.detections)),
+                        comparison_markdown(replay, run, kind))

@@ -7,14 +7,13 @@ from typing import Any, Callable
 
 import gradio as gr
 
-from app import handlers, views
+from app import handlers
 from app.events import original_point, readable_errors, session_id
-from app.figures.ablations import KINDS, parse_boxes
+from app.figures.ablations import KINDS, AblationView, ablation_view, parse_boxes
 from app.handlers import Lens, UserError
 from app.strings import t
 from app.tabs.common import explanation, image_view, look_for
 from app.texts import bind, markdown
-from app.views import AblationView
 
 
 @dataclass
@@ -65,7 +64,7 @@ def wire(lens: Lens, a: AblationsTab) -> dict[str, Callable[..., Any]]:
     """Choose an ablation; draw boxes with two clicks on the model's image, type them, or take the best proposals."""
     def show(request: gr.Request, **changes: Any) -> dict[Any, Any]:
         session = handlers.set_options(lens, session_id(request), **changes)
-        return a.values(views.ablation_view(session))
+        return a.values(ablation_view(session))
 
     @readable_errors("action.view", lens)
     def on_kind(kind: str, seed: float | None, request: gr.Request) -> dict[Any, Any]:
@@ -113,3 +112,8 @@ def wire(lens: Lens, a: AblationsTab) -> dict[str, Callable[..., Any]]:
     a.clear.click(on_clear, None, outputs, api_visibility="private")
     return {"ablation_kind": on_kind, "ablation_boxes": on_boxes, "ablation_click": on_click,
             "ablation_add_proposals": on_add_proposals, "ablation_clear": on_clear}
+
+
+def refresh(tab: AblationsTab, session: Any) -> dict[Any, Any]:
+    """The tab's view at the session's thresholds (when it is showing and a threshold moves, or it opens)."""
+    return tab.values(ablation_view(session))

@@ -29,6 +29,8 @@ class TabSpec:
     build: Callable[[], Any]
     reads: tuple[str, ...] = ()   # thresholds the tab's view depends on (its strip in the projector layout)
     wire: Callable[..., dict[str, Callable[..., Any]]] | None = None   # (lens, the built tab) -> its events by name
+    # (the built tab, a session) -> its threshold-dependent values: computed when the tab shows or opens
+    refresh: Callable[[Any, Any], dict[Any, Any]] | None = None
 
     @property
     def label_key(self) -> str:
@@ -47,7 +49,8 @@ TABS: tuple[TabSpec, ...] = (
     TabSpec("detections", detections.build, ("box_score_thresh", "box_nms_thresh", "box_detections_per_img")),
     TabSpec("gt", ground_truth.build,
             ("rpn_post_nms_top_n", "rpn_nms_thresh", "box_score_thresh", "box_nms_thresh")),
-    TabSpec("ablations", ablations.build, ("rpn_post_nms_top_n", "box_score_thresh"), wire=ablations.wire),
+    TabSpec("ablations", ablations.build, ("rpn_post_nms_top_n", "box_score_thresh"), wire=ablations.wire,
+            refresh=ablations.refresh),
     TabSpec("dataset", dataset.build),   # its own seven sliders, on the tab (said so on the page)
 )
 
