@@ -220,7 +220,7 @@ def test_metrics_are_memoised_and_json_ready(demo_capture):
 
 
 def test_tide_breakdown_agrees_with_the_single_image_engine(demo_capture):
-    """Per image, the dataset's TIDE types are what inspectors.ground_truth.detection_eval gives for that image alone; the
+    """Per image, the dataset's TIDE types are what ground_truth.detection_eval gives for that image alone; the
     fixes can only help; every false positive at IoU 0.5 gets a type."""
     from inspectors.evaluation.tide import count_errors
     from inspectors.ground_truth.annotations import load_annotations

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
+from typing import Union
 
 import numpy as np
 import torch
@@ -16,7 +16,6 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from inspectors.core.errors import InputError
 from inspectors.core.snapshot import TransformSpec, resized_size
-
 
 ImageInput = Union[str, Path, Image.Image, np.ndarray, torch.Tensor]
 

@@ -4,8 +4,8 @@ Boxes stay as the annotation gives them, COCO's [x, y, w, h] in original-image p
 evaluation computes IoU from exactly these numbers, as pycocotools does. VOC boxes (1-based, inclusive pixel
 indices) become [xmin - 1, ymin - 1, xmax - xmin + 1, ymax - ymin + 1], the convention of detectron2 and
 torchvision's references; a VOC object marked `difficult` becomes an ignore region evaluated as a COCO crowd
-region (detections on it are neither hits nor misses), as the single-image ground truth (inspectors.ground_truth.annotations)
-treats it.
+region (detections on it are neither hits nor misses), as the single-image ground truth
+(inspectors.ground_truth.annotations) treats it.
 
 Images are matched to the files the user gave by relative path, then by path suffix, then by unique base name.
 """

@@ -1,10 +1,10 @@
 """Detection evaluation of one image: TP / FP / FN with COCO's matching, per-image AP, TIDE types.
 
-Matching (inspectors.evaluation.matching) is COCO's per class, greedy by score; ignore regions (COCO crowd, VOC difficult)
-are evaluated as COCO crowd regions, so detections inside them are neither right nor wrong. AP@0.5 and
-AP@[.5:.95] are COCOeval's for this one image (area "all", 100 detections), computed on first use by the same
-COCO evaluator as dataset mode (pycocotools is the tests' oracle); they are None when the image has no objects (COCO reports −1). Every false positive and every missed
-object gets a TIDE error type (inspectors.evaluation.tide).
+Matching (inspectors.evaluation.matching) is COCO's per class, greedy by score; ignore regions (COCO crowd, VOC
+difficult) are evaluated as COCO crowd regions, so detections inside them are neither right nor wrong. AP@0.5 and
+AP@[.5:.95] are COCOeval's for this one image (area "all", 100 detections), computed on first use by the same COCO
+evaluator as dataset mode (pycocotools is the tests' oracle); they are None when the image has no objects (COCO
+reports −1). Every false positive and every missed object gets a TIDE error type (inspectors.evaluation.tide).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import numpy as np
 from inspectors.evaluation.coco_matching import DetectionSet, GroundTruthArrays
 from inspectors.evaluation.matching import ImageMatch, match_image, xyxy_to_xywh
 from inspectors.evaluation.metrics import detection_metrics
-from inspectors.ground_truth.proposal_recall import evaluation_rows
 from inspectors.evaluation.tide import TIDE_FOREGROUND_IOU, TideError, classify_errors, count_errors
+from inspectors.ground_truth.proposal_recall import evaluation_rows
 
 if TYPE_CHECKING:
     from inspectors.ground_truth.annotations import GroundTruth

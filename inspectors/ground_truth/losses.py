@@ -26,13 +26,13 @@ from torchvision.models.detection.rpn import RegionProposalNetwork
 
 from inspectors.core.errors import LensWarning
 from inspectors.core.models import model_lock
-from inspectors.rpn.filter import RpnSettings, filter_proposals
 from inspectors.ground_truth.training_step import (
     consume_transform_draw,
     seeded_training_rng,
     training_roi_heads,
     training_rpn,
 )
+from inspectors.rpn.filter import RpnSettings, filter_proposals
 
 if TYPE_CHECKING:
     from inspectors.core.trace import Trace

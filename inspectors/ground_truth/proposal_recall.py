@@ -22,12 +22,18 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 import torch
 
-from inspectors.evaluation.matching import COCO_AREA_RANGES, COCO_IOU_THRESHOLDS, average_recall, box_iou_xyxy, match_image
+from inspectors.evaluation.matching import (
+    COCO_AREA_RANGES,
+    COCO_IOU_THRESHOLDS,
+    average_recall,
+    box_iou_xyxy,
+    match_image,
+)
 from inspectors.rpn.filter import RpnSettings, filter_proposals
 
 if TYPE_CHECKING:
-    from inspectors.ground_truth.annotations import GroundTruth
     from inspectors.core.trace import Trace
+    from inspectors.ground_truth.annotations import GroundTruth
 
 RECALL_IOU_THRESHOLDS = COCO_IOU_THRESHOLDS  # 0.5, 0.55, …, 0.95
 PROPOSAL_COUNTS = (10, 50, 100, 300, 1000, 2000)

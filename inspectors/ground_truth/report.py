@@ -3,7 +3,7 @@
 Reads like the questions it answers:
     gt      = the annotations, fitted to the image (size checked, boxes clipped) and mapped to the model's classes
     replay  = the trace replayed at the thresholds (memoised: a final-stage slider only re-runs postprocessing)
-    funnel  = per object, the best IoU at every stage and where it was lost                 (inspectors.ground_truth.funnel)
+    funnel  = per object, the best IoU at every stage and where it was lost                 (funnel)
     eval    = TP / FP / FN at IoU 0.5 and 0.75, per-image AP (COCOeval's), TIDE types    (detection_eval)
     recall  = proposal recall vs IoU at the current post-NMS top-n                         (proposal_recall)
 and, computed on first use and memoised per (trace, ground truth): anchor labels (the RPN's training rule),
@@ -23,10 +23,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from inspectors.core.errors import InputError, LensWarning
+from inspectors.evaluation.tide import TideError
 from inspectors.ground_truth.anchor_labels import AnchorLabels, anchor_labels
 from inspectors.ground_truth.annotations import GroundTruth
 from inspectors.ground_truth.detection_eval import DetectionEvaluation, evaluate_detections
-from inspectors.core.errors import InputError, LensWarning
 from inspectors.ground_truth.funnel import STAGES, FunnelRecord, anchor_stages, funnel_records, rpn_stages
 from inspectors.ground_truth.losses import ImageLosses, image_losses
 from inspectors.ground_truth.proposal_recall import (
@@ -39,7 +40,6 @@ from inspectors.ground_truth.proposal_recall import (
     size_classes,
 )
 from inspectors.pipeline.replay import Replay, rpn_settings_of
-from inspectors.evaluation.tide import TideError
 
 if TYPE_CHECKING:
     from inspectors.core.trace import Trace

@@ -27,8 +27,8 @@ import torch
 from torch import Tensor
 from torchvision.ops import boxes as box_ops
 
-from inspectors.rpn.nms_grid import nms_keep_bits, threshold_index
 from inspectors.rpn.filter import RpnSettings
+from inspectors.rpn.nms_grid import nms_keep_bits, threshold_index
 
 _TRICK_NUMEL = 4000  # torchvision's batched_nms uses its coordinate trick up to this many coordinates on CPU
 

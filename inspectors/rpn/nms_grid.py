@@ -4,8 +4,8 @@ A dataset's RPN NMS slider would otherwise cost one NMS run per image and new th
 set). The capture runs this once per image for every step of the slider, and stores one bit per candidate and step.
 
 Why it equals the kernel (torchvision/csrc/ops/cpu/nms_kernel.cpp): the boxes are visited in the order the kernel
-visits them (a stable descending sort of the scores: tied boxes in index order); the IoU of two boxes is computed with the kernel's float32
-operations in the kernel's order — max/min of the corners, w = max(0, xx2 − xx1), inter = w·h,
+visits them (a stable descending sort of the scores: tied boxes in index order); the IoU of two boxes is computed
+with the kernel's float32 operations in the kernel's order — max/min of the corners, w = max(0, xx2 − xx1), inter = w·h,
 inter / (area_i + area_j − inter) — and compared as the kernel compares it, `ovr > threshold` with the threshold a
 double. For threshold k a box is kept when no box kept before it overlaps it by more than threshold k: all the
 thresholds' greedy passes run side by side as bits of one integer per box.

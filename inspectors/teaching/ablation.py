@@ -31,13 +31,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from inspectors.roi.box_head import head_outputs_for_candidates, run_box_head
-from inspectors.roi.postprocess import BoxCandidates, BoxSettings, box_candidates, select_detections
 from inspectors.core.errors import InputError
-from inspectors.pipeline.replay import Proposals, proposals_of, rpn_settings_of
-from inspectors.rpn.filter import FilterStep, RpnFilterResult, RpnSettings, filter_proposals
 from inspectors.core.thresholds import THRESHOLD_KEYS, check_thresholds
 from inspectors.core.trace import Detections
+from inspectors.pipeline.replay import Proposals, proposals_of, rpn_settings_of
+from inspectors.roi.box_head import head_outputs_for_candidates, run_box_head
+from inspectors.roi.postprocess import BoxCandidates, BoxSettings, box_candidates, select_detections
+from inspectors.rpn.filter import FilterStep, RpnFilterResult, RpnSettings, filter_proposals
 
 if TYPE_CHECKING:
     from inspectors.core.trace import Trace

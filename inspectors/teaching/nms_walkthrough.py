@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import torch
-import torchvision
 from torch import Tensor
 from torchvision.ops import boxes as box_ops
 
@@ -27,8 +26,8 @@ from inspectors.core.errors import InputError
 from inspectors.teaching.nms import NmsStep, batched_nms_view, nms_steps, visit_order
 
 if TYPE_CHECKING:
-    from inspectors.roi.postprocess import BoxCandidates
     from inspectors.pipeline.replay import Replay
+    from inspectors.roi.postprocess import BoxCandidates
 
 __all__ = [
     "BoxNmsInputs",

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Optional
 import torch
 from torch import Tensor
 
-from inspectors.teaching.box_story import AnchorInfo, BoxStory, anchor_info, explain
 from inspectors.core.errors import InputError
-from inspectors.teaching.nms_walkthrough import box_nms_inputs, box_stage_candidates, build_walkthrough
 from inspectors.rpn.filter import KEPT, REMOVED_NMS, REMOVED_SCORE, REMOVED_SMALL, REMOVED_TOP_N
+from inspectors.teaching.box_story import AnchorInfo, BoxStory, anchor_info, explain
+from inspectors.teaching.nms_walkthrough import box_nms_inputs, box_stage_candidates, build_walkthrough
 
 if TYPE_CHECKING:
     from inspectors.pipeline.replay import Replay

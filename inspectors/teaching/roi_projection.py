@@ -28,11 +28,18 @@ import torch
 from torch import Tensor
 
 from inspectors.core.errors import InputError
-from inspectors.teaching.roi_pooling import AlignPoints, PoolCells, align_points, pool_cells, roi_pooling_view, round_half_away
+from inspectors.teaching.roi_pooling import (
+    AlignPoints,
+    PoolCells,
+    align_points,
+    pool_cells,
+    roi_pooling_view,
+    round_half_away,
+)
 
 if TYPE_CHECKING:
-    from inspectors.teaching.roi_pooling import RoiPoolingView
     from inspectors.core.trace import Trace
+    from inspectors.teaching.roi_pooling import RoiPoolingView
 
 Box = tuple[float, float, float, float]
 _T = TypeVar("_T")
