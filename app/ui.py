@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import html
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -73,9 +73,11 @@ class Layout:
     projector: gr.Radio
     dataset: dataset.DatasetTab
 
+    built: dict[str, Any] = field(default_factory=dict)   # registry id -> the built tab (every tab, new ones too)
+
     def tab(self, tab_id: str) -> Any:
         """The built tab of a registry id."""
-        return self.ground_truth if tab_id == "gt" else getattr(self, tab_id)
+        return self.built[tab_id]
 
     @property
     def strip_sliders(self) -> list[gr.Slider]:
@@ -169,7 +171,8 @@ def _build_layout(lens: Lens, config: AppConfig) -> Layout:
                   objectness=built["objectness"], proposals=built["proposals"], roi=built["roi"],
                   detections=built["detections"], language=language, nms=built["nms"], tabs=tabs,
                   breadcrumb=breadcrumb, tab_items=tab_items, ablations=built["ablations"],
-                  ground_truth=built["gt"], strips=strips, projector=projector, dataset=built["dataset"])
+                  ground_truth=built["gt"], strips=strips, projector=projector, dataset=built["dataset"],
+                  built=built)
 
 
 # --- what each event updates -------------------------------------------------------------------------------------
