@@ -6,6 +6,7 @@ from typing import Any
 
 import gradio as gr
 
+from app.tabs import dataset_diagnosis
 from app.tabs.common import explanation, look_for
 from app.tabs.controls import SLIDER_RANGES, checked_by_handler
 from app.texts import bind, heading
@@ -107,6 +108,7 @@ def build() -> DatasetTab:
         sweep_run = bind(gr.Button, texts={"value": "ds.sweep_run"}, scale=1, elem_id="lens-ds-sweep")
         sweep_apply = bind(gr.Button, texts={"value": "ds.sweep_apply"}, scale=1, elem_id="lens-ds-apply")
     sweep_result = gr.Markdown(elem_id="lens-ds-sweep-result")
+    dataset_diagnosis.build(sliders)  # the diagnosis views, wired to these sliders
     with bind(gr.Accordion, texts={"label": "ds.summary"}, open=False):
         summary = gr.JSON(label="dataset_summary", show_label=False)
     assert set(SWEEP_METRICS) <= set(METRICS)
