@@ -58,7 +58,7 @@ def fetch_payload(key: Any) -> str | None:
     server.fetch_payload(key))."""
     if isinstance(key, (list, tuple)):
         key = key[0] if key else ""
-    value = PAYLOADS.get(str(key))
+    value: Any = PAYLOADS.get(str(key))
     return value.result() if hasattr(value, "result") else value
 
 
