@@ -94,8 +94,15 @@ def free_port() -> int:
 def serve(lens: Lens | None = None, port: int | None = None, **settings: Any) -> tuple[Any, str]:
     """Build and launch the app in this process (non-blocking); returns (blocks, url). Call blocks.close().
     `settings`: other AppConfig fields."""
+    import os
+    import tempfile
+
     from app.ui import build_app, launch
 
+    # Gradio names a drawn image by its content hash under one shared folder (/tmp/gradio) and a closing server
+    # deletes what it wrote there: another process's server closing would take this one's images with it.
+    if "GRADIO_TEMP_DIR" not in os.environ:
+        os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="rcnn-lens-gradio-")
     config = AppConfig(port=port or free_port(), **settings)
     demo = build_app(config, lens or make_lens())
     launch(demo, config, prevent_thread_lock=True, quiet=True)

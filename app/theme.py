@@ -123,4 +123,8 @@ body.lens-projector .gradio-container #lens-tabs .lens-main img { width: min(100
 .lens-stage { min-width: max-content !important; }
 label, .label-wrap, [data-testid=block-info] { word-break: keep-all; }
 .lens-controls { align-items: flex-end; }
+/* Tighter gaps above a tab's main picture; gallery captions wrap instead of being cut. */
+#lens-tabs .tabitem > .column, #lens-tabs .tabitem > div > .column { gap: 8px !important; }
+.caption-label { white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+                 max-width: 100% !important; }
 """

@@ -109,6 +109,7 @@ def feature_figure(trace: Any, view: Any, channel: int) -> go.Figure:
                            yref=f"y{ref}", line=dict(color="#d55e00", width=3, dash="dash")))
         fig.update_yaxes(autorange="reversed", scaleanchor=f"x{ref}", row=1, col=col, nticks=8)
         fig.update_xaxes(nticks=8, row=1, col=col)   # whole cells, few enough ticks not to run into each other
+    fig.update_yaxes(showticklabels=False, row=1, col=2)   # the same rows as the left panel's
 
     bins = np.asarray(view.comparison.pool_cells.bins)
     for by in range(bins.shape[0]):
