@@ -70,7 +70,8 @@ def viewer(view: str, elem_id: str | None = None, **kwargs: Any) -> gr.HTML:
 
 def viewer_value(payload_key: str, heavy: str | None, settings: Mapping[str, Any], *,
                  ground_truth: Iterable[dict[str, Any]] = (), followed: int | None = None,
-                 display_scale: float = 1.0, clickable: bool = True, table: str | None = None) -> str:
+                 display_scale: float = 1.0, clickable: bool = True, table: str | None = None,
+                 detections: list[dict[str, Any]] | None = None) -> str:
     """The viewer's value: what changes per event, and `heavy` ('{"image": …, "payload": …}', registered in
     PAYLOADS under payload_key) or None when this page already received it."""
     head = {
@@ -81,6 +82,9 @@ def viewer_value(payload_key: str, heavy: str | None, settings: Mapping[str, Any
         "display_scale": float(display_scale),
         "clickable": clickable,
         "table": table,   # CSS selector of the table listing the server's detections (row i = detection i)
+        # The server's detections, sent only for a setting the payload cannot decide (an NMS value off the slider's
+        # steps, more detections than the payload holds): the viewer draws them as they are.
+        "detections": detections,
         "palette": [hex_color(color) for color in PALETTE],
         "texts": TEXTS.get(current_language(), TEXTS["en"]),
     }

@@ -191,3 +191,19 @@ def test_hover_tells_the_numbers_click_follows_and_labels_stay_legible(page: Any
     finally:
         page.evaluate("() => document.body.classList.remove('lens-projector')")
         page.set_viewport_size({"width": 1600, "height": 1000})
+
+
+def test_a_setting_off_the_sliders_steps_draws_the_servers_detections(page: Any, served: tuple[str, Any, str]) -> None:
+    """An NMS IoU typed into the slider's box (0.52: no step of the slider) is not in the payload: the viewer waits
+    for the server's reply and draws the detections it carries — replay's, at 0.52."""
+    _, trace, _ = served
+    number = page.locator("#lens-box-nms-thresh input[type=number]")
+    number.scroll_into_view_if_needed()
+    number.fill("0.52")
+    number.press("Tab")   # blur: the slider's release goes to the server
+    settings = {**_settings(page), "box_nms_thresh": 0.52}
+    page.wait_for_function("([view, drawn]) => document.querySelector(view).dataset.settings === drawn && "
+                           "document.querySelector(view).dataset.exact === 'true'",
+                           arg=[VIEW, "|".join(f"{v:g}" for v in settings.values())])
+    rpn = {"rpn_nms_thresh": _value(page, "rpn_nms_thresh")}
+    _assert_drawn_is_replay(page, trace, {**rpn, **settings})

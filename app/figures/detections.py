@@ -20,7 +20,8 @@ from app.strings import t
 from app.viewer import PAYLOADS, viewer_value
 from inspectors.core.lru import BoundedCache
 from inspectors.core.thresholds import RPN_KEYS
-from inspectors.roi.final_stage import final_stage_payload
+from inspectors.roi.final_stage import final_stage_payload, max_detections_of
+from inspectors.rpn.nms_grid import slider_grid, threshold_index
 
 
 def detections_image(trace: Any, detections: Any, ground_truth: np.ndarray | None = None,
@@ -176,4 +177,25 @@ def detections_viewer(trace: Any, replay: Any, ground_truth: Any = None, followe
             objects.append({"box": [float(v) for v in box], "label": label})
     height, width = trace.original_size
     return viewer_value(key, heavy if fresh else None, replay.settings, ground_truth=objects, followed=followed,
-                        display_scale=display_scale(height, width), table="#lens-detections-table")
+                        display_scale=display_scale(height, width), table="#lens-detections-table",
+                        detections=None if payload_decides(trace, replay.settings) else server_detections(replay))
+
+
+def payload_decides(trace: Any, settings: Any) -> bool:
+    """Whether the final-stage payload holds the decisions for these settings (else the server's are sent)."""
+    grid = slider_grid("box_nms_thresh", float(trace.defaults["box_nms_thresh"]))
+    return (threshold_index(grid, float(settings["box_nms_thresh"])) is not None
+            and int(settings["box_detections_per_img"]) <= max_detections_of(
+                int(trace.defaults["box_detections_per_img"])))
+
+
+def server_detections(replay: Any) -> list[dict[str, Any]]:
+    """replay's detections for the viewer (float32 values as their shortest decimals, like the payload)."""
+    d = replay.detections
+    boxes = to_numpy(d.boxes).astype(np.float32).reshape(-1, 4)
+    scores = to_numpy(d.scores).astype(np.float32)
+    proposals = to_numpy(d.proposal_index)
+    levels = to_numpy(replay.proposals.levels)
+    return [{"box": [float(str(v)) for v in box], "score": float(str(score)), "label": int(label),
+             "proposal": int(p), "level": int(levels[int(p)]) if int(p) < len(levels) else 0}
+            for box, score, label, p in zip(boxes, scores, to_numpy(d.labels), proposals)]

@@ -11,7 +11,8 @@
   const tip = root.querySelector('.lens-viewer-tip');
   const countLine = root.querySelector('.lens-viewer-count');
   const NS = 'http://www.w3.org/2000/svg';
-  const LABELLED = 8;  // labels on the highest-scoring boxes only; the rest on hover
+  const LABELLED = 8;
+  const FINAL_KEYS = ['box_score_thresh', 'box_nms_thresh', 'box_detections_per_img'];  // labels on the highest-scoring boxes only; the rest on hover
   const f32 = new Float32Array(1);
   const i32 = new Int32Array(f32.buffer);
   const state = {data: null, payloadKey: null, p: null, settings: {}, shown: [], exact: true};
@@ -88,12 +89,12 @@
     return luminance > 160 ? '#111' : '#fff';
   }
 
-  function iouWithTruth(p, i) {
+  function iouWithTruth(item) {
     const gt = state.data.ground_truth || [];
-    const b = p.boxes.slice(4 * i, 4 * i + 4);
+    const b = item.box;
     let best = null;
     for (const g of gt) {
-      if (g.label !== undefined && g.label !== null && g.label !== p.labels[i]) continue;
+      if (g.label !== undefined && g.label !== null && g.label !== item.label) continue;
       const w = Math.max(0, Math.min(b[2], g.box[2]) - Math.max(b[0], g.box[0]));
       const h = Math.max(0, Math.min(b[3], g.box[3]) - Math.max(b[1], g.box[1]));
       const inter = w * h;
@@ -108,30 +109,49 @@
     return template.replace(/\{(\w+)\}/g, (m, key) => (key in values ? values[key] : m));
   }
 
+  function sameSettings(a, b) {
+    return a && b && FINAL_KEYS.every((key) => Number(a[key]) === Number(b[key]));
+  }
+
+  // What to draw at the current settings, in the engine's order: selected from the payload, or — for a setting the
+  // payload cannot decide (an NMS value off the slider's steps, more detections than it holds) — the server's own
+  // detections once its reply for exactly this setting is in; null until then.
+  function items() {
+    const data = state.data, p = state.p, s = state.settings;
+    const shown = select(p, s.box_score_thresh, s.box_nms_thresh, s.box_detections_per_img);
+    if (shown !== null) {
+      return shown.map((i) => ({box: p.boxes.slice(4 * i, 4 * i + 4), score: p.scores[i], raw: p.scoresRaw[i],
+                                label: p.labels[i], proposal: p.proposal[i], level: p.level[i]}));
+    }
+    if (data.detections && sameSettings(data.settings, s)) {
+      return data.detections.map((d) => ({box: d.box, score: Math.fround(d.score), raw: d.score, label: d.label,
+                                          proposal: d.proposal, level: d.level}));
+    }
+    return null;
+  }
+
   function draw() {
     const data = state.data, p = state.p;
     if (!data || !p) { svg.innerHTML = ''; labelsLayer.innerHTML = ''; countLine.textContent = ''; return; }
     const s = state.settings;
-    const shown = select(p, s.box_score_thresh, s.box_nms_thresh, s.box_detections_per_img);
+    const shown = items();
     state.exact = shown !== null;
     root.dataset.exact = String(state.exact);
     if (shown === null) { countLine.textContent = data.texts.waiting; return; }  // keep the last exact drawing
     state.shown = shown;
     const [W, H] = p.raw.image_size;
-    const top = shown.length ? p.scores[shown[0]] : 1;
+    const name = (item) => p.raw.categories[item.label] ?? String(item.label);
+    const top = shown.length ? shown[0].score : 1;
     const parts = [];
     // Weakest first, so the strongest boxes end on top; data-rank is the engine's order.
     for (let r = shown.length - 1; r >= 0; r--) {
-      const i = shown[r];
-      const b = p.boxes.slice(4 * i, 4 * i + 4);
-      const score = p.scores[i];
-      const opacity = Math.max(0.25, Math.min(1, 0.25 + 0.75 * score / Math.max(top, 1e-6)));
-      const name = p.raw.categories[p.labels[i]] ?? String(p.labels[i]);
+      const item = shown[r], b = item.box;
+      const opacity = Math.max(0.25, Math.min(1, 0.25 + 0.75 * item.score / Math.max(top, 1e-6)));
       const followed = data.followed === r ? ' lens-viewer-followed' : '';
       parts.push(`<rect class="lens-viewer-box${followed}" x="${b[0]}" y="${b[1]}" width="${b[2] - b[0]}" ` +
-        `height="${b[3] - b[1]}" stroke="${color(p.labels[i])}" stroke-opacity="${opacity.toFixed(3)}" ` +
-        `data-box="${b.join(',')}" data-label="${name.replace(/"/g, '&quot;')}" data-class="${p.labels[i]}" ` +
-        `data-score="${p.scoresRaw[i]}" data-rank="${r}" data-position="${i}"></rect>`);
+        `height="${b[3] - b[1]}" stroke="${color(item.label)}" stroke-opacity="${opacity.toFixed(3)}" ` +
+        `data-box="${b.join(',')}" data-label="${name(item).replace(/"/g, '&quot;')}" data-class="${item.label}" ` +
+        `data-score="${item.raw}" data-rank="${r}"></rect>`);
     }
     const truth = (data.ground_truth || []).map((g) => `<rect class="lens-viewer-truth" x="${g.box[0]}" ` +
       `y="${g.box[1]}" width="${g.box[2] - g.box[0]}" height="${g.box[3] - g.box[1]}"></rect>`).join('');
@@ -144,17 +164,16 @@
     const placed = [];
     const labels = [];
     for (let r = 0; r < Math.min(shown.length, LABELLED); r++) {   // the strongest only; the rest on hover
-      const i = shown[r];
-      const name = p.raw.categories[p.labels[i]] ?? String(p.labels[i]);
-      const text = `${name} ${p.scores[i].toFixed(2)}`;
+      const item = shown[r];
+      const text = `${name(item)} ${item.score.toFixed(2)}`;
       const w = text.length * size * 0.66 + 8;
-      const x = Math.max(0, Math.min(p.boxes[4 * i] * scale, width - w)), y = p.boxes[4 * i + 1] * scale;
+      const x = Math.max(0, Math.min(item.box[0] * scale, width - w)), y = item.box[1] * scale;
       const rect = [x, y - size * 1.4, x + w, y];
       if (placed.some((q) => rect[0] < q[2] && q[0] < rect[2] && rect[1] < q[3] && q[1] < rect[3])) continue;
       placed.push(rect);
       labels.push(`<span class="lens-viewer-label" style="left:${(100 * x / width).toFixed(3)}%;` +
-        `top:${(100 * p.boxes[4 * i + 1] / H).toFixed(3)}%;background:${color(p.labels[i])};` +
-        `color:${ink(color(p.labels[i]))}" data-rank="${r}">` +
+        `top:${(100 * item.box[1] / H).toFixed(3)}%;background:${color(item.label)};` +
+        `color:${ink(color(item.label))}" data-rank="${r}">` +
         `${text.replace(/</g, '&lt;')}</span>`);
     }
     labelsLayer.innerHTML = labels.join('');
@@ -214,11 +233,12 @@
   svg.addEventListener('mouseover', (event) => {
     const box = event.target.closest('.lens-viewer-box');
     if (!box || !state.p) return;
-    const p = state.p, i = Number(box.dataset.position), t = state.data.texts;
-    const iou = iouWithTruth(p, i);
+    const p = state.p, item = state.shown[Number(box.dataset.rank)], t = state.data.texts;
+    if (!item) return;
+    const iou = iouWithTruth(item);
     const lines = [
-      `${box.dataset.label} · ${t.score} ${p.scores[i].toFixed(4)}`,
-      `${t.roi} #${p.proposal[i]} · ${t.level} ${p.raw.level_names[p.level[i]] ?? p.level[i]}`,
+      `${box.dataset.label} · ${t.score} ${item.score.toFixed(4)}`,
+      `${t.roi} #${item.proposal} · ${t.level} ${p.raw.level_names[item.level] ?? item.level}`,
       `${t.rank} ${Number(box.dataset.rank) + 1}`,
     ];
     if (iou !== null) lines.push(`${t.iou} ${iou.toFixed(2)}`);
