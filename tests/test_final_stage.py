@@ -109,9 +109,16 @@ def test_json_round_trip_keeps_every_float32(demo_trace):
     assert len(data["regimes"]) == len(payload.regimes)
 
 
-def test_nms_value_off_the_grid_is_refused(demo_trace):
+def test_what_the_payload_cannot_decide_is_refused(demo_trace, mobilenet_trace):
     payload = _payload(demo_trace)
     with pytest.raises(ValueError):
-        apply_final_stage(payload, 0.05, 0.52, 100)
+        apply_final_stage(payload, 0.05, 0.52, 100)   # NMS off the slider's steps
     with pytest.raises(ValueError):
         apply_final_stage(payload, 0.05, 0.5, payload.max_detections + 1)
+    many = _payload(mobilenet_trace)   # over 1000 boxes above a low score: class by class, ties
+    low = max(s for s in many.score_grid if np.float32(s) < np.float32(many.regimes[-1].above))
+    apply_final_stage(many, low, 0.5, 100)
+    between = float(np.nextafter(np.float32(low), np.float32(1)))   # between the slider's steps, same regime
+    assert np.float32(between) < np.float32(many.regimes[-1].above)
+    with pytest.raises(ValueError):
+        apply_final_stage(many, between, 0.5, 100)

@@ -20,7 +20,7 @@ from app.strings import t
 from app.viewer import PAYLOADS, viewer_value
 from inspectors.core.lru import BoundedCache
 from inspectors.core.thresholds import RPN_KEYS
-from inspectors.roi.final_stage import final_stage_payload, max_detections_of
+from inspectors.roi.final_stage import final_stage_payload, max_detections_of, score_grid
 from inspectors.rpn.nms_grid import slider_grid, threshold_index
 
 
@@ -182,9 +182,12 @@ def detections_viewer(trace: Any, replay: Any, ground_truth: Any = None, followe
 
 
 def payload_decides(trace: Any, settings: Any) -> bool:
-    """Whether the final-stage payload holds the decisions for these settings (else the server's are sent)."""
+    """Whether the final-stage payload surely holds the decisions for these settings (else the server's are sent
+    too): an NMS value and a score on their sliders' steps, no more detections per image than it holds."""
     grid = slider_grid("box_nms_thresh", float(trace.defaults["box_nms_thresh"]))
+    score = np.float32(settings["box_score_thresh"])
     return (threshold_index(grid, float(settings["box_nms_thresh"])) is not None
+            and any(np.float32(v) == score for v in score_grid(float(trace.defaults["box_score_thresh"])))
             and int(settings["box_detections_per_img"]) <= max_detections_of(
                 int(trace.defaults["box_detections_per_img"])))
 

@@ -46,6 +46,7 @@
       regimes: payload.regimes.map((r) => ({above: Math.fround(r.above), shift: r.max_coordinate, bits: null,
                                              table: r.bits})),
       overrides: new Map(payload.overrides.map((o) => [Math.fround(o.score) + '|' + o.nms, o.positions])),
+      scoreGrid: new Set(payload.score_grid.map(Math.fround)),
     };
     p.regimes.forEach((r) => { r.bits = p.tables[r.table]; });
     return p;
@@ -63,6 +64,9 @@
     const out = [];
     if (regime === null || perImage <= 0) return out;
     if (regime.shift === null) {
+      // Class by class, torchvision's unstable sort may order tied scores its own way: the payload has that order
+      // for the score slider's steps only (a score typed in between is the server's to draw).
+      if (!p.scoreGrid.has(threshold)) return null;
       const override = p.overrides.get(threshold + '|' + k);
       if (override) return override.slice(0, perImage);
     }

@@ -105,6 +105,7 @@ class FinalStagePayload:
             "proposal": [int(v) for v in self.proposal.tolist()],
             "level": [int(v) for v in self.level.tolist()],
             "nms_grid": [float(v) for v in self.nms_grid],
+            "score_grid": [float(v) for v in self.score_grid],
             "regimes": [{"above": float(r.above), "rank": r.above_rank, "max_coordinate": r.max_coordinate,
                          "bits": tables.setdefault(r.bits.tobytes(), len(tables))} for r in self.regimes],
             "bits": [[int(v) for v in np.frombuffer(key, dtype=np.int32).tolist()] for key in tables],
@@ -373,6 +374,11 @@ def apply_final_stage(payload: FinalStagePayload, score: float, nms: float, per_
     for candidate in payload.regimes:
         if np.float32(candidate.above) > threshold:
             regime = candidate
+    if regime is not None and regime.max_coordinate is None and not any(
+            np.float32(value) == threshold for value in payload.score_grid):
+        # Class by class, torchvision's unstable sort may order tied scores its own way: the payload has that order
+        # for the score slider's steps only.
+        raise ValueError(f"score {score!r} is not a step of the score slider, and over 1000 boxes are above it")
     positions: list[int] = []
     if regime is not None and per_image > 0:
         override = payload.overrides.get((float(threshold), k)) if regime.max_coordinate is None else None
