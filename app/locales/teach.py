@@ -108,7 +108,7 @@ EN: dict[str, str] = {
     "look.objectness": "**What to look for:** bright spots where objects are, each on the level whose anchor size "
                        "matches the object; one map per anchor shape shows which aspect ratio fits.",
     "look.proposals": "**What to look for:** before NMS many boxes pile up on each object; after NMS one or two "
-                      "remain per object and level. Click a box on the left image to see which box removed it.",
+                      "remain per object and level. Click a box on the upper image (before NMS) to see which box removed it.",
     # --- RoI projection and quantization -----------------------------------------------------------------------
     "proj.title": "RoI projection and quantization, in numbers",
     "proj.explain": "Where does a box land on the feature map, and what does RoIPool really pool? Type a box in "
@@ -300,7 +300,7 @@ KO: dict[str, str] = {
     "look.objectness": "**살펴볼 점:** 물체가 있는 곳이 밝게 빛나고, 앵커 크기가 물체와 맞는 레벨에서 가장 밝습니다. 앵커 "
                        "모양별 맵에서 어떤 종횡비가 맞는지 보입니다.",
     "look.proposals": "**살펴볼 점:** NMS 전에는 물체마다 박스가 수십 개씩 겹쳐 있고, NMS 후에는 물체와 레벨마다 "
-                      "한두 개만 남습니다. 왼쪽 이미지에서 박스를 클릭하면 어느 박스가 그것을 제거했는지 볼 수 있습니다.",
+                      "한두 개만 남습니다. 위쪽 이미지(NMS 전)에서 박스를 클릭하면 어느 박스가 그것을 제거했는지 볼 수 있습니다.",
     "proj.title": "RoI 투영과 양자화, 숫자로",
     "proj.explain": "박스가 특징 맵의 어디에 놓이고, RoIPool은 실제로 어느 영역을 풀링할까요? 원본 픽셀 좌표로 박스를 "
                     "입력하거나 (x1, y1, x2, y2), 비워 두면 선택한 제안 영역을 따라갑니다.",

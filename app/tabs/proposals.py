@@ -33,11 +33,10 @@ class ProposalsTab:
 
 def build() -> ProposalsTab:
     look_for("look.proposals")
-    with gr.Row():
-        top_n = bind(gr.Slider, 1, 1000, texts={"label": "proposals.top_n"}, value=100, step=1, scale=2)
-        legend = gr.HTML()
+    top_n = bind(gr.Slider, 1, 1000, texts={"label": "proposals.top_n"}, value=100, step=1)
     # One above the other, each as wide as the page allows: before NMS (click a box: what removed it), after NMS.
     pre_nms = image_view(("proposals.pre_nms", {"shown": "", "total": ""}), elem_id="lens-pre-nms-image", main=True)
+    legend = gr.HTML()   # the level colours, between the two pictures
     post_nms = image_view(("proposals.post_nms", {"shown": "", "total": ""}), main=True)
     fate = gr.Markdown(elem_classes=["lens-callout"], elem_id="lens-fate")
     heading("proposals.steps")
