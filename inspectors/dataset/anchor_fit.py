@@ -115,8 +115,8 @@ class AnchorFit:
         wh = self.wh[(self.wh > 0).all(axis=1)].astype(np.float64)
         if not len(wh):
             raise ValueError("no ground-truth box to fit anchors to")
-        ratios = _kmeans_1d(np.log(wh[:, 1] / wh[:, 0]), n_ratios, seed)
-        ratios = tuple(sorted({round(float(math.exp(r)), 3) for r in ratios}))
+        centers = _kmeans_1d(np.log(wh[:, 1] / wh[:, 0]), n_ratios, seed)
+        ratios: tuple[float, ...] = tuple(sorted({round(float(math.exp(r)), 3) for r in centers}))
         sizes = _iou_kmeans_sizes(wh, n_sizes, ratios, iterations)
         # One size tuple per FPN level: the sizes spread over the levels, smallest on the finest level.
         per_level = _spread(sizes, levels)
@@ -185,7 +185,7 @@ def _spread(sizes: list[float], levels: int) -> tuple[tuple[float, ...], ...]:
 
 
 # ---- anchors at the real grids ------------------------------------------------------------------------------
-def grid_sizes(resized: tuple[int, int], level_count: Sequence[int], per_location: Sequence[int],
+def grid_sizes(resized: tuple[int, int], level_count: Any, per_location: Sequence[int],
                size_divisible: int) -> tuple[tuple[int, int], list[tuple[int, int]]]:
     """(padded size, each level's (H, W)) from the resized size and the anchors per level."""
     h = int(math.ceil(resized[0] / size_divisible) * size_divisible)
@@ -205,7 +205,8 @@ def grid_sizes(resized: tuple[int, int], level_count: Sequence[int], per_locatio
     return (h, w), grids
 
 
-def anchors_at(padded: tuple[int, int], grids: list[tuple[int, int]], sizes, aspect_ratios) -> torch.Tensor:
+def anchors_at(padded: tuple[int, int], grids: list[tuple[int, int]], sizes: Sequence[Sequence[float]],
+               aspect_ratios: Sequence[Sequence[float]]) -> torch.Tensor:
     """AnchorGenerator's anchors (resized frame) for one image of padded size with these feature-map grids."""
     generator = AnchorGenerator(tuple(tuple(s) for s in sizes), tuple(tuple(r) for r in aspect_ratios))
     images = ImageList(torch.zeros((1, 1, padded[0], padded[1])), [padded])
@@ -234,7 +235,8 @@ def anchor_fit(capture: "DatasetCapture") -> AnchorFit:
         area_all.append(np.asarray(gt.area, dtype=np.float64).reshape(-1))
         image_all.append(np.full(len(xywh), i, dtype=np.int64))
 
-    def evaluate(new_sizes, new_ratios, levels: bool = False):
+    def evaluate(new_sizes: Sequence[Sequence[float]], new_ratios: Sequence[Sequence[float]],
+                 levels: bool = False) -> Any:
         best, level = [], []
         counts = [len(s) * len(r) for s, r in zip(new_sizes, new_ratios)]
         with torch.inference_mode():

@@ -92,7 +92,7 @@ def compare_captures(a: "DatasetCapture", b: "DatasetCapture", *, draws: int = B
 
     fa, fb = a.funnel_summary(**thresholds), b.funnel_summary(**th_b)
     lost_delta = {s: fb.lost.get(s, 0) - fa.lost.get(s, 0) for s in dict.fromkeys([*fa.lost, *fb.lost])}
-    changes = []
+    changes: list[dict[str, Any]] = []
     for name in a.names:
         pa, pb = ma.per_image[name], mb.per_image[name]
         if pa < 0 and pb < 0:

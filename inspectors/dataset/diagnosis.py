@@ -12,7 +12,7 @@ Each result carries `settings`: the seven thresholds that made it (the model's v
 
 from __future__ import annotations
 
-from typing import Any, Hashable
+from typing import TYPE_CHECKING, Any, Hashable, cast
 
 import numpy as np
 
@@ -31,12 +31,19 @@ from inspectors.evaluation.coco_accumulate import MAX_DETS, ScoreSlider
 from inspectors.evaluation.coco_matching import match
 from inspectors.evaluation.metrics import detection_metrics
 
+if TYPE_CHECKING:
+    from inspectors.dataset.funnel_summary import _ImageRpnPart
+    from inspectors.dataset.store import DatasetCapture
+
 DIAGNOSIS_MEMO = 8
 
 
 class DiagnosisMixin:
     """Dataset-wide diagnosis on a DatasetCapture (needs settings, detection_set, ground_truth, class_names,
     names, replay, record, image_ground_truth, config)."""
+
+    def _capture(self) -> "DatasetCapture":
+        return cast("DatasetCapture", self)
 
     def _diagnosis_memo(self) -> BoundedCache:
         memo = self.__dict__.get("_diagnosis_cache")
@@ -48,30 +55,33 @@ class DiagnosisMixin:
         memo = self.__dict__.get("_diagnosis_images")
         if memo is None:
             # one entry per (RPN setting, image): a few RPN settings of a large dataset
-            memo = self.__dict__.setdefault("_diagnosis_images", BoundedCache(max(4 * len(self), 64)))
+            memo = self.__dict__.setdefault("_diagnosis_images", BoundedCache(max(4 * len(self._capture()), 64)))
         return memo
 
     def confusion_matrix(self, iou: float = 0.5, **thresholds: Any) -> ConfusionMatrix:
         """(C+1)×(C+1) counts, rows the true class, columns the predicted one, background last (supervision's
         matching at IoU > `iou` on the detections at `thresholds`)."""
         _check_iou(iou)
-        settings = self.settings(**thresholds)
+        ds = self._capture()
+        settings = ds.settings(**thresholds)
         key = ("confusion", float(iou), _key(settings))
         return self._diagnosis_memo().get_or_build(key, lambda: confusion_matrix(
-            self.detection_set(**settings), self.ground_truth(), tuple(self.class_names), float(iou), settings,
-            tuple(self.names)))
+            ds.detection_set(**settings), ds.ground_truth(), tuple(ds.class_names), float(iou), settings,
+            tuple(ds.names)))
 
     def operating_points(self, iou: float = 0.5, **thresholds: Any) -> OperatingPoints:
         """Precision, recall and F1 against confidence per class and for all ("all"), the F1-optimal confidence."""
         _check_iou(iou)
-        settings = self.settings(**thresholds)
-        dets = self.detection_set(**settings)
-        gts = self.ground_truth()
-        classes = tuple(self.class_names)
+        ds = self._capture()
+        settings = ds.settings(**thresholds)
+        dets = ds.detection_set(**settings)
+        gts = ds.ground_truth()
+        classes = tuple(ds.class_names)
+        names = tuple(ds.names)
 
         def apply(per_class: Any) -> PerClassThresholds:
-            before = detection_metrics(dets, gts, classes, tuple(self.names))[2]
-            after = detection_metrics(filter_per_class(dets, classes, per_class), gts, classes, tuple(self.names))[2]
+            before = detection_metrics(dets, gts, classes, names)[2]
+            after = detection_metrics(filter_per_class(dets, classes, per_class), gts, classes, names)[2]
             return PerClassThresholds(
                 thresholds=dict(per_class), ap_before=before["ap"], ap_after=after["ap"],
                 ap50_before=before["ap50"], ap50_after=after["ap50"], f1_before=before["counts"]["f1_50"],
@@ -86,23 +96,23 @@ class DiagnosisMixin:
         """Per stage, how many objects of the dataset were lost there (None: found), by class and size, and the
         recall that relaxing each stage's slider would give."""
         _check_iou(iou)
-        settings = self.settings(**thresholds)
+        ds = self._capture()
+        settings = ds.settings(**thresholds)
         rpn_key = tuple(settings[k] for k in RPN_KEYS)
         images = self._image_memo()
 
-        def part(i: int):
+        def part(i: int) -> "_ImageRpnPart":
             return images.get_or_build(("rpn", rpn_key, float(iou), i), lambda: image_rpn_part(
-                self, i, settings, images.get_or_build(("anchors", i), lambda: anchors_original(self, i)),
-                float(iou)))
+                ds, i, settings, images.get_or_build(("anchors", i), lambda: anchors_original(ds, i)), float(iou)))
 
         key = ("funnel", float(iou), _key(settings))
         return self._diagnosis_memo().get_or_build(
-            key, lambda: funnel_summary(self, float(iou), settings, part, lambda s: self.recall_at(float(iou), **s)))
+            key, lambda: funnel_summary(ds, float(iou), settings, part, lambda s: self.recall_at(float(iou), **s)))
 
     def recall_at(self, iou: float = 0.5, **thresholds: Any) -> float:
         """The dataset's recall at IoU `iou`: COCO's matching (area all, 100 detections per image and class);
         at 0.5 this is evaluate(...).counts["recall50"]."""
-        dets, gts = self.detection_set(**thresholds), self.ground_truth()
+        dets, gts = self._capture().detection_set(**thresholds), self._capture().ground_truth()
         matches = match(dets, gts, max_det=MAX_DETS[-1], iou_thresholds=np.array([float(iou)]))
         tp = int(((matches.gt[0, 0] >= 0) & ~matches.det_ignored[0, 0]).sum())
         objects = int((~matches.gt_ignored[0]).sum())
@@ -110,17 +120,18 @@ class DiagnosisMixin:
 
     def anchor_fit(self) -> AnchorFit:
         """Every ground-truth box's best IoU with the model's real anchors (resized frame), and suggestions."""
-        return self._diagnosis_memo().get_or_build(("anchor_fit",), lambda: anchor_fit(self))
+        return self._diagnosis_memo().get_or_build(("anchor_fit",), lambda: anchor_fit(self._capture()))
 
     def score_slider(self, **thresholds: Any) -> ScoreSlider:
         """COCO's AP / AR at any box_score_thresh ≥ the one given, from one matching (raising the score threshold
         keeps a prefix of every score-ordered list; see coco_accumulate.ScoreSlider). `.at(score)` → summary."""
-        settings = self.settings(**thresholds)
+        settings = self._capture().settings(**thresholds)
         key = ("score_slider", _key(settings))
 
         def build() -> ScoreSlider:
-            dets, gts = self.detection_set(**settings), self.ground_truth()
-            return ScoreSlider(match(dets, gts, max_det=MAX_DETS[-1]), dets, gts.category, len(self.class_names),
+            ds = self._capture()
+            dets, gts = ds.detection_set(**settings), ds.ground_truth()
+            return ScoreSlider(match(dets, gts, max_det=MAX_DETS[-1]), dets, gts.category, len(ds.class_names),
                                base_settings=settings)
 
         return self._diagnosis_memo().get_or_build(key, build)

@@ -32,7 +32,7 @@ import torch
 from torchvision.models.detection.transform import resize_boxes
 
 from inspectors.dataset.anchor_fit import anchors_at, grid_sizes
-from inspectors.evaluation.coco_matching import GroundTruthArrays, box_iou_xywh, match
+from inspectors.evaluation.coco_matching import DetectionSet, GroundTruthArrays, box_iou_xywh, match
 from inspectors.evaluation.matching import box_iou_xyxy, xyxy_to_xywh
 from inspectors.ground_truth.funnel import STAGES, lost_at
 from inspectors.rpn.filter import KEPT, REMOVED_SCORE, REMOVED_SMALL, REMOVED_TOP_N
@@ -207,7 +207,7 @@ def funnel_summary(capture: "DatasetCapture", iou: float, settings: dict[str, fl
     final = capture.detection_set(**settings)
     kept_by_nms = capture.detection_set(**{**settings, "box_detections_per_img": NO_CAP})
 
-    def best_of(dets) -> np.ndarray:
+    def best_of(dets: DetectionSet) -> np.ndarray:
         """(objects,) best IoU of a detection of the object's class in its image."""
         out = np.zeros(len(obj_class))
         order = np.lexsort((dets.category, dets.image))

@@ -26,7 +26,7 @@ class Accumulated:
 
 
 def accumulate(matches: Matches, dets: DetectionSet, gt_category: np.ndarray, num_classes: int,
-               max_dets=MAX_DETS) -> Accumulated:
+               max_dets: tuple[int, ...] = MAX_DETS) -> Accumulated:
     T, R, K, A, M = len(IOU_THRESHOLDS), len(RECALL_THRESHOLDS), num_classes, len(AREA_RANGES), len(max_dets)
     precision = -np.ones((T, R, K, A, M))
     recall = -np.ones((T, K, A, M))
@@ -131,7 +131,7 @@ def _needed_counts(npig: np.ndarray) -> np.ndarray:
     return need.astype(np.int64)[inverse.reshape(npig.shape)]
 
 
-def summarize(acc: Accumulated, max_dets=MAX_DETS) -> dict[str, float]:
+def summarize(acc: Accumulated, max_dets: tuple[int, ...] = MAX_DETS) -> dict[str, float]:
     """COCOeval.summarize's twelve numbers, by name."""
     def mean(values: np.ndarray) -> float:
         valid = values[values > -1]
@@ -171,7 +171,7 @@ class ScoreSlider:
     """
 
     def __init__(self, matches: Matches, dets: DetectionSet, gt_category: np.ndarray, num_classes: int,
-                 max_dets=MAX_DETS, base_settings: dict | None = None) -> None:
+                 max_dets: tuple[int, ...] = MAX_DETS, base_settings: dict | None = None) -> None:
         self.settings = dict(base_settings or {})
         self.max_dets = tuple(max_dets)
         self.num_classes = K = num_classes
