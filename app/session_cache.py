@@ -10,6 +10,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from inspectors import GroundTruth, Replay, Trace
+
 
 @dataclass
 class ViewOptions:
@@ -44,13 +46,13 @@ class ViewOptions:
 @dataclass
 class Session:
     model_key: str                  # the model choice the trace was captured with
-    trace: Any                      # inspectors.Trace
-    replay: Any                     # inspectors.Replay for `thresholds`
+    trace: Trace                    # the one capture of (image, model)
+    replay: Replay                  # the trace replayed at `thresholds`
     thresholds: dict[str, float]
     replay_seconds: float = 0.0
     image_key: str = ""             # content hash of the inspected file: the model runs once per (image, model)
     options: ViewOptions = field(default_factory=ViewOptions)
-    gt: Any = None                  # inspectors.GroundTruth of this image, or None
+    gt: GroundTruth | None = None   # this image's ground truth
     gt_name: str = ""               # the annotation file it came from
     gt_for: str = ""                # the image (content hash) that ground truth belongs to
     gt_reports: dict[Any, Any] = field(default_factory=dict)   # the last ground-truth report, keyed by thresholds
