@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import functools
 import html
+import inspect
 import logging
-from typing import Any, Callable
+from typing import Any, Callable, Mapping, Sequence
 
 import gradio as gr
 
@@ -54,3 +55,26 @@ def original_point(session: Session, index: Any) -> tuple[float, float]:
     scale = display_scale(*session.trace.original_size)
     x, y = (float(v) for v in index)
     return x / scale, y / scale
+
+
+def keyed_by_thresholds(keys: Sequence[str], fn: Callable[[Mapping[str, float], gr.Request], Any]
+                        ) -> Callable[..., Any]:
+    """An event function taking one value per threshold slider, in `keys` order (the names of the one threshold
+    table, inspectors.core.thresholds), and the request, handed to `fn` as {key: value} and the request.
+
+    Gradio reads the signature to know the inputs and to pass the request (a `*args` function would get no request),
+    and gradio_client shows these names: the signature is built from `keys`.
+    """
+    def event(*args: Any) -> Any:
+        *numbers, request = args
+        if len(numbers) != len(keys):
+            raise TypeError(f"{fn.__name__} takes {len(keys)} threshold values, got {len(numbers)}")
+        return fn(dict(zip(keys, numbers)), request)
+
+    parameters = [inspect.Parameter(key, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=float) for key in keys]
+    parameters.append(inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=gr.Request))
+    event.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    event.__annotations__ = {**{key: float for key in keys}, "request": gr.Request}
+    event.__name__ = event.__qualname__ = fn.__name__
+    event.__doc__ = fn.__doc__
+    return event

@@ -15,8 +15,8 @@ import inspectors
 from app import handlers, views
 from app.config import INSPECT_CONCURRENCY, AppConfig, byte_size, is_local_only, sample_image_paths, upload_cap
 from app.dataset_store import DatasetStore
+from app.events import keyed_by_thresholds, readable_errors, session_id
 from app.events import original_point as _original_point
-from app.events import readable_errors, session_id
 from app.figures import dataset as dataset_figs
 from app.figures import proposals as proposal_figs
 from app.figures import story as story_figs
@@ -350,30 +350,28 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout, config: AppConfig) -> dic
                    concurrency_limit=INSPECT_CONCURRENCY, trigger_mode="always_last")
 
     @readable_errors("action.rethreshold", lens)
-    def on_rethreshold(rpn_pre_nms_top_n: float, rpn_nms_thresh: float, rpn_post_nms_top_n: float,
-                       rpn_score_thresh: float, box_score_thresh: float, box_nms_thresh: float,
-                       box_detections_per_img: float, request: gr.Request) -> dict[Any, Any]:
-        values = dict(zip(THRESHOLD_KEYS, (rpn_pre_nms_top_n, rpn_nms_thresh, rpn_post_nms_top_n, rpn_score_thresh,
-                                           box_score_thresh, box_nms_thresh, box_detections_per_img)))
+    def on_rethreshold(values: Mapping[str, float], request: gr.Request) -> dict[Any, Any]:
+        """The seven sliders, keyed by the threshold table's names (API: one number per threshold, in order)."""
         before = dict(handlers.current_session(lens, session_id(request)).thresholds)
         session, _ = handlers.rethreshold(lens, session_id(request), values)
         return _threshold_values(layout, session, before)
+
+    on_rethreshold = keyed_by_thresholds(THRESHOLD_KEYS, on_rethreshold)
 
     gr.on([slider.release for slider in c.slider_list], on_rethreshold, c.slider_list, threshold_outputs,
           api_name="rethreshold", trigger_mode="always_last", show_progress="minimal")
 
     def strip_event(keys: tuple[str, ...]) -> Callable[..., dict[Any, Any]]:
+        """A projector strip's sliders (some of the seven, keyed by name); the panel's sliders follow."""
         @readable_errors("action.rethreshold", lens)
-        def on_strip(*args: Any) -> dict[Any, Any]:
-            *numbers, request = args
+        def on_strip(moved: Mapping[str, float], request: gr.Request) -> dict[Any, Any]:
             session = handlers.current_session(lens, session_id(request))
             before = dict(session.thresholds)
-            values = {**session.thresholds, **dict(zip(keys, numbers))}
-            session, _ = handlers.rethreshold(lens, session_id(request), values)
+            session, _ = handlers.rethreshold(lens, session_id(request), {**session.thresholds, **moved})
             result = _threshold_values(layout, session, before)
             result.update(c.slider_values(session.thresholds))
             return result
-        return on_strip
+        return keyed_by_thresholds(keys, on_strip)
 
     strip_events: dict[str, Callable[..., Any]] = {}
     for tab_id, strip in layout.strips.items():
