@@ -4,6 +4,9 @@
   per-level top-k; its box (decoded, clipped) depends only on the anchor and the image, and the head's answer for a
   box depends only on that box and the FPN maps. So outputs are cached by anchor index and an RPN slider runs the
   heads only for candidates it has not seen before.
+- MaskCache: the mask head's 28×28 logits per refined box, i.e. per (RPN candidate, class): a final detection's box
+  is that candidate's regression for that class, so the pair names the box, and a slider that changes which boxes
+  survive runs the mask head only for boxes it has not seen before.
 - the RPN-stage memo: the last few RPN settings with their filtered proposals and decoded per-class candidates, so
   that a final-stage slider only re-runs postprocessing.
 - `extras`: room for other analyses' memos (ground truth, explanations), counted like the rest.
@@ -64,11 +67,56 @@ class HeadCache:
         return total
 
 
+class MaskCache:
+    """The mask predictor's logits of the detection's own class, (rows, 28, 28), per (anchor index, label)."""
+
+    def __init__(self) -> None:
+        self.row: dict[tuple[int, int], int] = {}
+        self.logits: Tensor | None = None  # (rows, M, M)
+        self.computed = 0  # rows computed by replay (the rest came from the capture)
+        self.seeded = False  # the captured logits of the model's own detections are in
+
+    def __len__(self) -> int:
+        return 0 if self.logits is None else int(self.logits.shape[0])
+
+    def missing(self, keys: list[tuple[int, int]]) -> list[int]:
+        """Positions in `keys` with no cached logits yet (each new box once, even when listed twice)."""
+        todo: list[int] = []
+        new: set[tuple[int, int]] = set()
+        for i, key in enumerate(keys):
+            if key not in self.row and key not in new:
+                new.add(key)
+                todo.append(i)
+        return todo
+
+    def add(self, keys: list[tuple[int, int]], logits: Tensor) -> None:
+        if not keys:
+            return
+        start = len(self)
+        self.logits = logits.clone() if self.logits is None else torch.cat([self.logits, logits])
+        for i, key in enumerate(keys):
+            self.row[key] = start + i
+
+    def get(self, keys: list[tuple[int, int]]) -> Tensor:
+        missing = [k for k in keys if k not in self.row]
+        if missing:
+            raise KeyError(f"{len(missing)} boxes have no cached mask logits")
+        assert self.logits is not None and keys, "ask for at least one cached box"
+        rows = torch.tensor([self.row[k] for k in keys], dtype=torch.int64, device=self.logits.device)
+        return self.logits[rows]
+
+    def nbytes(self) -> int:
+        # The key dict's Python objects are ~100 bytes per box: counted too, as they grow with the tensor.
+        keys = len(self.row) * 100
+        return keys + (0 if self.logits is None else self.logits.numel() * self.logits.element_size())
+
+
 class ReplayCache:
     """Replay's memory for one trace; thread-safe, bounded, and counted by `nbytes()`."""
 
     def __init__(self, num_anchors: int, device: torch.device) -> None:
         self.heads = HeadCache(num_anchors, device)
+        self.masks = MaskCache()
         self.lock = threading.RLock()  # one lock for the head cache and both memos
         self.rpn: BoundedCache[Hashable, Any] = BoundedCache(RPN_MEMO_SIZE, lock=self.lock)
         self.extras: BoundedCache[Hashable, Any] = BoundedCache(EXTRAS_SIZE, lock=self.lock)
@@ -91,7 +139,8 @@ class ReplayCache:
     def nbytes(self, seen: set[int] | None = None) -> int:
         """Bytes held here; `seen` (storages already counted, e.g. the trace's own) avoids counting twice."""
         with self.lock:
-            return self.heads.nbytes() + count_bytes(self.rpn.values() + self.extras.values(), seen)
+            memos = count_bytes(self.rpn.values() + self.extras.values(), seen)
+            return self.heads.nbytes() + self.masks.nbytes() + memos
 
 
 def count_bytes(value: Any, seen: set[int] | None = None) -> int:

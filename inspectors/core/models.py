@@ -1,4 +1,5 @@
-"""The model registry: build a torchvision Faster R-CNN by name, with COCO weights, a user's checkpoint, or none.
+"""The model registry: build a torchvision Faster R-CNN or Mask R-CNN by name, with COCO weights, a user's
+checkpoint, or none. The Mask R-CNN builders share every recipe (wrappers, trained_from) with the Faster R-CNN ones.
 
 Builders are torchvision's own. A user's fine-tuned checkpoint is loaded into the architecture that torchvision's
 *pretrained* builder produces (FrozenBatchNorm2d in the backbone, with the same eps), because that is what a user's
@@ -29,6 +30,8 @@ MODEL_NAMES: tuple[str, ...] = (
     "fasterrcnn_resnet50_fpn_v2",
     "fasterrcnn_mobilenet_v3_large_fpn",
     "fasterrcnn_mobilenet_v3_large_320_fpn",
+    "maskrcnn_resnet50_fpn",
+    "maskrcnn_resnet50_fpn_v2",
 )
 
 
@@ -57,11 +60,17 @@ _SPECS: dict[str, _Spec] = {
         detection.FasterRCNN_MobileNet_V3_Large_320_FPN_Weights,
         1e-5,
     ),
+    # Mask R-CNN: the Faster R-CNN above plus a mask branch; torchvision normalises its backbone the same way.
+    "maskrcnn_resnet50_fpn": _Spec(detection.maskrcnn_resnet50_fpn, detection.MaskRCNN_ResNet50_FPN_Weights, 0.0),
+    "maskrcnn_resnet50_fpn_v2": _Spec(
+        detection.maskrcnn_resnet50_fpn_v2, detection.MaskRCNN_ResNet50_FPN_V2_Weights, None
+    ),
 }
 
 
 class ModelLoadError(LensError, RuntimeError):
-    """A model could not be built or loaded; the message (a template in inspectors.core.errors) says why and what to do."""
+    """A model could not be built or loaded; the message (a template in inspectors.core.errors) says why and what
+    to do."""
 
 
 # How a checkpoint's backbone was trained decides its normalisation layers (what torchvision's builders make):
@@ -123,7 +132,7 @@ def load_model(
     device: Union[str, torch.device] = "auto",
     trained_from: str = "auto",
 ) -> InspectedModel:
-    """Build a Faster R-CNN by name and put it in eval mode on `device`.
+    """Build a Faster R-CNN or Mask R-CNN by name and put it in eval mode on `device`.
 
     - `weights="DEFAULT"`: torchvision's COCO weights (downloaded into the torch hub cache; a file already there
       loads offline). `weights=None`: random init, also for the backbone (tests, development).
@@ -324,7 +333,8 @@ def _check_keys_and_shapes(model: nn.Module, state: dict[str, torch.Tensor], fil
     )
     if missing or unexpected or wrong_shape:
         parts = []
-        for label, items in (("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatches", wrong_shape)):
+        groups = (("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatches", wrong_shape))
+        for label, items in groups:
             if items:
                 shown = ", ".join(items[:3]) + (f", … ({len(items)} in all)" if len(items) > 3 else "")
                 parts.append(f"{label}: {shown}")

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
 
-from torch import Tensor
+from torch import Tensor, nn
 from torchvision.models.detection import FasterRCNN
 from torchvision.models.detection._utils import BalancedPositiveNegativeSampler, BoxCoder, Matcher
 from torchvision.ops.poolers import LevelMapper, _setup_scales
@@ -58,6 +58,16 @@ class PoolerSpec:
 
 
 @dataclass(frozen=True)
+class MaskSpec:
+    """The mask branch of a Mask R-CNN as it was at capture time."""
+
+    pooler: PoolerSpec  # mask_roi_pool: RoIAlign 14×14 on the level each box maps to
+    resolution: tuple[int, int]  # the mask predictor's logits per class (28×28): the pooled size × its upsampling
+    num_classes: int  # channels of the predictor: one mask per class
+    paste_padding: int = 1  # GeneralizedRCNNTransform.postprocess pastes with paste_masks_in_image's default
+
+
+@dataclass(frozen=True)
 class TransformSpec:
     min_size: tuple[int, ...]
     max_size: int
@@ -85,22 +95,13 @@ class ModelSnapshot:
     # What training mode uses instead of the testing top-n (the losses replay a training step).
     rpn_pre_nms_top_n_train: int = 2000
     rpn_post_nms_top_n_train: int = 2000
+    mask: Optional[MaskSpec] = None  # None for a model without a mask branch (Faster R-CNN)
 
 
 def snapshot_model(net: FasterRCNN) -> ModelSnapshot:
     rpn, heads, transform = net.rpn, net.roi_heads, net.transform
     generator = rpn.anchor_generator
-    pooler = heads.box_roi_pool
-    pooler_spec = None
-    if hasattr(pooler, "featmap_names") and hasattr(pooler, "canonical_scale"):
-        size = pooler.output_size
-        pooler_spec = PoolerSpec(
-            featmap_names=tuple(str(n) for n in pooler.featmap_names),
-            output_size=(int(size[0]), int(size[1])) if isinstance(size, (tuple, list)) else (int(size), int(size)),
-            sampling_ratio=int(pooler.sampling_ratio),
-            canonical_scale=int(pooler.canonical_scale),
-            canonical_level=int(pooler.canonical_level),
-        )
+    pooler_spec = _pooler(heads.box_roi_pool)
     fixed = getattr(transform, "fixed_size", None)
     return ModelSnapshot(
         thresholds=MappingProxyType(dict(read_thresholds(net))),
@@ -125,7 +126,41 @@ def snapshot_model(net: FasterRCNN) -> ModelSnapshot:
         ),
         rpn_pre_nms_top_n_train=int(rpn._pre_nms_top_n["training"]),
         rpn_post_nms_top_n_train=int(rpn._post_nms_top_n["training"]),
+        mask=_mask(heads),
     )
+
+
+def _pooler(pooler: Any) -> Optional[PoolerSpec]:
+    """A MultiScaleRoIAlign's settings, or None for another pooler."""
+    if not (hasattr(pooler, "featmap_names") and hasattr(pooler, "canonical_scale")):
+        return None
+    size = pooler.output_size
+    return PoolerSpec(
+        featmap_names=tuple(str(n) for n in pooler.featmap_names),
+        output_size=(int(size[0]), int(size[1])) if isinstance(size, (tuple, list)) else (int(size), int(size)),
+        sampling_ratio=int(pooler.sampling_ratio),
+        canonical_scale=int(pooler.canonical_scale),
+        canonical_level=int(pooler.canonical_level),
+    )
+
+
+def _mask(heads: object) -> Optional[MaskSpec]:
+    """The mask branch's settings when the RoI heads have one (torchvision's RoIHeads.has_mask())."""
+    pooler = getattr(heads, "mask_roi_pool", None)
+    predictor = getattr(heads, "mask_predictor", None)
+    has_mask = getattr(heads, "has_mask", None)
+    if pooler is None or predictor is None or not (callable(has_mask) and has_mask()):
+        return None
+    spec = _pooler(pooler)
+    if spec is None:
+        return None
+    # MaskRCNNPredictor: a stride-2 transposed convolution, then one 1×1 logit channel per class.
+    upsample = getattr(predictor, "conv5_mask", None)
+    factor = int(upsample.stride[0]) if isinstance(upsample, nn.ConvTranspose2d) else 1
+    logits = getattr(predictor, "mask_fcn_logits", None)
+    num_classes = int(logits.out_channels) if isinstance(logits, nn.Conv2d) else 0
+    return MaskSpec(pooler=spec, resolution=(spec.output_size[0] * factor, spec.output_size[1] * factor),
+                    num_classes=num_classes)
 
 
 def pooler_geometry(

@@ -157,13 +157,18 @@ class Trace:
     class_logits: Tensor
     box_regression: Tensor
     native_detections_resized: dict[str, Tensor]
-    native_detections: dict[str, Tensor]  # the model's return value, original frame
+    native_detections: dict[str, Tensor]  # the model's return value, original frame (a Mask R-CNN's without "masks")
     timings: dict[str, float]
     config: ModelSnapshot  # the model's settings at capture time
     levels: list[LevelInfo]  # the FPN levels as the RPN saw them
     model_name: str
     category_names: tuple[str, ...]
     cache: ReplayCache = field(init=False, repr=False)
+    # The mask branch of a Mask R-CNN (None for a Faster R-CNN). The model's pasted masks (N, 1, H, W) are not kept
+    # in `native_detections` (hundreds of MB at full size): `trace.replay().masks` gives them, equal to the model's.
+    mask_pooled_shape: Optional[tuple[int, ...]] = None  # mask_roi_pool's output (N, C, 14, 14)
+    mask_features_shape: Optional[tuple[int, ...]] = None  # mask_head's output (N, 256, 14, 14)
+    mask_logits: Optional[Tensor] = None  # (N, 28, 28): mask_predictor's logits of each native detection's class
 
     def __post_init__(self) -> None:
         self.cache = ReplayCache(int(self.anchors.shape[0]), self.anchors.device)
@@ -172,6 +177,11 @@ class Trace:
     @property
     def categories(self) -> list[str]:
         return list(self.category_names)
+
+    @property
+    def has_masks(self) -> bool:
+        """Whether the model has a mask branch (a Mask R-CNN) and it was captured."""
+        return self.config.mask is not None and self.mask_logits is not None
 
     @property
     def device(self) -> torch.device:

@@ -44,6 +44,9 @@ _CAPTURED = (
     "roi_heads.box_roi_pool",
     "roi_heads.box_head",
     "roi_heads.box_predictor",
+    "roi_heads.mask_roi_pool",  # Mask R-CNN only: absent modules are not hooked
+    "roi_heads.mask_head",
+    "roi_heads.mask_predictor",
     "roi_heads",
 )
 
@@ -161,6 +164,10 @@ def _post_timer(clock: _StageClock, stage: str, thread: int) -> _PostHook:
 def _keeper(outputs: dict[str, Any], path: str, thread: int) -> _PostHook:
     def hook(module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
         if threading.get_ident() == thread:
+            if path == "roi_heads":
+                # GeneralizedRCNNTransform.postprocess then writes the original-frame boxes (and pasted masks) into
+                # these very dicts: keep the RoI heads' own values, in the resized frame, in copies.
+                output = ([dict(result) for result in output[0]], output[1])
             outputs[path] = output
 
     return hook
@@ -195,6 +202,16 @@ def _build_trace(
     class_logits, box_regression = outputs["roi_heads.box_predictor"]
     native_proposals = outputs["rpn"][0][0]
     pooled = outputs.get("roi_heads.box_roi_pool")
+    native_resized = outputs["roi_heads"][0][0]
+    mask_pooled, mask_features = outputs.get("roi_heads.mask_roi_pool"), outputs.get("roi_heads.mask_head")
+    mask_logits = None
+    if config.mask is not None and "roi_heads.mask_predictor" in outputs:
+        # What maskrcnn_inference keeps of the predictor's output: each detection's own class.
+        logits = outputs["roi_heads.mask_predictor"]
+        labels = native_resized["labels"]
+        mask_logits = logits[torch.arange(logits.shape[0], device=labels.device), labels]
+        # The pasted masks are replay's to give (trace.replay().masks): kept here they would dwarf the trace.
+        detections = {k: v for k, v in detections.items() if k != "masks"}
     fpn_features = _named(features, padded_size, "P")
     anchors_per_location = [int(o.shape[1]) for o in objectness_per_level]
     return Trace(
@@ -217,13 +234,16 @@ def _build_trace(
         roi_features=outputs.get("roi_heads.box_head"),
         class_logits=class_logits,
         box_regression=box_regression,
-        native_detections_resized=outputs["roi_heads"][0][0],
+        native_detections_resized={k: v for k, v in native_resized.items() if k != "masks"},
         native_detections=detections,
         timings=timings,
         config=config,
         levels=_levels(config, fpn_features, padded_size, anchors_per_location, num_anchors_per_level),
         model_name=inspected.name,
         category_names=tuple(inspected.categories),
+        mask_pooled_shape=tuple(mask_pooled.shape) if isinstance(mask_pooled, torch.Tensor) else None,
+        mask_features_shape=tuple(mask_features.shape) if isinstance(mask_features, torch.Tensor) else None,
+        mask_logits=mask_logits,
     )
 
 

@@ -5,8 +5,11 @@ Reads like torchvision's GeneralizedRCNN.forward after the backbone:
     RoI outputs = box_roi_pool → box_head → box_predictor on cached FPN maps (only when proposals changed)
     candidates  = per-class boxes decoded and clipped                          (box_postprocess, memoised)
     detections  = score threshold → NMS → top-k, then back to the original frame (box_postprocess)
-Each step is memoised on the settings it depends on, so a final-stage slider only re-runs the postprocess, and
-the RoI heads run only for candidate boxes they have not scored before (trace.cache.heads).
+    masks       = (Mask R-CNN) the mask branch on the final detections, pasted into the original image
+                  (`Replay.masks`, computed when first read; inspectors.roi.mask_head)
+Each step is memoised on the settings it depends on, so a final-stage slider only re-runs the postprocess, the
+RoI heads run only for candidate boxes they have not scored before (trace.cache.heads), and the mask head only for
+final boxes it has not seen before (trace.cache.masks).
 """
 
 from __future__ import annotations
@@ -17,7 +20,10 @@ from typing import TYPE_CHECKING, Any, Optional
 import torch
 from torch import Tensor
 
+from inspectors.core.thresholds import THRESHOLD_KEYS, check_thresholds
+from inspectors.core.trace import Detections, Trace
 from inspectors.roi.box_head import head_outputs_for_candidates
+from inspectors.roi.mask_head import MaskKey, mask_logits_for_boxes, mask_probabilities, paste_masks
 from inspectors.roi.postprocess import (
     BoxCandidates,
     BoxPostprocessResult,
@@ -35,8 +41,6 @@ from inspectors.rpn.filter import (
     RpnSettings,
     filter_proposals,
 )
-from inspectors.core.thresholds import THRESHOLD_KEYS, check_thresholds
-from inspectors.core.trace import Detections, Trace
 
 if TYPE_CHECKING:
     from inspectors.teaching.box_story import BoxStory, ProposalStory
@@ -72,6 +76,57 @@ class Replay:
     # Every (proposal, class) candidate of the RoI heads and which of them survived each final-stage step.
     box_candidates: Optional[BoxCandidates] = field(default=None, repr=False)
     box_selection: Optional[BoxPostprocessResult] = field(default=None, repr=False)
+    # Mask R-CNN: the mask branch's results for these detections, computed when first read (see `masks`).
+    _mask_probs: Optional[Tensor] = field(default=None, init=False, repr=False)
+    _masks: Optional[Tensor] = field(default=None, init=False, repr=False)
+    masks_computed: int = field(default=0, init=False)  # boxes the mask head ran for in this replay (rest cached)
+
+    # ---- masks (Mask R-CNN) -------------------------------------------------------------------------------------
+    @property
+    def has_masks(self) -> bool:
+        return self.trace.has_masks
+
+    @property
+    def mask_probs(self) -> Optional[Tensor]:
+        """(N, 1, 28, 28): the sigmoid of each detection's own class of the mask predictor, before pasting (what
+        torchvision's RoIHeads return as "masks" in the resized frame); None for a model without masks."""
+        if not self.trace.has_masks:
+            return None
+        if self._mask_probs is None:
+            logits, computed = mask_logits_for_boxes(self.trace, self.mask_keys(), self.detections.boxes_resized,
+                                                     self.detections.labels)
+            self.masks_computed += computed
+            with torch.inference_mode():
+                self._mask_probs = mask_probabilities(logits)
+        return self._mask_probs
+
+    @property
+    def masks(self) -> Optional[Tensor]:
+        """(N, 1, H, W) float mask probabilities in original pixels, as torchvision's Mask R-CNN returns them
+        (`model(images)[0]["masks"]`); None for a model without a mask branch (a Faster R-CNN)."""
+        probs = self.mask_probs
+        if probs is None:
+            return None
+        if self._masks is None:
+            self._masks = paste_masks(self.trace, probs, self.detections.boxes)
+        return self._masks
+
+    def binary_masks(self, threshold: float = 0.5) -> Optional[Tensor]:
+        """(N, 1, H, W) bool: `masks > threshold` (0.5 is what torchvision's references and COCO evaluation use);
+        None for a model without a mask branch."""
+        value = float(threshold)
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"The mask threshold must be in [0, 1], not {threshold!r}.")
+        masks = self.masks
+        return None if masks is None else masks > value
+
+    def mask_keys(self) -> list[MaskKey]:
+        """(anchor index, label) of each detection: the refined box its mask is cached under."""
+        index = self.detections.proposal_index
+        if index is None:
+            raise ValueError("These detections do not say which proposals they came from.")
+        anchors = self.proposals.anchor_index[index].tolist()
+        return list(zip(anchors, self.detections.labels.tolist()))
 
     @property
     def heads_rerun(self) -> bool:
@@ -131,6 +186,8 @@ def replay(trace: Trace, **thresholds: Any) -> Replay:
         nms_thresh=float(settings["box_nms_thresh"]),
         detections_per_img=int(settings["box_detections_per_img"]),
     )
+    if trace.has_masks:
+        seed_with_captured_masks(trace)
     with torch.inference_mode():
         stage, heads_computed = _rpn_stage(trace, rpn_settings)
         post = select_detections(stage.box_candidates, box_settings)
@@ -217,6 +274,24 @@ def seed_with_captured_heads(trace: Trace) -> None:
         boxes = native.candidate_boxes[native.keep]
         if boxes.shape == trace.native_proposals.shape and torch.equal(boxes, trace.native_proposals):
             trace.cache.heads.add(native.candidate_anchor[native.keep], trace.class_logits, trace.box_regression)
+
+
+def seed_with_captured_masks(trace: Trace) -> None:
+    """Put the captured mask logits into the per-box cache once, keyed by the model's own detections as replay at
+    the model's settings finds them (when it reproduces their boxes and labels exactly; otherwise nothing is seeded
+    and the mask head runs for them when asked, as it would for any new box)."""
+    with trace.cache.lock:
+        if trace.cache.masks.seeded or trace.mask_logits is None:
+            return
+        trace.cache.masks.seeded = True
+        native = replay(trace).detections
+        own = trace.native_detections_resized
+        if (native.boxes_resized.shape == own["boxes"].shape and torch.equal(native.boxes_resized, own["boxes"])
+                and torch.equal(native.labels, own["labels"]) and len(native) > 0):
+            index = native.proposal_index
+            assert index is not None
+            anchors = _rpn_stage(trace, rpn_settings_of(trace, trace.defaults))[0].proposals.anchor_index[index]
+            trace.cache.masks.add(list(zip(anchors.tolist(), native.labels.tolist())), trace.mask_logits)
 
 
 def proposals_of(trace: Trace, filtered: RpnFilterResult, idx: Tensor) -> Proposals:
