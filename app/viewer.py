@@ -13,6 +13,7 @@ the element with data-view naming the view, so that tests and assistive tools re
 """
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -26,7 +27,7 @@ from inspectors.core.lru import BoundedCache
 STATIC = Path(__file__).resolve().parent / "static"
 VIEWER_JS = (STATIC / "viewer.js").read_text(encoding="utf-8")
 VIEWER_CSS = (STATIC / "viewer.css").read_text(encoding="utf-8")
-TEMPLATE = ('<div class="lens-viewer" data-view="${view}" data-exact="true">'
+TEMPLATE = ('<div class="lens-viewer" data-view="{view}" data-exact="true">'
             '<div class="lens-viewer-stage"><img class="lens-viewer-img" alt="">'
             '<svg class="lens-viewer-svg" xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="none"></svg>'
             '<div class="lens-viewer-labels"></div></div>'
@@ -64,8 +65,11 @@ def fetch_payload(key: Any) -> str | None:
 
 def viewer(view: str, elem_id: str | None = None, **kwargs: Any) -> gr.HTML:
     """An empty viewer for view `view` (detections, proposals, …): set its value with viewer_value(...)."""
-    return gr.HTML(value="", html_template=TEMPLATE, css_template=VIEWER_CSS, js_on_load=VIEWER_JS, view=view,
-                   elem_id=elem_id, elem_classes=["lens-viewer-block"], server_functions=[fetch_payload], **kwargs)
+    # The view's name is written into the template itself: a template prop can be missing when Gradio mounts a
+    # component (in a tab opened late) that an event updated before.
+    return gr.HTML(value="", html_template=TEMPLATE.replace("{view}", html.escape(view, quote=True)),
+                   css_template=VIEWER_CSS, js_on_load=VIEWER_JS, elem_id=elem_id,
+                   elem_classes=["lens-viewer-block"], server_functions=[fetch_payload], **kwargs)
 
 
 def viewer_value(payload_key: str, heavy: str | None, settings: Mapping[str, Any], *,

@@ -53,6 +53,11 @@ def page(served: tuple[str, Any, str]) -> Iterator[Any]:
         page.set_default_timeout(90_000)
         page.goto(url)
         page.locator("#lens-image input[type=file]").set_input_files(image)
+        # Another tab first, until the upload's events are in: the viewer then mounts late, after an event already
+        # updated it (Gradio renders a tab's components when the tab opens).
+        page.get_by_role("tab", name="Proposals").click()
+        page.wait_for_function("() => /\\d/.test(document.querySelector('#lens-detections-count')?.innerText || '')")
+        page.wait_for_timeout(1000)
         page.get_by_role("tab", name="Detections").click()
         page.wait_for_selector(f"{VIEW} rect.lens-viewer-box", state="attached")
         yield page
