@@ -62,6 +62,7 @@ from inspectors.evaluation.metrics import (
     DatasetMetrics,
     ProposalRecall,
     detection_metrics,
+    per_image_ap,
     proposal_ar,
 )
 from inspectors.roi.batched_postprocess import CandidateBatch, batch_box_candidates, batch_select_detections
@@ -261,13 +262,14 @@ class DatasetCapture(DiagnosisMixin):
                 return known
             gts, _ = self._ground_truth()
             dets = self.detection_set(**settings)
-            matches, acc, values = detection_metrics(dets, gts, self.class_names, self.names)
+            matches, acc, values = detection_metrics(dets, gts, self.class_names, self.names, per_image=False)
             recall = self._proposal_recall(rpn_key, settings)
             num_classes, num_images = len(self.class_names), len(self)
             metrics = DatasetMetrics(
                 settings=settings, proposal_ar=proposal_ar(recall), proposal_recall=recall,
                 precision=acc.precision, recall=acc.recall, scores=acc.scores, class_names=self.class_names,
-                _tide=lambda: tide_breakdown(dets, gts, matches, num_classes, num_images), **values,
+                _tide=lambda: tide_breakdown(dets, gts, matches, num_classes, num_images),
+                _per_image=lambda: per_image_ap(matches, dets, gts, num_classes, self.names), **values,
             )
             self._metrics.put(key, metrics)
             return metrics

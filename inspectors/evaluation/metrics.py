@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 import numpy as np
 
@@ -63,7 +63,6 @@ class DatasetMetrics:
     ar_large: float
     per_class: dict[str, float]  # class name → AP@[.5:.95] (-1: no ground truth)
     per_class_ap50: dict[str, float]
-    per_image: dict[str, float]  # image name → AP@[.5:.95] on that image alone (-1: no ground truth)
     proposal_ar: dict[str, float]  # "AR@100", "AR@1000", "AR_small@1000", …
     proposal_recall: ProposalRecall
     precision: np.ndarray  # (T, R, K, A, M) as COCOeval.eval["precision"]
@@ -75,6 +74,14 @@ class DatasetMetrics:
     iou_thresholds: np.ndarray = field(default_factory=lambda: IOU_THRESHOLDS.copy())
     recall_thresholds: np.ndarray = field(default_factory=lambda: RECALL_THRESHOLDS.copy())
     _tide: Optional[Callable[[], tuple[dict, list]]] = field(default=None, repr=False)
+    # image name → AP@[.5:.95] on that image alone (-1: no ground truth): a dict, or a callable giving it on first read
+    _per_image: Union[dict[str, float], Callable[[], dict[str, float]], None] = field(default=None, repr=False)
+
+    @cached_property
+    def per_image(self) -> dict[str, float]:
+        """Image name → AP@[.5:.95] on that image alone (-1: no ground truth). Computed on first access (one
+        accumulation over every (image, class) cell), so a slider move that does not read it does not pay it."""
+        return self._per_image() if callable(self._per_image) else dict(self._per_image or {})
 
     @cached_property
     def _tide_result(self) -> Optional[tuple[dict, list]]:
@@ -89,7 +96,7 @@ class DatasetMetrics:
     @property
     def tide_per_image(self) -> Optional[dict[str, dict[str, int]]]:
         """Image name → its TIDE error counts."""
-        return None if self._tide_result is None else dict(zip(self.per_image, self._tide_result[1]))
+        return None if self._tide_result is None else dict(zip(self.per_image_counts, self._tide_result[1]))
 
     def pr_curve(self, class_name: str, iou: float = 0.5, area: str = "all", max_dets: int = 100
                  ) -> tuple[np.ndarray, np.ndarray]:
@@ -131,8 +138,10 @@ class DatasetMetrics:
 
 # ---- computing them ----------------------------------------------------------------------------------------------
 def detection_metrics(dets: DetectionSet, gts: GroundTruthArrays, class_names: tuple[str, ...],
-                      image_names: tuple[str, ...]) -> tuple[Matches, Accumulated, dict[str, Any]]:
-    """COCOeval (bbox, maxDets 1/10/100, all four area ranges) plus per-image AP and counts at IoU 0.5."""
+                      image_names: tuple[str, ...], per_image: bool = True
+                      ) -> tuple[Matches, Accumulated, dict[str, Any]]:
+    """COCOeval (bbox, maxDets 1/10/100, all four area ranges) plus counts at IoU 0.5, and per-image AP unless
+    `per_image` is False (then compute it later with `per_image_ap` on the same matches)."""
     num_classes, num_images = len(class_names), len(image_names)
     matches = match(dets, gts, max_det=MAX_DETS[-1])
     acc = accumulate(matches, dets, gts.category, num_classes)
@@ -140,11 +149,10 @@ def detection_metrics(dets: DetectionSet, gts: GroundTruthArrays, class_names: t
     p_all = acc.precision[:, :, :, 0, -1]
     per_class = {name: _mean_valid(p_all[:, :, k]) for k, name in enumerate(class_names)}
     per_class_ap50 = {name: _mean_valid(p_all[0, :, k]) for k, name in enumerate(class_names)}
-    per_image = _per_image_ap(matches, dets, gts, num_classes, num_images)
     counts, per_image_counts = _counts_at_50(matches, dets, gts, num_images)
     return matches, acc, {
         **stats, "per_class": per_class, "per_class_ap50": per_class_ap50,
-        "per_image": dict(zip(image_names, per_image)),
+        **({"per_image": per_image_ap(matches, dets, gts, num_classes, image_names)} if per_image else {}),
         "counts": counts,
         "per_image_counts": dict(zip(image_names, per_image_counts)),
     }
@@ -155,9 +163,10 @@ def _mean_valid(values: np.ndarray) -> float:
     return float(np.mean(valid)) if valid.size else -1.0
 
 
-def _per_image_ap(matches: Matches, dets: DetectionSet, gts: GroundTruthArrays, num_classes: int,
-                  num_images: int) -> list[float]:
-    """COCOeval's AP with imgIds=[that image] (area all, 100 detections), for every image at once."""
+def per_image_ap(matches: Matches, dets: DetectionSet, gts: GroundTruthArrays, num_classes: int,
+                 image_names: tuple[str, ...]) -> dict[str, float]:
+    """Image name → COCOeval's AP with imgIds=[that image] (area all, 100 detections), for every image at once."""
+    num_images = len(image_names)
     segment = dets.image[matches.det] * num_classes + dets.category[matches.det]  # matches are in this order
     counted = ~matches.gt_ignored[0]
     npig = np.bincount(gts.image[counted] * num_classes + gts.category[counted], minlength=num_images * num_classes)
@@ -171,7 +180,7 @@ def _per_image_ap(matches: Matches, dets: DetectionSet, gts: GroundTruthArrays, 
     cells = precision.shape[0] * precision.shape[1]
     total = np.where(valid, sums, 0.0).sum(axis=1)
     n = valid.sum(axis=1)
-    return [float(total[i] / (n[i] * cells)) if n[i] else -1.0 for i in range(num_images)]
+    return {name: float(total[i] / (n[i] * cells)) if n[i] else -1.0 for i, name in enumerate(image_names)}
 
 
 def _counts_at_50(matches: Matches, dets: DetectionSet, gts: GroundTruthArrays, num_images: int

@@ -11,7 +11,7 @@ so the results are the same bits (tests/test_dataset_replay.py checks it against
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -20,10 +20,12 @@ from torch import Tensor
 from torchvision.models.detection._utils import BoxCoder
 from torchvision.ops import boxes as box_ops
 
+from inspectors.core.lru import BoundedCache
 from inspectors.roi.postprocess import BoxSettings
 
 _TRICK_NUMEL = 4000  # batched_nms's coordinate trick up to this many coordinates on CPU
 _MIN_SIZE = 1e-2  # RoIHeads.postprocess_detections' remove_small_boxes
+BATCH_MEMO = 16  # (score) and (score, NMS) settings memoised per batch
 
 
 @dataclass
@@ -37,6 +39,8 @@ class CandidateBatch:
     image: Tensor  # (N,) image position
     resized: Tensor  # (I, 2) float32 (h, w) of each image as the heads saw it
     original: Tensor  # (I, 2) float32 original (h, w)
+    # per score threshold: the filtered candidates; per (score, NMS) threshold: each image's whole NMS result
+    memo: BoundedCache = field(default_factory=lambda: BoundedCache(BATCH_MEMO), repr=False, compare=False)
 
     @property
     def num_images(self) -> int:
@@ -95,8 +99,46 @@ class BatchDetections:
 
 
 def batch_select_detections(batch: CandidateBatch, settings: BoxSettings) -> BatchDetections:
-    """select_detections of every image, then resize_boxes to its original frame."""
-    inds = torch.where(batch.scores > settings.score_thresh)[0]
+    """select_detections of every image, then resize_boxes to its original frame.
+
+    What depends on the score threshold alone (the score filter, remove-small, the coordinate offsets) and each
+    image's whole NMS result (before the detections-per-image cut) are memoised on the batch: a detections-per-image
+    move runs no NMS, a box-NMS move only the NMS kernel per image."""
+    score_thresh, nms_thresh = float(settings.score_thresh), float(settings.nms_thresh)
+    filtered = batch.memo.get_or_build(("filtered", score_thresh), lambda: _filtered(batch, score_thresh))
+    keep_all, rank = batch.memo.get_or_build(("nms", score_thresh, nms_thresh),
+                                             lambda: _nms_per_image(filtered, nms_thresh))
+    keep = keep_all[rank < settings.detections_per_img]  # each image's NMS result cut as local[:n], in order
+    inds, boxes, scores, labels = filtered.inds, filtered.boxes, filtered.scores, filtered.labels
+    image = filtered.image[keep]
+    boxes = boxes[keep]
+    # resize_boxes(boxes, resized, original): ratio = original / resized per side, in float32
+    ratios = batch.original / batch.resized  # (I, 2): (h, w)
+    ratio_h, ratio_w = ratios[image, 0], ratios[image, 1]
+    xmin, ymin, xmax, ymax = boxes.unbind(1)
+    boxes = torch.stack((xmin * ratio_w, ymin * ratio_h, xmax * ratio_w, ymax * ratio_h), dim=1)
+    return BatchDetections(
+        image=image.numpy(), boxes=boxes.numpy(), scores=scores[keep].numpy(), labels=labels[keep].numpy(),
+        source=batch.source[inds[keep]].numpy(),
+    )
+
+
+@dataclass
+class _Filtered:
+    """The candidates above one score threshold after remove-small, image after image, with torchvision's
+    batched-NMS coordinate offsets applied per image."""
+
+    inds: Tensor  # rows of the batch
+    boxes: Tensor
+    scores: Tensor
+    labels: Tensor
+    image: Tensor
+    counts: list[int]  # per image
+    shifted: Tensor
+
+
+def _filtered(batch: CandidateBatch, score_thresh: float) -> _Filtered:
+    inds = torch.where(batch.scores > score_thresh)[0]
     boxes, scores, labels = batch.boxes[inds], batch.scores[inds], batch.labels[inds]
     keep = box_ops.remove_small_boxes(boxes, min_size=_MIN_SIZE)
     inds, boxes, scores, labels = inds[keep], boxes[keep], scores[keep], labels[keep]
@@ -108,28 +150,29 @@ def batch_select_detections(batch: CandidateBatch, settings: BoxSettings) -> Bat
     one = torch.tensor(1).to(boxes)
     offsets = labels.to(boxes) * (image_max[image] + one)
     shifted = boxes + offsets[:, None]
+    return _Filtered(inds, boxes, scores, labels, image, counts.tolist(), shifted)
 
-    kept = []
+
+def _nms_per_image(f: _Filtered, nms_thresh: float) -> tuple[Tensor, Tensor]:
+    """Every image's whole NMS result (indices into `f`, image after image, each in decreasing score) and each
+    kept box's rank inside its image."""
+    kept, sizes = [], []
     start = 0
-    for i, n in enumerate(counts.tolist()):
+    nms = torch.ops.torchvision.nms  # box_ops.nms without its per-call logging: the same kernel
+    for n in f.counts:
         if n:
             end = start + n
             if n * 4 > _TRICK_NUMEL:
-                local = box_ops.batched_nms(boxes[start:end], scores[start:end], labels[start:end],
-                                            settings.nms_thresh)
+                local = box_ops.batched_nms(f.boxes[start:end], f.scores[start:end], f.labels[start:end], nms_thresh)
             else:
-                local = box_ops.nms(shifted[start:end], scores[start:end], settings.nms_thresh)
-            kept.append(local[: settings.detections_per_img] + start)
+                local = nms(f.shifted[start:end], f.scores[start:end], nms_thresh)
+            kept.append(local + start)
+            sizes.append(int(local.shape[0]))
             start = end
-    keep = torch.cat(kept) if kept else torch.zeros(0, dtype=torch.int64)
-    image = image[keep]
-    boxes = boxes[keep]
-    # resize_boxes(boxes, resized, original): ratio = original / resized per side, in float32
-    ratios = batch.original / batch.resized  # (I, 2): (h, w)
-    ratio_h, ratio_w = ratios[image, 0], ratios[image, 1]
-    xmin, ymin, xmax, ymax = boxes.unbind(1)
-    boxes = torch.stack((xmin * ratio_w, ymin * ratio_h, xmax * ratio_w, ymax * ratio_h), dim=1)
-    return BatchDetections(
-        image=image.numpy(), boxes=boxes.numpy(), scores=scores[keep].numpy(), labels=labels[keep].numpy(),
-        source=batch.source[inds[keep]].numpy(),
-    )
+    if not kept:
+        return torch.zeros(0, dtype=torch.int64), torch.zeros(0, dtype=torch.int64)
+    keep = torch.cat(kept)
+    lengths = torch.tensor(sizes, dtype=torch.int64)
+    starts = torch.cumsum(lengths, 0) - lengths
+    rank = torch.arange(keep.shape[0]) - torch.repeat_interleave(starts, lengths)
+    return keep, rank
