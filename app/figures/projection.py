@@ -101,7 +101,9 @@ def projection_figure(projection: Any, title: str, height: int = 360) -> go.Figu
                               (t("proj.legend.article"), "#ff7f0e", "dash")):
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=name, line=dict(color=color, width=3,
                                                                                         dash=dash)))
-    fig.update_xaxes(range=[lo_x, hi_x], dtick=1, title=t("proj.axis.x"), constrain="domain")
-    fig.update_yaxes(range=[hi_y, lo_y], dtick=1, title=t("proj.axis.y"), scaleanchor="x")
+    # Every cell has its grid line (the shapes above); numbers on at most ~8 of them, so that they never touch.
+    step = max(1, -(-max(hi_x - lo_x, hi_y - lo_y) // 8))
+    fig.update_xaxes(range=[lo_x, hi_x], dtick=step, title=t("proj.axis.x"), constrain="domain")
+    fig.update_yaxes(range=[hi_y, lo_y], dtick=step, title=t("proj.axis.y"), scaleanchor="x")
     fig.update_layout(legend=dict(orientation="h", y=-0.25))
     return base_layout(fig, height, title)
