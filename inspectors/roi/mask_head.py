@@ -5,7 +5,7 @@ GeneralizedRCNNTransform.postprocess):
     mask_roi_pool (RoIAlign 14×14 on the FPN level each final box maps to, resized frame)
     → mask_head → mask_predictor (28×28 logits per class) → the detection's own class → sigmoid
     → paste_masks_in_image on the boxes in original pixels (expand_masks' padding, the box expanded to match,
-      resized bilinearly, clipped to the image).
+      resized bilinearly, clipped to the image; written into one output, see paste_masks).
 The mask head's logits are cached per refined box (trace.cache.masks): a final detection's box is its RPN
 candidate's regression for its class, so (anchor index, label) names it, and a slider runs the mask head only for
 boxes it has not seen before. Runs hold the model's lock, as the box head's do; the backbone never runs here.
@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
-from torchvision.models.detection.roi_heads import paste_masks_in_image
+from torch.nn import functional as F
+from torchvision.models.detection.roi_heads import expand_boxes, expand_masks
 
 from inspectors.core.models import model_lock
 
@@ -70,8 +71,30 @@ def mask_probabilities(logits: Tensor) -> Tensor:
 
 def paste_masks(trace: "Trace", probabilities: Tensor, boxes: Tensor) -> Tensor:
     """GeneralizedRCNNTransform.postprocess: the (N, 1, 28, 28) probabilities pasted into the original image at
-    `boxes` (original pixels), with torchvision's paste_masks_in_image and its expand_masks padding: (N, 1, H, W)."""
+    `boxes` (original pixels), (N, 1, H, W).
+
+    torchvision's paste_masks_in_image step for step — expand_masks' padding, expand_boxes by the same scale, to
+    int64, each mask resized bilinearly to its box (align_corners=False) and clipped to the image — with one
+    difference in where the numbers go: each mask is written straight into its slice of one zeroed output instead
+    of into its own zeroed image that is then stacked (the same values; one full-size copy fewer)."""
     spec = trace.config.mask
     padding = spec.paste_padding if spec is not None else 1
+    im_h, im_w = trace.original_size
     with torch.inference_mode():
-        return paste_masks_in_image(probabilities, boxes, trace.original_size, padding=padding)
+        padded, scale = expand_masks(probabilities, padding=padding)
+        pixel_boxes = expand_boxes(boxes, scale).to(dtype=torch.int64)
+        out = padded.new_zeros((padded.shape[0], 1, im_h, im_w))
+        for i, box in enumerate(pixel_boxes.tolist()):
+            _paste_one(padded[i, 0], box, out[i, 0])
+        return out
+
+
+def _paste_one(mask: Tensor, box: list[int], target: Tensor) -> None:
+    """torchvision's paste_mask_in_image, writing into `target` (a zeroed H×W slice)."""
+    im_h, im_w = int(target.shape[0]), int(target.shape[1])
+    w = max(int(box[2] - box[0] + 1), 1)
+    h = max(int(box[3] - box[1] + 1), 1)
+    resized = F.interpolate(mask.expand((1, 1, -1, -1)), size=(h, w), mode="bilinear", align_corners=False)[0][0]
+    x_0, x_1 = max(box[0], 0), min(box[2] + 1, im_w)
+    y_0, y_1 = max(box[1], 0), min(box[3] + 1, im_h)
+    target[y_0:y_1, x_0:x_1] = resized[(y_0 - box[1]) : (y_1 - box[1]), (x_0 - box[0]) : (x_1 - box[0])]
