@@ -11,7 +11,7 @@ Starts `python app.py` (demo model, its own empty cache folder) as a separate pr
 - memory: the server's resident memory over 100 uploads from new sessions (flat: the session cache is bounded);
 - burst: far beyond --max-queue, how many are told "Queue is full! Please try again", and that the server answers.
 
-    python bench/bench_load.py [--parts inspect16,capture,sessions,memory,burst] [--capture-scenes 300]
+    python -m bench.bench_load [--parts inspect16,capture,sessions,memory,burst] [--capture-scenes 300]
 """
 from __future__ import annotations
 
@@ -30,12 +30,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from gradio_client import Client, handle_file
+
+from app.testing import shapes_image
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from gradio_client import Client, handle_file  # noqa: E402
-
-from app.testing import shapes_image  # noqa: E402
 
 MOVES = [{"box_score_thresh": 0.4}, {"rpn_nms_thresh": 0.5}, {"rpn_post_nms_top_n": 60, "box_nms_thresh": 0.3},
          {"box_detections_per_img": 5}, {"rpn_pre_nms_top_n": 300}]
