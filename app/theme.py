@@ -109,10 +109,10 @@ body.lens-projector .gradio-container .lens-strip { margin-bottom: 4px !importan
 #lens-tabs .block.lens-main { height: auto !important; }
 #lens-tabs .lens-main .image-container, #lens-tabs .lens-main .image-frame, #lens-tabs .lens-main button {
     height: auto !important; max-height: none !important; width: 100% !important; }
-#lens-tabs .lens-main img { width: min(100%, max(58vw, calc(100vh - 170px))) !important; height: auto !important;
-                            max-height: none !important; object-fit: contain; }
-body.lens-projector .gradio-container #lens-tabs .lens-main img { width: min(100%, max(72vw, calc(100vh - 110px)))
-    !important; }
+body { --lens-main-min: 58vw; --lens-main-fit: calc(100vh - 170px); }
+body.lens-projector { --lens-main-min: 72vw; --lens-main-fit: calc(100vh - 110px); }
+#lens-tabs .lens-main img { width: min(100%, max(var(--lens-main-min), var(--lens-main-fit))) !important;
+                            height: auto !important; max-height: none !important; object-fit: contain; }
 /* Never break a number, a word or a Korean word across lines; wide tables scroll inside themselves. */
 .gradio-container { word-break: keep-all; overflow-wrap: normal; }
 .lens-table table { display: block; overflow-x: auto; max-width: 100%; }
