@@ -7,6 +7,8 @@ masks are compared exactly (torch.equal). Models are random init at small sizes 
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 from conftest import TEST_CATEGORIES, noise_image, random_model
@@ -15,9 +17,11 @@ from torchvision.models.detection import MaskRCNN, MaskRCNN_ResNet50_FPN_Weights
 from torchvision.models.detection.backbone_utils import resnet_fpn_backbone
 from torchvision.models.detection.faster_rcnn import FastRCNNPredictor
 from torchvision.models.detection.mask_rcnn import MaskRCNNHeads, MaskRCNNPredictor
+from torchvision.models.detection.roi_heads import paste_masks_in_image
 
 from inspectors import MODEL_NAMES, ModelLoadError, capture, load_model
 from inspectors.core.models import hub_checkpoint_path
+from inspectors.roi.mask_head import paste_masks
 
 pytestmark = [pytest.mark.slow]  # ResNet backbones and mask heads on CPU: more than a few seconds in all
 
@@ -204,3 +208,20 @@ def test_pre_placed_coco_file_loads_offline(tmp_path, monkeypatch):
     assert loaded.source == path.name and len(loaded.categories) == 91
     weight = "roi_heads.mask_head.0.0.weight"
     assert torch.equal(loaded.model.state_dict()[weight], reference.state_dict()[weight])
+
+
+def test_paste_equals_torchvisions_paste_masks_in_image():
+    """The one-output paste gives paste_masks_in_image's numbers for boxes inside, at and across the borders,
+    tiny and whole-image ones."""
+    torch.manual_seed(0)
+    height, width = 97, 131
+    probs = torch.rand(40, 1, 28, 28)
+    corner = torch.rand(40, 2) * torch.tensor([width, height])
+    boxes = torch.cat([corner, corner + torch.rand(40, 2) * 90 + 0.2], 1)
+    boxes[:, 0::2] = boxes[:, 0::2].clamp(0, width)  # the model's boxes are clipped to the image
+    boxes[:, 1::2] = boxes[:, 1::2].clamp(0, height)
+    boxes[:3] = torch.tensor([[0.0, 0.0, width, height], [0.0, 0.0, 0.3, 0.2],
+                              [width - 0.4, height - 0.7, width, height]])
+    trace = SimpleNamespace(config=SimpleNamespace(mask=None), original_size=(height, width))
+    assert torch.equal(paste_masks(trace, probs, boxes), paste_masks_in_image(probs, boxes, (height, width)))
+    assert paste_masks(trace, probs[:0], boxes[:0]).shape == (0, 1, height, width)
