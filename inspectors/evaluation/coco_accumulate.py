@@ -37,10 +37,17 @@ def accumulate(matches: Matches, dets: DetectionSet, gt_category: np.ndarray, nu
     # npig per (area, class): objects that count, over the whole dataset.
     npig = np.stack([np.bincount(gt_category[~ig], minlength=K) for ig in matches.gt_ignored])  # (A, K)
     rows_npig = np.repeat(npig, T, axis=0)  # (A*T, K): one row per (area, IoU threshold)
+    # COCOeval concatenates images in order, then sorts by score with a stable sort. (category, score, image, rank)
+    # orders every detection totally, so one sort serves every maxDets: keeping rank < max_det keeps the order.
+    full = np.lexsort((matches.rank, image, -score, category))
+    done: dict[int, int] = {}  # detections kept → the maxDets column that already holds their numbers
     for m, max_det in enumerate(max_dets):
-        sel = np.flatnonzero(matches.rank < max_det)
-        # COCOeval concatenates images in order, then sorts by score with a stable sort.
-        order = sel[np.lexsort((matches.rank[sel], image[sel], -score[sel], category[sel]))]
+        order = full[matches.rank[full] < max_det]
+        if len(order) in done:  # the same detections as a larger or smaller maxDets: the same numbers
+            j = done[len(order)]
+            precision[..., m], recall[..., m], scores[..., m] = precision[..., j], recall[..., j], scores[..., j]
+            continue
+        done[len(order)] = m
         tps = (matches.gt[:, :, order] >= 0).reshape(A * T, -1)
         ign = matches.det_ignored[:, :, order].reshape(A * T, -1)
         p, r, s = segment_precision(tps & ~ign, ~tps & ~ign, category[order], rows_npig, score[order], K)
