@@ -14,6 +14,9 @@
         faster-coco-eval on the same detections; box-NMS and detections-per-image slider moves; the confusion
         matrix, operating points and funnel summary following a final-stage move; --replicate k also times the
         score slider on the capture's detections and ground truth repeated k times (k × the images)
+    python bench/bench_dataset.py final --capture bench/out/demo1000 [--moves 7]
+        box-NMS and detections-per-image slider moves (a full evaluate() each) next to pycocotools and
+        faster-coco-eval on the same detections, and the largest difference from pycocotools
 
 Every timing is wall clock on this machine; the machine line says what it is.
 """
@@ -380,6 +383,44 @@ def cmd_diagnosis(args) -> None:
     print(f"peak RSS {peak_rss_mib():.0f} MiB")
 
 
+def cmd_final(args) -> None:
+    """The box-NMS and detections-per-image sliders on a dataset: each move is a full `evaluate()` at a setting not
+    seen before (per-image AP and TIDE are computed only when read, so not here), next to pycocotools and
+    faster-coco-eval evaluating the same detections (loadRes, evaluate, accumulate, summarize)."""
+    torch.set_num_threads(args.threads)
+    dataset = DatasetCapture.open(args.capture)
+    n = len(dataset)
+    print(f"machine: {machine()}; {n} images, model {dataset.model_name}")
+    start = time.perf_counter()
+    dataset.evaluate()
+    print(f"first evaluation (reads the records, RPN stage): {time.perf_counter() - start:.2f} s")
+    gts = dataset.ground_truth()
+    med = statistics.median
+    moves = {
+        "box NMS slider": ("box_nms_thresh", [round(float(v), 3) for v in np.linspace(0.3, 0.7, args.moves)]),
+        "detections-per-image slider": ("box_detections_per_img",
+                                        [int(v) for v in np.linspace(20, 90, args.moves)]),
+    }
+    for label, (key, values) in moves.items():
+        ours, py, fast, worst = [], [], [], 0.0
+        for v in values:
+            start = time.perf_counter()
+            metrics = dataset.evaluate(**{key: v})
+            ours.append(time.perf_counter() - start)
+            dets = dataset.detection_set(**{key: v})
+            gt, results = _coco_dicts(dets, gts, len(dataset.class_names), n)
+            t_py, stats = _oracle_time("pycocotools", gt, results)
+            t_fast, _ = _oracle_time("faster_coco_eval", gt, results)
+            py.append(t_py)
+            fast.append(t_fast)
+            worst = max(worst, abs(metrics.ap - stats[0]), abs(metrics.ar100 - stats[8]))
+        print(f"{label} ({len(values)} moves, {key} {values[0]}…{values[-1]}): ours median "
+              f"{med(ours) * 1000:.1f} ms (max {max(ours) * 1000:.1f}); pycocotools {med(py) * 1000:.0f} ms, "
+              f"faster-coco-eval {med(fast) * 1000:.0f} ms on the same detections; "
+              f"max |AP or AR@100 difference| vs pycocotools {worst:.1e}")
+    print(f"peak RSS {peak_rss_mib():.0f} MiB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -411,9 +452,13 @@ def main() -> None:
     p.add_argument("--moves", type=int, default=12)
     p.add_argument("--replicate", type=int, default=1, help="also time the score slider on k copies of the set")
     p.add_argument("--threads", type=int, default=1)
+    p = sub.add_parser("final")
+    p.add_argument("--capture", default="bench/out/demo1000")
+    p.add_argument("--moves", type=int, default=7)
+    p.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     {"capture": cmd_capture, "sliders": cmd_sliders, "disk": cmd_disk, "single": cmd_single,
-     "diagnosis": cmd_diagnosis}[args.command](args)
+     "diagnosis": cmd_diagnosis, "final": cmd_final}[args.command](args)
 
 
 if __name__ == "__main__":
