@@ -103,7 +103,10 @@ def projection_figure(projection: Any, title: str, height: int = 360) -> go.Figu
                                                                                         dash=dash)))
     # Every cell has its grid line (the shapes above); numbers on at most ~8 of them, so that they never touch.
     step = max(1, -(-max(hi_x - lo_x, hi_y - lo_y) // 8))
-    fig.update_xaxes(range=[lo_x, hi_x], dtick=step, title=t("proj.axis.x"), constrain="domain")
-    fig.update_yaxes(range=[hi_y, lo_y], dtick=step, title=t("proj.axis.y"), scaleanchor="x")
-    fig.update_layout(legend=dict(orientation="h", y=-0.25))
-    return base_layout(fig, height, title)
+    # Labels stand off the axes so that the corner's x and y numbers do not touch.
+    fig.update_xaxes(range=[lo_x, hi_x], dtick=step, title=t("proj.axis.x"), constrain="domain", ticklabelstandoff=6)
+    fig.update_yaxes(range=[hi_y, lo_y], dtick=step, title=t("proj.axis.y"), scaleanchor="x", ticklabelstandoff=8)
+    fig = base_layout(fig, height, title)
+    # The legend between the title and the grid (below it, it ran into the x axis's title).
+    fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0), margin=dict(t=110, b=60))
+    return fig
