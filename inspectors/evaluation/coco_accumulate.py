@@ -64,6 +64,7 @@ def segment_precision(tps: np.ndarray, fps: np.ndarray, seg: np.ndarray, npig: n
     Rows are (area, IoU threshold) pairs, segments classes (or (image, class) pairs); detections are sorted by
     segment, then as COCOeval orders them. `npig` is (rows, segments). Returns precision (rows, R, S), recall
     (rows, S), scores (rows, R, S); cells with npig == 0 stay -1, as COCOeval leaves classes without ground truth."""
+    tps = np.asarray(tps, dtype=bool)
     rows, R = tps.shape[0], len(RECALL_THRESHOLDS)
     precision = -np.ones((rows, R, num_segments))
     recall = -np.ones((rows, num_segments))
@@ -84,7 +85,7 @@ def segment_precision(tps: np.ndarray, fps: np.ndarray, seg: np.ndarray, npig: n
     bucket = np.ceil(np.log2(lengths[present])).astype(np.int64)
     for b in np.unique(bucket):
         chosen = present[bucket == b]
-        p, r, sc = _padded(tp_cum, fp_cum, starts[chosen], lengths[chosen], npig[:, chosen], score)
+        p, r, sc = _padded(tps, tp_cum, fp_cum, starts[chosen], lengths[chosen], npig[:, chosen], score)
         valid = counted[:, chosen]  # (rows, S')
         precision[:, :, chosen] = np.where(valid[:, :, None], p, -1.0).transpose(0, 2, 1)
         scores[:, :, chosen] = np.where(valid[:, :, None], sc, -1.0).transpose(0, 2, 1)
@@ -92,8 +93,8 @@ def segment_precision(tps: np.ndarray, fps: np.ndarray, seg: np.ndarray, npig: n
     return precision, recall, scores
 
 
-def _padded(tp_cum: np.ndarray, fp_cum: np.ndarray, first_pos: np.ndarray, length: np.ndarray, npig: np.ndarray,
-            score: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _padded(tps: np.ndarray, tp_cum: np.ndarray, fp_cum: np.ndarray, first_pos: np.ndarray, length: np.ndarray,
+            npig: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Precision (rows, S', R), recall (rows, S'), scores (rows, S', R) of segments starting at `first_pos` with
     `length` detections, computed on arrays padded to the longest of them."""
     rows = tp_cum.shape[0]
@@ -116,7 +117,7 @@ def _padded(tp_cum: np.ndarray, fp_cum: np.ndarray, first_pos: np.ndarray, lengt
     need = _needed_counts(np.maximum(npig, 1))  # (rows, S', R)
     total = counts[:, segments, length - 1]  # (rows, S') true positives in the segment
     top = int(total.max(initial=0))
-    steps = (np.diff(counts, axis=2, prepend=0) > 0) & inside[None]  # where the count goes up: a true positive
+    steps = tps[:, index] & inside[None]  # where the count goes up: a true positive (what its cumsum counts)
     row_of, seg_of, position = np.nonzero(steps)
     reach = np.zeros((rows, len(first_pos), top + 1), dtype=np.int64)  # position where the count first is k
     reach[row_of, seg_of, counts[row_of, seg_of, position]] = position
