@@ -25,7 +25,8 @@ from inspectors.roi.postprocess import BoxSettings
 
 _TRICK_NUMEL = 4000  # batched_nms's coordinate trick up to this many coordinates on CPU
 _MIN_SIZE = 1e-2  # RoIHeads.postprocess_detections' remove_small_boxes
-BATCH_MEMO = 16  # (score) and (score, NMS) settings memoised per batch
+FILTERED_MEMO = 3  # score thresholds whose filtered candidates are memoised per batch
+NMS_MEMO = 32  # (score, NMS) settings whose per-image NMS results are memoised per batch
 
 
 @dataclass
@@ -39,8 +40,11 @@ class CandidateBatch:
     image: Tensor  # (N,) image position
     resized: Tensor  # (I, 2) float32 (h, w) of each image as the heads saw it
     original: Tensor  # (I, 2) float32 original (h, w)
-    # per score threshold: the filtered candidates; per (score, NMS) threshold: each image's whole NMS result
-    memo: BoundedCache = field(default_factory=lambda: BoundedCache(BATCH_MEMO), repr=False, compare=False)
+    # per score threshold: the filtered candidates (a few: each up to the batch's bytes);
+    # per (score, NMS) threshold: each image's whole NMS result (indices only)
+    filtered_memo: BoundedCache = field(default_factory=lambda: BoundedCache(FILTERED_MEMO), repr=False,
+                                        compare=False)
+    nms_memo: BoundedCache = field(default_factory=lambda: BoundedCache(NMS_MEMO), repr=False, compare=False)
 
     @property
     def num_images(self) -> int:
@@ -105,8 +109,8 @@ def batch_select_detections(batch: CandidateBatch, settings: BoxSettings) -> Bat
     image's whole NMS result (before the detections-per-image cut) are memoised on the batch: a detections-per-image
     move runs no NMS, a box-NMS move only the NMS kernel per image."""
     score_thresh, nms_thresh = float(settings.score_thresh), float(settings.nms_thresh)
-    filtered = batch.memo.get_or_build(("filtered", score_thresh), lambda: _filtered(batch, score_thresh))
-    keep_all, rank = batch.memo.get_or_build(("nms", score_thresh, nms_thresh),
+    filtered = batch.filtered_memo.get_or_build(score_thresh, lambda: _filtered(batch, score_thresh))
+    keep_all, rank = batch.nms_memo.get_or_build((score_thresh, nms_thresh),
                                              lambda: _nms_per_image(filtered, nms_thresh))
     keep = keep_all[rank < settings.detections_per_img]  # each image's NMS result cut as local[:n], in order
     inds, boxes, scores, labels = filtered.inds, filtered.boxes, filtered.scores, filtered.labels
