@@ -325,7 +325,7 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout, config: AppConfig) -> dic
     # the engine holds the model's lock only for the forward pass (inspectors.pipeline.capture), so several uploads
     # overlap one's forward with another's replay and views, and a background dataset capture (app.jobs) never
     # holds a slot here. The limit bounds the traces in flight (memory) and the CPU contention on a small server.
-    c.inspect.click(on_inspect, inputs, all_outputs, api_name="inspect", concurrency_id="inspect",
+    c.inspect.click(on_inspect, inputs, all_outputs, api_visibility="private", concurrency_id="inspect",
                     concurrency_limit=INSPECT_CONCURRENCY)
     c.image.change(on_inspect_auto, inputs, all_outputs, api_visibility="private", concurrency_id="inspect",
                    concurrency_limit=INSPECT_CONCURRENCY, trigger_mode="always_last")
@@ -359,7 +359,7 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout, config: AppConfig) -> dic
     on_rethreshold = keyed_by_thresholds(THRESHOLD_KEYS, on_rethreshold)
 
     gr.on([slider.release for slider in c.slider_list], on_rethreshold, c.slider_list, threshold_outputs,
-          api_name="rethreshold", trigger_mode="always_last", show_progress="minimal")
+          api_visibility="private", trigger_mode="always_last", show_progress="minimal")
 
     def strip_event(keys: tuple[str, ...]) -> Callable[..., dict[Any, Any]]:
         """A projector strip's sliders (some of the seven, keyed by name); the panel's sliders follow."""
@@ -391,7 +391,8 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout, config: AppConfig) -> dic
         values.update(c.slider_values(session.thresholds))
         return values
 
-    c.reset.click(on_reset, None, threshold_outputs + c.slider_list, api_name="reset_thresholds")
+    c.reset.click(on_reset, None, threshold_outputs + c.slider_list, api_visibility="private")
+    _wire_named_api(lens, layout, config)
 
     @readable_errors("action.inspect", lens)
     def on_custom_load(architecture: str, checkpoint: str | None, labels: str | None, trained_from: str,
@@ -410,6 +411,58 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout, config: AppConfig) -> dic
 
     return {"inspect": on_inspect, "rethreshold": on_rethreshold, "reset_thresholds": on_reset, **strip_events,
             **_wire_tab_controls(lens, layout)}
+
+
+def _wire_named_api(lens: Lens, layout: Layout, config: AppConfig) -> None:
+    """/inspect, /rethreshold and /reset_thresholds as gradio_client scripts call them: the same inputs and outputs
+    as before the page drew detections with the box viewer (an HTML component). The page's own events are private;
+    these twins, on hidden triggers, return the detections as a picture at the viewer's place, and every tab's
+    views (the page skips the hidden tabs' heavier ones)."""
+    c = layout.controls
+    picture = gr.Image(visible=False, label=t("tab.detections"), format="png", interactive=False)
+
+    def for_scripts(outputs: list[Any]) -> list[Any]:
+        return [picture if component is layout.detections.image else component for component in outputs]
+
+    def with_picture(values: dict[Any, Any], session: Session) -> dict[Any, Any]:
+        out = {picture if key is layout.detections.image else key: value for key, value in values.items()}
+        out[picture] = views.detections_view(session).image
+        return out
+
+    @readable_errors("action.inspect", lens)
+    def inspect(image: str | None, model_name: str, annotations: str | None = None,
+                request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
+                progress: gr.Progress = gr.Progress(track_tqdm=True)) -> dict[Any, Any]:
+        check_upload_size(image, config.max_file_size, "--max-file-size", "upload.image")
+        session = handlers.inspect_image(lens, session_id(request), image, model_name,
+                                         progress=lambda fraction, text: progress(fraction, desc=text),
+                                         annotations=annotations)
+        values = _threshold_values(layout, session)
+        values.update(layout.anchors.values(views.anchors_view(session)))
+        for _, compute in _image_views(layout).values():
+            values.update(compute(session))
+        values.update(layout.all_slider_values(session.thresholds))
+        return with_picture(values, session)
+
+    @readable_errors("action.rethreshold", lens)
+    def rethreshold(values: Mapping[str, float], request: gr.Request) -> dict[Any, Any]:
+        session, _ = handlers.rethreshold(lens, session_id(request), values)
+        return with_picture(_threshold_values(layout, session), session)
+
+    @readable_errors("action.rethreshold", lens)
+    def reset_thresholds(request: gr.Request) -> dict[Any, Any]:
+        session = handlers.reset_thresholds(lens, session_id(request))
+        values = _threshold_values(layout, session)
+        values.update(c.slider_values(session.thresholds))
+        return with_picture(values, session)
+
+    triggers = [gr.Button(visible=False) for _ in range(3)]
+    triggers[0].click(inspect, [c.image, c.model, c.annotations], for_scripts(_inspect_outputs(layout)),
+                      api_name="inspect", concurrency_id="inspect", concurrency_limit=INSPECT_CONCURRENCY)
+    triggers[1].click(keyed_by_thresholds(THRESHOLD_KEYS, rethreshold), c.slider_list,
+                      for_scripts(_threshold_outputs(layout)), api_name="rethreshold", trigger_mode="always_last")
+    triggers[2].click(reset_thresholds, None, for_scripts(_threshold_outputs(layout) + c.slider_list),
+                      api_name="reset_thresholds")
 
 
 def _wire_tab_controls(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:

@@ -4,8 +4,9 @@ Tabs map these onto their components; tests check them without a browser.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -155,13 +156,19 @@ class NmsView:
 
 @dataclass
 class DetectionsView:
-    image: np.ndarray
     image_label: str
     rows: list[list[Any]]
     counts_html: str
     steps: str
     summary: dict[str, Any]
     viewer: str = ""   # the box viewer's value (app/viewer.py): the final stage, applied in the browser
+    draw: Callable[[], np.ndarray] = field(default=lambda: np.zeros((1, 1, 3), np.uint8), repr=False)
+
+    @cached_property
+    def image(self) -> np.ndarray:
+        """The detections drawn as a picture (what /inspect and /rethreshold return to scripts), on first use: the
+        page draws them with the box viewer."""
+        return self.draw()
 
 
 def normalization_text(normalization: Any) -> str:
@@ -321,8 +328,8 @@ def detections_view(session: Session) -> DetectionsView:
     if report is not None:
         summary["ground_truth"] = report.to_dict()
     return DetectionsView(
-        image=detection_figs.detections_image(trace, replay.detections, gt_boxes(session), status, kinds,
-                                              followed_detection(session)),
+        draw=lambda: detection_figs.detections_image(trace, replay.detections, gt_boxes(session), status, kinds,
+                                                     followed_detection(session)),
         image_label=t("detections.image_label", count=len(replay.detections),
                       score=replay.settings["box_score_thresh"], nms=replay.settings["box_nms_thresh"]),
         rows=detection_figs.table_rows(replay.detections),

@@ -128,3 +128,22 @@ def test_a_dataset_is_captured_and_evaluated_through_the_api(app_url: str) -> No
     strict = client.predict(*{**settings, "box_score_thresh": 0.99}.values(), api_name="/evaluate_dataset")[0]
     assert strict["settings"]["box_score_thresh"] == 0.99
     assert strict["metrics"]["counts"]["detections"] < captured["metrics"]["counts"]["detections"]
+
+
+def test_scripts_get_the_detections_as_a_picture_as_before(client: Client, image_path: str) -> None:
+    """The page draws detections with an in-browser viewer; /inspect, /rethreshold and /reset_thresholds still
+    return them as an image (a file) at the same place, for scripts written against the earlier endpoints."""
+    from PIL import Image
+
+    endpoints = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    for name in ("/inspect", "/rethreshold", "/reset_thresholds"):
+        assert endpoints[name]["returns"][5]["component"] == "Image", name
+    inspected = client.predict(handle_file(image_path), "demo", api_name="/inspect")
+    summary = _summary(inspected)
+    with Image.open(inspected[5]) as picture:  # drawn at display scale: the image's shape, scaled
+        width, height = summary["image_size"]["width"], summary["image_size"]["height"]
+        assert abs(picture.size[0] / picture.size[1] - width / height) < 0.01 and picture.size[0] >= width
+    settings = dict(summary["settings"])
+    moved = client.predict(*[settings[k] if k != "box_score_thresh" else 0.9 for k in settings],
+                           api_name="/rethreshold")
+    assert Path(moved[5]).is_file() and Path(client.predict(api_name="/reset_thresholds")[5]).is_file()
