@@ -75,7 +75,8 @@ CSS = """
 #lens-switches label { white-space: nowrap !important; }
 #lens-language .wrap, #lens-layout .wrap { flex-wrap: nowrap !important; gap: 4px !important; }
 #lens-nms-frame td, #lens-nms-frame th { white-space: nowrap; }
-.lens-goto-label p { margin-top: 10px; font-weight: 600; text-align: right; }
+.lens-goto-label { min-width: max-content !important; flex: 0 0 auto !important; }
+.lens-goto-label p { margin-top: 10px; font-weight: 600; text-align: right; white-space: nowrap; }
 /* Projector layout (1280×720 / 1024×768): the tab's own sliders, a slim left panel, no long explanations.
    Gradio repeats every rule scoped under .gradio-container, so a rule here must not need to beat its own copy:
    strips are hidden outside the projector layout (never "shown" inside it), and projector rules carry
@@ -113,6 +114,8 @@ body { --lens-main-min: 58vw; --lens-main-fit: calc(100vh - 170px); }
 body.lens-projector { --lens-main-min: 72vw; --lens-main-fit: calc(100vh - 110px); }
 #lens-tabs .lens-main img { width: min(100%, max(var(--lens-main-min), var(--lens-main-fit))) !important;
                             height: auto !important; max-height: none !important; object-fit: contain; }
+/* The box viewer is a tab's main picture too (Detections): the same width rule. */
+#lens-tabs .lens-viewer-block .lens-viewer { width: min(100%, max(var(--lens-main-min), var(--lens-main-fit))); }
 /* Never break a number, a word or a Korean word across lines; wide tables scroll inside themselves. */
 .gradio-container { word-break: keep-all; overflow-wrap: normal; }
 .lens-table table { display: block; overflow-x: auto; max-width: 100%; }

@@ -59,13 +59,14 @@ GOTO_TABS = ("anchors", "proposals", "nms", "roi")
 def build() -> DetectionsTab:
     look_for("look.detections")
     explanation("detections.explain")
+    # Picture first, as wide as the other tabs' main pictures; the table and the counts per class below it.
+    image = viewer("detections", elem_id="lens-detections-image")
     with gr.Row():
-        with gr.Column(scale=5):
-            image = viewer("detections", elem_id="lens-detections-image")
-        with gr.Column(scale=4):
+        with gr.Column(scale=3):
             detections_table = table(table_headers, label_key="detections.table", max_height=430,
                                      column_widths=["27%", "16%", "42%", "15%"])
             detections_table.elem_id = "lens-detections-table"   # the viewer highlights the hovered row
+        with gr.Column(scale=2):
             counts = gr.HTML()
     heading("detections.steps")
     steps = gr.Markdown(elem_classes=["lens-table"])
