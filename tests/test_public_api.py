@@ -23,7 +23,7 @@ CONTRACT = [line.rstrip("\n").split("\t") for line in (ROOT / "tests/data/public
 RENAMED = {("Replay", "_trace"): "trace"}
 # Results about one anchor now hold its one position type (`.anchor`, an AnchorPosition): the engine builds them,
 # people read them, so what must not change is what can be read — every old field is still an attribute.
-READ_BY_ATTRIBUTE = {"AnchorHit", "AnchorInfo"}
+READ_BY_ATTRIBUTE = {"AnchorHit", "AnchorInfo", "DatasetMetrics"}  # DatasetMetrics: per_image on first read
 
 
 def _parameters(text: str) -> list[tuple[str, str, bool]]:
