@@ -112,6 +112,6 @@ def main(argv: list[str] | None = None) -> None:
     if warning:
         logging.getLogger("rcnn_lens").warning(warning)
     set_language(config.language)
-    from app.ui import build_app, launch   # imported after set_language: layout text is read at build time
+    from app.ui import build_app, launch  # imported after set_language: layout text is read at build time
 
     launch(build_app(config), config)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from conftest import noise_image, random_model
+
 from inspectors import GroundTruth, capture, load_annotations, load_model
 
 ROOT = Path(__file__).resolve().parents[1]

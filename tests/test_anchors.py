@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import torch
-
 from conftest import noise_image, random_model
+
 from inspectors import capture
 from inspectors.rpn.anchors import count_inside
 

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, playwright_api
 
 from app.locales.en import EN
 from app.locales.ko import KO
-from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, playwright_api
 
 SCENE = Path(__file__).resolve().parents[1] / "sample_images" / "shapes_02.png"
 TABS = ("overview", "features", "anchors", "objectness", "proposals", "nms", "roi", "detections", "gt", "ablations")

@@ -7,8 +7,8 @@ import copy
 import numpy as np
 import pytest
 import torch
-
 from conftest import noise_image
+
 from inspectors import capture
 
 

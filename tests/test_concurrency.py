@@ -13,8 +13,8 @@ import pytest
 import torch
 
 from inspectors import capture, load_model
-from inspectors.roi.box_head import run_box_head
 from inspectors.core.models import model_lock
+from inspectors.roi.box_head import run_box_head
 
 PAUSE_SECONDS = 1.0
 

@@ -147,7 +147,7 @@ def test_fast_proposals_equal_filter_candidates(demo_capture):
                                                  tensors.level[rows], record.num_anchors, record.resized_size,
                                                  settings)
 
-                        def base(thresh=thresh):
+                        def base(thresh=thresh, bases=bases, tensors=tensors, record=record):
                             if thresh not in bases:
                                 bases[thresh] = nms_base(tensors.box, tensors.logit, tensors.level,
                                                          tensors.top_rows, record.resized_size, config.rpn_min_size,

@@ -5,7 +5,6 @@ import re
 import string
 from pathlib import Path
 
-
 from app.locales.en import EN
 from app.locales.ko import KO
 from inspectors.core.errors import MESSAGES

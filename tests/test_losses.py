@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from conftest import noise_image, random_model
+
 from inspectors import LOSS_NAMES, GroundTruth, capture, load_annotations, load_model
 from inspectors.core.images import to_model_input
 

@@ -145,12 +145,12 @@ def test_per_image_ap_equals_a_standard_cocoeval_run(demo_scene, settings):
     data = {
         "images": [{"id": 1, "width": trace.original_size[1], "height": trace.original_size[0]}],
         "categories": [{"id": i, "name": n} for i, n in enumerate(trace.categories) if i > 0],
-        "annotations": [{"id": i + 1, "image_id": 1, "category_id": int(l), "bbox": xyxy_to_xywh(b[None])[0].tolist(),
+        "annotations": [{"id": i + 1, "image_id": 1, "category_id": int(c), "bbox": xyxy_to_xywh(b[None])[0].tolist(),
                          "area": float(a), "iscrowd": 0}
-                        for i, (b, l, a) in enumerate(zip(report.gt.boxes, report.gt.labels, report.gt.object_areas))],
+                        for i, (b, c, a) in enumerate(zip(report.gt.boxes, report.gt.labels, report.gt.object_areas))],
     }
-    results = [{"image_id": 1, "category_id": int(l), "bbox": xyxy_to_xywh(b[None].astype(np.float64))[0].tolist(),
-                "score": float(s)} for b, l, s in zip(det.boxes.numpy(), det.labels.numpy(), det.scores.numpy())]
+    results = [{"image_id": 1, "category_id": int(c), "bbox": xyxy_to_xywh(b[None].astype(np.float64))[0].tolist(),
+                "score": float(s)} for b, c, s in zip(det.boxes.numpy(), det.labels.numpy(), det.scores.numpy())]
     with contextlib.redirect_stdout(io.StringIO()):
         c = COCO()
         c.dataset = data

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from conftest import noise_image
 from torchvision.models.detection import FasterRCNN_MobileNet_V3_Large_320_FPN_Weights
 from torchvision.ops.misc import FrozenBatchNorm2d
 
-from conftest import noise_image
 from inspectors import ModelLoadError, capture, load_model
 from inspectors.core.models import build_pretrained_architecture, hub_checkpoint_path
 

@@ -9,8 +9,8 @@ import torch
 from torchvision.ops import batched_nms, nms
 
 from inspectors import InputError, capture, load_model, nms_steps
-from inspectors.teaching.nms_walkthrough import box_nms_inputs
 from inspectors.rpn.filter import KEPT, REMOVED_TOP_N
+from inspectors.teaching.nms_walkthrough import box_nms_inputs
 
 SAMPLE = "sample_images/shapes_02.png"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import noise_image, random_model
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from conftest import noise_image, random_model
 from inspectors import GroundTruth, capture, load_annotations, load_model
 from inspectors.evaluation.matching import xyxy_to_xywh
 from inspectors.ground_truth.proposal_recall import PROPOSAL_COUNTS, RECALL_IOU_THRESHOLDS

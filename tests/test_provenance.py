@@ -10,9 +10,9 @@ import torch
 from torchvision.ops import clip_boxes_to_image
 
 from inspectors import InputError, capture, load_model
+from inspectors.rpn.filter import KEPT, REMOVED_NMS, REMOVED_TOP_N
 from inspectors.teaching.nms_walkthrough import box_nms_inputs, box_stage_candidates
 from inspectors.teaching.provenance import FATES, box_lineage, rpn_lineage
-from inspectors.rpn.filter import KEPT, REMOVED_NMS, REMOVED_TOP_N
 
 
 @pytest.fixture(scope="module")

@@ -104,6 +104,7 @@ def test_trace_roi_pooling_matches_the_model_pooler(mobilenet_trace):
 @pytest.mark.slow
 def test_fpn_level_choice_follows_box_size():
     from conftest import noise_image, random_model
+
     from inspectors import capture
 
     trace = capture(random_model("fasterrcnn_resnet50_fpn"), noise_image(100, 100))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from conftest import noise_image, random_model
+
 from inspectors import capture
 
 

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
+from inspectors.dataset import scenes as ss
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import pytest
-
-from inspectors.dataset import scenes as ss  # noqa: E402
 
 pytestmark = [pytest.mark.slow]
 

@@ -29,8 +29,8 @@ def summary_rows(summary: list[Any]) -> list[list[Any]]:
     """One row per level, plus a total row."""
     rows = []
     for level in summary:
-        rows.append([level.level, stride_text(level.stride), _pair(level.grid), int(level.per_location), _fmt_tuple(level.sizes),
-                     _fmt_tuple(level.aspect_ratios), int(level.total), int(level.inside),
+        rows.append([level.level, stride_text(level.stride), _pair(level.grid), int(level.per_location),
+                     _fmt_tuple(level.sizes), _fmt_tuple(level.aspect_ratios), int(level.total), int(level.inside),
                      int(level.total) - int(level.inside)])
     if len(rows) > 1:
         total, inside = sum(r[6] for r in rows), sum(r[7] for r in rows)

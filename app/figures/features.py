@@ -66,7 +66,7 @@ def pyramid_overlays(trace: Any, family: str, mode: str, channel: int, max_side:
     features = feature_set(trace, family)
     cover = feature_cover(trace)
     items = []
-    for (name, feature), title in zip(features.items(), feature_titles(trace, family)):
+    for feature, title in zip(features.values(), feature_titles(trace, family)):
         values, _ = reduce_channels(feature, mode, channel)
         caption = " · ".join(title.split(" · ")[:2])    # "P3 · 64×48×48": the gallery truncates long captions
         items.append((overlay_heatmap(trace.image, values, cover=cover, max_side=max_side), caption))

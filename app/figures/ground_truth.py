@@ -13,8 +13,8 @@ from plotly.subplots import make_subplots
 from app.drawing import color_for, draw_boxes
 from app.figures.common import base_layout, markdown_table, to_numpy
 from app.strings import engine_error_text, t
-from inspectors.ground_truth.funnel import STAGES
 from inspectors.evaluation.tide import TIDE_TYPES
+from inspectors.ground_truth.funnel import STAGES
 
 TP_COLOR, FP_COLOR, IGNORED_COLOR = (0, 205, 110), (235, 50, 50), (160, 160, 160)
 # The stages drawn on the object image (all twelve would hide it), with their colours.

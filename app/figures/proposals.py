@@ -35,7 +35,7 @@ def proposals_image(trace: Any, proposals: Any, top_n: int, marked: list[int] | 
     order = [i for i in order if i not in marked] + marked[::-1]
     boxes, levels = to_numpy(proposals.boxes), to_numpy(proposals.levels)
     colors = [color_for(int(levels[i])) for i in order]
-    for rank, m in enumerate(marked[::-1]):
+    for rank in range(len(marked)):
         colors[len(order) - 1 - rank] = MARKED[min(len(marked) - 1 - rank, 1)]
     highlight = len(order) - 1 if marked else None
     return draw_boxes(trace.image, boxes[order] if order else np.zeros((0, 4)), colors, width=2, dim=0.35,

@@ -54,7 +54,8 @@ def refinement_markdown(step: Any, reference_key: str, result_key: str) -> str:
                                                       f"dh = th/{wh:g}"],
         [t("story.row.clamp"), _f(step.clamped, 4),
          t("story.clamp_hit" if any(step.clamp_hit) else "story.clamp_ok", clip=step.clip)],
-        [t("story.row.centre"), f"{x:.1f}, {y:.1f}", f"x = {xa:.1f} + {dx:.4f}·{wa:.1f}, y = {ya:.1f} + {dy:.4f}·{ha:.1f}"],
+        [t("story.row.centre"), f"{x:.1f}, {y:.1f}",
+         f"x = {xa:.1f} + {dx:.4f}·{wa:.1f}, y = {ya:.1f} + {dy:.4f}·{ha:.1f}"],
         [t("story.row.size"), f"{w:.1f}, {h:.1f}", f"w = {wa:.1f}·exp({cdw:.4f}), h = {ha:.1f}·exp({cdh:.4f})"],
         [t("story.row.decoded"), _f(step.decoded, 1), "x1 = x − w/2, y1 = y − h/2, x2 = x + w/2, y2 = y + h/2"],
         [t(result_key), _f(step.clipped, 1),
@@ -127,7 +128,8 @@ def fate_markdown(fate: Any, box_index: int, level_name: str) -> str:
     head = t("fate.box", index=box_index, level=level_name, score=fate.score)
     if fate.fate == "removed_nms" and fate.suppressed_by is not None:
         s = fate.suppressed_by
-        return f"{head} {t('fate.removed_nms', by=s.suppressor, score=s.suppressor_score, iou=s.iou, threshold=s.threshold)}"
+        removed = t("fate.removed_nms", by=s.suppressor, score=s.suppressor_score, iou=s.iou, threshold=s.threshold)
+        return f"{head} {removed}"
     if fate.fate == "kept":
         return f"{head} {t('fate.kept', proposal=fate.proposal_index)}"
     return f"{head} {t('fate.' + fate.fate)}"

@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 
 from app.figures.detections import table_headers
-from app.tabs.common import explanation, look_for, frame, image_view, table
+from app.tabs.common import explanation, frame, image_view, look_for, table
 from app.texts import bind, heading, markdown
 from app.viewer import viewer
 from app.views import DetectionsView, StoryView

@@ -21,7 +21,8 @@ MESSAGES: dict[str, str] = {
     "image.too_small": "The image is only {width}×{height} pixels; nothing to detect.",
     "image.aspect_ratio": "The image is {width}×{height} pixels: too elongated for this model, which resizes it to "
                           "about {resized_width}×{resized_height} px (its short side must stay at least "
-                          "{min_side} px). This model accepts aspect ratios up to {max_ratio:.0f}:1; crop the image first.",
+                          "{min_side} px). This model accepts aspect ratios up to {max_ratio:.0f}:1; crop the image "
+                          "first.",
     # thresholds
     "threshold.unknown": "Unknown threshold(s) {names}; known: {known}.",
     "threshold.not_a_number": "{name} must be a number, not {value!r}.",

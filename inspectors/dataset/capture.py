@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
@@ -32,8 +32,9 @@ import torch
 from PIL import Image
 from torchvision.models.detection import FasterRCNN
 
-from inspectors.pipeline.capture import as_inspected
-from inspectors.dataset.store import DatasetCapture
+from inspectors.core.errors import InputError
+from inspectors.core.models import InspectedModel
+from inspectors.core.thresholds import check_threshold
 from inspectors.dataset.annotations import (
     GroundTruthSet,
     MatchedImages,
@@ -59,10 +60,9 @@ from inspectors.dataset.manifest import (
     write_manifest,
 )
 from inspectors.dataset.record import write_atomically
+from inspectors.dataset.store import DatasetCapture
 from inspectors.dataset.tasks import ImageTask, capture_record  # noqa: F401  (public here too)
-from inspectors.core.errors import InputError
-from inspectors.core.models import InspectedModel
-from inspectors.core.thresholds import check_threshold
+from inspectors.pipeline.capture import as_inspected
 
 ENGINES = ("local", "ray")
 
@@ -109,7 +109,7 @@ def capture_dataset(
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "complete": False,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "model": identity,
         "dataset": {
             "source": ground_truth.source,

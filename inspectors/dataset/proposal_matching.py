@@ -15,7 +15,13 @@ from typing import Sequence
 
 import numpy as np
 
-from inspectors.evaluation.coco_matching import AREA_RANGES, IOU_THRESHOLDS, GroundTruthArrays, box_iou_xywh, greedy_match
+from inspectors.evaluation.coco_matching import (
+    AREA_RANGES,
+    IOU_THRESHOLDS,
+    GroundTruthArrays,
+    box_iou_xywh,
+    greedy_match,
+)
 from inspectors.evaluation.metrics import PROPOSAL_COUNTS, ProposalRecall
 
 

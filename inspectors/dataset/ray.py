@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
-from inspectors.dataset.record import write_atomically
-from inspectors.dataset.tasks import capture_record
 from inspectors.core.errors import InputError, LensError
 from inspectors.core.models import InspectedModel
+from inspectors.dataset.record import write_atomically
+from inspectors.dataset.tasks import capture_record
 
 if TYPE_CHECKING:
     from inspectors.dataset.tasks import ImageTask

@@ -32,12 +32,12 @@ import numpy as np
 import torch
 from torchvision.ops import boxes as box_ops
 
-from inspectors.roi.box_head import head_outputs_for_candidates
 from inspectors.dataset.annotations import ImageGroundTruth
-from inspectors.rpn.fast_proposals import nms_grid_bits
-from inspectors.rpn.nms_grid import slider_grid
 from inspectors.pipeline.replay import seed_with_captured_heads
+from inspectors.roi.box_head import head_outputs_for_candidates
+from inspectors.rpn.fast_proposals import nms_grid_bits
 from inspectors.rpn.filter import top_n_per_level
+from inspectors.rpn.nms_grid import slider_grid
 
 if TYPE_CHECKING:
     from inspectors.core.trace import Trace

@@ -22,10 +22,10 @@ from torchvision.models.detection._utils import BoxCoder
 from torchvision.models.detection.transform import resize_boxes
 from torchvision.ops import boxes as box_ops
 
-from inspectors.roi.postprocess import BoxCandidates, BoxSettings, box_candidates, select_detections
-from inspectors.dataset.record import ImageRecord
-from inspectors.rpn.filter import FilterStep, RpnFilterResult, RpnSettings, filter_candidates
 from inspectors.core.trace import Detections
+from inspectors.dataset.record import ImageRecord
+from inspectors.roi.postprocess import BoxCandidates, BoxSettings, box_candidates, select_detections
+from inspectors.rpn.filter import FilterStep, RpnFilterResult, RpnSettings, filter_candidates
 
 
 @dataclass

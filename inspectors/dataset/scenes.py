@@ -344,7 +344,7 @@ def make_scene(seed: int, index: int, style: str = "train", size: int = 384,
     owner = np.full((h, w), -1, np.int32)
     full_area: list[float] = []
     objects: list[SceneObject] = []
-    for k in range(n):
+    for _ in range(n):
         for _try in range(30):
             label = int(rng.integers(1, 4))
             s = _sample_size(rng, size_scale)

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 import numpy as np
 from PIL import Image, ImageDraw
 
-from inspectors.evaluation.coco_matching import DetectionSet, GroundTruthArrays, match
 from inspectors.dataset.store import xyxy_to_xywh
+from inspectors.evaluation.coco_matching import DetectionSet, GroundTruthArrays, match
 from inspectors.evaluation.metrics import AREA_NAMES, DatasetMetrics
 
 if TYPE_CHECKING:
