@@ -239,7 +239,7 @@ def map_categories(ground_truth: GroundTruthSet, model_categories: Sequence[str]
     def key(name: str) -> str:
         return name.strip().lower().replace("_", " ").replace("-", " ")
 
-    labels = {}
+    labels: dict[str, int] = {}
     for label, name in enumerate(model_categories):
         if label > 0:
             labels.setdefault(key(name), label)

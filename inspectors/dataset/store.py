@@ -366,10 +366,12 @@ class DatasetCapture(DiagnosisMixin):
                         stored = _stored_base(tensors, chosen.min_size, chosen.nms_thresh)
                         if stored is not None:  # decided at capture: no NMS run
                             return stored
-                        if bases[i] is None:
-                            bases[i] = nms_base(tensors.box, tensors.logit, tensors.level, tensors.top_rows,
-                                                tensors.record.resized_size, chosen.min_size, chosen.nms_thresh)
-                        return bases[i]
+                        known = bases[i]
+                        if known is None:
+                            known = bases[i] = nms_base(tensors.box, tensors.logit, tensors.level, tensors.top_rows,
+                                                        tensors.record.resized_size, chosen.min_size,
+                                                        chosen.nms_thresh)
+                        return known
 
                     position, score = rpn_proposals(
                         rows, tensors.box, tensors.logit, tensors.level, record.resized_size, chosen,

@@ -86,7 +86,9 @@ def tide_breakdown(dets: DetectionSet, gts: GroundTruthArrays, matches: Matches,
     return out, per_image
 
 
-def _fix(error_type, kind, target, category, score, image, tp, fp, gts, gt_used):
+def _fix(error_type: str, kind: np.ndarray, target: np.ndarray, category: np.ndarray, score: np.ndarray,
+         image: np.ndarray, tp: np.ndarray, fp: np.ndarray, gts: GroundTruthArrays, gt_used: np.ndarray
+         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The detections with every error of `error_type` fixed by TIDE's oracle."""
     keep = np.ones(len(kind), dtype=bool)
     tp, fp, category = tp.copy(), fp.copy(), category.copy()
@@ -112,7 +114,8 @@ def _fix(error_type, kind, target, category, score, image, tp, fp, gts, gt_used)
     return category[keep], score[keep], image[keep], tp[keep], fp[keep]
 
 
-def _ap50(category, score, image, tp, fp, npig, num_classes) -> float:
+def _ap50(category: np.ndarray, score: np.ndarray, image: np.ndarray, tp: np.ndarray, fp: np.ndarray,
+          npig: np.ndarray, num_classes: int) -> float:
     """COCO's AP at IoU 0.5 (area all) of detections marked tp / fp (neither: ignored), -1 without ground truth."""
     rank = np.arange(len(score))  # ties between images keep image order, inside an image the current order
     order = np.lexsort((rank, image, -score, category))

@@ -122,7 +122,7 @@ class DatasetMetrics:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (no arrays except the PR curves at IoU 0.5 and 0.75; NaN → None)."""
-        curves = {}
+        curves: dict[str, Any] = {}
         for name in self.class_names:
             for iou in (0.5, 0.75):
                 _, p = self.pr_curve(name, iou)
@@ -206,7 +206,8 @@ def _counts_at_50(matches: Matches, dets: DetectionSet, gts: GroundTruthArrays, 
     return counts, per_image
 
 
-def proposal_recall(proposals: DetectionSet, gts: GroundTruthArrays, counts=PROPOSAL_COUNTS) -> ProposalRecall:
+def proposal_recall(proposals: DetectionSet, gts: GroundTruthArrays, counts: tuple[int, ...] = PROPOSAL_COUNTS
+                    ) -> ProposalRecall:
     """COCO recall of class-agnostic proposals (COCOeval with useCats=0), at several numbers of proposals."""
     matches = match(proposals, gts, max_det=max(counts), pooled=True)
     counted = ~matches.gt_ignored  # (A, G)

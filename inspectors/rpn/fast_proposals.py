@@ -64,7 +64,7 @@ def nms_grid_bits(box: Tensor, logit: Tensor, level: Tensor, top_rows: Tensor, i
     return bits, groups.ordered
 
 
-def stored_nms_base(bits: Optional[np.ndarray], thresholds: Sequence[float], stored_min_size: float,
+def stored_nms_base(bits: Optional[np.ndarray], thresholds: Sequence[float] | np.ndarray, stored_min_size: float,
                     ordered: bool, min_size: float, thresh: float) -> Optional[NmsBase]:
     """The NmsBase that nms_grid_bits stored for `thresh`, or None when it is not on the stored grid."""
     if bits is None or float(stored_min_size) != float(min_size):

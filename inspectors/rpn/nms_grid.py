@@ -84,7 +84,7 @@ def nms_keep_bits(boxes: Tensor, scores: Tensor, thresholds: Sequence[float]) ->
     return out
 
 
-def threshold_index(thresholds: Sequence[float], value: float) -> Optional[int]:
+def threshold_index(thresholds: Sequence[float] | np.ndarray, value: float) -> Optional[int]:
     """The k for which thresholds[k] decides every float32 IoU as `value` does (`ovr > t` in double), or None.
 
     Slider values arrive as 0.6500000000000001 as often as 0.65: both make the same decisions when no float32
