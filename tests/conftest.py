@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -109,3 +110,21 @@ def demo_capture(demo_model, demo_scenes, tmp_path_factory):
     images, annotations = demo_scenes
     return capture_dataset(demo_model, images, annotations, tmp_path_factory.mktemp("capture") / "demo",
                            progress=False, threads=1)
+
+
+# ---- browser tests: wait for conditions, never for a fixed time ------------------------------------------------
+PLOTS_DRAWN_JS = """() => [...document.querySelectorAll('[role=tabpanel]')].filter(p => p.offsetParent !== null)
+    .every(p => [...p.querySelectorAll('.js-plotly-plot')].every(g => g._fullLayout && g.querySelector('.main-svg')))"""
+
+
+def wait_until_settled(page: Any, selectors: list[str], *, polling_ms: int = 300) -> None:
+    """Until what `selectors` show (text, value, min, max) is the same at two polls in a row: the events that update
+    them are in (a condition, not a fixed sleep)."""
+    page.wait_for_function(
+        """(sels) => {
+            const now = sels.map(s => { const e = document.querySelector(s);
+                return e ? [e.innerText, e.value, e.min, e.max].join('|') : 'missing'; }).join('||');
+            const same = window.__lensSettled === now;
+            window.__lensSettled = now;
+            return same && !now.includes('missing');
+        }""", arg=selectors, polling=polling_ms)

@@ -11,9 +11,12 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from conftest import PLOTS_DRAWN_JS
 
 from app.strings import t
 from app.testing import example_image
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 CHROMIUM = os.environ.get("RCNN_LENS_CHROMIUM", "/usr/bin/chromium")
 if os.environ.get("CI"):
@@ -90,7 +93,7 @@ def test_upload_slide_and_screenshot_every_tab(page: object, tmp_path: Path) -> 
         page.wait_for_function(
             "() => [...document.querySelectorAll('[role=tabpanel]')].some(p => p.offsetParent !== null && "
             "p.querySelector('img[src], .js-plotly-plot, .lens-pipeline'))")
-        page.wait_for_timeout(800)   # let Plotly finish laying out
+        page.wait_for_function(PLOTS_DRAWN_JS)   # Plotly has laid out every figure on the tab
         path = ARTIFACTS / f"tab_{TABS.index(tab) + 1}_{tab}.png"
         page.screenshot(path=str(path), full_page=True)
         assert path.stat().st_size > 20_000

@@ -12,10 +12,13 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from conftest import PLOTS_DRAWN_JS, wait_until_settled
 from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, playwright_api
 
 from app.locales.en import EN
 from app.locales.ko import KO
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 SCENE = Path(__file__).resolve().parents[1] / "sample_images" / "shapes_02.png"
 TABS = ("overview", "features", "anchors", "objectness", "proposals", "nms", "roi", "detections", "gt", "ablations")
@@ -141,7 +144,7 @@ def test_a_screenshot_of_every_tab(browser: object, app_url: str, mode: str) -> 
         page.wait_for_function(
             "() => [...document.querySelectorAll('[role=tabpanel]')].some(p => p.offsetParent !== null && "
             "p.querySelector('img[src], .js-plotly-plot, .lens-pipeline'))")
-        page.wait_for_timeout(900)   # Plotly's layout
+        page.wait_for_function(PLOTS_DRAWN_JS)   # Plotly has laid out every figure on the tab
         # Scroll the whole tab once, as a reader would: images below the fold load lazily. Then every image
         # shown on the tab must have loaded (a view left empty is a bug, not a screenshot artefact).
         page.evaluate("""async () => {
@@ -166,7 +169,8 @@ def test_dataset_mode_captures_scenes_and_the_score_slider_moves_the_map(browser
     page.locator("#lens-ds-capture").click()
     wait_text(page, "#lens-ds-status", "12 images captured")
     wait_text(page, "#lens-ds-metrics", r"AP @\[\.5:\.95\]")
-    page.wait_for_timeout(1500)   # the capture also re-ranges the sliders: let them settle before dragging one
+    # The capture also re-ranges the sliders: drag one only once they have settled.
+    wait_until_settled(page, ["#lens-ds-box-score-thresh input[type=range]", "#lens-ds-metrics"])
     before = text_of(page, "#lens-ds-metrics")
     # The dataset's own detection-score slider, to its right end.
     track = page.locator("#lens-ds-box-score-thresh input[type=range]")

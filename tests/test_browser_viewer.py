@@ -12,6 +12,7 @@ from typing import Any, Iterator
 import numpy as np
 import pytest
 import torch
+from conftest import wait_until_settled
 
 from app import handlers
 from app.testing import example_image, make_lens, serve
@@ -57,7 +58,7 @@ def page(served: tuple[str, Any, str]) -> Iterator[Any]:
         # updated it (Gradio renders a tab's components when the tab opens).
         page.get_by_role("tab", name="Proposals").click()
         page.wait_for_function("() => /\\d/.test(document.querySelector('#lens-detections-count')?.innerText || '')")
-        page.wait_for_timeout(1000)
+        wait_until_settled(page, ["#lens-detections-count", "#lens-status"], polling_ms=500)
         page.get_by_role("tab", name="Detections").click()
         page.wait_for_selector(f"{VIEW} rect.lens-viewer-box", state="attached")
         yield page

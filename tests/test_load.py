@@ -14,6 +14,8 @@ from gradio_client import Client, handle_file
 
 from app.testing import make_lens, serve, shapes_image
 
+pytestmark = [pytest.mark.slow, pytest.mark.load]
+
 MOVES = [{"box_score_thresh": 0.4}, {"rpn_nms_thresh": 0.5}, {"rpn_post_nms_top_n": 60, "box_nms_thresh": 0.3}]
 SESSIONS = 6
 
