@@ -1,20 +1,20 @@
 """Dataset-mode benchmarks (not part of the tests).
 
-    python bench/bench_dataset.py capture --n 500 --out bench/out/demo500 [--engine ray] [--threads 1]
+    python -m bench.bench_dataset capture --n 500 --out bench/out/demo500 [--engine ray] [--threads 1]
         capture throughput (images/s), disk per image, peak memory (RSS) of the capturing process
-    python bench/bench_dataset.py sliders --capture bench/out/demo500 [--moves 10]
+    python -m bench.bench_dataset sliders --capture bench/out/demo500 [--moves 10]
         final-stage slider: metrics updated per move, next to pycocotools' own time on the same detections;
         RPN sliders: pre-NMS top-n, score, post-NMS top-n, NMS threshold (on the slider's steps and off them)
-    python bench/bench_dataset.py disk --model fasterrcnn_resnet50_fpn --size 800 --n 3
+    python -m bench.bench_dataset disk --model fasterrcnn_resnet50_fpn --size 800 --n 3
         disk per image for a random-init torchvision model on noise images
-    python bench/bench_dataset.py single [--model fasterrcnn_resnet50_fpn] [--size 800x1066]
+    python -m bench.bench_dataset single [--model fasterrcnn_resnet50_fpn] [--size 800x1066]
         single image: an RPN slider's replay (first move, repeated move) relative to a plain forward
-    python bench/bench_dataset.py diagnosis --capture bench/out/demo1000 [--replicate 5]
+    python -m bench.bench_dataset diagnosis --capture bench/out/demo1000 [--replicate 5]
         the score slider without re-matching (build once, then each move), next to pycocotools and
         faster-coco-eval on the same detections; box-NMS and detections-per-image slider moves; the confusion
         matrix, operating points and funnel summary following a final-stage move; --replicate k also times the
         score slider on the capture's detections and ground truth repeated k times (k × the images)
-    python bench/bench_dataset.py final --capture bench/out/demo1000 [--moves 7]
+    python -m bench.bench_dataset final --capture bench/out/demo1000 [--moves 7]
         box-NMS and detections-per-image slider moves (a full evaluate() each) next to pycocotools and
         faster-coco-eval on the same detections, and the largest difference from pycocotools
 
@@ -32,7 +32,6 @@ import platform
 import resource
 import shutil
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Optional
@@ -40,9 +39,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from inspectors import DatasetCapture, capture, capture_dataset, demo_dataset, load_model  # noqa: E402
+from inspectors import DatasetCapture, capture, capture_dataset, demo_dataset, load_model
 
 
 def machine() -> str:

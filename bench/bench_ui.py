@@ -1,8 +1,8 @@
 """UI latency benchmark: release of the detection-score slider -> updated view, measured in a real browser.
 
-    python bench/bench_ui.py [--moves 9] [--image sample_images/shapes_00.png]
-    python bench/bench_ui.py --drag      # input event while dragging a final-stage slider -> boxes redrawn
-    python bench/bench_ui.py --release   # release latency per tab and slider
+    python -m bench.bench_ui [--moves 9] [--image sample_images/shapes_00.png]
+    python -m bench.bench_ui --drag      # input event while dragging a final-stage slider -> boxes redrawn
+    python -m bench.bench_ui --release   # release latency per tab and slider
 
 Launches the app in-process on a free port with the demo model (a random-init stand-in of the same architecture
 if its weights are missing; the table says which), opens it in headless Chromium (Debian's package) through
@@ -18,15 +18,12 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from app.handlers import THRESHOLD_KEYS  # noqa: E402
-from app.testing import demo_weights_available, example_image, serve  # noqa: E402
+from app.handlers import THRESHOLD_KEYS
+from app.testing import demo_weights_available, example_image, serve
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
@@ -150,7 +147,7 @@ def print_drag_table(results: dict[str, tuple[list[float], ...]]) -> None:
 
 
 def drag_main(image: str, chromium: str, moves: int) -> None:
-    """Only the drag table (python bench/bench_ui.py --drag)."""
+    """Only the drag table (python -m bench.bench_ui --drag)."""
     demo, url = serve()
     try:
         results = browser_drag_table(url, image, chromium, moves)
@@ -287,7 +284,7 @@ def print_release_table(results: dict[tuple[str, str], list[float]]) -> None:
 
 
 def release_main(image: str, chromium: str, moves: int) -> None:
-    """Only the release table (python bench/bench_ui.py --release)."""
+    """Only the release table (python -m bench.bench_ui --release)."""
     demo, url = serve()
     try:
         results = browser_release_table(url, image, chromium, moves)

@@ -11,7 +11,7 @@ import pytest
 
 import inspectors
 from app import handlers, views
-from app.drawing import display_scale, draw_boxes
+from app.drawing import draw_boxes
 from app.figures.common import markdown_table
 from app.handlers import THRESHOLD_KEYS, Lens, UserError
 from app.model_store import ModelStore
@@ -239,10 +239,17 @@ def test_thresholds_survive_a_new_image_of_the_same_model(lens: Lens, image_path
 
 
 def test_clicks_map_display_pixels_back_to_original(session: Session) -> None:
+    """A click lands on the drawn (display-scaled) picture; the handlers get original-image pixels back."""
+    from app.events import original_point
+
     height, width = session.trace.original_size
-    scale = display_scale(height, width)
     drawn = draw_boxes(session.trace.image, np.zeros((0, 4)), (255, 0, 0))
-    assert drawn.shape[:2] == (round(height * scale), round(width * scale))
+    sy, sx = drawn.shape[0] / height, drawn.shape[1] / width
+    for x, y in ((0.0, 0.0), (width * 0.37, height * 0.81), (width - 1.0, height - 1.0)):
+        click = (round(x * sx), round(y * sy))  # the display pixel a person clicks to point at (x, y)
+        ox, oy = original_point(session, click)
+        assert abs(ox - x) <= 1 / sx and abs(oy - y) <= 1 / sy
+        assert 0 <= ox <= width and 0 <= oy <= height
 
 
 def test_markdown_table_formats_numbers() -> None:
