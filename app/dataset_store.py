@@ -16,12 +16,13 @@ import hashlib
 import shutil
 import threading
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from pathlib import Path
 from typing import Any, Callable
 
 import inspectors
 from app.jobs import DEFAULT_LIMIT, CaptureJobs
+from inspectors.core.lru import BoundedCache
 from inspectors.dataset.demo import default_cache_root
 from inspectors.dataset.manifest import MANIFEST, check_records, model_identity
 
@@ -46,11 +47,12 @@ class DatasetStore:
         self._capturing: Counter[str] = Counter()
         self._chosen_at: dict[str, float] = {}   # session → when it last used its dataset
         self.evicted: list[str] = []   # folders the quota removed (newest last), for the log and tests
-        self._open: OrderedDict[str, Any] = OrderedDict()
-        self._chosen: OrderedDict[str, str] = OrderedDict()
         self._fingerprints: dict[int, str] = {}
-        self._notes: OrderedDict[str, dict[str, Any]] = OrderedDict()
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()   # one lock for the three bounded maps below
+        self._open: BoundedCache[str, Any] = BoundedCache(MAX_OPEN, lock=self._lock)   # folder → open capture
+        self._chosen: BoundedCache[str, str] = BoundedCache(   # session → its dataset's folder
+            4096, lock=self._lock, on_evict=lambda session, _: self._chosen_at.pop(session, None))
+        self._notes: BoundedCache[str, dict[str, Any]] = BoundedCache(1024, lock=self._lock)
 
     def fingerprint(self, model: Any) -> str:
         """The model's identity (architecture, weights, settings, classes), computed once per loaded model."""
@@ -71,7 +73,7 @@ class DatasetStore:
         folder = self.folder(model, data_key)
         key = str(folder)
         with self._lock:
-            dataset = self._open.get(key)
+            dataset = self._open.peek(key)
             self._capturing[key] += 1
         try:
             if dataset is not None:
@@ -88,15 +90,9 @@ class DatasetStore:
                 if self._capturing[key] <= 0:
                     del self._capturing[key]
         with self._lock:
-            self._open[key] = dataset
-            self._open.move_to_end(key)
-            while len(self._open) > MAX_OPEN:
-                self._open.popitem(last=False)
-            self._chosen[session_id] = key
-            self._chosen.move_to_end(session_id)
+            self._open.put(key, dataset)
             self._chosen_at[session_id] = time.monotonic()
-            while len(self._chosen) > 4096:
-                self._chosen_at.pop(self._chosen.popitem(last=False)[0], None)
+            self._chosen.put(session_id, key)
         self._touch(folder)
         self.enforce_quota()
         return dataset
@@ -142,7 +138,7 @@ class DatasetStore:
                     break
                 if str(folder) in busy:
                     continue
-                self._open.pop(str(folder), None)
+                self._open.pop(str(folder))
                 shutil.rmtree(folder, ignore_errors=True)
                 total -= size
                 removed.append(folder)
@@ -156,29 +152,22 @@ class DatasetStore:
     def remember(self, session_id: str, **values: Any) -> None:
         """Per-session results the page refers back to (the worst images shown, the last sweep)."""
         with self._lock:
-            self._notes.setdefault(session_id, {}).update(values)
-            self._notes.move_to_end(session_id)
-            while len(self._notes) > 1024:
-                self._notes.popitem(last=False)
+            self._notes.get_or_build(session_id, dict).update(values)
 
     def recall(self, session_id: str, key: str) -> Any:
         with self._lock:
-            return self._notes.get(session_id, {}).get(key)
+            return (self._notes.peek(session_id) or {}).get(key)
 
     def get(self, session_id: str) -> Any | None:
         with self._lock:
-            folder = self._chosen.get(session_id)
+            folder = self._chosen.peek(session_id)
             if folder is None:
                 return None
             self._chosen_at[session_id] = time.monotonic()
             dataset = self._open.get(folder)
         if dataset is None:   # closed to save memory: reopen from disk (a LensError if the quota removed it)
             dataset = inspectors.DatasetCapture.open(folder)
-            with self._lock:
-                self._open[folder] = dataset
-                self._open.move_to_end(folder)
-                while len(self._open) > MAX_OPEN:
-                    self._open.popitem(last=False)
+            self._open.put(folder, dataset)
         self._touch(Path(folder))
         return dataset
 

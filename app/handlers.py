@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -20,6 +18,7 @@ from app.model_store import ModelStore
 from app.session_cache import Session, SessionCache, ViewOptions
 from app.strings import engine_error_text, t
 from inspectors.core.errors import InputError
+from inspectors.core.lru import BoundedCache
 from inspectors.core.thresholds import RPN_KEYS, THRESHOLDS, check_thresholds
 
 log = logging.getLogger("rcnn_lens")
@@ -46,20 +45,15 @@ class SessionPrefs:
 
     def __init__(self, max_sessions: int = 4096) -> None:
         self.max_sessions = max_sessions
-        self._entries: OrderedDict[str, dict[str, str]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: BoundedCache[str, dict[str, str]] = BoundedCache(max_sessions)
 
     def get(self, session_id: str, key: str) -> str | None:
-        with self._lock:
-            entry = self._entries.get(session_id)
-            return None if entry is None else entry.get(key)
+        entry = self._entries.peek(session_id)
+        return None if entry is None else entry.get(key)
 
     def set(self, session_id: str, key: str, value: str) -> None:
-        with self._lock:
-            self._entries.setdefault(session_id, {})[key] = value
-            self._entries.move_to_end(session_id)
-            while len(self._entries) > self.max_sessions:
-                self._entries.popitem(last=False)
+        with self._entries.lock:
+            self._entries.get_or_build(session_id, dict)[key] = value
 
 
 def _no_progress(fraction: float, message: str) -> None:

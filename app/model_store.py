@@ -12,12 +12,12 @@ import hashlib
 import shutil
 import tempfile
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import inspectors
+from inspectors.core.lru import BoundedCache
 
 MAX_SESSIONS_WITH_CUSTOM_MODELS = 256
 MAX_STORED_CHECKPOINTS = 24   # app-owned copies kept on disk; the least recently used go first
@@ -49,9 +49,11 @@ class ModelStore:
         self.max_models = max_models
         self._loader = loader or inspectors.load_model
         self._specs: dict[str, ModelSpec] = {name: ModelSpec(name) for name in inspectors.MODEL_NAMES}
-        self._session_specs: OrderedDict[str, dict[str, ModelSpec]] = OrderedDict()
-        self._loaded: OrderedDict[ModelSpec, Any] = OrderedDict()
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # one lock for the registry and both caches
+        # Sessions with custom checkpoints, and the models loaded: least recently used first out.
+        self._session_specs: BoundedCache[str, dict[str, ModelSpec]] = BoundedCache(
+            MAX_SESSIONS_WITH_CUSTOM_MODELS, lock=self._lock)
+        self._loaded: BoundedCache[ModelSpec, Any] = BoundedCache(max_models, lock=self._lock)
         if storage_dir is None:
             storage_dir = tempfile.mkdtemp(prefix="rcnn-lens-checkpoints-")
             atexit.register(shutil.rmtree, storage_dir, ignore_errors=True)
@@ -61,7 +63,7 @@ class ModelStore:
     # --- choices --------------------------------------------------------------------------------------------
     def choices(self, session_id: str | None = None) -> list[str]:
         with self._lock:
-            own = list(self._session_specs.get(session_id, {})) if session_id else []
+            own = list(self._session_specs.peek(session_id) or {}) if session_id else []
             return list(self._specs) + [name for name in own if name not in self._specs]
 
     def register(self, name: str, spec: ModelSpec) -> str:
@@ -72,8 +74,9 @@ class ModelStore:
 
     def spec(self, name: str, session_id: str | None = None) -> ModelSpec:
         with self._lock:
-            if session_id and name in self._session_specs.get(session_id, {}):
-                return self._session_specs[session_id][name]
+            own = self._session_specs.peek(session_id) if session_id else None
+            if own is not None and name in own:
+                return own[name]
             return self._specs[name]
 
     # --- custom checkpoints ----------------------------------------------------------------------------------
@@ -87,11 +90,7 @@ class ModelStore:
         self._load(spec)
         name = f"custom: {Path(checkpoint).stem} · {digest[:8]}"
         with self._lock:
-            specs = self._session_specs.setdefault(session_id, {})
-            specs[name] = spec
-            self._session_specs.move_to_end(session_id)
-            while len(self._session_specs) > MAX_SESSIONS_WITH_CUSTOM_MODELS:
-                self._session_specs.popitem(last=False)
+            self._session_specs.get_or_build(session_id, dict)[name] = spec
             self._prune_storage()
         return name
 
@@ -129,9 +128,9 @@ class ModelStore:
 
     def _load(self, spec: ModelSpec) -> Any:
         with self._lock:
-            if spec in self._loaded:
-                self._loaded.move_to_end(spec)
-                return self._loaded[spec]
+            loaded = self._loaded.get(spec)
+            if loaded is not None:
+                return loaded
             kwargs: dict[str, Any] = {"device": self.device}
             if spec.checkpoint is not None:
                 if not Path(spec.checkpoint).is_file():
@@ -141,7 +140,5 @@ class ModelStore:
                 kwargs["categories"] = (spec.categories if isinstance(spec.categories, str)
                                         else list(spec.categories))
             model = self._loader(spec.architecture, **kwargs)
-            self._loaded[spec] = model
-            while len(self._loaded) > self.max_models:
-                self._loaded.popitem(last=False)
+            self._loaded.put(spec, model)
             return model

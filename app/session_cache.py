@@ -5,12 +5,11 @@ its Trace lives here while sliders replay it.
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
 from inspectors import GroundTruth, Replay, Trace
+from inspectors.core.lru import BoundedCache
 
 
 @dataclass
@@ -62,30 +61,26 @@ class Session:
 
 
 class SessionCache:
-    """LRU keyed by session id, bounded by entry count and by the traces' total size."""
+    """LRU keyed by session id, bounded by entry count (the one BoundedCache) and by the traces' total size, which
+    is measured again at every insertion: a trace grows as replay fills its caches."""
 
     def __init__(self, max_sessions: int = 16, max_bytes: int = 3 * 1024**3) -> None:
         self.max_sessions = max_sessions
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[str, Session] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: BoundedCache[str, Session] = BoundedCache(max_sessions)
 
     def get(self, session_id: str) -> Session | None:
-        with self._lock:
-            session = self._entries.get(session_id)
-            if session is not None:
-                self._entries.move_to_end(session_id)
-            return session
+        return self._entries.get(session_id)
 
     def put(self, session_id: str, session: Session) -> None:
-        with self._lock:
-            self._entries[session_id] = session
-            self._entries.move_to_end(session_id)
-            self._evict()
+        with self._entries.lock:
+            self._entries.put(session_id, session)
+            # Oldest first; the newest entry always stays, even if it alone exceeds the byte budget.
+            while len(self._entries) > 1 and self.total_bytes() > self.max_bytes:
+                self._entries.pop(next(iter(self._entries)))
 
     def drop(self, session_id: str) -> None:
-        with self._lock:
-            self._entries.pop(session_id, None)
+        self._entries.pop(session_id)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -94,12 +89,4 @@ class SessionCache:
         return session_id in self._entries
 
     def total_bytes(self) -> int:
-        with self._lock:
-            return sum(s.nbytes() for s in self._entries.values())
-
-    def _evict(self) -> None:
-        # Oldest first; the newest entry always stays, even if it alone exceeds the byte budget.
-        while len(self._entries) > self.max_sessions:
-            self._entries.popitem(last=False)
-        while len(self._entries) > 1 and sum(s.nbytes() for s in self._entries.values()) > self.max_bytes:
-            self._entries.popitem(last=False)
+        return sum(s.nbytes() for s in self._entries.values())
