@@ -287,6 +287,15 @@ def _megabytes(size: int) -> str:
     return f"{size / 1024**2:,.0f} MB" if size < 1024**3 else f"{size / 1024**3:,.1f} GB"
 
 
+def _inspected(lens: Lens, config: AppConfig, image: str | None, model_name: str, annotations: str | None,
+               request: gr.Request, progress: gr.Progress) -> Session:
+    """The session after an Inspect: the upload's size checked, the model run once (progress shown)."""
+    check_upload_size(image, config.max_file_size, "--max-file-size", "upload.image")
+    return handlers.inspect_image(lens, session_id(request), image, model_name,
+                                  progress=lambda fraction, text: progress(fraction, desc=text),
+                                  annotations=annotations)
+
+
 def _wire(demo: gr.Blocks, lens: Lens, layout: Layout, config: AppConfig) -> dict[str, Callable[..., Any]]:
     c = layout.controls
     threshold_outputs = _threshold_outputs(layout)
@@ -296,11 +305,7 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout, config: AppConfig) -> dic
     def on_inspect(image: str | None, model_name: str, annotations: str | None = None,
                    request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
                    progress: gr.Progress = gr.Progress(track_tqdm=True)) -> dict[Any, Any]:
-        check_upload_size(image, config.max_file_size, "--max-file-size", "upload.image")
-        session = handlers.inspect_image(lens, session_id(request), image, model_name,
-                                         progress=lambda fraction, text: progress(fraction, desc=text),
-                                         annotations=annotations)
-        return _all_values(layout, session)
+        return _all_values(layout, _inspected(lens, config, image, model_name, annotations, request, progress))
 
     def on_inspect_auto(image: str | None, model_name: str, annotations: str | None = None,
                         request: gr.Request = None,  # type: ignore[assignment]
@@ -433,10 +438,7 @@ def _wire_named_api(lens: Lens, layout: Layout, config: AppConfig) -> None:
     def inspect(image: str | None, model_name: str, annotations: str | None = None,
                 request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
                 progress: gr.Progress = gr.Progress(track_tqdm=True)) -> dict[Any, Any]:
-        check_upload_size(image, config.max_file_size, "--max-file-size", "upload.image")
-        session = handlers.inspect_image(lens, session_id(request), image, model_name,
-                                         progress=lambda fraction, text: progress(fraction, desc=text),
-                                         annotations=annotations)
+        session = _inspected(lens, config, image, model_name, annotations, request, progress)
         values = _threshold_values(layout, session)
         values.update(layout.anchors.values(views.anchors_view(session)))
         for _, compute in _image_views(layout).values():
