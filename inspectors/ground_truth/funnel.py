@@ -30,7 +30,7 @@ import torch
 from inspectors.evaluation.matching import box_iou_xyxy
 from inspectors.rpn.filter import KEPT, REMOVED_NMS, REMOVED_SCORE, REMOVED_SMALL, REMOVED_TOP_N
 from inspectors.teaching.nms_walkthrough import box_stage_candidates
-from inspectors.teaching.provenance import BoxLineage, box_lineage, rpn_lineage
+from inspectors.teaching.provenance import nms_suppressor
 
 if TYPE_CHECKING:
     from inspectors.core.trace import Trace
@@ -197,18 +197,17 @@ def rpn_stages(trace: "Trace", replay: "Replay", gt: "GroundTruth") -> RpnStages
 def _rpn_nms_suppressions(replay: "Replay", before_nms: list[StageBest], fate: np.ndarray, clipped: np.ndarray,
                           ious: np.ndarray) -> list[Optional[NmsRemoval]]:
     """Which kept proposal removed each object's best candidate in the RPN's NMS (batched by level): read from the
-    replay's one NMS lineage (teaching.provenance), the record the NMS player and provenance show."""
+    replay's one NMS lineage (teaching.provenance: the walk the NMS player shows), for those levels only."""
     out: list[Optional[NmsRemoval]] = [None] * len(before_nms)
-    removed = [(i, b.index) for i, b in enumerate(before_nms) if b.index is not None and fate[b.index] == REMOVED_NMS]
-    if not removed:
-        return out
-    lineage = rpn_lineage(replay)
     scores = replay.rpn_candidates.candidate_scores
-    for i, index in removed:
-        by = int(lineage.suppressor[index])
-        if by >= 0:
-            out[i] = NmsRemoval(removed=index, by=by, by_box=_box4(clipped[by]), by_score=float(scores[by]),
-                                iou=float(lineage.iou[index]), by_iou_with_object=float(ious[by, i]))
+    for i, b in enumerate(before_nms):
+        if b.index is None or fate[b.index] != REMOVED_NMS:
+            continue
+        found = nms_suppressor(replay, "rpn", b.index)
+        if found is not None:
+            by, iou = found
+            out[i] = NmsRemoval(removed=b.index, by=by, by_box=_box4(clipped[by]), by_score=float(scores[by]),
+                                iou=iou, by_iou_with_object=float(ious[by, i]))
     return out
 
 
@@ -274,7 +273,7 @@ def funnel_records(
     det_boxes = detections.boxes.cpu().numpy()
     det_scores = detections.scores.cpu().numpy()
     labels = gt.labels if gt.labels is not None else np.zeros(len(gt), dtype=np.int64)
-    box_nms = _BoxNmsLineage(replay, num_fg)
+    box_nms = _BoxNmsLineage(replay, after_nms, num_fg)
     records: list[FunnelRecord] = []
     for i in range(len(gt)):
         label = int(labels[i])
@@ -326,24 +325,24 @@ def lost_at(best_iou: Mapping[str, float], matched: bool, iou_threshold: float) 
 
 
 class _BoxNmsLineage:
-    """Per-class NMS of the final stage: which box removed an object's best box, read (on first need) from the
-    replay's one NMS lineage (teaching.provenance), the record the NMS player and provenance show."""
+    """Per-class NMS of the final stage: which box removed an object's best box, read from the replay's one NMS
+    lineage (teaching.provenance: the walk the NMS player shows), for that class only."""
 
-    def __init__(self, replay: "Replay", num_fg: int) -> None:
+    def __init__(self, replay: "Replay", after_nms: np.ndarray, num_fg: int) -> None:
         self.replay, self.num_fg = replay, num_fg
-        self._lineage: Optional[BoxLineage] = None
+        self.survived = np.zeros(box_stage_candidates(replay).scores.shape[0], dtype=bool)
+        self.survived[after_nms] = True
 
     def suppression(self, best: StageBest, row: np.ndarray, boxes: np.ndarray) -> Optional[NmsRemoval]:
-        if best.index is None:
+        if best.index is None or self.survived[best.index]:
             return None
-        if self._lineage is None:
-            self._lineage = box_lineage(self.replay)
-        by = int(self._lineage.suppressor[best.index])
-        if by < 0:  # survived NMS, or never entered it
+        found = nms_suppressor(self.replay, "box", best.index)
+        if found is None:  # never entered the NMS (score, tiny box)
             return None
+        by, iou = found
         proposal = by // self.num_fg
         return NmsRemoval(removed=best.index, by=by, by_box=_box4(boxes[proposal]),
-                          by_score=float(self._lineage.scores[by]), iou=float(self._lineage.iou[best.index]),
+                          by_score=float(box_stage_candidates(self.replay).scores[by]), iou=iou,
                           by_iou_with_object=float(row[proposal]))
 
 

@@ -23,7 +23,7 @@ from torch import Tensor
 from inspectors.core.errors import InputError
 from inspectors.rpn.filter import KEPT, REMOVED_NMS, REMOVED_SCORE, REMOVED_SMALL, REMOVED_TOP_N
 from inspectors.teaching.box_story import AnchorInfo, BoxStory, anchor_info, explain
-from inspectors.teaching.nms_walkthrough import box_nms_inputs, box_stage_candidates, build_walkthrough
+from inspectors.teaching.nms_walkthrough import box_nms_inputs, box_stage_candidates, build_walkthrough, nms_walkthrough
 
 if TYPE_CHECKING:
     from inspectors.pipeline.replay import Replay
@@ -151,6 +151,27 @@ def _build_box_lineage(replay: "Replay") -> BoxLineage:
     fate[flat] = KEPT
     return BoxLineage(fate, suppressor, iou, detection, candidates.scores.cpu(), candidates.labels.cpu(),
                       candidates.source.cpu(), float(replay.settings["box_nms_thresh"]))
+
+
+def nms_suppressor(replay: "Replay", stage: str, candidate: int) -> Optional[tuple[int, float]]:
+    """Who removed `candidate` in its stage's NMS, and their IoU as NMS computed it — read from the walk of its own
+    group only (the NMS player's walk, memoised): "rpn", a candidate of replay.rpn_candidates, grouped by FPN level;
+    "box", a box candidate (proposal · (K−1) + class − 1), grouped by class. None when it was kept or never entered
+    that NMS. The lineages above read the same walks, every group at once."""
+    if stage == "rpn":
+        group = int(replay.rpn_candidates.candidate_levels[candidate])
+    else:
+        if replay.box_candidates is None:
+            raise ValueError("this replay kept no box candidates")
+        group = int(replay.box_candidates.labels[candidate])
+    walk = nms_walkthrough(replay, stage, group)
+    position = torch.nonzero(walk.source.cpu() == int(candidate)).flatten()
+    if position.numel() == 0:
+        return None
+    by = int(walk.suppressor[int(position[0])])
+    if by < 0:
+        return None
+    return int(walk.source[by]), float(walk.suppressor_iou[int(position[0])])
 
 
 def rpn_fate(replay: "Replay", candidate: int) -> CandidateFate:
