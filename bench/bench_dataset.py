@@ -316,17 +316,23 @@ def _replicated(dets, gts, k: int, num_images: int):
                               iscrowd=np.tile(gts.iscrowd, k)))
 
 
+def opened_and_warm(args) -> DatasetCapture:
+    """The capture at --capture, opened and evaluated once (records read, RPN stage built), with the machine."""
+    torch.set_num_threads(args.threads)
+    dataset = DatasetCapture.open(args.capture)
+    print(f"machine: {machine()}; {len(dataset)} images, model {dataset.model_name}")
+    start = time.perf_counter()
+    dataset.evaluate()
+    print(f"first evaluation (reads the records, RPN stage): {time.perf_counter() - start:.2f} s")
+    return dataset
+
+
 def cmd_diagnosis(args) -> None:
     from inspectors.evaluation.coco_accumulate import MAX_DETS, ScoreSlider
     from inspectors.evaluation.coco_matching import match
 
-    torch.set_num_threads(args.threads)
-    dataset = DatasetCapture.open(args.capture)
+    dataset = opened_and_warm(args)
     n = len(dataset)
-    print(f"machine: {machine()}; {n} images, model {dataset.model_name}")
-    start = time.perf_counter()
-    dataset.evaluate()
-    print(f"first evaluation (reads the records, RPN stage): {time.perf_counter() - start:.2f} s")
     med = statistics.median
     scores = [round(float(v), 4) for v in np.linspace(0.06, 0.9, args.moves)]
 
@@ -389,13 +395,8 @@ def cmd_final(args) -> None:
     """The box-NMS and detections-per-image sliders on a dataset: each move is a full `evaluate()` at a setting not
     seen before (per-image AP and TIDE are computed only when read, so not here), next to pycocotools and
     faster-coco-eval evaluating the same detections (loadRes, evaluate, accumulate, summarize)."""
-    torch.set_num_threads(args.threads)
-    dataset = DatasetCapture.open(args.capture)
+    dataset = opened_and_warm(args)
     n = len(dataset)
-    print(f"machine: {machine()}; {n} images, model {dataset.model_name}")
-    start = time.perf_counter()
-    dataset.evaluate()
-    print(f"first evaluation (reads the records, RPN stage): {time.perf_counter() - start:.2f} s")
     gts = dataset.ground_truth()
     med = statistics.median
     moves = {

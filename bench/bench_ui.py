@@ -21,6 +21,7 @@ import statistics
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any, Callable
 
 from app.handlers import THRESHOLD_KEYS
 from app.testing import demo_weights_available, example_image, serve
@@ -146,14 +147,18 @@ def print_drag_table(results: dict[str, tuple[list[float], ...]]) -> None:
               f"{max(frames) * 1000:.1f} | {len(frames)} | {min(counts)}–{max(counts)} |")
 
 
-def drag_main(image: str, chromium: str, moves: int) -> None:
-    """Only the drag table (python -m bench.bench_ui --drag)."""
+def measured_on_a_served_app(measure: Callable[..., Any], image: str, chromium: str, moves: int) -> Any:
+    """`measure(url, image, chromium, moves)` against a freshly served app, closed afterwards."""
     demo, url = serve()
     try:
-        results = browser_drag_table(url, image, chromium, moves)
+        return measure(url, image, chromium, moves)
     finally:
         demo.close()
-    print_drag_table(results)
+
+
+def drag_main(image: str, chromium: str, moves: int) -> None:
+    """Only the drag table (python -m bench.bench_ui --drag)."""
+    print_drag_table(measured_on_a_served_app(browser_drag_table, image, chromium, moves))
 
 
 # --- release latency (slider released -> the open tab's view updated), per tab and slider --------------------------
@@ -285,12 +290,7 @@ def print_release_table(results: dict[tuple[str, str], list[float]]) -> None:
 
 def release_main(image: str, chromium: str, moves: int) -> None:
     """Only the release table (python -m bench.bench_ui --release)."""
-    demo, url = serve()
-    try:
-        results = browser_release_table(url, image, chromium, moves)
-    finally:
-        demo.close()
-    print_release_table(results)
+    print_release_table(measured_on_a_served_app(browser_release_table, image, chromium, moves))
 
 
 def row(name: str, values: list[float]) -> str:
