@@ -39,6 +39,9 @@ def open_scene(browser: object, url: str, width: int = 1600, height: int = 1000)
     page.goto(url)
     page.locator("#lens-image input[type=file]").set_input_files(str(SCENE))
     page.wait_for_function("() => /\\d+ detections/.test(document.querySelector('#lens-detections-count').innerText)")
+    # The page opens with a sample already inspected, so the count shows before the upload's own inspect is in:
+    # wait until what the inspect updates has settled, or a later step (a language switch) races with it.
+    wait_until_settled(page, ["#lens-detections-count", "#lens-status"], polling_ms=700)
     return page
 
 
