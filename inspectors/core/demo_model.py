@@ -20,10 +20,11 @@ from typing import Sequence
 
 import torch
 from torch import Tensor, nn
-from torchvision.models.detection import FasterRCNN
+from torchvision.models.detection import FasterRCNN, MaskRCNN
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.backbone_utils import BackboneWithFPN
 from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
+from torchvision.models.detection.mask_rcnn import MaskRCNNHeads, MaskRCNNPredictor
 from torchvision.models.resnet import BasicBlock, ResNet
 from torchvision.ops import MultiScaleRoIAlign
 from torchvision.ops.feature_pyramid_network import LastLevelMaxPool
@@ -32,6 +33,10 @@ DEMO_CATEGORIES: list[str] = ["__background__", "circle", "rectangle", "triangle
 _WEIGHTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "weights"
 DEMO_WEIGHTS: pathlib.Path = _WEIGHTS_DIR / "demo_shapes_fasterrcnn.pt"
 DEMO_METRICS: pathlib.Path = _WEIGHTS_DIR / "demo_shapes_metrics.json"
+# The mask head of "demo_mask": trained on the same synthetic scenes with the box model frozen, so demo_mask's boxes
+# are the demo's boxes exactly; its weights are the mask branch only.
+DEMO_MASK_WEIGHTS: pathlib.Path = _WEIGHTS_DIR / "demo_shapes_maskhead.pt"
+DEMO_MASK_METRICS: pathlib.Path = _WEIGHTS_DIR / "demo_shapes_mask_metrics.json"
 
 # Architecture / inference settings (the values the committed metrics were measured with).
 DEMO_CONFIG: dict = {
@@ -55,6 +60,17 @@ DEMO_CONFIG: dict = {
     "box_score_thresh": 0.05,
     "box_nms_thresh": 0.5,
     "box_detections_per_img": 100,
+}
+
+
+# The mask branch (torchvision's MaskRCNN layout at the demo's width): RoIAlign 14×14 on P2..P5 → four 3×3 convs
+# → a 2× transposed conv → one 28×28 mask per class.
+DEMO_MASK_CONFIG: dict = {
+    "mask_roi_output_size": 14,
+    "mask_roi_sampling_ratio": 2,
+    "mask_head_layers": [64, 64, 64, 64],
+    "mask_head_dilation": 1,
+    "mask_predictor_channels": 64,
 }
 
 
@@ -109,8 +125,8 @@ def build_demo_backbone() -> BackboneWithFPN:
     )
 
 
-def build_demo_model(num_classes: int = 4) -> FasterRCNN:
-    """The demo architecture, randomly initialised (no weights are read)."""
+def _demo_kwargs(num_classes: int) -> dict:
+    """The keyword arguments FasterRCNN / MaskRCNN take for the demo architecture (fresh modules each call)."""
     cfg = DEMO_CONFIG
     backbone = build_demo_backbone()
     anchor_generator = AnchorGenerator(
@@ -120,8 +136,8 @@ def build_demo_model(num_classes: int = 4) -> FasterRCNN:
     roi_pool = MultiScaleRoIAlign(featmap_names=["0", "1", "2", "3"], output_size=7, sampling_ratio=2)
     c = cfg["fpn_channels"]
     rep = cfg["representation_size"]
-    return FasterRCNN(
-        backbone,
+    return dict(
+        backbone=backbone,
         num_classes=None,
         min_size=cfg["min_size"],
         max_size=cfg["max_size"],
@@ -143,6 +159,25 @@ def build_demo_model(num_classes: int = 4) -> FasterRCNN:
     )
 
 
+def build_demo_model(num_classes: int = 4) -> FasterRCNN:
+    """The demo architecture, randomly initialised (no weights are read)."""
+    return FasterRCNN(**_demo_kwargs(num_classes))
+
+
+def build_demo_mask_model(num_classes: int = 4) -> MaskRCNN:
+    """The demo architecture with torchvision's mask branch (DEMO_MASK_CONFIG), randomly initialised."""
+    m = DEMO_MASK_CONFIG
+    c = DEMO_CONFIG["fpn_channels"]
+    mask_roi_pool = MultiScaleRoIAlign(featmap_names=["0", "1", "2", "3"], output_size=m["mask_roi_output_size"],
+                                       sampling_ratio=m["mask_roi_sampling_ratio"])
+    return MaskRCNN(
+        **_demo_kwargs(num_classes),
+        mask_roi_pool=mask_roi_pool,
+        mask_head=MaskRCNNHeads(c, list(m["mask_head_layers"]), m["mask_head_dilation"]),
+        mask_predictor=MaskRCNNPredictor(m["mask_head_layers"][-1], m["mask_predictor_channels"], num_classes),
+    )
+
+
 def load_demo_state_dict(path: str | pathlib.Path | None = None) -> dict:
     """Read the committed (fp16) weights and return an fp32 state dict."""
     path = pathlib.Path(path) if path is not None else DEMO_WEIGHTS
@@ -157,4 +192,13 @@ def load_demo_model(path: str | pathlib.Path | None = None) -> FasterRCNN:
     """Build the demo architecture, load the committed weights (fp16 -> fp32) and switch to eval mode."""
     model = build_demo_model(len(DEMO_CATEGORIES))
     model.load_state_dict(load_demo_state_dict(path))
+    return model.eval()
+
+
+def load_demo_mask_model(mask_path: str | pathlib.Path | None = None) -> MaskRCNN:
+    """The demo's committed box weights plus the committed mask branch (DEMO_MASK_WEIGHTS), in eval mode."""
+    model = build_demo_mask_model(len(DEMO_CATEGORIES))
+    state = load_demo_state_dict()
+    state.update(load_demo_state_dict(mask_path if mask_path is not None else DEMO_MASK_WEIGHTS))
+    model.load_state_dict(state)
     return model.eval()

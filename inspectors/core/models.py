@@ -26,6 +26,7 @@ from inspectors.core.errors import LensError
 
 MODEL_NAMES: tuple[str, ...] = (
     "demo",
+    "demo_mask",
     "fasterrcnn_resnet50_fpn",
     "fasterrcnn_resnet50_fpn_v2",
     "fasterrcnn_mobilenet_v3_large_fpn",
@@ -148,10 +149,10 @@ def load_model(
     if trained_from not in TRAINED_FROM:
         raise ModelLoadError("model.trained_from", value=trained_from, choices=", ".join(TRAINED_FROM))
     normalization = None
-    if name == "demo":
+    if name in ("demo", "demo_mask"):
         if checkpoint is not None:
             raise ModelLoadError("model.demo_checkpoint", architectures=", ".join(_SPECS))
-        model, cats, source = _load_demo()
+        model, cats, source = _load_demo(with_masks=name == "demo_mask")
     elif name not in _SPECS:
         raise ModelLoadError("model.unknown", name=name, choices=", ".join(MODEL_NAMES))
     elif checkpoint is not None:
@@ -169,14 +170,21 @@ def load_model(
                           normalization=normalization)
 
 
-def _load_demo() -> tuple[FasterRCNN, list[str], str]:
+def _load_demo(with_masks: bool = False) -> tuple[FasterRCNN, list[str], str]:
+    """The embedded demo detector; `with_masks`: "demo_mask", the same box weights plus the trained mask branch."""
     try:
         from inspectors.core import demo_model
     except ImportError as e:  # pragma: no cover - only while the demo model is not committed
         raise ModelLoadError("model.demo_missing", reason=str(e)) from None
-    if not demo_model.DEMO_WEIGHTS.is_file():
-        raise ModelLoadError("model.demo_missing", reason=f"expected {demo_model.DEMO_WEIGHTS}")
-    return demo_model.load_demo_model(), list(demo_model.DEMO_CATEGORIES), str(demo_model.DEMO_WEIGHTS.name)
+    needed = [demo_model.DEMO_WEIGHTS] + ([demo_model.DEMO_MASK_WEIGHTS] if with_masks else [])
+    for path in needed:
+        if not path.is_file():
+            raise ModelLoadError("model.demo_missing", reason=f"expected {path}")
+    cats = list(demo_model.DEMO_CATEGORIES)
+    if with_masks:
+        source = f"{demo_model.DEMO_WEIGHTS.name} + {demo_model.DEMO_MASK_WEIGHTS.name}"
+        return demo_model.load_demo_mask_model(), cats, source
+    return demo_model.load_demo_model(), cats, str(demo_model.DEMO_WEIGHTS.name)
 
 
 def hub_checkpoint_path(url: str) -> Path:
