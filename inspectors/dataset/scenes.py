@@ -33,6 +33,7 @@ from typing import Any, Optional
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
+from pycocotools import mask as mask_utils
 
 CLASSES = ["circle", "rectangle", "triangle"]
 CATEGORIES = ["__background__"] + CLASSES  # label id = index
@@ -56,6 +57,16 @@ class SceneObject:
 class Scene:
     image: Image.Image
     objects: list[SceneObject] = field(default_factory=list)
+    # (H, W) int32: the index of the object that owns each pixel (the top-most one drawn there), -1 for background
+    owner: Optional[np.ndarray] = None
+
+    @property
+    def masks(self) -> np.ndarray:
+        """(N, H, W) bool: each object's visible pixels (what an instance-segmentation annotation marks)."""
+        w, h = self.image.size
+        if self.owner is None:
+            return np.zeros((len(self.objects), h, w), bool)
+        return self.owner[None] == np.arange(len(self.objects), dtype=np.int32)[:, None, None]
 
     @property
     def boxes(self) -> np.ndarray:
@@ -432,7 +443,7 @@ def make_scene(seed: int, index: int, style: str = "train", size: int = 384,
     image = _postprocess_ood(rng, img) if ood else _postprocess_train(rng, img)
     for k, o in enumerate(objects):
         o.area = float((owner == k).sum())
-    return Scene(image=image, objects=objects)
+    return Scene(image=image, objects=objects, owner=owner)
 
 
 _EllipseParams = tuple[float, float, float, float, float]  # cx, cy, rx, ry, rotation (radians)
@@ -548,17 +559,20 @@ def _postprocess_ood(rng: np.random.Generator, img: np.ndarray) -> Image.Image:
 
 # --------------------------------------------------------------------------------------------- COCO export
 def coco_dict(scenes: list[Scene], file_names: list[str]) -> dict[str, Any]:
+    """COCO annotations: boxes, and as `segmentation` each object's visible pixels as compressed RLE."""
     images, anns = [], []
     aid = 1
     for i, (sc, fn) in enumerate(zip(scenes, file_names), start=1):
         w, h = sc.image.size
         images.append({"id": i, "file_name": fn, "width": w, "height": h})
-        for o in sc.objects:
+        masks = sc.masks
+        for k, o in enumerate(sc.objects):
             x1, y1, x2, y2 = o.bbox
+            rle = mask_utils.encode(np.asfortranarray(masks[k].astype(np.uint8)))
             anns.append({"id": aid, "image_id": i, "category_id": int(o.label),
                          "bbox": [round(x1, 2), round(y1, 2), round(x2 - x1, 2), round(y2 - y1, 2)],
                          "area": round((x2 - x1) * (y2 - y1), 2), "iscrowd": 0,
-                         "segmentation": [[round(float(v), 2) for v in o.polygon.reshape(-1)]]})
+                         "segmentation": {"size": [int(h), int(w)], "counts": rle["counts"].decode("ascii")}})
             aid += 1
     cats = [{"id": i, "name": n, "supercategory": "shape"} for i, n in enumerate(CLASSES, start=1)]
     return {"info": {"description": "RCNN Lens synthetic shapes"}, "images": images, "annotations": anns,
