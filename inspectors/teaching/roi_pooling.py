@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence, Union
+from typing import Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -18,7 +18,7 @@ from torch import Tensor
 from torchvision.ops import roi_align, roi_pool
 from torchvision.ops.poolers import LevelMapper
 
-from inspectors.core.snapshot import pooler_geometry
+from inspectors.core.snapshot import PoolerSpec, pooler_geometry
 from inspectors.core.trace import Trace
 
 
@@ -162,9 +162,12 @@ class RoiPoolingView:
         return self.choice.describe(self.level_name)
 
 
-def roi_pooling_view(trace: Trace, box: Union[Sequence[float], Tensor], *, frame: str = "original") -> RoiPoolingView:
-    """Pool `box` on the level the model's MultiScaleRoIAlign would choose, with that level's settings."""
-    spec = trace.config.pooler
+def roi_pooling_view(trace: Trace, box: Union[Sequence[float], Tensor], *, frame: str = "original",
+                     pooler: Optional[PoolerSpec] = None) -> RoiPoolingView:
+    """Pool `box` on the level the model's MultiScaleRoIAlign would choose, with that level's settings.
+    `pooler`: which of the model's poolers (default the box head's; a Mask R-CNN's mask_roi_pool is
+    trace.config.mask.pooler: 14×14 on the same level rule)."""
+    spec = pooler if pooler is not None else trace.config.pooler
     if spec is None:
         raise ValueError("This model's box pooler is not a MultiScaleRoIAlign; there is no level rule to show.")
     box_t = torch.as_tensor(box, dtype=torch.float32, device=trace.device).reshape(1, 4)
