@@ -295,6 +295,18 @@ KO: dict[str, str] = {
     "engine.annotations.names_matched_loosely": "대소문자와 공백을 무시하고 클래스 이름을 모델의 이름에 맞췄습니다: {pairs}.",
     "engine.annotations.no_objects": "이 이미지의 정답에는 찾을 물체가 없습니다 (무시 영역 {ignored}개). 모든 검출이 오검출로 "
                                      "셉니다.",
+    "engine.annotations.bad_mask": "{name}: 주석 {id}의 분할 마스크(segmentation)를 읽을 수 없습니다 ({reason}). COCO "
+                                   "마스크는 다각형 [[x1, y1, x2, y2, …]]이거나 이미지 크기의 RLE {{\"size\": [높이, "
+                                   "너비], \"counts\": …}}입니다.",
+    "engine.mask.threshold": "mask_thresh = {value!r}: 0에서 1 사이의 수여야 합니다 (확률이 이 값보다 큰 픽셀이 마스크에 "
+                             "들어갑니다).",
+    "engine.annotations.voc_no_masks": "Pascal VOC 주석에는 객체 마스크가 없습니다. 마스크 IoU와 마스크 AP에는 COCO "
+                                       "분할(다각형이나 RLE)이 필요합니다.",
+    "engine.annotations.no_masks": "주석에 분할 마스크가 없어 마스크를 평가할 수 없습니다 (마스크 IoU, 마스크 AP). "
+                                   "박스는 평소대로 평가합니다.",
+    "engine.annotations.some_without_masks": "분할 마스크가 없는 물체(또는 군중 영역)가 있어 마스크를 평가할 수 "
+                                             "없습니다 (마스크 IoU, 마스크 AP). 박스는 평소대로 평가합니다.",
+    "engine.annotations.no_objects_for_masks": "마스크를 평가할 물체가 없습니다.",
     # engine messages: losses
     "engine.losses.multiscale": "이 모델은 여러 크기로 학습합니다 (min_size {sizes}). 손실은 분석한 크기({size})에서 "
                                 "계산합니다.",

@@ -148,6 +148,12 @@ MESSAGES: dict[str, str] = {
                                 "this image is {width}×{height}: the same image turned by 90°. The photo probably "
                                 "carries an EXIF rotation that the annotation tool ignored; save the image upright "
                                 "and annotate it again.",
+    "annotations.bad_mask": "{name}: the segmentation of annotation {id} cannot be read ({reason}). COCO masks are "
+                            "polygons [[x1, y1, x2, y2, …]] or an RLE {{\"size\": [height, width], \"counts\": …}} "
+                            "of the image's size.",
+    "mask.threshold": "mask_thresh = {value!r} must be a number from 0 to 1 (a mask pixel counts when its "
+                      "probability is above it).",
+    # annotation files: what was left out or changed (warnings; the rest is used)
     # annotation files: what was left out or changed (warnings; the rest is used)
     "annotations.bad_entries": "{count} annotation(s) could not be read and were left out (first: {example}); "
                                "{kept} kept.",
@@ -164,6 +170,13 @@ MESSAGES: dict[str, str] = {
     "annotations.names_matched_loosely": "Class names matched to the model's ignoring case and spaces: {pairs}.",
     "annotations.no_objects": "The ground truth has no objects to find in this image ({ignored} ignore "
                               "region(s)): every detection counts as a false positive.",
+    "annotations.voc_no_masks": "Pascal VOC annotations have no instance masks: mask IoU and mask AP need COCO "
+                                "segmentations (polygons or RLE).",
+    "annotations.no_masks": "The annotations give no segmentation, so the masks cannot be scored (mask IoU, mask "
+                            "AP); boxes are evaluated as usual.",
+    "annotations.some_without_masks": "Some objects (or crowd regions) have no segmentation, so the masks cannot be "
+                                      "scored (mask IoU, mask AP); boxes are evaluated as usual.",
+    "annotations.no_objects_for_masks": "There are no objects whose masks could be scored.",
     # per-image losses
     "losses.multiscale": "This model trains at several sizes (min_size {sizes}); the losses are computed at the "
                          "size the image was inspected at ({size}).",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -35,10 +35,12 @@ class DetectionSet:
     category: np.ndarray  # (D,) int64 class index (0..K-1)
     bbox: np.ndarray  # (D, 4) float64 [x, y, w, h]
     score: np.ndarray  # (D,) float64
+    # (D,) what the area ranges read, when not the box's: a segm result's mask area (pycocotools' loadRes)
+    mask_area: Optional[np.ndarray] = None
 
     @property
     def area(self) -> np.ndarray:
-        return self.bbox[:, 2] * self.bbox[:, 3]
+        return self.bbox[:, 2] * self.bbox[:, 3] if self.mask_area is None else self.mask_area
 
     def __len__(self) -> int:
         return int(self.score.shape[0])
@@ -119,7 +121,11 @@ def match(
     pooled: bool = False,
     iou_thresholds: np.ndarray = IOU_THRESHOLDS,
     area_ranges: AreaRanges = AREA_RANGES,
+    pair_iou: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None,
 ) -> Matches:
+    """COCOeval.evaluateImg for every (image, class). IoU is the boxes' (bbox) unless `pair_iou` is given:
+    pair_iou(det, gt) returns the IoU of DetectionSet row det[i] with GroundTruthArrays row gt[i] (float64; segm:
+    the masks' IoU, a crowd row divided by the detection's area), for pairs of the same image and class only."""
     num_classes = 1 if pooled else int(max(dets.category.max(initial=-1), gts.category.max(initial=-1)) + 1)
     det_group = dets.image * num_classes + (0 if pooled else dets.category)
     gt_group = gts.image * num_classes + (0 if pooled else gts.category)
@@ -153,9 +159,12 @@ def match(
         pair_det = np.repeat(np.arange(num_dets), gt_count)
         pair_pos = np.arange(len(pair_det)) - np.repeat(np.cumsum(gt_count) - gt_count, gt_count)
         pair_gt = gt_order[gt_start[pair_det] + pair_pos]
-        pair_iou = box_iou_xywh(dets.bbox[det_index[pair_det]], gts.bbox[pair_gt], gts.iscrowd[pair_gt])
+        if pair_iou is None:
+            ious = box_iou_xywh(dets.bbox[det_index[pair_det]], gts.bbox[pair_gt], gts.iscrowd[pair_gt])
+        else:
+            ious = np.asarray(pair_iou(det_index[pair_det], pair_gt), dtype=np.float64).reshape(-1)
         with_gt = np.flatnonzero(gt_count > 0)
-        max_iou[with_gt] = np.maximum.reduceat(pair_iou, (np.cumsum(gt_count) - gt_count)[with_gt])
+        max_iou[with_gt] = np.maximum.reduceat(ious, (np.cumsum(gt_count) - gt_count)[with_gt])
         max_iou = np.maximum(max_iou, 0.0)
         lowest = min(float(np.min(iou_thresholds)), 1 - 1e-10)
         candidate = np.flatnonzero(max_iou >= lowest)  # the only detections that can match anything
@@ -165,7 +174,7 @@ def match(
             slot[candidate] = np.arange(len(candidate))
             mine = slot[pair_det] >= 0
             iou = np.full((len(candidate), width), -1.0)
-            iou[slot[pair_det[mine]], pair_pos[mine]] = pair_iou[mine]
+            iou[slot[pair_det[mine]], pair_pos[mine]] = ious[mine]
             candidate_gt = np.full((num_areas, num_thresholds, len(candidate)), -1, dtype=np.int64)
             candidate_ignored = np.zeros((num_areas, num_thresholds, len(candidate)), dtype=bool)
             greedy_match(group[candidate], gt_start[candidate], gt_count[candidate], iou, gt_order, gts.iscrowd,

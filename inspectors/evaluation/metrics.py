@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
@@ -25,6 +25,8 @@ from inspectors.evaluation.coco_matching import (
     Matches,
     match,
 )
+from inspectors.evaluation.masks import Rle, mask_iou
+from inspectors.evaluation.masks import area as mask_area
 
 PROPOSAL_MAX_DETS = (100, 1000)  # COCO's proposal metrics: AR@100, AR@1000
 PROPOSAL_COUNTS = (1, 10, 20, 50, 100, 200, 300, 500, 700, 1000)  # the recall-vs-number-of-proposals curve
@@ -76,6 +78,16 @@ class DatasetMetrics:
     _tide: Optional[Callable[[], tuple[dict, list]]] = field(default=None, repr=False)
     # image name → AP@[.5:.95] on that image alone (-1: no ground truth): a dict, or a callable giving it on first read
     _per_image: Union[dict[str, float], Callable[[], dict[str, float]], None] = field(default=None, repr=False)
+    # Mask R-CNN: the segm metrics at the evaluation's mask threshold (a value, or a callable giving it on first read)
+    _segm: Union["SegmMetrics", Callable[[], Optional["SegmMetrics"]], None] = field(default=None, repr=False)
+    segm_note: Optional[str] = None  # why there are no segm metrics for a mask model (e.g. annotations without masks)
+
+    @cached_property
+    def segm(self) -> Optional["SegmMetrics"]:
+        """COCOeval's segm metrics (iouType="segm": mask IoU, mask areas) of the same detections with their masks
+        binarised at `segm.mask_thresh`; None for a model without masks (or annotations without them: segm_note).
+        Computed on first read, so a slider move that does not read it does not pay it."""
+        return self._segm() if callable(self._segm) else self._segm
 
     @cached_property
     def per_image(self) -> dict[str, float]:
@@ -133,7 +145,88 @@ class DatasetMetrics:
             "counts": self.counts, "per_image_counts": self.per_image_counts, "tide": self.tide,
             "tide_per_image": self.tide_per_image,
             "recall_thresholds": [round(float(v), 2) for v in self.recall_thresholds], "pr_curves": curves,
+            "segm": None if self.segm is None else self.segm.to_dict(), "segm_note": self.segm_note,
         })
+
+
+SUMMARY_NAMES = ("ap", "ap50", "ap75", "ap_small", "ap_medium", "ap_large", "ar1", "ar10", "ar100", "ar_small",
+                 "ar_medium", "ar_large")
+
+
+@dataclass
+class SegmMetrics:
+    """COCOeval with iouType="segm" on the detections' binary masks (mask > mask_thresh): the twelve summary
+    numbers on COCOeval's 0–1 scale (-1 where COCOeval has none), per class, and the precision / recall arrays."""
+
+    mask_thresh: float
+    ap: float
+    ap50: float
+    ap75: float
+    ap_small: float
+    ap_medium: float
+    ap_large: float
+    ar1: float
+    ar10: float
+    ar100: float
+    ar_small: float
+    ar_medium: float
+    ar_large: float
+    per_class: dict[str, float]
+    per_class_ap50: dict[str, float]
+    class_names: tuple[str, ...]
+    counts: dict[str, float]  # detections, objects, tp50 / fp50 / fn50 / precision50 / recall50 / f1_50 (mask IoU)
+    precision: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))  # (T, R, K, A, M)
+    recall: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))  # (T, K, A, M)
+
+    @property
+    def summary(self) -> dict[str, float]:
+        return {name: getattr(self, name) for name in SUMMARY_NAMES}
+
+    def to_dict(self) -> dict[str, Any]:
+        return json_safe({"mask_thresh": self.mask_thresh, **self.summary, "per_class": self.per_class,
+                          "per_class_ap50": self.per_class_ap50, "counts": self.counts})
+
+
+def mask_pair_iou(det_masks: Sequence[Rle], gt_masks: Sequence[Rle], dets: DetectionSet, gts: GroundTruthArrays
+                  ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """The pair IoU that coco_matching.match asks for, from masks: det_masks[i] is DetectionSet row i's mask and
+    gt_masks[j] GroundTruthArrays row j's (RLEs of the same image's size). One pycocotools iou call per image."""
+    def pair_iou(det: np.ndarray, gt: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(det), dtype=np.float64)
+        image = gts.image[gt]
+        for i in np.unique(image):
+            sel = np.flatnonzero(image == i)
+            ud, d_pos = np.unique(det[sel], return_inverse=True)
+            ug, g_pos = np.unique(gt[sel], return_inverse=True)
+            table = mask_iou([det_masks[int(k)] for k in ud], [gt_masks[int(k)] for k in ug], gts.iscrowd[ug])
+            out[sel] = table[d_pos.reshape(-1), g_pos.reshape(-1)]
+        return out
+
+    return pair_iou
+
+
+def segm_metrics(dets: DetectionSet, gts: GroundTruthArrays, det_masks: Sequence[Rle], gt_masks: Sequence[Rle],
+                 class_names: tuple[str, ...], image_names: tuple[str, ...], mask_thresh: float) -> SegmMetrics:
+    """COCOeval(iouType="segm") of detections whose masks are `det_masks` (one RLE per DetectionSet row) against
+    objects whose masks are `gt_masks` (one per GroundTruthArrays row; `gts.area` is the annotation's area, as
+    COCOeval reads it). A detection's area is its mask's pixel count (pycocotools' loadRes for segm results)."""
+    if len(det_masks) != len(dets) or len(gt_masks) != len(gts):
+        raise ValueError(f"{len(det_masks)} masks for {len(dets)} detections, {len(gt_masks)} for {len(gts)} objects")
+    with_areas = DetectionSet(image=dets.image, category=dets.category, bbox=dets.bbox, score=dets.score,
+                              mask_area=mask_area(det_masks))
+    num_classes = len(class_names)
+    matches = match(with_areas, gts, max_det=MAX_DETS[-1],
+                    pair_iou=mask_pair_iou(det_masks, gt_masks, with_areas, gts))
+    acc = accumulate(matches, with_areas, gts.category, num_classes)
+    stats = summarize(acc)
+    p_all = acc.precision[:, :, :, 0, -1]
+    counts, _ = _counts_at_50(matches, with_areas, gts, len(image_names))
+    return SegmMetrics(
+        mask_thresh=float(mask_thresh), **stats,
+        per_class={name: _mean_valid(p_all[:, :, k]) for k, name in enumerate(class_names)},
+        per_class_ap50={name: _mean_valid(p_all[0, :, k]) for k, name in enumerate(class_names)},
+        class_names=tuple(class_names), counts=counts, precision=acc.precision, recall=acc.recall,
+    )
 
 
 # ---- computing them ----------------------------------------------------------------------------------------------

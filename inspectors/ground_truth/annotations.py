@@ -15,6 +15,11 @@ Conventions
   VOC evaluation; the evaluation (COCO's, run by pycocotools) treats every ignore region as a COCO crowd region.
 - Class names are matched to a model's categories by name (`GroundTruth.for_model`), exactly or else ignoring case
   and spaces/underscores; objects of classes the model does not know are left out with a warning naming them.
+- Masks (for Mask R-CNN): a COCO annotation's `segmentation` — polygons, uncompressed or compressed RLE — becomes one
+  compressed RLE of the image in original pixels (pycocotools' annToRLE, inspectors.evaluation.masks); crowd regions
+  keep theirs (COCO's segm evaluation uses them). A segmentation that cannot be read is an InputError naming the
+  annotation. Polygons of a file that does not give the image's size are drawn once the size is known
+  (fit_to_image). Pascal VOC XML has no instance masks (`masks_missing` says so).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidd
 from defusedxml import ElementTree as SafeET
 
 from inspectors.core.errors import InputError, LensWarning
+from inspectors.evaluation.masks import MaskError, Rle, segmentation_rle
 
 MAX_ANNOTATION_BYTES = 256 * 2**20  # COCO val2017's instances file is 25 MB; train2017's 450 MB is not one image's
 _NOT_A_CLASS = {"__background__", "N/A", "__ignore__"}
@@ -69,6 +75,10 @@ class GroundTruth:
     source: str = ""  # the file name, or "<dict>"
     format: str = "coco"  # "coco" or "voc"
     warnings: tuple[AnnotationWarning, ...] = ()
+    # Per object (and per ignore region) its mask: a compressed RLE in original pixels, polygons waiting for the
+    # image size (fit_to_image draws them), or None (no segmentation); () when the file gives no masks at all.
+    masks: tuple[Any, ...] = ()
+    ignore_masks: tuple[Any, ...] = ()
 
     def __len__(self) -> int:
         return int(self.boxes.shape[0])
@@ -79,6 +89,34 @@ class GroundTruth:
         box_area = (self.boxes[:, 2] - self.boxes[:, 0]) * (self.boxes[:, 3] - self.boxes[:, 1])
         return np.where(np.isnan(self.areas), box_area, self.areas)
 
+    @property
+    def has_masks(self) -> bool:
+        """Every object and every crowd region has a mask (what mask IoU and segm AP need); VOC never has."""
+        crowd = [m for m, c in zip(self.ignore_masks or (None,) * len(self.ignore_crowd), self.ignore_crowd) if c]
+        return bool(len(self.masks) == len(self) and len(self) and all(m is not None for m in self.masks)
+                    and all(m is not None for m in crowd) and not (~self.ignore_crowd).any())
+
+    @property
+    def masks_missing(self) -> Optional[str]:
+        """Why there are no masks to compare with (a LensWarning code), None when every object has one."""
+        if self.has_masks:
+            return None
+        if self.format == "voc":
+            return "annotations.voc_no_masks"
+        if not len(self):
+            return "annotations.no_objects_for_masks"
+        if not any(m is not None for m in self.masks):
+            return "annotations.no_masks"
+        return "annotations.some_without_masks"
+
+    def mask_rles(self) -> list[Rle]:
+        """The objects' masks as compressed RLEs (original pixels); needs has_masks and a known image size."""
+        return [_drawn(m, self.image_size, self.source, i) for i, m in zip(self.ids, self.masks)]
+
+    def ignore_mask_rles(self) -> list[Rle]:
+        """The ignore regions' masks (crowd regions; has_masks guarantees them)."""
+        return [_drawn(m, self.image_size, self.source, i) for i, m in zip(self.ignore_ids, self.ignore_masks)]
+
     @cached_property
     def key(self) -> str:
         """A content hash: memo key of the analyses of this ground truth on a trace."""
@@ -86,6 +124,8 @@ class GroundTruth:
         for array in (self.boxes, self.areas, self.ignore_boxes, self.ignore_crowd):
             h.update(np.ascontiguousarray(array).tobytes())
             h.update(b"|")
+        for m in self.masks + ("|",) + self.ignore_masks:
+            h.update(m["counts"] if isinstance(m, dict) else repr(m).encode())
         h.update(repr((self.names, self.ignore_names, self.categories, self.image_size)).encode())
         if self.labels is not None:
             h.update(np.ascontiguousarray(self.labels).tobytes())
@@ -134,8 +174,13 @@ class GroundTruth:
             ids = outside_ids + ioutside
             warnings.append(AnnotationWarning("annotations.outside", dict(
                 count=len(ids), width=width, height=height, ids=_id_list(ids), kept=int(keep.sum()))))
+        masks = tuple(_fitted(m, height, width, self.source, i) for m, i in zip(self.masks, self.ids))
+        ignore_masks = tuple(_fitted(m, height, width, self.source, i)
+                             for m, i in zip(self.ignore_masks, self.ignore_ids))
         return replace(
             self,
+            masks=tuple(m for m, k in zip(masks, keep) if k) if masks else (),
+            ignore_masks=tuple(m for m, k in zip(ignore_masks, ikeep) if k) if ignore_masks else (),
             boxes=boxes[keep],
             names=tuple(n for n, k in zip(self.names, keep) if k),
             areas=self.areas[keep],
@@ -186,6 +231,8 @@ class GroundTruth:
                 pairs=", ".join(f"{a} → {b}" for a, b in sorted(loose.items())))))
         return replace(
             self,
+            masks=tuple(m for m, k in zip(self.masks, known) if k) if self.masks else (),
+            ignore_masks=tuple(m for m, k in zip(self.ignore_masks, ignore_known) if k) if self.ignore_masks else (),
             boxes=self.boxes[keep] if keep.size else self.boxes,
             names=tuple(n for n, k in zip(self.names, known) if k),
             areas=self.areas[keep] if keep.size else self.areas,
@@ -316,6 +363,7 @@ def _parse_coco(data: Any, name: str, image: Union[str, os.PathLike, None]) -> G
         categories[_hashable(cat["id"])] = cat["name"].strip()
     entry = _select_image(data["images"], image, name)
     image_id = _hashable(entry["id"])
+    size = _declared_size(entry.get("height"), entry.get("width"))
     objects: list[_Object] = []
     ignored: list[_Object] = []
     bad: list[str] = []
@@ -335,9 +383,9 @@ def _parse_coco(data: Any, name: str, image: Union[str, os.PathLike, None]) -> G
         given_area = ann.get("area")
         area = float(given_area) if given_area is not None and _numbers([given_area], 1) and float(given_area) > 0 \
             else math.nan
-        obj = _Object(ann_id, category, (x, y, x + w, y + h), area, crowd=bool(ann.get("iscrowd", 0)))
+        obj = _Object(ann_id, category, (x, y, x + w, y + h), area, crowd=bool(ann.get("iscrowd", 0)),
+                      mask=_read_mask(ann.get("segmentation"), size, name, ann_id))
         (ignored if obj.crowd else objects).append(obj)
-    size = _declared_size(entry.get("height"), entry.get("width"))
     return _build(objects, ignored, bad, source=name, fmt="coco", image_name=str(entry.get("file_name", "")),
                   image_size=size)
 
@@ -407,6 +455,7 @@ class _Object:
     box: tuple[float, float, float, float]
     area: float
     crowd: bool = False
+    mask: Any = None  # a compressed RLE, polygons (image size unknown yet), or None
 
 
 def _build(objects: list[_Object], ignored: list[_Object], bad: list[str], *, source: str, fmt: str,
@@ -437,6 +486,9 @@ def _build(objects: list[_Object], ignored: list[_Object], bad: list[str], *, so
         ignore_names=tuple(o.name for o in valid_ignored),
         ignore_crowd=np.array([o.crowd for o in valid_ignored], dtype=bool),
         ignore_ids=tuple(o.id for o in valid_ignored),
+        masks=tuple(o.mask for o in valid) if any(o.mask is not None for o in objects + ignored) else (),
+        ignore_masks=tuple(o.mask for o in valid_ignored) if any(o.mask is not None for o in objects + ignored)
+        else (),
         image_name=image_name,
         image_size=None,
         source=source,
@@ -446,6 +498,50 @@ def _build(objects: list[_Object], ignored: list[_Object], bad: list[str], *, so
     if image_size is not None:  # the file says which size its boxes were drawn on: clip to it now
         gt = gt.fit_to_image(*image_size)
     return gt
+
+
+def _read_mask(segmentation: Any, size: Optional[tuple[int, int]], source: str, ann_id: Any) -> Any:
+    """A COCO segmentation as a compressed RLE (polygons stay polygons, checked, while the image size is unknown);
+    None when there is none. InputError when it cannot be read."""
+    if segmentation is None or (isinstance(segmentation, (list, tuple)) and not segmentation):
+        return None
+    try:
+        if isinstance(segmentation, Mapping):  # an RLE says its own size; the image's, when known, must agree
+            own = segmentation.get("size")
+            if size is None and _numbers(own, 2):
+                return segmentation_rle(segmentation, int(own[0]), int(own[1]))
+            return segmentation_rle(segmentation, *(size or (1, 1)))
+        if size is not None:
+            return segmentation_rle(segmentation, *size)
+        segmentation_rle(segmentation, 1, 1)  # checks the polygons; drawn when the size is known
+        return ("polygons", tuple(tuple(float(v) for v in p) for p in segmentation))
+    except MaskError as e:
+        raise InputError("annotations.bad_mask", name=source, id=_jsonable(ann_id), reason=str(e)) from None
+
+
+def _fitted(mask: Any, height: int, width: int, source: str, ann_id: Any) -> Any:
+    """A mask for an image of height × width: polygons drawn, an RLE's size checked."""
+    if mask is None:
+        return None
+    try:
+        if isinstance(mask, tuple):
+            return segmentation_rle([list(p) for p in mask[1]], height, width)
+        if tuple(mask["size"]) != (height, width):
+            raise MaskError(f"the RLE is {mask['size'][1]}×{mask['size'][0]} pixels but the image is "
+                            f"{width}×{height}")
+        return mask
+    except MaskError as e:
+        raise InputError("annotations.bad_mask", name=source, id=_jsonable(ann_id), reason=str(e)) from None
+
+
+def _drawn(mask: Any, size: Optional[tuple[int, int]], source: str, ann_id: Any) -> Rle:
+    if mask is None:
+        raise ValueError(f"{source}: annotation {ann_id} has no mask")
+    if isinstance(mask, dict):
+        return mask
+    if size is None:
+        raise ValueError(f"{source}: the image size is unknown, so the polygons of annotation {ann_id} are not drawn")
+    return _fitted(mask, size[0], size[1], source, ann_id)
 
 
 def _clip(boxes: np.ndarray, ids: tuple[Any, ...], height: int, width: int

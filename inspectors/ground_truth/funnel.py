@@ -3,6 +3,7 @@
     anchors → decoded → top_k → clip_small → rpn_score → rpn_nms → post_nms_top_n        (class-agnostic boxes)
     → roi_head → box_score → box_nms → detections_per_img                              (boxes of the object's class)
     → matched                                                                         (its COCO match, if any)
+    → mask                          (Mask R-CNN, ground truth with masks: the matched detection's mask IoU)
 
 Stage by stage: every anchor; every anchor moved by its regression (before clipping); the candidates of the
 per-level top-k (still unclipped); clipped and not removed as small; at or above the RPN score threshold; kept by
@@ -13,6 +14,11 @@ box reaches IoU ≥ t (t = 0.5 by default): the stage after the last one that re
 None) exactly when it has a true-positive match. Boxes can get better between stages (regression, clipping), so
 the IoUs need not fall monotonically.
 
+With a Mask R-CNN and annotations with masks the funnel has one more stage, `mask` (MASK_STAGES): "box found, mask
+IoU below the threshold" — the object's box was matched, but that detection's binary mask (probability > the mask
+threshold) overlaps the object's mask by less than t. Its IoU is that mask IoU (pycocotools'); lost_at is "mask"
+then, and None only when box and mask are both good. A Faster R-CNN's funnel is unchanged.
+
 All IoUs are COCO's (inspectors.evaluation.matching.coco_iou) in original pixels, so the last stages agree with the
 evaluation to the bit. (The anchor-label analysis reports the matcher's own IoU, torchvision's box_iou in the
 resized frame; the two agree to float precision, IoU being unchanged by the resize.) The parts that do not
@@ -21,7 +27,7 @@ depend on the final-stage sliders are memoised on the trace.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
 
 import numpy as np
@@ -52,6 +58,8 @@ STAGES: tuple[str, ...] = (
     "matched",
 )
 RPN_STAGES = STAGES[:7]
+MASK_STAGE = "mask"
+MASK_STAGES: tuple[str, ...] = STAGES + (MASK_STAGE,)  # the funnel of a mask model on ground truth with masks
 # What `StageBest.index` points into, per stage.
 INDEX_KIND = {
     "anchors": "anchor",
@@ -66,6 +74,7 @@ INDEX_KIND = {
     "box_nms": "box_candidate",
     "detections_per_img": "detection",
     "matched": "detection",
+    "mask": "detection",
 }
 
 
@@ -115,6 +124,7 @@ class FunnelRecord:
     head: Optional[HeadVerdict]
     detection: Optional[int]  # the detection matched to it (TP at iou_threshold), index into replay.detections
     detection_score: Optional[float]
+    mask_iou: Optional[float] = None  # (masks) that detection's mask IoU with the object's mask; None: no masks/match
 
     @property
     def detected(self) -> bool:
@@ -140,6 +150,8 @@ class FunnelRecord:
             },
             "detection": self.detection,
             "detection_score": None if self.detection_score is None else round(self.detection_score, 4),
+            **({} if MASK_STAGE not in self.best_iou else
+               {"mask_iou": None if self.mask_iou is None else round(self.mask_iou, 4)}),
         }
 
 
@@ -313,6 +325,19 @@ def funnel_records(
             detection_score=float(det_scores[d]) if d >= 0 else None,
         ))
     return records
+
+
+def with_mask_stage(record: FunnelRecord, mask_iou: Optional[float]) -> FunnelRecord:
+    """The record with the mask stage: `mask_iou` is its matched detection's mask IoU (None when no detection was
+    matched). Lost at "mask" when the box was found but the mask IoU is below the record's IoU threshold."""
+    iou = 0.0 if mask_iou is None or not np.isfinite(mask_iou) else float(mask_iou)
+    d = record.detection
+    stage = StageBest(iou, d, record.best["matched"].box) if d is not None else StageBest(0.0, None, None)
+    lost = record.lost_at
+    if lost is None and iou < record.iou_threshold:
+        lost = MASK_STAGE
+    return replace(record, best_iou={**record.best_iou, MASK_STAGE: iou}, best={**record.best, MASK_STAGE: stage},
+                   lost_at=lost, mask_iou=None if d is None else iou)
 
 
 def lost_at(best_iou: Mapping[str, float], matched: bool, iou_threshold: float) -> Optional[str]:

@@ -24,12 +24,22 @@ import torch
 from torch import Tensor
 
 from inspectors.core.errors import InputError, LensWarning
+from inspectors.evaluation.masks import check_mask_thresh
 from inspectors.evaluation.tide import TideError
 from inspectors.ground_truth.anchor_labels import AnchorLabels, anchor_labels
 from inspectors.ground_truth.annotations import GroundTruth
 from inspectors.ground_truth.detection_eval import DetectionEvaluation, evaluate_detections
-from inspectors.ground_truth.funnel import STAGES, FunnelRecord, anchor_stages, funnel_records, rpn_stages
+from inspectors.ground_truth.funnel import (
+    MASK_STAGES,
+    STAGES,
+    FunnelRecord,
+    anchor_stages,
+    funnel_records,
+    rpn_stages,
+    with_mask_stage,
+)
 from inspectors.ground_truth.losses import ImageLosses, image_losses
+from inspectors.ground_truth.mask_eval import MaskEvaluation, evaluate_masks
 from inspectors.ground_truth.proposal_recall import (
     PROPOSAL_COUNTS,
     RecallCurve,
@@ -51,8 +61,11 @@ class GroundTruthReport:
     """Everything the ground truth says about one trace at one set of thresholds."""
 
     def __init__(self, trace: "Trace", gt: GroundTruth, replay: Replay, evaluation: DetectionEvaluation,
-                 funnel: list[FunnelRecord], recall_vs_iou: RecallCurve, iou_threshold: float, seed: int) -> None:
+                 funnel: list[FunnelRecord], recall_vs_iou: RecallCurve, iou_threshold: float, seed: int,
+                 masks: Optional[MaskEvaluation] = None, mask_note: Optional[LensWarning] = None) -> None:
         self.gt = gt  # fitted to the image and mapped to the model (what every analysis used)
+        self.masks = masks  # Mask R-CNN with ground-truth masks: mask IoU per object, segm AP; else None
+        self.mask_note = mask_note  # a mask model whose ground truth has no masks: why nothing is scored
         self.replay = replay
         self.settings = dict(replay.settings)
         self.evaluation = evaluation
@@ -98,7 +111,31 @@ class GroundTruthReport:
 
     @property
     def warnings(self) -> tuple[LensWarning, ...]:
-        return tuple(self.gt.warnings)
+        return tuple(self.gt.warnings) + ((self.mask_note,) if self.mask_note is not None else ())
+
+    # ---- masks (Mask R-CNN, ground truth with masks) ---------------------------------------------------------
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """The funnel's stages: STAGES, and "mask" last when masks are scored."""
+        return MASK_STAGES if self.masks is not None else STAGES
+
+    @property
+    def mask_thresh(self) -> Optional[float]:
+        return None if self.masks is None else self.masks.mask_thresh
+
+    @property
+    def segm_ap(self) -> Optional[float]:
+        """Segm AP@[.5:.95] of this image (COCOeval iouType="segm"); None without masks or objects."""
+        return None if self.masks is None else self.masks.ap
+
+    @property
+    def segm_ap50(self) -> Optional[float]:
+        return None if self.masks is None else self.masks.ap50
+
+    @property
+    def mask_ious(self) -> Optional[np.ndarray]:
+        """(N,) per object the mask IoU of the detection its box matched (NaN when none); None without masks."""
+        return None if self.masks is None else self.masks.object_iou
 
     @property
     def lost(self) -> dict[Optional[str], int]:
@@ -161,7 +198,7 @@ class GroundTruthReport:
         out: dict[str, Any] = {
             "ground_truth": self.gt.to_dict(),
             "iou_threshold": self.iou_threshold,
-            "stages": list(STAGES),
+            "stages": list(self.stages),
             "objects": [r.to_dict() for r in self.funnel],
             "lost_at": {str(k): v for k, v in self.lost.items()},
             "evaluation": {
@@ -181,6 +218,14 @@ class GroundTruthReport:
             "recall_vs_iou": self.recall_vs_iou.to_dict(),
             "warnings": [w.to_dict() for w in self.warnings],
         }
+        if self.masks is not None:
+            out["masks"] = {
+                "mask_thresh": self.masks.mask_thresh,
+                "segm_ap": _maybe_round(self.segm_ap),
+                "segm_ap50": _maybe_round(self.segm_ap50),
+                "object_mask_iou": [None if not np.isfinite(v) else round(float(v), 4)
+                                    for v in self.masks.object_iou],
+            }
         if heavy:
             a = self.anchor_analysis
             out["anchor_labels"] = {
@@ -210,15 +255,18 @@ def ground_truth(
     *,
     iou_threshold: float = DEFAULT_IOU_THRESHOLD,
     seed: int = 0,
+    mask_thresh: float = 0.5,
     **thresholds: Any,
 ) -> GroundTruthReport:
     """Analyse `gt` (from load_annotations) against `trace` at `thresholds` (as replay takes them).
     `iou_threshold` decides where the funnel calls an object lost (and which match makes it detected); `seed`
-    seeds the sampled anchors and proposals of the training rule and the losses."""
+    seeds the sampled anchors and proposals of the training rule and the losses. With a Mask R-CNN and ground truth
+    with masks, `mask_thresh` binarises the detections' masks for mask IoU, segm AP and the funnel's mask stage."""
     if isinstance(iou_threshold, bool) or not isinstance(iou_threshold, (int, float)) \
             or not 0.0 < float(iou_threshold) <= 1.0:
         raise InputError("threshold.out_of_range", name="iou_threshold", value=iou_threshold, low=0.0, high=1.0)
     iou_threshold = float(iou_threshold)
+    mask_thresh = check_mask_thresh(mask_thresh)
     fitted = prepare_ground_truth(trace, gt)
     replay = trace.replay(**thresholds)
     rpn = rpn_settings_of(trace, replay.settings)
@@ -233,7 +281,15 @@ def ground_truth(
     funnel = funnel_records(trace, replay, fitted, anchors, stages, evaluation.object_match(iou_threshold),
                             evaluation.match.ious, iou_threshold)
     recall = recall_curve(stages.proposal_best_iou, size_classes(fitted.object_areas), len(replay.proposals))
-    return GroundTruthReport(trace, fitted, replay, evaluation, funnel, recall, iou_threshold, seed)
+    masks, note = None, None
+    if trace.has_masks:
+        if fitted.has_masks:
+            masks = evaluate_masks(replay, fitted, evaluation.object_match(iou_threshold), mask_thresh)
+            funnel = [with_mask_stage(r, None if r.detection is None else float(masks.object_iou[r.index]))
+                      for r in funnel]
+        else:
+            note = LensWarning(fitted.masks_missing or "annotations.no_masks", {})
+    return GroundTruthReport(trace, fitted, replay, evaluation, funnel, recall, iou_threshold, seed, masks, note)
 
 
 def prepare_ground_truth(trace: "Trace", gt: GroundTruth) -> GroundTruth:
