@@ -3,7 +3,7 @@ the RPN's training labels of the anchors, and the four training losses of this i
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -56,20 +56,21 @@ def tide_markdown(report: Any) -> str:
     return markdown_table([t("gt.col.error"), t("gt.col.count"), t("gt.col.meaning")], rows, align_right_from=1)
 
 
-def funnel_headers() -> list[str]:
-    return ["#", t("gt.col.class"), *[stage_name(s) for s in STAGES], t("gt.col.lost_at")]
+def funnel_headers(stages: Sequence[str] = STAGES) -> list[str]:
+    return ["#", t("gt.col.class"), *[stage_name(s) for s in stages], t("gt.col.lost_at")]
 
 
 def funnel_frame(report: Any) -> Any:
     """One row per object: the best IoU any box reaches at every stage; green ≥ t, red < t, the lost stage marked.
     A pandas Styler: Gradio shows the colours."""
     threshold = report.iou_threshold
+    stages = getattr(report, "stages", STAGES)  # with a last "mask" stage when a mask model's masks are scored
     rows = []
     for record in report.funnel:
         lost = stage_name(record.lost_at) if record.lost_at else t("gt.detected")
-        rows.append([record.index, record.name, *[round(float(record.best_iou[s]), 2) for s in STAGES], lost])
-    frame = pd.DataFrame(rows, columns=funnel_headers())
-    stage_columns = [stage_name(s) for s in STAGES]
+        rows.append([record.index, record.name, *[round(float(record.best_iou[s]), 2) for s in stages], lost])
+    frame = pd.DataFrame(rows, columns=funnel_headers(stages))
+    stage_columns = [stage_name(s) for s in stages]
 
     def colour(value: Any) -> str:
         if not isinstance(value, (int, float)):

@@ -115,6 +115,7 @@ EN: dict[str, str] = {
     "funnel.stage.box_nms": "class NMS",
     "funnel.stage.detections_per_img": "per image",
     "funnel.stage.matched": "matched",
+    "funnel.stage.mask": "mask",
     "gt.why.anchors": "No anchor overlaps it enough: its size or shape is outside what the anchors cover.",
     "gt.why.decoded": "The RPN's regression did not move any anchor onto it.",
     "gt.why.top_k": "Its good boxes were not among the pre-NMS top-n of their level: try a larger pre-NMS top-n.",
@@ -127,6 +128,8 @@ EN: dict[str, str] = {
     "gt.why.box_nms": "Its box was suppressed by the per-class NMS (see below).",
     "gt.why.detections_per_img": "Its box fell beyond the detections-per-image limit.",
     "gt.why.matched": "A detection covers it, but COCO's matching gave that detection to another object.",
+    "gt.why.mask": "Box found, mask IoU below the threshold: its detection's mask (probability above the mask "
+                   "threshold) overlaps the object's mask too little.",
 }
 
 KO: dict[str, str] = {
@@ -240,6 +243,7 @@ KO: dict[str, str] = {
     "funnel.stage.box_nms": "클래스별 NMS",
     "funnel.stage.detections_per_img": "이미지당",
     "funnel.stage.matched": "매칭",
+    "funnel.stage.mask": "마스크",
     "gt.why.anchors": "충분히 겹치는 앵커가 없습니다. 물체의 크기나 모양이 앵커가 다루는 범위 밖에 있습니다.",
     "gt.why.decoded": "RPN의 회귀가 어떤 앵커도 이 물체 위로 옮기지 못했습니다.",
     "gt.why.top_k": "좋은 박스들이 자기 레벨의 NMS 전 상위 n개에 들지 못했습니다. NMS 전 상위 n을 늘려 보세요.",
@@ -252,6 +256,8 @@ KO: dict[str, str] = {
     "gt.why.box_nms": "이 물체의 박스가 클래스별 NMS에서 억제되었습니다 (아래 참고).",
     "gt.why.detections_per_img": "이 물체의 박스가 이미지당 검출 수 제한 밖으로 밀려났습니다.",
     "gt.why.matched": "검출이 이 물체를 덮지만, COCO 매칭이 그 검출을 다른 물체에 배정했습니다.",
+    "gt.why.mask": "박스는 찾았지만 마스크 IoU가 임계값보다 낮습니다. 검출의 마스크(확률이 마스크 임계값보다 큰 픽셀)가 "
+                   "물체의 마스크와 너무 적게 겹칩니다.",
     # engine messages: annotation files
     "engine.annotations.unsupported_type": "주석은 파일 경로나 COCO 딕셔너리여야 합니다. 받은 값: {kind}.",
     "engine.annotations.missing": "주석 파일이 없습니다: {path}",
