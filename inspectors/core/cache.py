@@ -7,6 +7,8 @@
 - MaskCache: the mask head's 28×28 logits per refined box, i.e. per (RPN candidate, class): a final detection's box
   is that candidate's regression for that class, so the pair names the box, and a slider that changes which boxes
   survive runs the mask head only for boxes it has not seen before.
+- mask_pastes: each box's mask pasted into the image (box-sized, inspectors.roi.mask_head.PastedMask) per (box, whole
+  pixel box), bounded by count and bytes, so that a final-stage slider pastes only boxes it has not pasted before.
 - the RPN-stage memo: the last few RPN settings with their filtered proposals and decoded per-class candidates, so
   that a final-stage slider only re-runs postprocessing.
 - `extras`: room for other analyses' memos (ground truth, explanations), counted like the rest.
@@ -25,6 +27,8 @@ from inspectors.core.lru import BoundedCache
 
 RPN_MEMO_SIZE = 4  # RPN settings remembered per trace
 EXTRAS_SIZE = 16  # other analyses' memo entries per trace
+MASK_PASTES_SIZE = 2048  # pasted masks kept per trace
+MASK_PASTES_BYTES = 96 * 2**20  # … and their bytes (a 100-detection COCO image's pastes are ~10-40 MB)
 
 
 class HeadCache:
@@ -120,6 +124,8 @@ class ReplayCache:
         self.lock = threading.RLock()  # one lock for the head cache and both memos
         self.rpn: BoundedCache[Hashable, Any] = BoundedCache(RPN_MEMO_SIZE, lock=self.lock)
         self.extras: BoundedCache[Hashable, Any] = BoundedCache(EXTRAS_SIZE, lock=self.lock)
+        self.mask_pastes: BoundedCache[Hashable, Any] = BoundedCache(
+            MASK_PASTES_SIZE, lock=self.lock, weigh=count_bytes, max_weight=MASK_PASTES_BYTES)
 
     def rpn_stage(self, key: Hashable, build: Callable[[], Any]) -> tuple[Any, bool]:
         """The memoised RPN stage for `key`, and whether it was built just now."""
@@ -135,11 +141,12 @@ class ReplayCache:
         with self.lock:
             self.rpn.clear()
             self.extras.clear()
+            self.mask_pastes.clear()
 
     def nbytes(self, seen: set[int] | None = None) -> int:
         """Bytes held here; `seen` (storages already counted, e.g. the trace's own) avoids counting twice."""
         with self.lock:
-            memos = count_bytes(self.rpn.values() + self.extras.values(), seen)
+            memos = count_bytes(self.rpn.values() + self.extras.values() + self.mask_pastes.values(), seen)
             return self.heads.nbytes() + self.masks.nbytes() + memos
 
 

@@ -6,10 +6,12 @@ Reads like torchvision's GeneralizedRCNN.forward after the backbone:
     candidates  = per-class boxes decoded and clipped                          (box_postprocess, memoised)
     detections  = score threshold → NMS → top-k, then back to the original frame (box_postprocess)
     masks       = (Mask R-CNN) the mask branch on the final detections, pasted into the original image
-                  (`Replay.masks`, computed when first read; inspectors.roi.mask_head)
+                  (`Replay.masks`, computed when first read — a replay whose masks are never read pays
+                  nothing for them; inspectors.roi.mask_head)
 Each step is memoised on the settings it depends on, so a final-stage slider only re-runs the postprocess, the
 RoI heads run only for candidate boxes they have not scored before (trace.cache.heads), and the mask head only for
-final boxes it has not seen before (trace.cache.masks).
+final boxes it has not seen before (trace.cache.masks), and the paste only for boxes not pasted before
+(trace.cache.mask_pastes).
 """
 
 from __future__ import annotations
@@ -23,7 +25,17 @@ from torch import Tensor
 from inspectors.core.thresholds import THRESHOLD_KEYS, check_thresholds
 from inspectors.core.trace import Detections, Trace
 from inspectors.roi.box_head import head_outputs_for_candidates
-from inspectors.roi.mask_head import MaskKey, mask_logits_for_boxes, mask_probabilities, paste_masks
+from inspectors.roi.mask_head import (
+    MaskKey,
+    PastedMask,
+    full_binary_masks,
+    full_masks,
+    mask_logits_for_boxes,
+    mask_probabilities,
+    own_scalar_runs,
+    pasted_masks,
+    pasted_rle,
+)
 from inspectors.roi.postprocess import (
     BoxCandidates,
     BoxPostprocessResult,
@@ -78,8 +90,11 @@ class Replay:
     box_selection: Optional[BoxPostprocessResult] = field(default=None, repr=False)
     # Mask R-CNN: the mask branch's results for these detections, computed when first read (see `masks`).
     _mask_probs: Optional[Tensor] = field(default=None, init=False, repr=False)
+    _mask_cacheable: Optional[list[bool]] = field(default=None, init=False, repr=False)
+    _pasted: Optional[list[PastedMask]] = field(default=None, init=False, repr=False)
     _masks: Optional[Tensor] = field(default=None, init=False, repr=False)
     masks_computed: int = field(default=0, init=False)  # boxes the mask head ran for in this replay (rest cached)
+    masks_pasted: int = field(default=0, init=False)  # masks pasted in this replay (the rest were cached pastes)
 
     # ---- masks (Mask R-CNN) -------------------------------------------------------------------------------------
     @property
@@ -90,35 +105,64 @@ class Replay:
     def mask_probs(self) -> Optional[Tensor]:
         """(N, 1, 28, 28): the sigmoid of each detection's own class of the mask predictor, before pasting (what
         torchvision's RoIHeads return as "masks" in the resized frame); None for a model without masks."""
-        if not self.trace.has_masks:
+        spec = self.trace.config.mask
+        if not self.trace.has_masks or spec is None:
             return None
         if self._mask_probs is None:
+            seed_with_captured_masks(self.trace)
+            labels = self.detections.labels
             logits, computed = mask_logits_for_boxes(self.trace, self.mask_keys(), self.detections.boxes_resized,
-                                                     self.detections.labels)
+                                                     labels)
             self.masks_computed += computed
-            with torch.inference_mode():
-                self._mask_probs = mask_probabilities(logits)
+            self._mask_probs = mask_probabilities(logits, labels, spec.num_classes)
+            # Only masks made of SIMD values depend on their box alone: the others' pastes are not cached.
+            self._mask_cacheable = [True] * len(labels)
+            if logits.device.type == "cpu":
+                size = spec.resolution[0] * spec.resolution[1]
+                for i, _, _ in own_scalar_runs(labels.tolist(), spec.num_classes, size):
+                    self._mask_cacheable[i] = False
         return self._mask_probs
+
+    def pasted_masks(self) -> Optional[list[PastedMask]]:
+        """Each detection's mask where paste_masks_in_image writes it (`region` and its `values`; the rest of its
+        plane is 0): `masks` without the zeros. Pastes of boxes pasted before come from the trace's cache."""
+        probs = self.mask_probs
+        if probs is None:
+            return None
+        if self._pasted is None:
+            self._pasted, self.masks_pasted = pasted_masks(self.trace, probs, self.detections.boxes,
+                                                           self.mask_keys(), self._mask_cacheable)
+        return self._pasted
 
     @property
     def masks(self) -> Optional[Tensor]:
         """(N, 1, H, W) float mask probabilities in original pixels, as torchvision's Mask R-CNN returns them
-        (`model(images)[0]["masks"]`); None for a model without a mask branch (a Faster R-CNN)."""
-        probs = self.mask_probs
-        if probs is None:
+        (`model(images)[0]["masks"]`); None for a model without a mask branch (a Faster R-CNN). Built when first
+        read (N × H × W floats: prefer `binary_masks`, `pasted_masks` or `rle_masks` where they do)."""
+        pasted = self.pasted_masks()
+        if pasted is None:
             return None
         if self._masks is None:
-            self._masks = paste_masks(self.trace, probs, self.detections.boxes)
+            self._masks = full_masks(pasted, self.trace.original_size, self.detections.boxes)
         return self._masks
 
     def binary_masks(self, threshold: float = 0.5) -> Optional[Tensor]:
         """(N, 1, H, W) bool: `masks > threshold` (0.5 is what torchvision's references and COCO evaluation use);
-        None for a model without a mask branch."""
-        value = float(threshold)
-        if not 0.0 <= value <= 1.0:
-            raise ValueError(f"The mask threshold must be in [0, 1], not {threshold!r}.")
-        masks = self.masks
-        return None if masks is None else masks > value
+        None for a model without a mask branch. Made from the pasted parts, without the float masks."""
+        value = _mask_threshold(threshold)
+        pasted = self.pasted_masks()
+        if pasted is None:
+            return None
+        return full_binary_masks(pasted, self.trace.original_size, value, self.detections.boxes.device)
+
+    def rle_masks(self, threshold: float = 0.5) -> Optional[list[dict]]:
+        """`binary_masks(threshold)` as COCO compressed RLEs, one per detection ({"size": [H, W], "counts": bytes},
+        what pycocotools.mask.encode gives), made from the pasted parts; None for a model without masks."""
+        value = _mask_threshold(threshold)
+        pasted = self.pasted_masks()
+        if pasted is None:
+            return None
+        return [pasted_rle(p, value, self.trace.original_size) for p in pasted]
 
     def mask_keys(self) -> list[MaskKey]:
         """(anchor index, label) of each detection: the refined box its mask is cached under."""
@@ -186,8 +230,6 @@ def replay(trace: Trace, **thresholds: Any) -> Replay:
         nms_thresh=float(settings["box_nms_thresh"]),
         detections_per_img=int(settings["box_detections_per_img"]),
     )
-    if trace.has_masks:
-        seed_with_captured_masks(trace)
     with torch.inference_mode():
         stage, heads_computed = _rpn_stage(trace, rpn_settings)
         post = select_detections(stage.box_candidates, box_settings)
@@ -292,6 +334,13 @@ def seed_with_captured_masks(trace: Trace) -> None:
             assert index is not None
             anchors = _rpn_stage(trace, rpn_settings_of(trace, trace.defaults))[0].proposals.anchor_index[index]
             trace.cache.masks.add(list(zip(anchors.tolist(), native.labels.tolist())), trace.mask_logits)
+
+
+def _mask_threshold(threshold: float) -> float:
+    value = float(threshold)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"The mask threshold must be in [0, 1], not {threshold!r}.")
+    return value
 
 
 def proposals_of(trace: Trace, filtered: RpnFilterResult, idx: Tensor) -> Proposals:

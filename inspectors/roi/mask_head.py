@@ -9,13 +9,31 @@ GeneralizedRCNNTransform.postprocess):
 The mask head's logits are cached per refined box (trace.cache.masks): a final detection's box is its RPN
 candidate's regression for its class, so (anchor index, label) names it, and a slider runs the mask head only for
 boxes it has not seen before. Runs hold the model's lock, as the box head's do; the backbone never runs here.
+
+The paste is kept as what it writes: each detection's mask resized to its expanded box and clipped to the image
+(a PastedMask, box-sized; the rest of that detection's (H, W) plane is exactly 0). A pasted mask depends only on
+its probabilities and its whole-pixel expanded box, so it is cached per (box key, pixel box) (trace.cache.mask_pastes)
+and a final-stage slider pastes only boxes not pasted before. The full (N, 1, H, W) tensor is built from them only
+when it is asked for; binary masks and COCO RLEs are made from the pastes alone.
+
+Exactness of the sigmoid: ATen's CPU kernels compute an elementwise op with SIMD over blocks of 2 × vector width
+and the remainder of each thread's range with the scalar function, and the two differ in the last bit for a few
+percent of inputs (Sleef's exp vs libm's). torchvision takes the sigmoid of all classes' logits (N, C, M, M) at
+once, so which of a detection's values were scalar depends on N, C and the thread count: mask_probabilities
+reproduces exactly that (tests compare it with the full-tensor sigmoid), so replay's masks stay bit-equal to the
+model's at any slider setting.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional, Sequence
 
+import numpy as np
 import torch
+from pycocotools import mask as mask_utils
 from torch import Tensor
 from torch.nn import functional as F
 from torchvision.models.detection.roi_heads import expand_boxes, expand_masks
@@ -26,6 +44,7 @@ if TYPE_CHECKING:
     from inspectors.core.trace import Trace
 
 MaskKey = tuple[int, int]  # (anchor index of the RPN candidate, label): one refined box
+PixelBox = tuple[int, int, int, int]  # expand_boxes' box in whole original pixels (x0, y0, x1, y1, inclusive)
 
 
 def run_mask_head(trace: "Trace", boxes: Tensor) -> Tensor:
@@ -64,9 +83,205 @@ def mask_logits_for_boxes(trace: "Trace", keys: list[MaskKey], boxes: Tensor, la
         return masks.get(keys), len(todo)
 
 
-def mask_probabilities(logits: Tensor) -> Tensor:
-    """maskrcnn_inference: sigmoid of each detection's own class, (N, 1, 28, 28)."""
-    return logits.sigmoid()[:, None]
+# ---- the sigmoid, bit for bit as maskrcnn_inference computes it -----------------------------------------------------
+
+GRAIN_SIZE = 32768  # at::internal::GRAIN_SIZE: an elementwise op over more elements is split across threads
+_simd_lock = threading.Lock()
+_simd_found: list[int] = []  # the probed SIMD block (one value, found once per process)
+
+
+def simd_block() -> int:
+    """How many float elements ATen's CPU sigmoid computes per SIMD iteration (2 × Vectorized<float>::size(): 32 with
+    AVX-512, 16 with AVX2), found by probing this process's kernels; 0 when its SIMD and scalar sigmoid agree on
+    every probe (then where each value was computed makes no difference)."""
+    with _simd_lock:
+        if not _simd_found:
+            _simd_found.append(_probe_simd_block())
+        return _simd_found[0]
+
+
+def _probe_simd_block() -> int:
+    with torch.inference_mode():
+        probes = torch.linspace(-12.0, 12.0, 4096)
+        simd = probes.sigmoid()  # one thread (fewer than GRAIN_SIZE), a multiple of every block: all SIMD
+        value = None
+        for i in range(probes.numel()):
+            if not torch.equal(probes[i:i + 1].sigmoid(), simd[i:i + 1]):  # one element: the scalar function
+                value = probes[i:i + 1]
+                break
+        if value is None:
+            return 0
+        length = 255
+        row = value.expand(length).contiguous().sigmoid()
+        scalar = row != simd[i]
+        tail = int(scalar.sum())
+        if tail == 0 or not bool(scalar[length - tail:].all()):
+            raise RuntimeError("ATen's sigmoid does not compute a remainder with its scalar function as expected; "
+                               "replay cannot reproduce the model's mask probabilities bit for bit.")
+        return tail + 1  # 255 = k × block + (block − 1) for a power-of-two block
+
+
+def scalar_ranges(numel: int, block: int, threads: int) -> list[tuple[int, int]]:
+    """[start, end) ranges of a contiguous elementwise op over `numel` elements that ATen's CPU loop computes with
+    the scalar function: the remainder after the SIMD blocks of each thread's share (TensorIteratorBase::for_each
+    → at::parallel_for: one share up to GRAIN_SIZE elements or with one thread, else ⌈numel / shares⌉ each)."""
+    if numel <= 0 or block <= 0:
+        return []
+    if numel <= GRAIN_SIZE or threads <= 1:
+        shares = [(0, numel)]
+    else:
+        count = min(threads, math.ceil(numel / GRAIN_SIZE))
+        size = math.ceil(numel / count)
+        shares = [(begin, min(numel, begin + size)) for begin in range(0, numel, size)]
+    return [(end - (end - begin) % block, end) for begin, end in shares if (end - begin) % block]
+
+
+def own_scalar_runs(labels: Sequence[int], num_classes: int, size: int) -> list[tuple[int, int, int]]:
+    """(detection, first, end) runs of own-class values that maskrcnn_inference's `x.sigmoid()` over the
+    (N, num_classes, M, M) logits computes with ATen's scalar function on the CPU (size = M × M); the rest are SIMD
+    values, which depend on the value alone."""
+    block = simd_block()
+    runs: list[tuple[int, int, int]] = []
+    n = len(labels)
+    for start, end in scalar_ranges(n * num_classes * size, block, torch.get_num_threads()):
+        for row in range(start // size, (end - 1) // size + 1):
+            i, label = divmod(row, num_classes)
+            if int(labels[i]) == label:
+                runs.append((i, max(start - row * size, 0), min(end - row * size, size)))
+    return runs
+
+
+def mask_probabilities(logits: Tensor, labels: Optional[Tensor] = None, num_classes: Optional[int] = None) -> Tensor:
+    """maskrcnn_inference: sigmoid of each detection's own class, (N, 1, M, M), from its own-class logits (N, M, M).
+
+    torchvision takes `x.sigmoid()` of all classes' logits (N, C, M, M) and then picks each detection's class; on
+    the CPU a value's last bit depends on whether ATen computed it in a SIMD block or in a thread's scalar
+    remainder. With `labels` and `num_classes` this gives exactly torchvision's values: each own-class value in
+    SIMD (position-free), then the few in a scalar remainder of the (N, C, M, M) op (own_scalar_runs) with the
+    scalar function. Without them: SIMD values everywhere."""
+    n = int(logits.shape[0])
+    with torch.inference_mode():
+        if n == 0 or logits.device.type != "cpu":
+            return logits.sigmoid()[:, None]  # GPU kernels compute every element with the same function
+        block = simd_block()
+        if block == 0:
+            return logits.sigmoid()[:, None]
+        flat = logits.reshape(n, -1)
+        probs = _simd_sigmoid(flat, block)
+        if labels is not None and num_classes is not None:
+            for i, j0, j1 in own_scalar_runs(labels.tolist(), int(num_classes), int(flat.shape[1])):
+                probs[i, j0:j1] = flat[i, j0:j1].contiguous().sigmoid()  # fewer than a block: the scalar function
+        return probs.reshape(logits.shape)[:, None]
+
+
+def _simd_sigmoid(rows: Tensor, block: int) -> Tensor:
+    """The sigmoid of (N, R) rows with every value computed in a SIMD block: one-thread calls (≤ GRAIN_SIZE
+    elements) of whole blocks (rows padded with zeros to a multiple of the block)."""
+    n, size = int(rows.shape[0]), int(rows.shape[1])
+    step = block // math.gcd(size, block)  # rows per whole number of blocks
+    per_call = (GRAIN_SIZE // (size * step)) * step
+    if per_call == 0:
+        raise ValueError(f"mask rows of {size} values are too large to compute one thread's worth at a time")
+    out = torch.empty_like(rows)
+    for begin in range(0, n, per_call):
+        part = rows[begin:begin + per_call]
+        count = int(part.shape[0])
+        if count % step:
+            part = torch.cat([part, part.new_zeros((step - count % step, size))])
+        out[begin:begin + count] = part.sigmoid()[:count]
+    return out
+
+
+# ---- the paste, kept box-sized ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PastedMask:
+    """One detection's mask as paste_masks_in_image writes it into its (H, W) plane: `values` at `region`, the rest of
+    the plane exactly 0. `pixel_box` is the expanded box in whole pixels that it was resized to."""
+
+    region: tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive), original pixels, clipped to the image
+    values: Tensor  # (y1 − y0, x1 − x0) float probabilities
+    pixel_box: PixelBox
+
+    def binary(self, threshold: float) -> Tensor:
+        """`values > threshold` (the plane outside `region` is 0, never above a threshold in [0, 1])."""
+        return self.values > threshold
+
+
+def pixel_boxes(trace: "Trace", boxes: Tensor) -> list[PixelBox]:
+    """expand_boxes of `boxes` (original pixels) by expand_masks' scale, to int64: where each mask is resized to."""
+    spec = trace.config.mask
+    padding = spec.paste_padding if spec is not None else 1
+    resolution = spec.resolution[-1] if spec is not None else 28
+    scale = float(resolution + 2 * padding) / resolution  # expand_masks' scale
+    with torch.inference_mode():
+        return [(b[0], b[1], b[2], b[3]) for b in expand_boxes(boxes, scale).to(dtype=torch.int64).tolist()]
+
+
+def paste_one(padded: Tensor, box: PixelBox, image_size: tuple[int, int]) -> PastedMask:
+    """torchvision's paste_mask_in_image for one padded (M+2p, M+2p) mask, keeping only the part it writes."""
+    im_h, im_w = image_size
+    w = max(int(box[2] - box[0] + 1), 1)
+    h = max(int(box[3] - box[1] + 1), 1)
+    with torch.inference_mode():
+        resized = F.interpolate(padded.expand((1, 1, -1, -1)), size=(h, w), mode="bilinear",
+                                align_corners=False)[0][0]
+        x_0, x_1 = max(box[0], 0), min(box[2] + 1, im_w)
+        y_0, y_1 = max(box[1], 0), min(box[3] + 1, im_h)
+        x_1, y_1 = max(x_1, x_0), max(y_1, y_0)
+        values = resized[(y_0 - box[1]):(y_1 - box[1]), (x_0 - box[0]):(x_1 - box[0])].clone()
+    return PastedMask(region=(x_0, y_0, x_1, y_1), values=values, pixel_box=box)
+
+
+def pasted_masks(trace: "Trace", probabilities: Tensor, boxes: Tensor, keys: Optional[Sequence[MaskKey]] = None,
+                 cacheable: Optional[Sequence[bool]] = None) -> tuple[list[PastedMask], int]:
+    """Each detection's pasted mask (see PastedMask) and how many were pasted now. With `keys`, a paste is taken
+    from trace.cache.mask_pastes when the same box key was pasted at the same pixel box before (its probabilities
+    are then the same: one key's logits, the same sigmoid), except for rows `cacheable` marks False."""
+    spec = trace.config.mask
+    padding = spec.paste_padding if spec is not None else 1
+    n = int(probabilities.shape[0])
+    if n == 0:
+        return [], 0
+    with torch.inference_mode():
+        padded, _ = expand_masks(probabilities, padding=padding)
+    boxes_px = pixel_boxes(trace, boxes)
+    store = trace.cache.mask_pastes if keys is not None else None
+    out: list[PastedMask] = []
+    pasted = 0
+    for i, box in enumerate(boxes_px):
+        cache_key = (keys[i], box) if keys is not None and (cacheable is None or cacheable[i]) else None
+        hit = store.get(cache_key) if store is not None and cache_key is not None else None
+        if hit is None:
+            hit = paste_one(padded[i, 0], box, trace.original_size)
+            pasted += 1
+            if store is not None and cache_key is not None:
+                store.put(cache_key, hit)
+        out.append(hit)
+    return out, pasted
+
+
+def full_masks(pasted: Sequence[PastedMask], image_size: tuple[int, int], like: Tensor) -> Tensor:
+    """(N, 1, H, W) float: the pasted masks in their planes (paste_masks_in_image's output)."""
+    im_h, im_w = image_size
+    with torch.inference_mode():
+        out = like.new_zeros((len(pasted), 1, im_h, im_w))
+        for i, p in enumerate(pasted):
+            x0, y0, x1, y1 = p.region
+            out[i, 0, y0:y1, x0:x1] = p.values
+    return out
+
+
+def full_binary_masks(pasted: Sequence[PastedMask], image_size: tuple[int, int], threshold: float,
+                      device: torch.device) -> Tensor:
+    """(N, 1, H, W) bool: `masks > threshold`, from the pasted parts alone (a zeroed bool tensor is cheap)."""
+    im_h, im_w = image_size
+    with torch.inference_mode():
+        out = torch.zeros((len(pasted), 1, im_h, im_w), dtype=torch.bool, device=device)
+        for i, p in enumerate(pasted):
+            x0, y0, x1, y1 = p.region
+            out[i, 0, y0:y1, x0:x1] = p.values > threshold
+    return out
 
 
 def paste_masks(trace: "Trace", probabilities: Tensor, boxes: Tensor) -> Tensor:
@@ -77,24 +292,35 @@ def paste_masks(trace: "Trace", probabilities: Tensor, boxes: Tensor) -> Tensor:
     int64, each mask resized bilinearly to its box (align_corners=False) and clipped to the image — with one
     difference in where the numbers go: each mask is written straight into its slice of one zeroed output instead
     of into its own zeroed image that is then stacked (the same values; one full-size copy fewer)."""
-    spec = trace.config.mask
-    padding = spec.paste_padding if spec is not None else 1
-    im_h, im_w = trace.original_size
-    with torch.inference_mode():
-        padded, scale = expand_masks(probabilities, padding=padding)
-        pixel_boxes = expand_boxes(boxes, scale).to(dtype=torch.int64)
-        out = padded.new_zeros((padded.shape[0], 1, im_h, im_w))
-        for i, box in enumerate(pixel_boxes.tolist()):
-            _paste_one(padded[i, 0], box, out[i, 0])
-        return out
+    pasted, _ = pasted_masks(trace, probabilities, boxes)
+    return full_masks(pasted, trace.original_size, probabilities)
 
 
-def _paste_one(mask: Tensor, box: list[int], target: Tensor) -> None:
-    """torchvision's paste_mask_in_image, writing into `target` (a zeroed H×W slice)."""
-    im_h, im_w = int(target.shape[0]), int(target.shape[1])
-    w = max(int(box[2] - box[0] + 1), 1)
-    h = max(int(box[3] - box[1] + 1), 1)
-    resized = F.interpolate(mask.expand((1, 1, -1, -1)), size=(h, w), mode="bilinear", align_corners=False)[0][0]
-    x_0, x_1 = max(box[0], 0), min(box[2] + 1, im_w)
-    y_0, y_1 = max(box[1], 0), min(box[3] + 1, im_h)
-    target[y_0:y_1, x_0:x_1] = resized[(y_0 - box[1]) : (y_1 - box[1]), (x_0 - box[0]) : (x_1 - box[0])]
+# ---- COCO run-length encoding -------------------------------------------------------------------------------------
+
+def pasted_rle(pasted: PastedMask, threshold: float, image_size: tuple[int, int]) -> dict:
+    """`masks[i, 0] > threshold` as a COCO compressed RLE ({"size": [H, W], "counts": bytes}), the same as
+    pycocotools.mask.encode of the full (H, W) mask, made from the pasted part only: COCO runs go down the columns
+    (Fortran order), so only the region's columns are looked at, and the columns before and after it are zeros."""
+    im_h, im_w = int(image_size[0]), int(image_size[1])
+    x0, y0, x1, y1 = pasted.region
+    binary = (pasted.values > threshold).cpu().numpy()
+    if not binary.any():
+        counts = [im_h * im_w]
+    else:
+        columns = np.zeros((x1 - x0, im_h), dtype=np.bool_)
+        columns[:, y0:y1] = binary.T
+        flat = columns.ravel()
+        changes = np.flatnonzero(flat[1:] != flat[:-1]) + 1
+        counts = np.diff(np.concatenate(([0], changes, [flat.size]))).tolist()
+        if flat[0]:
+            counts.insert(0, 0)  # COCO RLE starts with a run of zeros
+        counts[0] += x0 * im_h
+        after = (im_w - x1) * im_h
+        if flat[-1]:
+            if after:
+                counts.append(after)
+        else:
+            counts[-1] += after
+    rle = mask_utils.frPyObjects({"size": [im_h, im_w], "counts": counts}, im_h, im_w)
+    return {"size": [im_h, im_w], "counts": rle["counts"]}
