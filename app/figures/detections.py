@@ -79,12 +79,15 @@ def class_counts_html(trace: Any, detections: Any) -> str:
             f'{"".join(rows)}</div>')
 
 
-def summary(trace: Any, replay: Any) -> dict[str, Any]:
-    """The JSON summary that /inspect and /rethreshold return: counts, settings and detections (original px)."""
+def summary(trace: Any, replay: Any, mask_threshold: float = 0.5) -> dict[str, Any]:
+    """The JSON summary that /inspect and /rethreshold return: counts, settings and detections (original px).
+    A Mask R-CNN's detections also carry "mask": `replay.binary_masks(mask_threshold)[i, 0]` as a COCO compressed
+    RLE ({"size": [height, width], "counts": ASCII str}: pycocotools.mask.decode gives it back), and the summary
+    says the "mask_threshold" it was cut at."""
     detections = replay.detections
     boxes, scores = to_numpy(detections.boxes), to_numpy(detections.scores)
     height, width = trace.original_size
-    return {
+    out = {
         "model": trace.model_name,
         "image_size": {"width": int(width), "height": int(height)},
         "settings": {key: _plain(replay.settings[key]) for key in THRESHOLD_KEYS},   # /rethreshold's order
@@ -95,6 +98,12 @@ def summary(trace: Any, replay: Any) -> dict[str, Any]:
             for name, score, box in zip(detections.names, scores, boxes)
         ],
     }
+    rles = replay.rle_masks(mask_threshold) if getattr(replay, "has_masks", False) else None
+    if rles is not None:
+        out["mask_threshold"] = float(mask_threshold)
+        for item, rle in zip(out["detections"], rles):
+            item["mask"] = {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}
+    return out
 
 
 def _plain(value: Any) -> Any:
