@@ -35,37 +35,60 @@ WEIGHTS_NAME = "demo_shapes_fasterrcnn.pt"
 METRICS_NAME = "demo_shapes_metrics.json"
 
 
-def scene_to_tensors(scene):
+def scene_to_tensors(scene, masks: bool = False):
+    """Image (3,H,W) float in [0,1] and a torchvision target; ``masks=True`` adds ``masks`` (N,H,W) uint8, the
+    visible pixels of each kept object (``Scene.masks``, same order as the boxes)."""
     img = torch.from_numpy(np.asarray(scene.image, dtype=np.uint8).copy()).permute(2, 0, 1).float().div_(255)
     boxes = torch.from_numpy(scene.boxes).float().reshape(-1, 4)
     labels = torch.from_numpy(scene.labels).long()
     keep = (boxes[:, 2] - boxes[:, 0] >= 1) & (boxes[:, 3] - boxes[:, 1] >= 1)
-    return img, {"boxes": boxes[keep], "labels": labels[keep]}
+    tgt = {"boxes": boxes[keep], "labels": labels[keep]}
+    if masks:
+        tgt["masks"] = torch.from_numpy(scene.masks.astype(np.uint8))[keep]
+    return img, tgt
+
+
+def flip_code(idx: int) -> int:
+    """The deterministic flip of stream item ``idx``: 1 horizontal, 2 vertical, 3 both, 0 none."""
+    return (idx * 2654435761) % 4
+
+
+def flip_sample(img, tgt, flip: int):
+    """Flip the image and its target (boxes, and masks when present) together."""
+    w, h = img.shape[2], img.shape[1]
+    b = tgt["boxes"]
+    m = tgt.get("masks")
+    if flip in (1, 3):
+        img = img.flip(2)
+        b = torch.stack([w - b[:, 2], b[:, 1], w - b[:, 0], b[:, 3]], 1)
+        m = m.flip(-1) if m is not None else None
+    if flip in (2, 3):
+        img = img.flip(1)
+        b = torch.stack([b[:, 0], h - b[:, 3], b[:, 2], h - b[:, 1]], 1)
+        m = m.flip(-2) if m is not None else None
+    tgt = dict(tgt, boxes=b)
+    if m is not None:
+        tgt["masks"] = m
+    return img, tgt
 
 
 class ShapesStream(Dataset):
-    """Scene ``i`` of the training stream = make_scene(seed, i, "train", size) plus a random flip."""
+    """Scene ``i`` of the training stream = make_scene(seed, i, "train", size) plus a random flip
+    (``masks=True``: the targets carry the objects' pixel masks, flipped with the image)."""
 
-    def __init__(self, seed: int, size: int, length: int, start: int = 0, clutter: float = 0.0):
+    def __init__(self, seed: int, size: int, length: int, start: int = 0, clutter: float = 0.0,
+                 masks: bool = False):
         self.seed, self.size, self.length, self.start, self.clutter = seed, size, length, start, clutter
+        self.masks = masks
 
     def __len__(self):
         return self.length
 
     def __getitem__(self, i):
         idx = self.start + i
-        img, tgt = scene_to_tensors(make_scene(self.seed, idx, "train", self.size, clutter=self.clutter))
-        flip = (idx * 2654435761) % 4  # deterministic flips (h, v, both, none)
-        w, h = img.shape[2], img.shape[1]
-        b = tgt["boxes"]
-        if flip in (1, 3):
-            img = img.flip(2)
-            b = torch.stack([w - b[:, 2], b[:, 1], w - b[:, 0], b[:, 3]], 1)
-        if flip in (2, 3):
-            img = img.flip(1)
-            b = torch.stack([b[:, 0], h - b[:, 3], b[:, 2], h - b[:, 1]], 1)
-        tgt["boxes"] = b
-        return img, tgt
+        scene = make_scene(self.seed, idx, "train", self.size, clutter=self.clutter)
+        img, tgt = scene_to_tensors(scene, masks=self.masks)
+        return flip_sample(img, tgt, flip_code(idx))
 
 
 def collate(batch):
@@ -210,13 +233,13 @@ def main(argv=None):
                 if args.no_progress or bar is None:
                     print(json.dumps(rec), flush=True)
         if time.time() - last_ck > args.ckpt_minutes * 60:
-            _checkpoint(args, model, opt, it, elapsed_before + time.time() - t0, history)
+            save_checkpoint(args, model, opt, it, elapsed_before + time.time() - t0, history)
             last_ck = time.time()
     if bar is not None:
         bar.close()
     model.transform.min_size = eval_min_size
     train_s = elapsed_before + (time.time() - t0)
-    _checkpoint(args, model, opt, it, train_s, history)
+    save_checkpoint(args, model, opt, it, train_s, history)
     wpath = os.path.join(args.out, WEIGHTS_NAME)
     save_fp16(model, wpath)
     print(f"stopped ({stop_reason}) after {it} iterations, {train_s / 60:.1f} min; weights -> {wpath} "
@@ -289,7 +312,7 @@ def add_previous_stages(metrics: dict, previous: dict) -> dict:
     return metrics
 
 
-def _checkpoint(args, model, opt, it, elapsed_s, history):
+def save_checkpoint(args, model, opt, it, elapsed_s, history):
     path = os.path.join(args.out, "checkpoint.pt")
     tmp = path + ".tmp"
     torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "iteration": it,
