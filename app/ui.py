@@ -74,6 +74,7 @@ class Layout:
     dataset: dataset.DatasetTab
 
     built: dict[str, Any] = field(default_factory=dict)   # registry id -> the built tab (every tab, new ones too)
+    summary_panel: gr.Accordion | None = None   # the JSON summary's panel: the summary is computed while it is open
 
     def tab(self, tab_id: str) -> Any:
         """The built tab of a registry id."""
@@ -164,7 +165,7 @@ def _build_layout(lens: Lens, config: AppConfig) -> Layout:
                         strips[spec.id] = controls.threshold_strip(spec.reads)
                     built[spec.id] = spec.build()
                     if spec.id == "detections":   # the API's JSON summary, folded under the detections
-                        with bind(gr.Accordion, texts={"label": "detections.summary"}, open=False):
+                        with bind(gr.Accordion, texts={"label": "detections.summary"}, open=False) as summary_panel:
                             summary = gr.JSON(label=t("api.summary"), show_label=False, elem_id="lens-summary")
     return Layout(controls=panel, status=status, detections_count=detections_count, summary=summary,
                   overview=built["overview"], features=built["features"], anchors=built["anchors"],
@@ -172,41 +173,51 @@ def _build_layout(lens: Lens, config: AppConfig) -> Layout:
                   detections=built["detections"], language=language, nms=built["nms"], tabs=tabs,
                   breadcrumb=breadcrumb, tab_items=tab_items, ablations=built["ablations"],
                   ground_truth=built["gt"], strips=strips, projector=projector, dataset=built["dataset"],
-                  built=built)
+                  built=built, summary_panel=summary_panel)
 
 
 # --- what each event updates -------------------------------------------------------------------------------------
 
-def _threshold_values(layout: Layout, session: Session, before: Mapping[str, float] | None = None) -> dict[Any, Any]:
-    """Everything that depends on the thresholds and is on screen. A tab's own heavier view (NMS walk, provenance,
-    RoI pooling, ablations …) is computed only when that tab is the one showing; switching to a tab computes it
-    (see _wire_tab_selection). `before`: the thresholds before this event; a strip slider whose value did not change
-    is left alone (each update costs the page a re-render)."""
-    detections_view = views.detections_view(session)
+def _threshold_values(layout: Layout, session: Session, before: Mapping[str, float] | None = None, *,
+                      for_api: bool = False) -> dict[Any, Any]:
+    """Everything that depends on the thresholds and is on screen: the header (status, count, breadcrumb) and the
+    open tab's views; the hidden tabs' views are skipped and computed when their tab opens (_wire_tab_selection),
+    and so are the hidden tabs' strip sliders. `before`: the thresholds before this event; a strip slider whose
+    value did not change is left alone (each update costs the page a re-render). `for_api`: what the named
+    endpoints return (/rethreshold's outputs as scripts know them): the summary, the overview and the detections
+    always, the other tabs' heavier views only for the open tab."""
     status = views.status_view(session)
-    values = {layout.summary: detections_view.summary, layout.status: status.markdown,
-              layout.detections_count: status.detections_count, layout.breadcrumb: views.breadcrumb_html(session),
-              **layout.overview.values(views.overview_view(session)),
-              **layout.detections.basic_values(detections_view)}
-    values.update(_strip_values(layout, session.thresholds, before))
+    values = {layout.status: status.markdown, layout.detections_count: status.detections_count,
+              layout.breadcrumb: views.breadcrumb_html(session)}
     current = session.options.current_tab
-    for tab_id, (outputs, compute) in _tab_views(layout).items():
+    if for_api:
+        detections_view = views.detections_view(session)
+        values.update({layout.summary: detections_view.summary, **layout.overview.values(views.overview_view(session)),
+                       **layout.detections.basic_values(detections_view)})
+        values.update(_strip_values(layout, session.thresholds, before))
+        tab_views = _tab_views(layout)
+    else:
+        values.update(_strip_values(layout, session.thresholds, before, only=current))
+        tab_views = _page_views(layout)
+    for tab_id, (outputs, compute) in tab_views.items():
         if tab_id == current:
             values.update(compute(session))
         else:
-            values.update({component: gr.skip() for component in outputs})
+            values.update({component: gr.skip() for component in outputs if component not in values})
     return values
 
 
-def _strip_values(layout: Layout, thresholds: Mapping[str, float], before: Mapping[str, float] | None
-                  ) -> dict[Any, Any]:
-    """The projector strips' sliders at `thresholds`; those whose value is as `before` are skipped."""
+def _strip_values(layout: Layout, thresholds: Mapping[str, float], before: Mapping[str, float] | None,
+                  only: str | None = None) -> dict[Any, Any]:
+    """The projector strips' sliders at `thresholds`; those whose value is as `before` are skipped, and with `only`
+    (a tab id) every other tab's strip too (a tab's strip is set when the tab opens)."""
     values: dict[Any, Any] = {}
-    for strip in layout.strips.values():
-        for slider, value in controls.strip_values(strip, thresholds).items():
-            key = next(k for k, s in strip.items() if s is slider)
+    for tab_id, strip in layout.strips.items():
+        for key, slider in strip.items():
             unchanged = before is not None and before.get(key) == thresholds[key]
-            values[slider] = gr.skip() if unchanged else value
+            hidden = only is not None and tab_id != only
+            values[slider] = gr.skip() if unchanged or hidden else controls.strip_values({key: slider}, thresholds)[
+                slider]
     return values
 
 
@@ -230,6 +241,24 @@ def _tab_views(layout: Layout) -> dict[str, tuple[list[Any], Callable[[Session],
 
 
 REFRESH_API_ORDER = ("proposals", "nms", "roi", "detections", "ablations", "gt")
+
+
+def _page_views(layout: Layout) -> dict[str, tuple[list[Any], Callable[[Session], dict[Any, Any]]]]:
+    """Tab id -> (its threshold-dependent outputs on the page, how to compute them): _tab_views, plus the Overview's
+    pipeline and the Detections tab's viewer, table, counts and (while its panel is open) JSON summary. The page's
+    events compute only the open tab's; a tab computes its own when it opens."""
+    d = layout.detections
+
+    def detections(session: Session) -> dict[Any, Any]:
+        view = views.detections_view(session)
+        values = {**d.basic_values(view), **d.story_values(views.story_view(session))}
+        values[layout.summary] = view.summary if session.options.summary_open else gr.skip()
+        return values
+
+    page = {"overview": (layout.overview.outputs, lambda s: layout.overview.values(views.overview_view(s))),
+            **_tab_views(layout)}
+    page["detections"] = ([*d.basic_outputs, *d.story_outputs, layout.summary], detections)
+    return page
 
 
 def _proposal_components(layout: Layout) -> list[Any]:
@@ -439,7 +468,7 @@ def _wire_named_api(lens: Lens, layout: Layout, config: AppConfig) -> None:
                 request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
                 progress: gr.Progress = gr.Progress(track_tqdm=True)) -> dict[Any, Any]:
         session = _inspected(lens, config, image, model_name, annotations, request, progress)
-        values = _threshold_values(layout, session)
+        values = _threshold_values(layout, session, for_api=True)
         values.update(layout.anchors.values(views.anchors_view(session)))
         for _, compute in _image_views(layout).values():
             values.update(compute(session))
@@ -449,12 +478,12 @@ def _wire_named_api(lens: Lens, layout: Layout, config: AppConfig) -> None:
     @readable_errors("action.rethreshold", lens)
     def rethreshold(values: Mapping[str, float], request: gr.Request) -> dict[Any, Any]:
         session, _ = handlers.rethreshold(lens, session_id(request), values)
-        return with_picture(_threshold_values(layout, session), session)
+        return with_picture(_threshold_values(layout, session, for_api=True), session)
 
     @readable_errors("action.rethreshold", lens)
     def reset_thresholds(request: gr.Request) -> dict[Any, Any]:
         session = handlers.reset_thresholds(lens, session_id(request))
-        values = _threshold_values(layout, session)
+        values = _threshold_values(layout, session, for_api=True)
         values.update(c.slider_values(session.thresholds))
         return with_picture(values, session)
 
@@ -539,6 +568,7 @@ def _wire_tab_controls(lens: Lens, layout: Layout) -> dict[str, Callable[..., An
             "top_n": on_top_n, "roi_choice": on_roi_choice, "roi_click": on_roi_click, "roi_box": on_roi_box,
             **_wire_nms_player(lens, layout.nms), **_wire_follow(lens, layout), **_wire_tab_selection(lens, layout),
             **_wire_registered(lens, layout), **_wire_ground_truth(lens, layout.ground_truth),
+            **_wire_summary_panel(lens, layout),
             **_wire_dataset(lens, layout)}
 
 
@@ -679,9 +709,13 @@ def _wire_ground_truth(lens: Lens, g: ground_truth.GroundTruthTab) -> dict[str, 
 def _wire_tab_selection(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
     """Remember which tab a session shows; a tab whose view depends on the thresholds is computed when it opens."""
     functions: dict[str, Callable[..., Any]] = {}
-    tab_views = {**_image_views(layout), **_tab_views(layout)}
+    tab_views = {**_image_views(layout), **_page_views(layout)}
     for tab_id, tab in layout.tab_items.items():
         outputs, compute = tab_views.get(tab_id, ([], None))
+        strip = layout.strips.get(tab_id, {})
+        if strip:   # a tab's strip follows the thresholds while it is hidden only when it opens
+            outputs = [*outputs, *strip.values()]
+            compute = _with_strip(compute, strip)
 
         @readable_errors("action.view", lens)
         def on_select(request: gr.Request, tab_id: str = tab_id, compute: Any = compute,
@@ -696,6 +730,38 @@ def _wire_tab_selection(lens: Lens, layout: Layout) -> dict[str, Callable[..., A
         tab.select(on_select, None, outputs or None, api_visibility="private", trigger_mode="always_last")
         functions[f"select_{tab_id}"] = on_select
     return functions
+
+
+def _wire_summary_panel(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
+    """The JSON summary (with the ground-truth report's figures) is computed while its panel is open only."""
+    panel = layout.summary_panel
+    assert panel is not None
+
+    @readable_errors("action.view", lens)
+    def on_summary_open(request: gr.Request) -> dict[Any, Any]:
+        if lens.cache.get(session_id(request)) is None:   # nothing inspected yet
+            return {layout.summary: gr.skip()}
+        session = handlers.set_options(lens, session_id(request), summary_open=True)
+        return {layout.summary: views.detections_view(session).summary}
+
+    @readable_errors("action.view", lens)
+    def on_summary_close(request: gr.Request) -> None:
+        if lens.cache.get(session_id(request)) is not None:
+            handlers.set_options(lens, session_id(request), summary_open=False)
+
+    panel.expand(on_summary_open, None, [layout.summary], api_visibility="private", trigger_mode="always_last")
+    panel.collapse(on_summary_close, None, None, api_visibility="private", trigger_mode="always_last")
+    return {"summary_open": on_summary_open, "summary_close": on_summary_close}
+
+
+def _with_strip(compute: Callable[[Session], dict[Any, Any]] | None, strip: dict[str, gr.Slider]
+                ) -> Callable[[Session], dict[Any, Any]]:
+    """A tab's views (if any) and its strip's sliders at the session's thresholds."""
+    def both(session: Session) -> dict[Any, Any]:
+        values = compute(session) if compute is not None else {}
+        values.update(controls.strip_values(strip, session.thresholds))
+        return values
+    return both
 
 
 def _wire_follow(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:

@@ -160,15 +160,21 @@ class DetectionsView:
     rows: list[list[Any]]
     counts_html: str
     steps: str
-    summary: dict[str, Any]
     viewer: str = ""   # the box viewer's value (app/viewer.py): the final stage, applied in the browser
     draw: Callable[[], np.ndarray] = field(default=lambda: np.zeros((1, 1, 3), np.uint8), repr=False)
+    summarize: Callable[[], dict[str, Any]] = field(default=dict, repr=False)
 
     @cached_property
     def image(self) -> np.ndarray:
         """The detections drawn as a picture (what /inspect and /rethreshold return to scripts), on first use: the
         page draws them with the box viewer."""
         return self.draw()
+
+    @cached_property
+    def summary(self) -> dict[str, Any]:
+        """The JSON summary (the ground-truth report's figures included), on first use: the page shows it only
+        while its panel is open, and the ground-truth report costs more than the rest of an RPN move."""
+        return self.summarize()
 
 
 def normalization_text(normalization: Any) -> str:
@@ -320,22 +326,31 @@ def gt_boxes(session: Session) -> np.ndarray | None:
 
 
 def detections_view(session: Session) -> DetectionsView:
+    """The Detections tab at the session's thresholds. The picture for scripts and the JSON summary are built on
+    first use (both read the ground-truth report)."""
     trace, replay = session.trace, session.replay
-    report = gt_report(session)
-    status, kinds = (gt_figs.detection_statuses(report, len(replay.detections)) if report is not None
-                     else (None, None))
-    summary = detection_figs.summary(trace, replay)
-    if report is not None:
-        summary["ground_truth"] = report.to_dict()
+
+    def draw() -> np.ndarray:
+        report = gt_report(session)
+        status, kinds = (gt_figs.detection_statuses(report, len(replay.detections)) if report is not None
+                         else (None, None))
+        return detection_figs.detections_image(trace, replay.detections, gt_boxes(session), status, kinds,
+                                               followed_detection(session))
+
+    def summarize() -> dict[str, Any]:
+        summary = detection_figs.summary(trace, replay)
+        report = gt_report(session)
+        if report is not None:
+            summary["ground_truth"] = report.to_dict()
+        return summary
+
     return DetectionsView(
-        draw=lambda: detection_figs.detections_image(trace, replay.detections, gt_boxes(session), status, kinds,
-                                                     followed_detection(session)),
+        draw=draw, summarize=summarize,
         image_label=t("detections.image_label", count=len(replay.detections),
                       score=replay.settings["box_score_thresh"], nms=replay.settings["box_nms_thresh"]),
         rows=detection_figs.table_rows(replay.detections),
         counts_html=detection_figs.class_counts_html(trace, replay.detections),
         steps=markdown_table(proposal_figs.steps_headers(), proposal_figs.steps_rows(replay.box_steps)),
-        summary=summary,
         viewer=detection_figs.detections_viewer(trace, replay, session.gt, followed_detection(session), session),
     )
 
