@@ -40,6 +40,8 @@ class ViewOptions:
     gt_iou: float = 0.5                     # the funnel's IoU threshold t
     anchor_label_level: int | None = None   # level shown in the anchor-labels overlay; None = the busiest
     current_tab: str = "overview"           # the tab on screen: only its threshold-dependent view is recomputed
+    mask_detection: tuple[int, int] | None = None   # (anchor, class) of the detection the Masks tab follows
+    mask_threshold: float = 0.5             # the Masks tab's threshold (its step-by-step panel; the viewer's own)
     summary_open: bool = False              # the Detections tab's JSON summary panel is open (else not computed)
 
 

@@ -39,6 +39,8 @@ def offline_loader(name: str, **kwargs: Any) -> Any:
         torch_model = demo_model.build_demo_model(num_classes=len(DEMO_CATEGORIES)).eval()
         return inspectors.InspectedModel(model=torch_model, name="demo", categories=list(DEMO_CATEGORIES),
                                          device=next(torch_model.parameters()).device, source="random init")
+    if name == "demo_mask":   # embedded weights: nothing to download
+        return inspectors.load_model("demo_mask", device=kwargs.get("device", "cpu"))
     if kwargs.get("checkpoint") is None and kwargs.get("weights", "DEFAULT") is not None:
         # Never download in tests: the COCO path fails the way the engine fails offline.
         from inspectors.core.models import _SPECS, hub_checkpoint_path

@@ -12,7 +12,7 @@ from typing import Any
 
 SIZES = ((1440, 900), (1280, 720), (1024, 768))
 LANGUAGES = {"en": "en-US", "ko": "ko-KR"}
-TABS = ("overview", "features", "anchors", "objectness", "proposals", "nms", "roi", "detections", "gt",
+TABS = ("overview", "features", "anchors", "objectness", "proposals", "nms", "roi", "detections", "masks", "gt",
         "ablations", "dataset")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]

@@ -255,9 +255,9 @@ EN: dict[str, str] = {
 
 def _feature_tables() -> None:
     """Strings of the larger features live beside their Korean in one module each (app/locales/<feature>.py)."""
-    from app.locales import dataset, ground_truth, teach
+    from app.locales import dataset, ground_truth, masks, teach
 
-    for module in (teach, ground_truth, dataset):
+    for module in (teach, ground_truth, dataset, masks):
         EN.update(module.EN)
 
 

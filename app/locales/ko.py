@@ -343,9 +343,9 @@ KO: dict[str, str] = {
 
 
 def _feature_tables() -> None:
-    from app.locales import dataset, ground_truth, teach
+    from app.locales import dataset, ground_truth, masks, teach
 
-    for module in (teach, ground_truth, dataset):
+    for module in (teach, ground_truth, dataset, masks):
         KO.update(module.KO)
 
 
