@@ -304,6 +304,12 @@ KO: dict[str, str] = {
     "engine.annotations.bad_mask": "{name}: 주석 {id}의 분할 마스크(segmentation)를 읽을 수 없습니다 ({reason}). COCO "
                                    "마스크는 다각형 [[x1, y1, x2, y2, …]]이거나 이미지 크기의 RLE {{\"size\": [높이, "
                                    "너비], \"counts\": …}}입니다.",
+    "engine.dataset.bad_mask": "{name}의 주석 {id}의 분할 마스크(segmentation)를 읽을 수 없습니다 ({reason}). COCO "
+                               "마스크는 다각형 [[x1, y1, x2, y2, …]]이거나 이미지 크기의 RLE {{\"size\": [높이, "
+                               "너비], \"counts\": …}}입니다.",
+    "engine.dataset.masks_below_floor": "캡처는 점수가 {floor:g}보다 큰 박스의 마스크만 저장했으므로 box_score_thresh = "
+                                        "{value:g}에서의 마스크는 알 수 없습니다 ({reason}). 점수 임계값을 {floor:g} "
+                                        "이상으로 올리거나 더 낮은 mask_score_floor로 다시 캡처하세요.",
     "engine.mask.threshold": "mask_thresh = {value!r}: 0에서 1 사이의 수여야 합니다 (확률이 이 값보다 큰 픽셀이 마스크에 "
                              "들어갑니다).",
     "engine.annotations.voc_no_masks": "Pascal VOC 주석에는 객체 마스크가 없습니다. 마스크 IoU와 마스크 AP에는 COCO "

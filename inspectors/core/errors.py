@@ -67,6 +67,12 @@ MESSAGES: dict[str, str] = {
     "dataset.not_coco": "{name} is not a COCO annotation file: it needs \"images\" and \"categories\" lists (and "
                         "\"annotations\").",
     "dataset.not_coco_detail": "{name} is not a valid COCO annotation file ({reason}).",
+    "dataset.bad_mask": "The segmentation of annotation {id} of {name} cannot be read ({reason}). COCO masks are "
+                        "polygons [[x1, y1, x2, y2, …]] or an RLE {{\"size\": [height, width], \"counts\": …}} of "
+                        "the image's size.",
+    "dataset.masks_below_floor": "The capture stored masks only for boxes scoring above {floor:g}, so the masks at "
+                                 "box_score_thresh = {value:g} are not known ({reason}): raise the score threshold "
+                                 "to {floor:g} or more, or capture again with a lower mask_score_floor.",
     "dataset.unknown_category": "{name} has annotations with category ids {ids} that its \"categories\" list does "
                                 "not define.",
     "dataset.voc_empty": "No Pascal VOC .xml files in {path} (nor in its Annotations folder).",

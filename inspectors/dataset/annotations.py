@@ -8,6 +8,11 @@ region (detections on it are neither hits nor misses), as the single-image groun
 (inspectors.ground_truth.annotations) treats it.
 
 Images are matched to the files the user gave by relative path, then by path suffix, then by unique base name.
+
+Masks (for Mask R-CNN's segm metrics): each COCO annotation's `segmentation` (polygons, uncompressed or compressed
+RLE) is kept as one compressed RLE of its image (pycocotools' annToRLE; inspectors.evaluation.masks), an
+unreadable one is an InputError naming the image and the annotation. They are drawn once the image's size is known
+and checked against its file (`with_masks_drawn`, at capture, before any model work). VOC has no masks.
 """
 
 from __future__ import annotations
@@ -16,13 +21,14 @@ import contextlib
 import hashlib
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable, Sequence, Union
+from typing import Any, Iterable, Optional, Sequence, Union
 
 import numpy as np
 
 from inspectors.core.errors import InputError
+from inspectors.evaluation.masks import MaskError, Rle, segmentation_rle
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
@@ -38,9 +44,27 @@ class ImageGroundTruth:
     area: np.ndarray  # (G,) float64, the annotation's area (COCO's size ranges use it)
     iscrowd: np.ndarray  # (G,) bool: an ignore region (COCO crowd, VOC difficult)
     ann_id: np.ndarray  # (G,) int64
+    # (G,) each annotation's mask as the counts of a compressed RLE of the (height, width) image, b"" where it has
+    # none; None when the annotations give no masks for this image (VOC, box-only COCO).
+    masks: Optional[tuple[bytes, ...]] = None
+    # (G,) the raw segmentations while the image size is unknown (with_masks_drawn draws them into `masks`)
+    pending_masks: Optional[tuple[Any, ...]] = None
 
     def __len__(self) -> int:
         return int(self.bbox.shape[0])
+
+    def mask_rles(self) -> Optional[list[Optional[Rle]]]:
+        """Each annotation's mask as a compressed RLE (None where it has none); None when there are no masks."""
+        if self.masks is None:
+            return None
+        return [{"size": [self.height, self.width], "counts": c} if c else None for c in self.masks]
+
+    def with_masks_drawn(self) -> "ImageGroundTruth":
+        """Polygons waiting for the image size drawn now that width and height are known."""
+        if self.pending_masks is None or not (self.width and self.height):
+            return self
+        return replace(self, masks=_drawn_masks(self.pending_masks, self.height, self.width, self.file_name,
+                                                self.ann_id), pending_masks=None)
 
     @property
     def boxes_xyxy(self) -> np.ndarray:
@@ -67,6 +91,9 @@ class GroundTruthSet:
             digest.update(json.dumps([image.image_id, image.file_name, image.width, image.height]).encode())
             for array in (image.bbox, image.category_id, image.area, image.iscrowd, image.ann_id):
                 digest.update(np.ascontiguousarray(array).tobytes())
+            if image.masks is not None or image.pending_masks is not None:  # (box-only files: as before)
+                digest.update(json.dumps([c.decode("ascii") for c in image.masks] if image.masks is not None
+                                         else repr(image.pending_masks)).encode())
         return digest.hexdigest()
 
 
@@ -102,6 +129,9 @@ def _load_coco(path: Path) -> GroundTruthSet:
             info = coco.imgs[image_id]
             anns = coco.imgToAnns.get(image_id, [])
             bbox = np.array([[float(v) for v in a["bbox"]] for a in anns], dtype=np.float64).reshape(-1, 4)
+            segmentations = [a.get("segmentation") for a in anns]
+            ann_ids = np.array([int(a.get("id", 0)) for a in anns], dtype=np.int64)
+            with_masks = any(_has_segmentation(seg) for seg in segmentations)
             images.append(ImageGroundTruth(
                 image_id=int(image_id),
                 file_name=str(info["file_name"]),
@@ -113,7 +143,8 @@ def _load_coco(path: Path) -> GroundTruthSet:
                 area=np.array([float(a["area"]) if "area" in a else float(a["bbox"][2]) * float(a["bbox"][3])
                                for a in anns], dtype=np.float64),
                 iscrowd=np.array([bool(a.get("iscrowd", 0)) for a in anns], dtype=bool),
-                ann_id=np.array([int(a.get("id", 0)) for a in anns], dtype=np.int64),
+                ann_id=ann_ids,
+                pending_masks=tuple(segmentations) if with_masks else None,  # drawn once the size is checked
             ))
     except (KeyError, TypeError, ValueError, IndexError) as e:
         raise InputError("dataset.not_coco_detail", name=path.name, reason=f"{type(e).__name__}: {e}") from None
@@ -123,6 +154,24 @@ def _load_coco(path: Path) -> GroundTruthSet:
         if unknown:
             raise InputError("dataset.unknown_category", name=path.name, ids=", ".join(map(str, sorted(unknown))))
     return GroundTruthSet("coco", str(path), categories, tuple(images))
+
+
+def _has_segmentation(segmentation: Any) -> bool:
+    return segmentation is not None and not (isinstance(segmentation, (list, tuple)) and not segmentation)
+
+
+def _drawn_masks(segmentations: Sequence[Any], height: int, width: int, file_name: str, ann_ids: np.ndarray
+                 ) -> tuple[bytes, ...]:
+    out = []
+    for segmentation, ann_id in zip(segmentations, ann_ids):
+        if not _has_segmentation(segmentation):
+            out.append(b"")
+            continue
+        try:
+            out.append(bytes(segmentation_rle(segmentation, height, width)["counts"]))
+        except MaskError as e:
+            raise InputError("dataset.bad_mask", name=file_name, id=int(ann_id), reason=str(e)) from None
+    return tuple(out)
 
 
 # ---- Pascal VOC --------------------------------------------------------------------------------------------------

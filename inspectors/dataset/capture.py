@@ -59,6 +59,7 @@ from inspectors.dataset.manifest import (
     versions,
     write_manifest,
 )
+from inspectors.dataset.masks import mask_floor_for
 from inspectors.dataset.record import write_atomically
 from inspectors.dataset.store import DatasetCapture
 from inspectors.dataset.tasks import ImageTask, capture_record  # noqa: F401  (public here too)
@@ -80,13 +81,16 @@ def capture_dataset(
     ray_address: Optional[str] = None,
     num_workers: Optional[int] = None,
     between_images: Optional[Callable[[int, int], None]] = None,
+    mask_score_floor: Optional[float] = None,
 ) -> DatasetCapture:
     """Capture `images` (a folder, searched recursively, or a list of paths) with their ground truth
     (`annotations`: a COCO JSON file or a Pascal VOC folder) into the folder `out`, and open it.
 
     `max_pre_nms_top_n` (default: the model's own rpn_pre_nms_top_n) is the largest per-level pre-NMS top-n the
     capture can replay; disk grows with it. `threads`: intra-op threads per worker (default: this process's).
-    `engine="ray"`: Ray Data actors (`ray_address` joins a running cluster; `num_workers` actors)."""
+    `engine="ray"`: Ray Data actors (`ray_address` joins a running cluster; `num_workers` actors).
+    A Mask R-CNN's capture also stores the masks of every box scoring above `mask_score_floor` (default
+    min(0.05, the model's score threshold)): segm metrics follow every score threshold at or above it."""
     if engine not in ENGINES:
         raise InputError("dataset.unknown_engine", engine=engine)
     inspected = as_inspected(model)
@@ -98,14 +102,19 @@ def capture_dataset(
     defaults = dict(identity["snapshot"]["thresholds"])
     top_n = int(check_threshold("rpn_pre_nms_top_n", max_pre_nms_top_n or defaults["rpn_pre_nms_top_n"]))
     threads = int(threads or torch.get_num_threads())
+    floor = None
+    if identity["snapshot"].get("mask") is not None:
+        floor = mask_floor_for(defaults["box_score_thresh"], mask_score_floor)
+        if not 0.0 <= floor < 1.0:
+            raise InputError("threshold.out_of_range", name="mask_score_floor", value=floor, low=0.0, high=1.0)
 
     out = Path(out)
-    tasks = [ImageTask(i, str(path.resolve()), gt, f"{i:06d}.npz")
+    tasks = [ImageTask(i, str(path.resolve()), gt, f"{i:06d}.npz", floor)
              for i, (path, gt) in enumerate(zip(matched.paths, matched.ground_truth))]
     subset = GroundTruthSet(ground_truth.source, ground_truth.path, ground_truth.categories, matched.ground_truth)
     fingerprint = dataset_fingerprint(subset.fingerprint(), list(matched.names),
                                       [p.stat().st_size for p in matched.paths])
-    manifest = _start_or_resume(out, identity, fingerprint, top_n, {
+    manifest = _start_or_resume(out, identity, fingerprint, top_n, floor, {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "complete": False,
@@ -126,6 +135,7 @@ def capture_dataset(
             "unannotated_images": matched.unannotated,
         },
         "max_pre_nms_top_n": top_n,
+        "masks": None if floor is None else {"score_floor": floor},
         "ranges": slider_ranges(top_n),
         "capture": {"threads": threads, "device": str(inspected.device), **versions(), "seconds": 0.0},
         "images": [{"index": t.index, "image_id": t.ground_truth.image_id, "file_name": t.ground_truth.file_name,
@@ -181,7 +191,7 @@ def _records_to_capture(out: Path, manifest: dict[str, Any], tasks: list[ImageTa
 
 
 # ---- the folder ---------------------------------------------------------------------------------------------------
-def _start_or_resume(out: Path, identity: dict[str, Any], fingerprint: str, top_n: int,
+def _start_or_resume(out: Path, identity: dict[str, Any], fingerprint: str, top_n: int, floor: Optional[float],
                      fresh: dict[str, Any]) -> dict[str, Any]:
     if out.exists() and not out.is_dir():
         raise InputError("dataset.not_a_folder", path=str(out))
@@ -193,6 +203,10 @@ def _start_or_resume(out: Path, identity: dict[str, Any], fingerprint: str, top_
         if int(manifest["max_pre_nms_top_n"]) != top_n:
             raise InputError("dataset.other_settings", path=str(out), name="max_pre_nms_top_n",
                              found=manifest["max_pre_nms_top_n"], given=top_n)
+        found = (manifest.get("masks") or {}).get("score_floor")
+        if found != floor:
+            raise InputError("dataset.other_settings", path=str(out), name="mask_score_floor", found=found,
+                             given=floor)
         return manifest
     if out.is_dir() and any(p.name != RECORDS for p in out.iterdir()):
         raise InputError("dataset.not_empty", path=str(out))
@@ -242,7 +256,7 @@ def _with_checked_sizes(matched: MatchedImages) -> MatchedImages:
         elif (width, height) != (gt.width, gt.height):
             raise InputError("dataset.size_mismatch", name=path.name, width=width, height=height,
                              ann_width=gt.width, ann_height=gt.height)
-        checked.append(gt)
+        checked.append(gt.with_masks_drawn())
     return replace(matched, ground_truth=tuple(checked))
 
 

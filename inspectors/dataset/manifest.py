@@ -25,6 +25,7 @@ from inspectors.core.json_values import json_safe
 from inspectors.core.models import InspectedModel
 from inspectors.core.snapshot import (
     BoxCoderSpec,
+    MaskSpec,
     MatcherSpec,
     ModelSnapshot,
     PoolerSpec,
@@ -64,9 +65,10 @@ def snapshot_from_dict(data: Mapping[str, Any]) -> ModelSnapshot:
 
     pooler = data.get("pooler")
     transform = data["transform"]
+    mask = data.get("mask")
     known = {f.name for f in fields(ModelSnapshot)}
     handled = {"thresholds", "rpn_min_size", "rpn_box_coder", "rpn_matcher", "rpn_sampler", "anchor_sizes",
-               "aspect_ratios", "roi_box_coder", "roi_matcher", "roi_sampler", "pooler", "transform"}
+               "aspect_ratios", "roi_box_coder", "roi_matcher", "roi_sampler", "pooler", "transform", "mask"}
     plain_fields = {k: tup(v) for k, v in data.items() if k in known and k not in handled}  # numbers, flags
     return ModelSnapshot(
         **plain_fields,
@@ -82,6 +84,9 @@ def snapshot_from_dict(data: Mapping[str, Any]) -> ModelSnapshot:
         roi_sampler=SamplerSpec(**data["roi_sampler"]),
         pooler=None if pooler is None else PoolerSpec(**{k: tup(v) for k, v in pooler.items()}),
         transform=TransformSpec(**{k: tup(v) for k, v in transform.items()}),
+        mask=None if mask is None else MaskSpec(
+            pooler=PoolerSpec(**{k: tup(v) for k, v in mask["pooler"].items()}), resolution=tup(mask["resolution"]),
+            num_classes=int(mask["num_classes"]), paste_padding=int(mask.get("paste_padding", 1))),
     )
 
 

@@ -16,6 +16,11 @@ is exact as well.
 
 Numbers are float32, as the model computed them; the ground truth of the image is stored with it, so a capture
 is self-contained.
+
+Mask R-CNN (inspectors.dataset.masks): also the mask predictor's 28×28 logits of its own class for every (stored
+candidate, class) whose class score is above the capture's mask score floor — every box that can become a
+detection at a score threshold ≥ the floor, whatever the other sliders — as float32, so that replayed masks are
+the model's to the bit; and the objects' masks (compressed RLE counts). A box-only capture stores none of it.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import torch
 from torchvision.ops import boxes as box_ops
 
 from inspectors.dataset.annotations import ImageGroundTruth
+from inspectors.dataset.masks import candidate_mask_logits
 from inspectors.pipeline.replay import seed_with_captured_heads
 from inspectors.roi.box_head import head_outputs_for_candidates
 from inspectors.rpn.fast_proposals import nms_grid_bits
@@ -70,6 +76,12 @@ class ImageRecord:
     nms_bits: np.ndarray | None = None  # (M,) int32
     nms_min_size: float = 0.0  # the RPN's min_size those decisions assumed
     nms_ordered: bool = True  # scores non-increasing inside every level (see fast_proposals.NmsBase)
+    # Mask R-CNN (None for a box model): the own-class mask logits of every (row, label) that can be a detection at
+    # a score threshold ≥ mask_floor, sorted by row × classes + label (inspectors.dataset.masks)
+    mask_row: np.ndarray | None = None  # (P,) int32 record row
+    mask_label: np.ndarray | None = None  # (P,) int16 model label
+    mask_logits: np.ndarray | None = None  # (P, 28, 28) float32
+    mask_floor: float = float("nan")
 
     @property
     def num_anchors(self) -> int:
@@ -85,12 +97,15 @@ class ImageRecord:
 
     def nbytes(self) -> int:
         arrays = [self.anchor, self.level, self.logit, self.box, self.class_logits, self.box_regression,
-                  *self.tie_logits.values(), *([] if self.nms_bits is None else [self.nms_bits])]
+                  *self.tie_logits.values(), *([] if self.nms_bits is None else [self.nms_bits]),
+                  *[a for a in (self.mask_row, self.mask_label, self.mask_logits) if a is not None]]
         return int(sum(a.nbytes for a in arrays))
 
 
-def record_from_trace(trace: "Trace", max_pre_nms_top_n: int, ground_truth: ImageGroundTruth) -> ImageRecord:
-    """Everything replay needs from one captured image, for every RPN setting with pre-NMS top-n ≤ the maximum."""
+def record_from_trace(trace: "Trace", max_pre_nms_top_n: int, ground_truth: ImageGroundTruth,
+                      mask_floor: float | None = None) -> ImageRecord:
+    """Everything replay needs from one captured image, for every RPN setting with pre-NMS top-n ≤ the maximum
+    (and, for a Mask R-CNN, every box's mask logits above `mask_floor`, see inspectors.dataset.masks)."""
     objectness = trace.objectness.reshape(-1)
     counts = list(trace.num_anchors_per_level)
     top = top_n_per_level(objectness, counts, max_pre_nms_top_n)  # the capture's own top-n call
@@ -130,7 +145,14 @@ def record_from_trace(trace: "Trace", max_pre_nms_top_n: int, ground_truth: Imag
     logits = objectness[anchors].detach().cpu().to(torch.float32)
     nms_bits, nms_ordered = nms_grid_bits(boxes.detach().cpu().to(torch.float32), logits, level_of_row.to(torch.int64),
                                           top_rows, trace.resized_size, min_size, grid)
+    masks = None
+    if trace.has_masks and mask_floor is not None:
+        masks = candidate_mask_logits(trace, anchors, boxes, class_logits, box_regression, float(mask_floor))
     return ImageRecord(
+        mask_row=None if masks is None else masks[0],
+        mask_label=None if masks is None else masks[1],
+        mask_logits=None if masks is None else masks[2],
+        mask_floor=float("nan") if masks is None else float(mask_floor),  # type: ignore[arg-type]
         image_id=int(ground_truth.image_id),
         original_size=tuple(int(s) for s in trace.original_size),  # type: ignore[arg-type]
         resized_size=tuple(int(s) for s in trace.resized_size),  # type: ignore[arg-type]
@@ -180,6 +202,13 @@ def record_bytes(record: ImageRecord) -> bytes:
     }
     if record.nms_bits is not None:
         arrays["nms_bits"] = record.nms_bits
+    if record.mask_logits is not None:
+        arrays.update(mask_row=record.mask_row, mask_label=record.mask_label, mask_logits=record.mask_logits,
+                      mask_floor=np.array(record.mask_floor, dtype=np.float64))
+    if record.ground_truth.masks is not None:
+        counts = record.ground_truth.masks
+        arrays["gt_mask_counts"] = np.frombuffer(b"".join(counts), dtype=np.uint8)
+        arrays["gt_mask_ends"] = np.cumsum([len(c) for c in counts], dtype=np.int64)
     for name in _GT_FIELDS:
         arrays[f"gt_{name}"] = getattr(record.ground_truth, name)
     for level, logits in record.tie_logits.items():
@@ -207,9 +236,13 @@ def read_record(path: Path) -> ImageRecord:
     except (zipfile.BadZipFile, EOFError, zlib.error) as error:
         raise ValueError(f"{path} is not a whole record ({error})") from error
     gt_width, gt_height = (int(v) for v in arrays["gt_size"])
+    masks = None
+    if "gt_mask_counts" in arrays:
+        data, ends = arrays["gt_mask_counts"].tobytes(), arrays["gt_mask_ends"].tolist()
+        masks = tuple(data[a:b] for a, b in zip([0] + ends[:-1], ends))
     ground_truth = ImageGroundTruth(
         image_id=int(arrays["image_id"]), file_name=str(arrays["gt_file_name"]), width=gt_width, height=gt_height,
-        **{name: arrays[f"gt_{name}"] for name in _GT_FIELDS},
+        **{name: arrays[f"gt_{name}"] for name in _GT_FIELDS}, masks=masks,
     )
     return ImageRecord(
         image_id=int(arrays["image_id"]),
@@ -224,6 +257,10 @@ def read_record(path: Path) -> ImageRecord:
         nms_bits=arrays.get("nms_bits"),
         nms_min_size=float(arrays["nms_min_size"]),
         nms_ordered=bool(arrays["nms_ordered"]),
+        mask_row=arrays.get("mask_row"),
+        mask_label=arrays.get("mask_label"),
+        mask_logits=arrays.get("mask_logits"),
+        mask_floor=float(arrays["mask_floor"]) if "mask_floor" in arrays else float("nan"),
     )
 
 

@@ -13,11 +13,15 @@ Nothing here runs the model. What each slider costs:
   outputs of the proposals (a lookup), then the above; proposal recall is memoised per RPN setting.
 `replay(i)` runs one image through the per-image functions themselves (rpn_filter, box_postprocess) with full
 lineage; tests hold the batched paths equal to it bit for bit.
+Mask R-CNN (inspectors.dataset.masks): `replay(i).masks` are the model's masks from the stored mask logits, and
+`evaluate(..., mask_thresh=0.5).segm` COCOeval's segm metrics of the same detections, their masks binarised at the
+mask threshold (computed when first read; binary masks memoised per box and mask threshold).
 Records are read lazily and kept in a byte-bounded cache, so a dataset larger than memory streams from disk.
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +33,7 @@ import torch
 from inspectors.core.errors import InputError
 from inspectors.core.lru import BoundedCache
 from inspectors.core.models import InspectedModel
-from inspectors.core.snapshot import ModelSnapshot
+from inspectors.core.snapshot import MaskSpec, ModelSnapshot
 from inspectors.core.thresholds import RPN_KEYS, THRESHOLD_KEYS, check_thresholds
 from inspectors.core.trace import Detections
 from inspectors.dataset.annotations import ImageGroundTruth
@@ -42,6 +46,7 @@ from inspectors.dataset.manifest import (
     read_manifest,
     snapshot_from_dict,
 )
+from inspectors.dataset.masks import MasksUnavailable, masks_of, paste, pixel_boxes, probabilities, stored_logits
 from inspectors.dataset.proposal_matching import CandidateOverlaps, candidate_overlaps, proposal_recall_of_rows
 from inspectors.dataset.record import ImageRecord, read_record
 from inspectors.dataset.replay import (
@@ -57,15 +62,19 @@ from inspectors.dataset.replay import (
 )
 from inspectors.evaluation.coco_matching import DetectionSet, GroundTruthArrays
 from inspectors.evaluation.dataset_tide import tide_breakdown
+from inspectors.evaluation.masks import Rle, check_mask_thresh
 from inspectors.evaluation.matching import xyxy_to_xywh
 from inspectors.evaluation.metrics import (
     DatasetMetrics,
     ProposalRecall,
+    SegmMetrics,
     detection_metrics,
     per_image_ap,
     proposal_ar,
+    segm_metrics,
 )
 from inspectors.roi.batched_postprocess import CandidateBatch, batch_box_candidates, batch_select_detections
+from inspectors.roi.mask_head import pasted_rle
 from inspectors.rpn.fast_proposals import NmsBase, nms_base, rpn_proposals, stored_nms_base
 
 if TYPE_CHECKING:
@@ -75,6 +84,7 @@ RECORD_CACHE_BYTES = 2 * 2**30  # records kept in memory (the rest is read again
 RPN_MEMO = 2  # RPN settings whose candidates are kept (~0.1 MB per demo image each)
 NMS_BASE_MEMO = 32  # RPN NMS thresholds whose per-image NMS results are kept (one bool per candidate)
 METRICS_MEMO = 32
+MASK_RLE_MEMO = 200_000  # detections' binary masks (COCO RLEs, ~100 bytes each) kept across settings
 
 
 @dataclass
@@ -88,6 +98,27 @@ class ImageReplay:
     detections: Detections  # original frame
     box_steps: list
     ground_truth: ImageGroundTruth
+    # Mask R-CNN: the detections' mask probabilities (N, 1, 28, 28) as maskrcnn_inference gives them; None otherwise
+    mask_probs: Optional[torch.Tensor] = None
+    mask_spec: Optional[MaskSpec] = None
+    original_size: tuple[int, int] = (0, 0)
+
+    @property
+    def masks(self) -> Optional[torch.Tensor]:
+        """(N, 1, H, W) float mask probabilities in original pixels, as the model returns them (None: no masks)."""
+        if self.mask_probs is None or self.mask_spec is None:
+            return None
+        cached = self.__dict__.get("_masks")
+        if cached is None:
+            cached = self.__dict__["_masks"] = masks_of(self.mask_probs, self.detections.boxes, self.mask_spec,
+                                                       self.original_size)
+        return cached
+
+    def binary_masks(self, threshold: float = 0.5) -> Optional[torch.Tensor]:
+        """(N, 1, H, W) bool: `masks > threshold`."""
+        value = check_mask_thresh(threshold)
+        masks = self.masks
+        return None if masks is None else masks > value
 
     @property
     def proposals(self) -> torch.Tensor:
@@ -140,6 +171,11 @@ class DatasetCapture(DiagnosisMixin):
         self._bases: BoundedCache[float, list[Optional[NmsBase]]] = BoundedCache(NMS_BASE_MEMO, lock=self._lock)
         self._proposals: BoundedCache[Hashable, ProposalRecall] = BoundedCache(METRICS_MEMO, lock=self._lock)
         self._metrics: BoundedCache[Hashable, DatasetMetrics] = BoundedCache(METRICS_MEMO, lock=self._lock)
+        # Mask R-CNN: the metrics with their segm part per (setting, mask threshold), and each detection's binary
+        # mask as a COCO RLE per (image, row, label, pixel box, mask threshold)
+        self._with_segm: BoundedCache[Hashable, DatasetMetrics] = BoundedCache(METRICS_MEMO, lock=self._lock)
+        self._segms: BoundedCache[Hashable, Optional[SegmMetrics]] = BoundedCache(METRICS_MEMO, lock=self._lock)
+        self._rles: BoundedCache[Hashable, Rle] = BoundedCache(MASK_RLE_MEMO, lock=self._lock)
 
     # ---- opening ---------------------------------------------------------------------------------------------------
     @classmethod
@@ -228,9 +264,20 @@ class DatasetCapture(DiagnosisMixin):
             stage = rpn_stage(tensors, rpn_settings(settings, self.config.rpn_min_size),
                               self.config.roi_box_coder.build())
             post: ImageDetections = detections(stage, tensors.record, box_settings(settings), self.categories)
+            probs = None
+            if self.has_masks and self.config.mask is not None:
+                rows = stage.proposal_rows[post.detections.proposal_index].numpy()
+                labels = post.detections.labels.numpy()
+                try:
+                    logits = stored_logits(tensors.record, rows, labels, len(self.categories))
+                except MasksUnavailable as e:
+                    raise InputError("dataset.masks_below_floor", value=settings["box_score_thresh"],
+                                     floor=self.mask_score_floor, reason=str(e)) from None
+                probs, _ = probabilities(logits, labels, self.config.mask)
         return ImageReplay(index=index, name=self.names[index], settings=settings, stage=stage,
                            detections=post.detections, box_steps=post.box_steps,
-                           ground_truth=tensors.record.ground_truth)
+                           ground_truth=tensors.record.ground_truth, mask_probs=probs, mask_spec=self.config.mask,
+                           original_size=tensors.record.original_size)
 
     def image_ground_truth(self, key: Union[int, str]) -> "GroundTruth":
         """The image's ground truth as the single-image engine takes it (trace.ground_truth(gt, ...)), from the
@@ -248,11 +295,33 @@ class DatasetCapture(DiagnosisMixin):
                             for k, (a, c, b, area, crowd) in enumerate(zip(gt.ann_id, gt.category_id, gt.bbox,
                                                                             gt.area, gt.iscrowd))],
         }
+        for ann, rle in zip(coco["annotations"], gt.mask_rles() or []):
+            if rle is not None:  # the masks too (compressed RLE), for the mask IoU and segm AP of one image
+                ann["segmentation"] = {"size": list(rle["size"]), "counts": rle["counts"].decode("ascii")}
         return load_annotations(coco, image=gt.file_name)
 
     # ---- the whole dataset -----------------------------------------------------------------------------------------
-    def evaluate(self, **thresholds: Any) -> DatasetMetrics:
-        """COCO metrics of the whole dataset at `thresholds` (any of the seven; the rest at the model's values)."""
+    def evaluate(self, *, mask_thresh: float = 0.5, **thresholds: Any) -> DatasetMetrics:
+        """COCO metrics of the whole dataset at `thresholds` (any of the seven; the rest at the model's values).
+        For a Mask R-CNN capture, `.segm` holds COCOeval's segm metrics with the masks binarised at `mask_thresh`
+        (computed when first read); None for a model without masks."""
+        mask_thresh = check_mask_thresh(mask_thresh)
+        metrics = self._box_metrics(**thresholds)
+        if not self.has_masks:
+            return metrics
+        key = (tuple(metrics.settings[k] for k in THRESHOLD_KEYS), mask_thresh)
+        with self._lock:
+            known = self._with_segm.get(key)
+            if known is None:
+                known = copy.copy(metrics)
+                known.__dict__.pop("segm", None)
+                settings = dict(metrics.settings)
+                known._segm = lambda: self._segm(settings, mask_thresh)
+                known.segm_note = self.segm_unavailable(**settings)
+                self._with_segm.put(key, known)
+            return known
+
+    def _box_metrics(self, **thresholds: Any) -> DatasetMetrics:
         settings = self.settings(**thresholds)
         key = tuple(settings[k] for k in THRESHOLD_KEYS)
         rpn_key = tuple(settings[k] for k in RPN_KEYS)
@@ -293,6 +362,111 @@ class DatasetCapture(DiagnosisMixin):
                  "bbox": [float(v) for v in b], "score": float(s)}
                 for i, c, b, s in zip(dets.image, dets.category, dets.bbox, dets.score)]
 
+    # ---- masks (Mask R-CNN) ----------------------------------------------------------------------------------------
+    @property
+    def has_masks(self) -> bool:
+        """Whether the capture stores masks (a Mask R-CNN captured with its mask logits)."""
+        return self.manifest.get("masks") is not None and self.config.mask is not None
+
+    @property
+    def mask_score_floor(self) -> Optional[float]:
+        """Masks are stored for boxes scoring above this: segm metrics need box_score_thresh ≥ it."""
+        return float(self.manifest["masks"]["score_floor"]) if self.has_masks else None
+
+    def segm_detections(self, mask_thresh: float = 0.5, **thresholds: Any) -> tuple[DetectionSet, list[Rle]]:
+        """detection_set(...) and each of its detections' binary mask (probability > mask_thresh) as a COCO RLE.
+        InputError when box_score_thresh is below the capture's mask score floor."""
+        mask_thresh = check_mask_thresh(mask_thresh)
+        settings = self.settings(**thresholds)
+        spec = self.config.mask
+        if not self.has_masks or spec is None:
+            raise ValueError("this capture stores no masks")
+        floor = float(self.mask_score_floor or 0.0)
+        if settings["box_score_thresh"] < floor:
+            raise InputError("dataset.masks_below_floor", value=settings["box_score_thresh"], floor=floor,
+                             reason="the capture stored the masks of boxes above the floor only")
+        stage = self._eval_stage(tuple(settings[k] for k in RPN_KEYS), settings)
+        with torch.inference_mode():
+            found = batch_select_detections(stage.candidates, box_settings(settings))
+        classes = self._class_of_label[found.labels]
+        kept = classes >= 0
+        rles: list[Optional[Rle]] = [None] * len(found.labels)
+        num_classes = len(self.categories)
+        with torch.inference_mode():
+            for i in np.unique(found.image):
+                mine = np.flatnonzero(found.image == i)  # this image's detections, in the model's order
+                record = self._record_tensors(int(i)).record
+                rows = stage.proposal_rows[int(i)][found.source[mine]]
+                labels = found.labels[mine]
+                probs, cacheable = probabilities(stored_logits(record, rows, labels, num_classes), labels, spec)
+                boxes = torch.from_numpy(np.ascontiguousarray(found.boxes[mine]))
+                boxes_px = pixel_boxes(boxes, spec)
+                keys = [(int(i), int(r), int(lab), box, mask_thresh) for r, lab, box in zip(rows, labels, boxes_px)]
+                todo = [j for j, k in enumerate(keys) if kept[mine[j]] and not (cacheable[j] and k in self._rles)]
+                pasted = paste(probs, boxes, spec, record.original_size, todo)
+                for j, m in enumerate(mine):
+                    if not kept[m]:
+                        continue
+                    rle = self._rles.get(keys[j]) if cacheable[j] else None
+                    if rle is None:
+                        rle = pasted_rle(pasted[j], mask_thresh, record.original_size)
+                        if cacheable[j]:
+                            self._rles.put(keys[j], rle)
+                    rles[m] = rle
+        dets = DetectionSet(image=found.image[kept], category=classes[kept], bbox=xyxy_to_xywh(found.boxes[kept]),
+                            score=found.scores[kept].astype(np.float64))
+        return dets, [r for r, k in zip(rles, kept) if k]  # type: ignore[misc]
+
+    def segm_results(self, mask_thresh: float = 0.5, **thresholds: Any) -> list[dict[str, Any]]:
+        """The detections at `thresholds` with their masks as a COCO segm results list (torchvision's references'
+        format: image_id, category_id, segmentation as RLE with a str counts, score; no bbox)."""
+        dets, rles = self.segm_detections(mask_thresh, **thresholds)
+        return [{"image_id": int(self.images[i]["image_id"]), "category_id": int(self.category_ids[c]),
+                 "segmentation": {"size": list(r["size"]), "counts": r["counts"].decode("ascii")}, "score": float(s)}
+                for i, c, r, s in zip(dets.image, dets.category, rles, dets.score)]
+
+    def ground_truth_masks(self) -> Optional[list[Rle]]:
+        """The evaluated objects' masks, in ground_truth()'s row order; None when some object has none."""
+        with self._lock:
+            out: list[Rle] = []
+            for i in range(len(self)):
+                gt = self._record_tensors(i).record.ground_truth
+                rles = gt.mask_rles()
+                keep = np.isin(gt.category_id, self.category_ids)
+                if keep.any() and rles is None:
+                    return None
+                for k in np.flatnonzero(keep):
+                    rle = rles[k] if rles is not None else None
+                    if rle is None:
+                        return None
+                    out.append(rle)
+            return out
+
+    def _segm(self, settings: dict[str, float], mask_thresh: float) -> Optional[SegmMetrics]:
+        key = (tuple(settings[k] for k in THRESHOLD_KEYS), mask_thresh)
+
+        def build() -> Optional[SegmMetrics]:
+            gt_masks = self.ground_truth_masks()
+            if gt_masks is None or settings["box_score_thresh"] < float(self.mask_score_floor or 0.0):
+                return None
+            dets, rles = self.segm_detections(mask_thresh, **settings)
+            gts, _ = self._ground_truth()
+            return segm_metrics(dets, gts, rles, gt_masks, self.class_names, self.names, mask_thresh)
+
+        return self._segms.get_or_build(key, build)
+
+    def segm_unavailable(self, **thresholds: Any) -> Optional[str]:
+        """Why a mask capture has no segm metrics at `thresholds` (None when it has them)."""
+        if not self.has_masks:
+            return "the model has no masks"
+        if self.ground_truth_masks() is None:
+            return "some objects of the annotations have no segmentation"
+        settings = self.settings(**thresholds)
+        if settings["box_score_thresh"] < float(self.mask_score_floor or 0.0):
+            return (f"box_score_thresh {settings['box_score_thresh']:g} is below the capture's mask score floor "
+                    f"{self.mask_score_floor:g}")
+        return None
+
     def proposal_set(self, **thresholds: Any) -> DetectionSet:
         """Every image's RPN proposals at the RPN thresholds, class-agnostic, scored by objectness."""
         settings = self.settings(**thresholds)
@@ -328,6 +502,9 @@ class DatasetCapture(DiagnosisMixin):
             self._bases.clear()
             self._proposals.clear()
             self._metrics.clear()
+            self._with_segm.clear()
+            self._segms.clear()
+            self._rles.clear()
 
     # ---- memos -----------------------------------------------------------------------------------------------------
     def _nms_bases(self, nms_thresh: float) -> list[Optional[NmsBase]]:

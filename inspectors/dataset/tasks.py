@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from inspectors.core.errors import InputError
 from inspectors.core.images import load_image
@@ -25,6 +26,7 @@ class ImageTask:
     path: str
     ground_truth: ImageGroundTruth
     record: str  # file name inside records/
+    mask_floor: Optional[float] = None  # Mask R-CNN: store the masks of boxes scoring above this (dataset.masks)
 
 
 def capture_record(model: InspectedModel, task: ImageTask, max_pre_nms_top_n: int) -> bytes:
@@ -35,4 +37,4 @@ def capture_record(model: InspectedModel, task: ImageTask, max_pre_nms_top_n: in
         raise InputError("dataset.size_mismatch", name=Path(task.path).name, width=rgb.shape[1],
                          height=rgb.shape[0], ann_width=gt.width, ann_height=gt.height)
     trace = capture(model, rgb)
-    return record_bytes(record_from_trace(trace, max_pre_nms_top_n, gt))
+    return record_bytes(record_from_trace(trace, max_pre_nms_top_n, gt, task.mask_floor))
