@@ -16,10 +16,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Optional
 
 import numpy as np
-import torch
 
 from inspectors.evaluation.coco_matching import DetectionSet, GroundTruthArrays
-from inspectors.evaluation.masks import Rle, encode, mask_iou
+from inspectors.evaluation.masks import Rle, mask_iou
 from inspectors.evaluation.matching import xyxy_to_xywh
 from inspectors.evaluation.metrics import segm_metrics
 from inspectors.ground_truth.proposal_recall import evaluation_rows
@@ -53,16 +52,12 @@ class MaskEvaluation:
 
 
 def detection_mask_rles(replay: "Replay", mask_thresh: float) -> list[Rle]:
-    """Each detection's binary mask at `mask_thresh` as a compressed RLE (one detection at a time: one full-size
-    bool image in memory beside the replay's probabilities)."""
-    masks = replay.masks
-    if masks is None:
+    """Each detection's binary mask at `mask_thresh` (probability > mask_thresh) as a compressed RLE, made by the
+    replay from its pasted parts (what pycocotools.mask.encode of the full mask gives)."""
+    rles = replay.rle_masks(mask_thresh)
+    if rles is None:
         raise ValueError("this model has no mask branch")
-    out: list[Rle] = []
-    with torch.inference_mode():
-        for i in range(masks.shape[0]):
-            out.extend(encode((masks[i] > float(mask_thresh)).cpu().numpy()))
-    return out
+    return [{"size": [int(r["size"][0]), int(r["size"][1])], "counts": bytes(r["counts"])} for r in rles]
 
 
 def evaluate_masks(replay: "Replay", gt: "GroundTruth", object_match: np.ndarray, mask_thresh: float
