@@ -59,18 +59,21 @@ def cmd_capture(args) -> None:
     model = _load_model(args)
     dataset = capture_dataset(model, images, annotations, args.out, engine=args.engine, progress=not args.quiet,
                               max_pre_nms_top_n=args.max_pre_nms_top_n, threads=args.threads,
-                              ray_address=args.ray_address, num_workers=args.workers)
+                              ray_address=args.ray_address, num_workers=args.workers,
+                              mask_score_floor=args.mask_score_floor)
     capture = dataset.manifest["capture"]
     print(f"captured {len(dataset)} images into {dataset.path} "
           f"({capture['record_bytes'] / len(dataset) / 1024:.0f} KiB per image; "
           f"{capture['runs'][-1]['images']} captured now in {capture['runs'][-1]['seconds']:.1f} s)")
+    if dataset.has_masks:
+        print(f"with masks: the mask logits of every box scoring above {dataset.mask_score_floor:g}")
 
 
 def cmd_evaluate(args) -> None:
     from inspectors import DatasetCapture
 
     dataset = DatasetCapture.open(args.capture)
-    metrics = dataset.evaluate(**_thresholds(args))
+    metrics = dataset.evaluate(mask_thresh=args.mask_thresh, **_thresholds(args))
     if args.export_detections:
         Path(args.export_detections).write_text(json.dumps(dataset.coco_results(**metrics.settings)))
     if args.json:
@@ -89,11 +92,27 @@ def cmd_evaluate(args) -> None:
     print("per class (AP, AP50): " + "; ".join(f"{r['class']} {r['ap']:.4f} {r['ap50']:.4f}"
                                               for r in class_rows(metrics)))
     print("TIDE (count, ΔAP50): " + "; ".join(f"{r['type']} {r['count']} {r['dap']:+.4f}" for r in tide_rows(metrics)))
+    for line in segm_lines(metrics):
+        print(line)
     if args.worst:
         print(f"worst {args.worst} images by AP:")
         for row in worst_images(metrics, args.worst):
             print(f"  {row['name']}: AP {row['ap']:.4f}, TP {row['tp50']}, FP {row['fp50']}, "
                   f"missed {row['missed50']}")
+
+
+def segm_lines(metrics: Any) -> list[str]:
+    """A Mask R-CNN capture's mask metrics (COCO segm), or why they are missing; nothing for a box model."""
+    from inspectors.dataset.views import summary_rows
+
+    segm = metrics.segm
+    if segm is None:
+        return [] if metrics.segm_note is None else [f"masks (segm): not computed: {metrics.segm_note}"]
+    lines = [f"masks (COCO segm, mask threshold {segm.mask_thresh:g}):"]
+    lines += [f"  {label:22s} {value:7.4f}" for _, label, value in summary_rows(segm)[:6]]
+    lines.append("per class (mask AP, AP50): " + "; ".join(
+        f"{name} {segm.per_class[name]:.4f} {segm.per_class_ap50[name]:.4f}" for name in segm.class_names))
+    return lines
 
 
 def cmd_sweep(args) -> None:
@@ -130,7 +149,7 @@ def cmd_report(args) -> None:
 
         result = sweep(dataset, args.sweep_metric, fixed=_thresholds(args), progress=not args.quiet)
     out = write_report(dataset, args.out, worst=args.worst, model=model, sweep=result, progress=not args.quiet,
-                       **_thresholds(args))
+                       mask_thresh=args.mask_thresh, **_thresholds(args))
     print(f"wrote {out} ({out.stat().st_size / 2**20:.1f} MiB)")
 
 
@@ -290,6 +309,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None, help="intra-op threads per worker (default: torch's)")
     p.add_argument("--max-pre-nms-top-n", type=int, default=None,
                    help="the largest per-level pre-NMS top-n to replay (default: the model's; disk grows with it)")
+    p.add_argument("--mask-score-floor", type=float, default=None,
+                   help="Mask R-CNN: store the masks of boxes scoring above this (default min(0.05, the model's "
+                        "score threshold)); segm metrics follow every score threshold at or above it")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(run=cmd_capture)
 
@@ -360,6 +382,8 @@ def _threshold_arguments(p: argparse.ArgumentParser) -> None:
     for spec in THRESHOLDS:
         p.add_argument("--" + spec.key.replace("_", "-"), dest=spec.key, type=int if spec.integer else float,
                        default=None, help=f"{spec.help} (model default {spec.torchvision_default:g} in torchvision)")
+    p.add_argument("--mask-thresh", type=float, default=0.5,
+                   help="Mask R-CNN: a mask pixel counts when its probability is above this (default 0.5)")
 
 
 def _thresholds(args) -> dict[str, Any]:

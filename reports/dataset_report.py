@@ -72,14 +72,15 @@ _SLIDER_JS = """
 
 def write_report(dataset: DatasetCapture, out: Union[str, Path], *, worst: int = 12,
                  model: Optional[InspectedModel] = None, sweep: Optional[SweepResult] = None,
-                 progress: bool = True, **thresholds: Any) -> Path:
+                 progress: bool = True, mask_thresh: float = 0.5, **thresholds: Any) -> Path:
     """Write the report of `dataset` at `thresholds` to `out`. With `model` (the one the capture was made with),
-    the worst images also get their ground-truth funnels (one forward each)."""
+    the worst images also get their ground-truth funnels (one forward each). A Mask R-CNN capture also gets its
+    mask metrics (COCO segm) with the masks binarised at `mask_thresh`."""
     from tqdm.auto import tqdm
 
     steps = tqdm(total=4 + (1 if model is not None else 0), desc="report", unit="step", disable=not progress)
     settings = dataset.settings(**thresholds)
-    metrics = dataset.evaluate(**settings)
+    metrics = dataset.evaluate(mask_thresh=mask_thresh, **settings)
     steps.update(1)
     fixed = {k: v for k, v in settings.items() if k != "box_score_thresh"}
     by_score = metrics_by_score(dataset, SCORE_GRID, **fixed)
@@ -99,10 +100,31 @@ def write_report(dataset: DatasetCapture, out: Union[str, Path], *, worst: int =
     start = min(range(len(SCORE_GRID)), key=lambda i: abs(SCORE_GRID[i] - settings["box_score_thresh"]))
     page = _page(dataset, metrics, settings, figures, cards, by_score, start, sweep, with_funnels=model is not None)
     page = page.replace("<h2>Worst images</h2>", diagnosis + "\n<h2>Worst images</h2>", 1)
+    scores_title = "<h2>Detection score threshold</h2>"
+    page = page.replace(scores_title, segm_html(metrics) + "\n" + scores_title, 1)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")
     return out
+
+
+def segm_html(metrics: Any) -> str:
+    """The mask metrics (COCOeval iouType="segm") of a Mask R-CNN capture; why they are missing when they are."""
+    segm = metrics.segm
+    if segm is None:
+        note = getattr(metrics, "segm_note", None)
+        if note is None:
+            return ""
+        return f'<h2>Mask metrics (segm)</h2><p class="meta">Not computed: {html.escape(note)}.</p>'
+    rows = "".join(f'<tr><td>{html.escape(label)}</td><td class="num" id="segm-{key}">{value:.4f}</td></tr>'
+                   for key, label, value in summary_rows(segm))
+    classes = "".join(f'<tr><td>{html.escape(name)}</td><td class="num">{segm.per_class[name]:.4f}</td>'
+                      f'<td class="num">{segm.per_class_ap50[name]:.4f}</td></tr>' for name in segm.class_names)
+    return (f"<h2>Mask metrics (COCO segm, mask threshold {segm.mask_thresh:g})</h2>"
+            f'<p class="meta">The same detections, matched by mask IoU; a mask pixel counts when its probability is '
+            f"above {segm.mask_thresh:g}.</p>"
+            f'<div class="grid"><table id="segm"><tr><th>mask metric</th><th>value</th></tr>{rows}</table>'
+            f"<table><tr><th>class</th><th>mask AP</th><th>mask AP50</th></tr>{classes}</table></div>")
 
 
 # ---- figures ------------------------------------------------------------------------------------------------------

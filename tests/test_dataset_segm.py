@@ -196,3 +196,19 @@ def test_one_image_of_the_capture_carries_its_masks_to_the_single_image_engine(m
     assert gt.has_masks
     report = capture(mask_model, np.asarray(scenes[1].image)).ground_truth(gt, mask_thresh=0.4)
     assert report.masks is not None and report.stages[-1] == "mask"
+
+
+def test_the_cli_and_the_html_report_carry_the_mask_metrics(mask_capture, tmp_path, capsys):
+    from reports.dataset_cli import main
+    from reports.dataset_report import write_report
+
+    assert main(["evaluate", str(mask_capture.path), "--mask-thresh", "0.4", "--box-score-thresh", "0.2",
+                 "--worst", "0"]) == 0
+    text = capsys.readouterr().out
+    segm = mask_capture.evaluate(mask_thresh=0.4, box_score_thresh=0.2).segm
+    assert "masks (COCO segm, mask threshold 0.4)" in text and f"{segm.ap:7.4f}" in text
+    assert main(["evaluate", str(mask_capture.path), "--mask-thresh", "1.4"]) == 2
+    out = write_report(mask_capture, tmp_path / "report.html", worst=1, progress=False, mask_thresh=0.4)
+    page = out.read_text()
+    assert "Mask metrics (COCO segm, mask threshold 0.4)" in page
+    assert f'id="segm-ap">{mask_capture.evaluate(mask_thresh=0.4).segm.ap:.4f}' in page
