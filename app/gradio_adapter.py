@@ -4,12 +4,15 @@ tests/test_gradio_adapter.py fails when Gradio changes under it).
 * `lenient_image`: an image input whose uploads reach the handler even when Gradio cannot open them.
 * `checked_by_handler`: skip a component's own value checks where the handler validates with the engine's rules.
 * `quiet_progress`: no loading-status traffic for listeners that need no spinner.
+* `cheap_skips`: an output left unchanged (`gr.skip()`) costs nothing on the server.
 """
 from __future__ import annotations
 
+import copy
 from typing import Any, Callable, Mapping, Sequence
 
 import gradio as gr
+from gradio.blocks import Block, convert_component_dict_to_list
 
 # The Gradio version these patches were written against and tested with.
 GRADIO_VERSION = "6.31.0"
@@ -75,3 +78,45 @@ def progress_targets(demo: gr.Blocks) -> dict[str, list[int] | None]:
     """Function name -> the ids of its progress targets as the page receives them (None: all its outputs)."""
     return {f"{block_fn.name}#{block_fn._id}": block_fn.get_config()["show_progress_on"]
             for block_fn in demo.fns.values()}
+
+
+SKIPPED = {"__type__": "update"}   # what Gradio sends the page for gr.skip()
+
+
+def cheap_skips(demo: gr.Blocks) -> Callable[..., Any]:
+    """Outputs a function leaves unchanged (`gr.skip()` in the dict it returns) bypass Gradio's postprocessing, which
+    sends the page the same `{"__type__": "update"}` for them anyway.
+
+    Why: Gradio 6's `Blocks.postprocess_data` builds a new instance of the component (its whole constructor) for
+    every prop update, a skip included, to keep a per-session copy of it: ~2 ms per skipped output, and an RPN
+    slider's event lists ~70 outputs of which a handful change (the open tab's). The copy it would keep equals
+    the component it copies (a skip changes no prop), so leaving it out changes nothing the page or a later event
+    sees. The other outputs go through Gradio's own postprocessing unchanged. Returns the original method.
+    """
+    original = demo.postprocess_data
+
+    async def postprocess_data(block_fn: Any, predictions: Any, state: Any) -> list[Any]:
+        outputs = list(block_fn.outputs)
+        if not isinstance(predictions, dict) or not predictions or block_fn.batch or \
+                block_fn.is_validator_function or not all(isinstance(key, Block) for key in predictions):
+            return await original(block_fn, predictions, state)
+        ordered = convert_component_dict_to_list(outputs, predictions)
+        ordered = list(ordered) if len(outputs) > 1 else [ordered]
+        kept = [i for i, value in enumerate(ordered) if not _is_skip(value)]
+        if len(kept) == len(outputs):
+            return await original(block_fn, predictions, state)
+        result: list[Any] = [dict(SKIPPED) for _ in outputs]
+        if kept:
+            changed = copy.copy(block_fn)
+            changed.outputs = [outputs[i] for i in kept]
+            processed = await original(changed, {outputs[i]: ordered[i] for i in kept}, state)
+            for i, value in zip(kept, processed):
+                result[i] = value
+        return result
+
+    demo.postprocess_data = postprocess_data  # type: ignore[method-assign]
+    return original
+
+
+def _is_skip(value: Any) -> bool:
+    return isinstance(value, dict) and value == SKIPPED

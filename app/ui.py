@@ -22,7 +22,7 @@ from app.figures import proposals as proposal_figs
 from app.figures import story as story_figs
 from app.figures.projection import parse_box
 from app.figures.roi import choice_indices, proposal_at
-from app.gradio_adapter import quiet_progress
+from app.gradio_adapter import cheap_skips, quiet_progress
 from app.handlers import THRESHOLD_KEYS, Lens, UserError
 from app.model_store import ModelSpec, ModelStore
 from app.session_cache import Session, SessionCache
@@ -119,6 +119,7 @@ def build_app(config: AppConfig, lens: Lens | None = None) -> gr.Blocks:
         event_functions = _wire(demo, lens, layout, config)
         event_functions.update(_wire_page_settings(demo, lens, layout, texts))
         quiet_progress(demo, _spinners(layout))
+    cheap_skips(demo)   # an RPN slider's event lists ~70 outputs and changes the open tab's few
     demo.lens = lens                          # for tests and benchmarks
     demo.layout = layout                      # the components, by tab (tests)
     demo.event_functions = event_functions    # the wrapped handlers, callable without a browser

@@ -16,6 +16,8 @@ Playwright, and reports
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 import platform
 import statistics
 import time
@@ -174,7 +176,10 @@ RELEASE_PROBE = """(slider) => {
     window.__lensObserver = new MutationObserver((records) => {
       const p = window.__lensProbe;
       if (!p || p.released === null) return;
-      if (records.some(r => !p.block.contains(r.target))) { p.last = performance.now(); p.changes++; }
+      // (Gradio's screen-reader announcements, .sr-only, are not a view update)
+      const shown = (r) => { const e = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+                             return !p.block.contains(r.target) && !(e && e.closest('.sr-only')); };
+      if (records.some(shown)) { p.last = performance.now(); p.changes++; }
     });
     window.__lensObserver.observe(document.body, {subtree: true, childList: true, attributes: true,
                                                   characterData: true});
@@ -210,11 +215,32 @@ def release_latencies(page: object, slider: str, positions: tuple[float, ...]) -
     return timings
 
 
-def browser_release_table(url: str, image: str, chromium: str, moves: int) -> dict[tuple[str, str], list[float]]:
-    """Release latency for a final-stage and an RPN slider on each of RELEASE_TABS (1440×900, English)."""
+def timed_listeners(demo: Any, names: tuple[str, ...]) -> list[float]:
+    """Wrap the served app's listeners whose function is named in `names` so that each call's duration (the
+    handler: replay and views, not Gradio's postprocessing) is appended to the returned list, in seconds."""
+    durations: list[float] = []
+    for block_fn in demo.fns.values():
+        if block_fn.fn is None or block_fn.name not in names:
+            continue
+
+        @functools.wraps(block_fn.fn)
+        def timed(*args: Any, _fn: Any = block_fn.fn, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return _fn(*args, **kwargs)
+            finally:
+                durations.append(time.perf_counter() - started)
+        block_fn.fn = timed
+    return durations
+
+
+def browser_release_table(url: str, image: str, chromium: str, moves: int, handler_times: list[float] | None = None
+                          ) -> dict[tuple[str, str], tuple[list[float], list[float]]]:
+    """Release latency for a final-stage and an RPN slider on each of RELEASE_TABS (1440×900, English), with the
+    server handler's duration for the same moves when `handler_times` is the list timed_listeners fills."""
     from playwright.sync_api import sync_playwright
 
-    results: dict[tuple[str, str], list[float]] = {}
+    results: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="en-US")
@@ -226,7 +252,12 @@ def browser_release_table(url: str, image: str, chromium: str, moves: int) -> di
             page.locator(f"button[role=tab][data-tab-id={tab}]").click()
             for name, (slider, positions) in RELEASE_SLIDERS.items():
                 chosen = (positions * (moves // len(positions) + 2))[:moves + 1]
-                results[(tab, name)] = release_latencies(page, slider, chosen)
+                page.wait_for_timeout(300)
+                if handler_times is not None:
+                    handler_times.clear()
+                latencies = release_latencies(page, slider, chosen)
+                handlers = list(handler_times or [])[-len(latencies):]
+                results[(tab, name)] = (latencies, handlers)
         browser.close()
     return results
 
@@ -278,19 +309,26 @@ def api_round_trips(url: str, image: str, moves: int) -> list[float]:
     return timings
 
 
-def print_release_table(results: dict[tuple[str, str], list[float]]) -> None:
+def print_release_table(results: dict[tuple[str, str], tuple[list[float], list[float]]]) -> None:
     print("| release latency (browser, 1440×900): slider on tab | median ms | min ms | max ms | n | "
-          "median of the first half / second half of the moves, ms |")
-    print("|---|---:|---:|---:|---:|---|")
-    for (tab, slider), values in results.items():
+          "median of the first half / second half of the moves, ms | server handler, median ms |")
+    print("|---|---:|---:|---:|---:|---|---:|")
+    for (tab, slider), (values, handlers) in results.items():
         half = len(values) // 2
         trend = f"{statistics.median(values[:half]) * 1000:.0f} / {statistics.median(values[half:]) * 1000:.0f}"
-        print(f"{row(f'{slider} on {tab}', values)} {trend} |")
+        server = f"{statistics.median(handlers) * 1000:.0f}" if handlers else "–"
+        print(f"{row(f'{slider} on {tab}', values)} {trend} | {server} |")
 
 
 def release_main(image: str, chromium: str, moves: int) -> None:
     """Only the release table (python -m bench.bench_ui --release)."""
-    print_release_table(measured_on_a_served_app(browser_release_table, image, chromium, moves))
+    demo, url = serve()
+    try:
+        handler_times = timed_listeners(demo, ("on_rethreshold",))
+        results = browser_release_table(url, image, chromium, moves, handler_times)
+    finally:
+        demo.close()
+    print_release_table(results)
 
 
 def row(name: str, values: list[float]) -> str:
@@ -308,11 +346,12 @@ def main() -> None:
     args = parser.parse_args()
     image = args.image or example_image("/tmp")
     if args.drag:
-        print(f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} CPUs")
+        print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")
         drag_main(image, args.chromium, max(args.moves, 24))
         return
     if args.release:
-        print(f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} CPUs")
+        print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+              f"load average before: {' / '.join(f'{v:.1f}' for v in os.getloadavg())}")
         release_main(image, args.chromium, args.moves)
         return
     demo, url = serve()
@@ -327,7 +366,7 @@ def main() -> None:
         demo.close()
     model = "demo" if demo_weights_available() else "demo architecture, random init (weights missing)"
     print(f"RCNN Lens UI bench — model: {model}; image: {Path(image).name}; "
-          f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} CPUs, "
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"torch threads {__import__('torch').get_num_threads()}")
     print("| measurement | median ms | min ms | max ms | n |")
     print("|---|---:|---:|---:|---:|")

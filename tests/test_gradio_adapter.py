@@ -51,3 +51,53 @@ def test_lenient_image_hands_an_unreadable_upload_to_the_handler(tmp_path) -> No
     assert image.preprocess(FileData(path=str(broken))) == str(broken)
     with pytest.raises(gr.Error, match="no image"):
         image.preprocess(FileData(path=""))
+
+
+def test_cheap_skips_send_what_gradio_sends_without_copying_the_skipped_components() -> None:
+    """A skipped output bypasses Gradio's postprocessing (which builds a copy of the component per skip, the
+    reason for the patch: pinned here) and the page receives the same data for every output."""
+    import asyncio
+    import copy
+    from typing import Any
+
+    from gradio.state_holder import SessionState
+
+    from app.gradio_adapter import cheap_skips
+
+    with gr.Blocks() as demo:
+        text, slider, note, choice = gr.Textbox(), gr.Slider(0, 10), gr.Markdown(), gr.Dropdown(choices=["x", "y"])
+        only = gr.Number()
+        button = gr.Button()
+        button.click(lambda: None, None, [text, slider, note, choice], api_name="many")
+        button.click(lambda: None, None, [only], api_name="one")
+    many, one = (next(fn for fn in demo.fns.values() if fn.api_name == name) for name in ("many", "one"))
+    cases = [
+        (many, {text: "hi", slider: gr.skip(), note: gr.skip(), choice: gr.update(choices=["z"], value="z")}),
+        (many, {slider: 3.0}),                        # the components not returned are skipped
+        (many, {text: gr.skip(), slider: gr.skip(), note: gr.skip(), choice: gr.skip()}),
+        (many, {text: "a", slider: 1.0, note: "b", choice: "x"}),   # nothing skipped: Gradio's own path
+        (one, {only: gr.skip()}),
+        (one, {only: 4}),
+        (many, ["a", gr.skip(), "c", "x"]),           # a list: Gradio's own path
+    ]
+    def fresh(predictions: Any) -> Any:   # Gradio pops keys from the update dicts it processes
+        if isinstance(predictions, dict):
+            return {component: copy.deepcopy(value) for component, value in predictions.items()}
+        return copy.deepcopy(predictions)
+
+    for block_fn, predictions in cases:
+        theirs_state, ours_state = SessionState(demo), SessionState(demo)
+        theirs = asyncio.run(demo.postprocess_data(block_fn, fresh(predictions), theirs_state))
+        if isinstance(predictions, dict) and gr.skip() in list(predictions.values()):
+            skipped = [c for c, v in predictions.items() if v == gr.skip()]
+            # Gradio builds a copy of each skipped component for the session
+            assert all(theirs_state.blocks_config.blocks[c._id] is not c for c in skipped)
+        original = cheap_skips(demo)
+        try:
+            ours = asyncio.run(demo.postprocess_data(block_fn, fresh(predictions), ours_state))
+        finally:
+            demo.postprocess_data = original
+        assert ours == theirs, predictions
+        if isinstance(predictions, dict):
+            skipped = [c for c, v in predictions.items() if v == gr.skip()]
+            assert all(ours_state.blocks_config.blocks[c._id] is c for c in skipped)
