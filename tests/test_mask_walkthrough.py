@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from torchvision.models.detection.roi_heads import paste_masks_in_image
+from torchvision.models.detection.roi_heads import maskrcnn_inference, paste_masks_in_image
 from torchvision.ops import roi_align, roi_pool
 
 from inspectors import capture, load_model
@@ -48,17 +48,19 @@ def replay(trace):
     return r
 
 
-def _model_logits(trace, boxes_resized, labels):
+def _model_logits(trace, boxes_resized, labels, full=False):
     heads = trace.model.model.roi_heads
     with torch.inference_mode():
         pooled = heads.mask_roi_pool(trace.fpn_raw, [boxes_resized], [trace.resized_size])
         logits = heads.mask_predictor(heads.mask_head(pooled))
-    return pooled, logits[torch.arange(len(labels)), labels]
+    return pooled, logits if full else logits[torch.arange(len(labels)), labels]
 
 
 def test_each_step_is_the_models(trace, replay):
     det = replay.detections
     pooled_all, logits_all = _model_logits(trace, det.boxes_resized, det.labels)
+    _, full = _model_logits(trace, det.boxes_resized, det.labels, full=True)
+    probs_tv = maskrcnn_inference(full, [det.labels])[0]
     for i in range(len(det)):
         walk = mask_walkthrough(replay, i)
         # RoIAlign on the chosen level is the mask pooler's own output for this box (same kernel, per box).
@@ -70,9 +72,9 @@ def test_each_step_is_the_models(trace, replay):
         assert torch.equal(walk.logits, logits_all[i])
         assert walk.logits.shape == (28, 28)
         assert torch.equal(walk.probabilities, replay.mask_probs[i, 0])
-        # maskrcnn_inference's sigmoid runs over the whole batch: equal to it exactly; a one-mask sigmoid (another
-        # vector length, another tail of the AVX-512 kernel) may differ by an ulp.
-        assert torch.equal(walk.probabilities, logits_all.sigmoid()[i])
+        # torchvision's own maskrcnn_inference (a sigmoid over every class of the batch) exactly; a one-mask
+        # sigmoid (another vector length, another tail of the AVX-512 kernel) may differ by an ulp.
+        assert torch.equal(walk.probabilities, probs_tv[i, 0])
         torch.testing.assert_close(walk.probabilities, walk.logits.sigmoid(), rtol=1e-6, atol=1e-7)
         # The paste: zero outside its region, the replay's (= torchvision's) mask inside it.
         x0, y0, x1, y1 = walk.paste.region
@@ -95,6 +97,17 @@ def test_a_single_box_rerun_of_the_head_agrees(trace, replay):
     walk = mask_walkthrough(replay, 2)
     _, single = _model_logits(trace, det.boxes_resized[2:3], det.labels[2:3])
     torch.testing.assert_close(single[0], walk.logits, rtol=0, atol=1e-4)
+
+
+def test_a_replay_with_one_detection(trace):
+    """One detection: the model runs its mask head on a batch of one; the walk takes the replay's logits for it."""
+    r = trace.replay(box_detections_per_img=1)
+    walk = mask_walkthrough(r, 0)
+    assert torch.equal(walk.probabilities, r.mask_probs[0, 0])
+    x0, y0, x1, y1 = walk.paste.region
+    assert torch.equal(walk.paste.crop, r.masks[0, 0, y0:y1, x0:x1])
+    _, full = _model_logits(trace, r.detections.boxes_resized, r.detections.labels, full=True)
+    assert torch.equal(walk.probabilities, maskrcnn_inference(full, [r.detections.labels])[0][0, 0])
 
 
 def test_threshold_and_level(trace, replay):

@@ -25,9 +25,14 @@
     return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
   }
 
+  // The slider's step k (masks > k / steps ⇔ levels > k, exact). A value typed between two steps is drawn at the
+  // step below it and marked inexact (data-exact="false", "≈" in the count): the server's panel has the exact one.
   function step() {
     const steps = state.data ? state.data.steps : 100;
-    return Math.round(Number(state.threshold) * steps);
+    const t = Number(state.threshold) * steps;
+    const k = Math.round(t);
+    state.exact = Math.abs(k - t) < 1e-6;
+    return state.exact ? k : Math.floor(t);
   }
 
   function draw() {
@@ -82,9 +87,10 @@
       svg.appendChild(rect);
     });
     root.dataset.threshold = String(Number(state.threshold));
+    root.dataset.exact = String(state.exact);
     root.dataset.maskPixels = String(total);
     root.dataset.masks = String(data.detections.length);
-    countLine.textContent = data.texts.count
+    countLine.textContent = (state.exact ? '' : '≈ ') + data.texts.count
       .replace('{count}', data.detections.length)
       .replace('{threshold}', Number(state.threshold).toFixed(2))
       .replace('{pixels}', total.toLocaleString());

@@ -142,7 +142,7 @@ def mask_walkthrough(replay: "Replay", index: int, threshold: float = 0.5) -> Ma
     pooling = roi_pooling_view(trace, box_resized, frame="resized", pooler=spec.pooler)
     # The logits replay's masks were made from (the per-box cache; the mask head runs only if it was evicted).
     logits, _ = mask_logits_for_boxes(trace, [replay.mask_keys()[index]], det.boxes_resized[index:index + 1],
-                                      det.labels[index:index + 1])
+                                      det.labels[index:index + 1], alone=count == 1)
     paste = _paste(probs_all[index, 0], det.boxes[index], trace.original_size, spec.paste_padding)
     with torch.inference_mode():
         binary = paste.crop > value
@@ -234,22 +234,16 @@ def threshold_grid() -> Tensor:
 
 
 def mask_crops(replay: "Replay") -> list[MaskCrop]:
-    """Every detection's pasted mask, cropped to the part of the image it can be non-zero in (its expanded box,
-    clipped) and quantised to the threshold slider's steps (see MaskCrop)."""
-    masks = replay.masks
-    spec = replay.trace.config.mask
-    if masks is None or spec is None:
+    """Every detection's pasted mask where paste_masks_in_image writes it (replay.pasted_masks: its expanded box,
+    clipped; zero elsewhere), quantised to the threshold slider's steps (see MaskCrop)."""
+    pasted = replay.pasted_masks()
+    if pasted is None:
         return []
-    im_h, im_w = replay.trace.original_size
-    grid = threshold_grid().to(masks.device)
     crops = []
     with torch.inference_mode():
-        padded_scale = float(spec.resolution[-1] + 2 * spec.paste_padding) / spec.resolution[-1]
-        pixel_boxes = expand_boxes(replay.detections.boxes, padded_scale).to(dtype=torch.int64).tolist()
-        for i, (bx0, by0, bx1, by1) in enumerate(pixel_boxes):
-            x0, y0 = min(max(bx0, 0), im_w), min(max(by0, 0), im_h)
-            x1, y1 = max(min(bx1 + 1, im_w), x0), max(min(by1 + 1, im_h), y0)
-            crop = masks[i, 0, y0:y1, x0:x1].contiguous()
-            levels = torch.bucketize(crop, grid, right=False)  # how many grid values are < p
+        for p in pasted:
+            grid = threshold_grid().to(p.values.device)
+            levels = torch.bucketize(p.values.contiguous(), grid, right=False)  # how many grid values are < p
+            x0, y0, x1, y1 = (int(v) for v in p.region)
             crops.append(MaskCrop((x0, y0, x1, y1), levels.to(torch.uint8).cpu().numpy()))
     return crops
