@@ -149,3 +149,30 @@ def test_masks_tab_screenshots_picture_first_and_legible(browser: Any, served: t
         assert not problems, problems
     finally:
         page.context.close()
+
+
+def test_masks_tab_in_the_projector_layout(browser: Any, served: tuple[str, Any]) -> None:
+    """Projector layout (large type, the final-stage sliders folded into the tab): the picture still comes first,
+    the threshold still redraws in the browser."""
+    url, trace = served
+    page = _open(browser, url, (1280, 720), "ko-KR")
+    try:
+        page.locator("#lens-layout label").nth(1).click()
+        page.wait_for_function("() => document.body.classList.contains('lens-projector')")
+        settle(page)
+        picture = page.evaluate(MAIN_PICTURE_JS)
+        assert picture["top"] <= 360 and picture["width"] >= 0.55 * 1280, picture
+        slider = page.locator(SLIDER)
+        slider.focus()
+        for _ in range(10):
+            slider.press("ArrowRight")
+        value = float(slider.evaluate("e => e.value"))
+        page.wait_for_function(f"(v) => Number(document.querySelector('{VIEW}').dataset.threshold) === v", arg=value)
+        assert value == pytest.approx(0.6) and _drawn(page)[2] == _replay_pixels(trace, value)
+        page.wait_for_selector("#lens-mask-misplacement-plot .js-plotly-plot")
+        settle(page)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "masks_ko_1280x720_projector.png"), full_page=True)
+        assert not page.evaluate(TEXT_PROBLEMS_JS)
+    finally:
+        page.context.close()
