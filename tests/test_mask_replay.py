@@ -7,11 +7,15 @@ masks are compared exactly (torch.equal). Models are random init at small sizes 
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 from conftest import TEST_CATEGORIES, noise_image, random_model
+from PIL import Image
+from pycocotools import mask as mask_utils
 from test_replay_fidelity import _rerun
 from torchvision.models.detection import MaskRCNN, MaskRCNN_ResNet50_FPN_Weights
 from torchvision.models.detection.backbone_utils import resnet_fpn_backbone
@@ -20,10 +24,13 @@ from torchvision.models.detection.mask_rcnn import MaskRCNNHeads, MaskRCNNPredic
 from torchvision.models.detection.roi_heads import paste_masks_in_image
 
 from inspectors import MODEL_NAMES, ModelLoadError, capture, load_model
+from inspectors.core.demo_model import build_demo_mask_model, load_demo_state_dict
 from inspectors.core.models import hub_checkpoint_path
-from inspectors.roi.mask_head import paste_masks
+from inspectors.roi import mask_head
+from inspectors.roi.mask_head import mask_probabilities, own_scalar_runs, paste_masks, simd_block
 
 pytestmark = [pytest.mark.slow]  # ResNet backbones and mask heads on CPU: more than a few seconds in all
+ROOT = Path(__file__).resolve().parents[1]
 
 # Final stage only, the final stage letting more boxes through, and two RPN settings (new proposals, new boxes).
 # The models keep 12 detections per image (the mask head costs ~0.5 GFLOP per box at ResNet-50 width).
@@ -68,7 +75,7 @@ class _Calls:
         return seen
 
 
-def _check_fidelity(inspected_or_model, net, image):
+def _check_fidelity(inspected_or_model, net, image, settings_list=NON_DEFAULT):
     trace = capture(inspected_or_model, image)
     assert trace.has_masks and trace.config.mask is not None
     assert trace.config.mask.resolution == (28, 28) and trace.mask_pooled_shape[-2:] == (14, 14)
@@ -83,7 +90,7 @@ def _check_fidelity(inspected_or_model, net, image):
         assert torch.equal(default.masks, _rerun(net, trace.image)["masks"])
         calls.take()
         backbone.take()
-        for settings in NON_DEFAULT:
+        for settings in settings_list:
             replayed = trace.replay(**settings)
             masks = replayed.masks
             ran = calls.take()
@@ -94,7 +101,9 @@ def _check_fidelity(inspected_or_model, net, image):
             assert torch.equal(replayed.detections.boxes, rerun["boxes"]), settings
             assert masks.shape == rerun["masks"].shape, settings
             assert torch.equal(masks, rerun["masks"]), settings
-            assert sum(ran) == replayed.masks_computed, settings
+            # One new box is run as a pair where the head computes a batch of one differently (the demo's).
+            pair = trace.mask_lone_batch_differs and replayed.masks_computed == 1 and len(replayed.detections) > 1
+            assert sum(ran) == replayed.masks_computed * (2 if pair else 1), settings
     finally:
         calls.handle.remove()
         backbone.handle.remove()
@@ -225,3 +234,108 @@ def test_paste_equals_torchvisions_paste_masks_in_image():
     trace = SimpleNamespace(config=SimpleNamespace(mask=None), original_size=(height, width))
     assert torch.equal(paste_masks(trace, probs, boxes), paste_masks_in_image(probs, boxes, (height, width)))
     assert paste_masks(trace, probs[:0], boxes[:0]).shape == (0, 1, height, width)
+
+
+# ---- speed structure: the sigmoid, the box-sized pastes, laziness --------------------------------------------------
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_probabilities_equal_maskrcnn_inferences_sigmoid_for_any_batch(threads):
+    """maskrcnn_inference takes x.sigmoid() of every class's logits (N, C, 28, 28); ATen computes each thread's
+    remainder after its SIMD blocks with the scalar function, which differs in the last bit for a few percent of
+    inputs. mask_probabilities reproduces it from the own-class logits alone, for batches that fit one thread and
+    batches split across threads; the plain own-class sigmoid does not (checked, so the test can fail)."""
+    saved = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    generator = torch.Generator().manual_seed(threads)
+    plain_differs = 0
+    try:
+        for n, classes in [(1, 4), (3, 4), (7, 91), (13, 3), (41, 91), (57, 2), (99, 91), (100, 91), (33, 21)]:
+            logits = torch.randn(n, classes, 28, 28, generator=generator) * 6
+            labels = torch.randint(0, classes, (n,), generator=generator)
+            with torch.inference_mode():
+                expected = logits.sigmoid()[torch.arange(n), labels][:, None]   # torchvision's maskrcnn_inference
+                own = logits[torch.arange(n), labels]
+                assert torch.equal(mask_probabilities(own, labels, classes), expected), (n, classes)
+                plain_differs += int(not torch.equal(own.sigmoid()[:, None], expected))
+    finally:
+        torch.set_num_threads(saved)
+    if simd_block():
+        assert plain_differs > 0, "these batches exercise the scalar remainders"
+
+
+def _count_pastes(monkeypatch):
+    seen: list[int] = []
+    original = mask_head.paste_one
+
+    def counting(*args, **kwargs):
+        seen.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(mask_head, "paste_one", counting)
+    return seen
+
+
+def test_masks_equal_the_model_at_odd_sizes_and_random_mask_thresholds(monkeypatch):
+    """257×391 (odd, the paste clips at the borders); binary masks at random thresholds and the RLEs equal the
+    model's own masks thresholded; a score move pastes no mask again, and the pastes are counted in the trace."""
+    net = _resnet18_mask_rcnn(seed=6)
+    image = noise_image(257, 391, seed=6)
+    trace = capture(net, image)
+    pastes = _count_pastes(monkeypatch)
+    thresholds = [float(t) for t in np.random.default_rng(6).random(4)]  # float64: torch compares in float32
+    loose = {"box_score_thresh": 0.0, "box_nms_thresh": 0.7, "box_detections_per_img": 30}
+    replayed = trace.replay(**loose)
+    rerun = _rerun(net, image, **loose)["masks"]
+    assert len(replayed.detections) > 10, "the test must exercise many detections"
+    before = trace.nbytes()
+    for threshold in [0.5, *thresholds]:
+        binary = replayed.binary_masks(threshold)
+        assert torch.equal(binary, rerun > threshold), threshold
+        decoded = np.stack([mask_utils.decode(r) for r in replayed.rle_masks(threshold)])
+        assert torch.equal(torch.from_numpy(decoded).bool()[:, None], binary), threshold
+    assert len(pastes) == replayed.masks_pasted == len(replayed.detections), "each mask pasted once"
+    assert torch.equal(replayed.masks, rerun)
+    assert trace.nbytes() > before, "the pastes are counted in the trace's bytes"
+    # Score moves keep a subset of the boxes: their masks are taken from the pastes; only a mask with values from
+    # the sigmoid's scalar remainder (at most one per thread, see mask_probabilities) is pasted again.
+    for score in (0.02, 0.05, 0.08):
+        pastes.clear()
+        moved = trace.replay(**{**loose, "box_score_thresh": score})
+        expected = _rerun(net, image, **{**loose, "box_score_thresh": score})["masks"]
+        assert torch.equal(moved.binary_masks(thresholds[0]), expected > thresholds[0]), score
+        assert torch.equal(moved.masks, expected), score
+        classes = trace.config.mask.num_classes
+        uncached = len({i for i, _, _ in own_scalar_runs(moved.detections.labels.tolist(), classes, 28 * 28)})
+        assert len(pastes) == moved.masks_pasted == uncached <= torch.get_num_threads(), score
+        assert len(moved.detections) > uncached
+
+
+def test_a_replay_whose_masks_are_not_read_pays_nothing_for_them(monkeypatch):
+    net = _resnet18_mask_rcnn(seed=7)
+    trace = capture(net, noise_image(180, 233, seed=7))
+    calls = _Calls(net.roi_heads.mask_head)
+    pastes = _count_pastes(monkeypatch)
+    try:
+        for settings in ({}, {"box_score_thresh": 0.06}, {"box_nms_thresh": 0.8, "box_detections_per_img": 40},
+                         {"rpn_post_nms_top_n": 150}):
+            replayed = trace.replay(**settings)
+            assert len(replayed.detections) > 0 and replayed.has_masks
+        assert calls.take() == [] and pastes == []
+        assert not trace.cache.masks.seeded and len(trace.cache.mask_pastes) == 0 and trace.cache.masks.computed == 0
+    finally:
+        calls.handle.remove()
+
+
+def test_demo_mask_replay_equals_the_model():
+    """The demo architecture's mask branch (its trained box weights, a seeded mask head), at non-default
+    thresholds, against the model's own output. Its 64-channel head computes one box alone with other last bits
+    than in a batch (capture probes it): a lone detection's mask is computed as the model computes it."""
+    torch.manual_seed(0)
+    net = build_demo_mask_model()
+    net.load_state_dict(load_demo_state_dict(), strict=False)
+    net.eval()
+    image = np.asarray(Image.open(ROOT / "sample_images" / "shapes_02.png").convert("RGB"))
+    lone = [{"box_detections_per_img": 1}, {"rpn_post_nms_top_n": 30, "box_detections_per_img": 1},
+            {"box_detections_per_img": 2}]
+    trace = _check_fidelity(net, net, image[:251, :333], NON_DEFAULT + lone)   # odd sizes
+    assert isinstance(trace.mask_lone_batch_differs, bool)

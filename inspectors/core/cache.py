@@ -121,6 +121,10 @@ class ReplayCache:
     def __init__(self, num_anchors: int, device: torch.device) -> None:
         self.heads = HeadCache(num_anchors, device)
         self.masks = MaskCache()
+        # The mask head's logits of a replay's lone detection: a convolution over a batch of one box may take another
+        # path than over N ≥ 2 boxes (the demo's 64-channel head does; the last bit differs), and the model runs
+        # its mask head on its N detections in one batch.
+        self.lone_masks = MaskCache()
         self.lock = threading.RLock()  # one lock for the head cache and both memos
         self.rpn: BoundedCache[Hashable, Any] = BoundedCache(RPN_MEMO_SIZE, lock=self.lock)
         self.extras: BoundedCache[Hashable, Any] = BoundedCache(EXTRAS_SIZE, lock=self.lock)
@@ -147,7 +151,7 @@ class ReplayCache:
         """Bytes held here; `seen` (storages already counted, e.g. the trace's own) avoids counting twice."""
         with self.lock:
             memos = count_bytes(self.rpn.values() + self.extras.values() + self.mask_pastes.values(), seen)
-            return self.heads.nbytes() + self.masks.nbytes() + memos
+            return self.heads.nbytes() + self.masks.nbytes() + self.lone_masks.nbytes() + memos
 
 
 def count_bytes(value: Any, seen: set[int] | None = None) -> int:

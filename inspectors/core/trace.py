@@ -169,6 +169,9 @@ class Trace:
     mask_pooled_shape: Optional[tuple[int, ...]] = None  # mask_roi_pool's output (N, C, 14, 14)
     mask_features_shape: Optional[tuple[int, ...]] = None  # mask_head's output (N, 256, 14, 14)
     mask_logits: Optional[Tensor] = None  # (N, 28, 28): mask_predictor's logits of each native detection's class
+    # Whether the mask head gives one box alone other numbers (last bits) than the same box among others (a
+    # convolution library's path for a batch of one); None when it was not probed (no detections).
+    mask_lone_batch_differs: Optional[bool] = None
 
     def __post_init__(self) -> None:
         self.cache = ReplayCache(int(self.anchors.shape[0]), self.anchors.device)

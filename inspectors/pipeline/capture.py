@@ -73,9 +73,24 @@ def capture(model: Union[InspectedModel, FasterRCNN], image: ImageInput) -> Trac
                 clock.start()
                 detections = net([tensor])[0]
                 clock.stop()
+            lone_differs = _probe_lone_mask_batch(net, outputs.get("roi_heads.mask_roi_pool"))
         finally:
             net.train(was_training)
-    return _build_trace(inspected, config, rgb, outputs, detections, clock.timings())
+    trace = _build_trace(inspected, config, rgb, outputs, detections, clock.timings())
+    trace.mask_lone_batch_differs = lone_differs
+    return trace
+
+
+def _probe_lone_mask_batch(net: nn.Module, pooled: Any) -> Union[bool, None]:
+    """Whether the mask head (and predictor) give a box alone other numbers than the same box in a batch of two
+    (after the capture's forward, without its hooks; a Mask R-CNN with detections only)."""
+    if not isinstance(pooled, torch.Tensor) or pooled.shape[0] == 0:
+        return None
+    heads: Any = net.roi_heads
+    with torch.inference_mode():
+        alone = heads.mask_predictor(heads.mask_head(pooled[:1]))
+        paired = heads.mask_predictor(heads.mask_head(pooled[:1].repeat(2, 1, 1, 1)))
+    return not torch.equal(alone[0], paired[0])
 
 
 def as_inspected(model: Union[InspectedModel, FasterRCNN]) -> InspectedModel:

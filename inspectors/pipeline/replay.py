@@ -30,10 +30,10 @@ from inspectors.roi.mask_head import (
     PastedMask,
     full_binary_masks,
     full_masks,
+    lone_batch_differs,
     mask_logits_for_boxes,
     mask_probabilities,
-    own_scalar_runs,
-    pasted_masks,
+    paste_detections,
     pasted_rle,
 )
 from inspectors.roi.postprocess import (
@@ -90,7 +90,6 @@ class Replay:
     box_selection: Optional[BoxPostprocessResult] = field(default=None, repr=False)
     # Mask R-CNN: the mask branch's results for these detections, computed when first read (see `masks`).
     _mask_probs: Optional[Tensor] = field(default=None, init=False, repr=False)
-    _mask_cacheable: Optional[list[bool]] = field(default=None, init=False, repr=False)
     _pasted: Optional[list[PastedMask]] = field(default=None, init=False, repr=False)
     _masks: Optional[Tensor] = field(default=None, init=False, repr=False)
     masks_computed: int = field(default=0, init=False)  # boxes the mask head ran for in this replay (rest cached)
@@ -112,33 +111,29 @@ class Replay:
             seed_with_captured_masks(self.trace)
             labels = self.detections.labels
             logits, computed = mask_logits_for_boxes(self.trace, self.mask_keys(), self.detections.boxes_resized,
-                                                     labels)
+                                                     labels, alone=len(labels) == 1)
             self.masks_computed += computed
             self._mask_probs = mask_probabilities(logits, labels, spec.num_classes)
-            # Only masks made of SIMD values depend on their box alone: the others' pastes are not cached.
-            self._mask_cacheable = [True] * len(labels)
-            if logits.device.type == "cpu":
-                size = spec.resolution[0] * spec.resolution[1]
-                for i, _, _ in own_scalar_runs(labels.tolist(), spec.num_classes, size):
-                    self._mask_cacheable[i] = False
         return self._mask_probs
 
     def pasted_masks(self) -> Optional[list[PastedMask]]:
         """Each detection's mask where paste_masks_in_image writes it (`region` and its `values`; the rest of its
-        plane is 0): `masks` without the zeros. Pastes of boxes pasted before come from the trace's cache."""
-        probs = self.mask_probs
-        if probs is None:
+        plane is 0): `masks` without the zeros. A box pasted before is taken from the trace's cache of pastes."""
+        if not self.trace.has_masks:
             return None
         if self._pasted is None:
-            self._pasted, self.masks_pasted = pasted_masks(self.trace, probs, self.detections.boxes,
-                                                           self.mask_keys(), self._mask_cacheable)
+            seed_with_captured_masks(self.trace)
+            det = self.detections
+            self._pasted, computed, self.masks_pasted = paste_detections(self.trace, self.mask_keys(),
+                                                                         det.boxes_resized, det.boxes, det.labels)
+            self.masks_computed += computed
         return self._pasted
 
     @property
     def masks(self) -> Optional[Tensor]:
         """(N, 1, H, W) float mask probabilities in original pixels, as torchvision's Mask R-CNN returns them
         (`model(images)[0]["masks"]`); None for a model without a mask branch (a Faster R-CNN). Built when first
-        read (N × H × W floats: prefer `binary_masks`, `pasted_masks` or `rle_masks` where they do)."""
+        read (N × H × W floats: `binary_masks`, `pasted_masks` and `rle_masks` do without them)."""
         pasted = self.pasted_masks()
         if pasted is None:
             return None
@@ -333,7 +328,9 @@ def seed_with_captured_masks(trace: Trace) -> None:
             index = native.proposal_index
             assert index is not None
             anchors = _rpn_stage(trace, rpn_settings_of(trace, trace.defaults))[0].proposals.anchor_index[index]
-            trace.cache.masks.add(list(zip(anchors.tolist(), native.labels.tolist())), trace.mask_logits)
+            alone = len(native) == 1 and lone_batch_differs(trace)  # see mask_logits_for_boxes
+            store = trace.cache.lone_masks if alone else trace.cache.masks
+            store.add(list(zip(anchors.tolist(), native.labels.tolist())), trace.mask_logits)
 
 
 def _mask_threshold(threshold: float) -> float:

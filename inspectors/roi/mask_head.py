@@ -62,21 +62,35 @@ def run_mask_head(trace: "Trace", boxes: Tensor) -> Tensor:
         return heads.mask_predictor(features)
 
 
-def mask_logits_for_boxes(trace: "Trace", keys: list[MaskKey], boxes: Tensor, labels: Tensor) -> tuple[Tensor, int]:
+def lone_batch_differs(trace: "Trace") -> bool:
+    """Whether this model's mask head computes a batch of one box differently (True unless capture found not)."""
+    return trace.mask_lone_batch_differs is not False
+
+
+def mask_logits_for_boxes(trace: "Trace", keys: list[MaskKey], boxes: Tensor, labels: Tensor, alone: bool = False
+                          ) -> tuple[Tensor, int]:
     """The 28×28 logits of each box's own class, (N, 28, 28), running the mask head only for keys not cached yet.
-    Returns the logits and how many boxes the mask head ran for now."""
+    Returns the logits and how many boxes the mask head ran for now.
+
+    The model runs its mask head on all its detections in one batch, and a convolution over one box may take
+    another path than over several (the last bit differs for the demo's head): logits are computed and cached as
+    a batch of two or more gives them (one new box is run twice over), and with `alone` (a replay with a single
+    detection) as a batch of one gives them, in a cache of their own (trace.cache.lone_masks) — for a model whose
+    head capture found to make that difference (trace.mask_lone_batch_differs; not the ResNet-50 builders')."""
     spec = trace.config.mask
     if spec is None:
         raise ValueError(f"{trace.model_name} has no mask branch: it is not a Mask R-CNN.")
     if not keys:
         return boxes.new_zeros((0, *spec.resolution)), 0
     cache = trace.cache
+    split = lone_batch_differs(trace)
     with cache.lock:
-        masks = cache.masks
+        masks = cache.lone_masks if alone and split else cache.masks
         todo = masks.missing(keys)
         if todo:
             index = torch.tensor(todo, dtype=torch.int64, device=boxes.device)
-            logits = run_mask_head(trace, boxes[index])
+            batch = boxes[index] if alone or len(todo) > 1 or not split else boxes[index].repeat(2, 1)
+            logits = run_mask_head(trace, batch)[:len(todo)]
             own = logits[torch.arange(len(todo), device=boxes.device), labels[index]]
             masks.add([keys[i] for i in todo], own)
             masks.computed += len(todo)
@@ -160,18 +174,28 @@ def mask_probabilities(logits: Tensor, labels: Optional[Tensor] = None, num_clas
     SIMD (position-free), then the few in a scalar remainder of the (N, C, M, M) op (own_scalar_runs) with the
     scalar function. Without them: SIMD values everywhere."""
     n = int(logits.shape[0])
+    runs: list[tuple[int, int, int]] = []
+    if labels is not None and num_classes is not None and n and logits.device.type == "cpu":
+        runs = own_scalar_runs(labels.tolist(), int(num_classes), int(logits[0].numel()))
+    return rows_probabilities(logits, list(range(n)), runs)[:, None]
+
+
+def rows_probabilities(logits: Tensor, rows: Sequence[int], runs: Sequence[tuple[int, int, int]]) -> Tensor:
+    """mask_probabilities for some detections: `logits` (K, M, M) are those of detections `rows` of a batch whose
+    scalar runs (own_scalar_runs of the whole batch) are `runs`; the result equals those rows of the whole batch's."""
+    k = int(logits.shape[0])
     with torch.inference_mode():
-        if n == 0 or logits.device.type != "cpu":
-            return logits.sigmoid()[:, None]  # GPU kernels compute every element with the same function
-        block = simd_block()
-        if block == 0:
-            return logits.sigmoid()[:, None]
-        flat = logits.reshape(n, -1)
+        block = simd_block() if logits.device.type == "cpu" else 0
+        if k == 0 or block == 0:
+            return logits.sigmoid()  # GPU kernels compute every element with the same function
+        flat = logits.reshape(k, -1)
         probs = _simd_sigmoid(flat, block)
-        if labels is not None and num_classes is not None:
-            for i, j0, j1 in own_scalar_runs(labels.tolist(), int(num_classes), int(flat.shape[1])):
+        position = {row: i for i, row in enumerate(rows)}
+        for row, j0, j1 in runs:
+            if row in position:
+                i = position[row]
                 probs[i, j0:j1] = flat[i, j0:j1].contiguous().sigmoid()  # fewer than a block: the scalar function
-        return probs.reshape(logits.shape)[:, None]
+        return probs.reshape(logits.shape)
 
 
 def _simd_sigmoid(rows: Tensor, block: int) -> Tensor:
@@ -233,37 +257,69 @@ def paste_one(padded: Tensor, box: PixelBox, image_size: tuple[int, int]) -> Pas
     return PastedMask(region=(x_0, y_0, x_1, y_1), values=values, pixel_box=box)
 
 
-def pasted_masks(trace: "Trace", probabilities: Tensor, boxes: Tensor, keys: Optional[Sequence[MaskKey]] = None,
-                 cacheable: Optional[Sequence[bool]] = None) -> tuple[list[PastedMask], int]:
-    """Each detection's pasted mask (see PastedMask) and how many were pasted now. With `keys`, a paste is taken
-    from trace.cache.mask_pastes when the same box key was pasted at the same pixel box before (its probabilities
-    are then the same: one key's logits, the same sigmoid), except for rows `cacheable` marks False."""
+def paste_detections(trace: "Trace", keys: Sequence[MaskKey], boxes_resized: Tensor, boxes: Tensor, labels: Tensor
+                     ) -> tuple[list[PastedMask], int, int]:
+    """Each detection's pasted mask (see PastedMask), the number of boxes the mask head ran for and the number of
+    masks pasted now. A box key pasted before at the same pixel box is taken from trace.cache.mask_pastes (its
+    probabilities are the same: one key's logits, the same SIMD sigmoid) without reading its logits; a mask with
+    values from a scalar remainder of the sigmoid depends on its place in the batch and is pasted each time."""
+    spec = trace.config.mask
+    if spec is None:
+        raise ValueError(f"{trace.model_name} has no mask branch: it is not a Mask R-CNN.")
+    n = len(keys)
+    if n == 0:
+        return [], 0, 0
+    size = spec.resolution[0] * spec.resolution[1]
+    runs = own_scalar_runs(labels.tolist(), spec.num_classes, size) if boxes.device.type == "cpu" else []
+    alone = n == 1 and lone_batch_differs(trace)
+    special = {row for row, _, _ in runs} | ({0} if alone else set())  # a lone box: its own logits
+    boxes_px = pixel_boxes(trace, boxes)
+    store = trace.cache.mask_pastes
+    out: list[Optional[PastedMask]] = [None] * n
+    todo: list[int] = []
+    for i in range(n):
+        hit = None if i in special else store.get((keys[i], boxes_px[i]))
+        if hit is None:
+            todo.append(i)
+        else:
+            out[i] = hit
+    computed = 0
+    if todo:
+        index = torch.tensor(todo, dtype=torch.int64, device=boxes.device)
+        logits, computed = mask_logits_for_boxes(trace, [keys[i] for i in todo], boxes_resized[index], labels[index],
+                                                 alone=alone)
+        probs = rows_probabilities(logits, todo, runs)
+        with torch.inference_mode():
+            padded, _ = expand_masks(probs[:, None], padding=spec.paste_padding)
+        for k, i in enumerate(todo):
+            pasted = paste_one(padded[k, 0], boxes_px[i], trace.original_size)
+            if i not in special:
+                store.put((keys[i], boxes_px[i]), pasted)
+            out[i] = pasted
+    return [p for p in out if p is not None], computed, len(todo)
+
+
+def pasted_masks(trace: "Trace", probabilities: Tensor, boxes: Tensor) -> list[PastedMask]:
+    """The (N, 1, M, M) probabilities pasted at `boxes` (original pixels), each kept box-sized (no cache)."""
     spec = trace.config.mask
     padding = spec.paste_padding if spec is not None else 1
-    n = int(probabilities.shape[0])
-    if n == 0:
-        return [], 0
+    if int(probabilities.shape[0]) == 0:
+        return []
     with torch.inference_mode():
         padded, _ = expand_masks(probabilities, padding=padding)
-    boxes_px = pixel_boxes(trace, boxes)
-    store = trace.cache.mask_pastes if keys is not None else None
-    out: list[PastedMask] = []
-    pasted = 0
-    for i, box in enumerate(boxes_px):
-        cache_key = (keys[i], box) if keys is not None and (cacheable is None or cacheable[i]) else None
-        hit = store.get(cache_key) if store is not None and cache_key is not None else None
-        if hit is None:
-            hit = paste_one(padded[i, 0], box, trace.original_size)
-            pasted += 1
-            if store is not None and cache_key is not None:
-                store.put(cache_key, hit)
-        out.append(hit)
-    return out, pasted
+    return [paste_one(padded[i, 0], box, trace.original_size) for i, box in enumerate(pixel_boxes(trace, boxes))]
 
 
 def full_masks(pasted: Sequence[PastedMask], image_size: tuple[int, int], like: Tensor) -> Tensor:
-    """(N, 1, H, W) float: the pasted masks in their planes (paste_masks_in_image's output)."""
+    """(N, 1, H, W) float: the pasted masks in their planes (paste_masks_in_image's output). On the CPU the zeros
+    are numpy's calloc'd pages, which cost nothing until they are touched: only the pastes are written."""
     im_h, im_w = image_size
+    if like.device.type == "cpu" and like.dtype == torch.float32:
+        array = np.zeros((len(pasted), 1, im_h, im_w), dtype=np.float32)
+        for i, p in enumerate(pasted):
+            x0, y0, x1, y1 = p.region
+            array[i, 0, y0:y1, x0:x1] = p.values.numpy()
+        return torch.from_numpy(array)
     with torch.inference_mode():
         out = like.new_zeros((len(pasted), 1, im_h, im_w))
         for i, p in enumerate(pasted):
@@ -274,8 +330,16 @@ def full_masks(pasted: Sequence[PastedMask], image_size: tuple[int, int], like: 
 
 def full_binary_masks(pasted: Sequence[PastedMask], image_size: tuple[int, int], threshold: float,
                       device: torch.device) -> Tensor:
-    """(N, 1, H, W) bool: `masks > threshold`, from the pasted parts alone (a zeroed bool tensor is cheap)."""
+    """(N, 1, H, W) bool: `masks > threshold`, from the pasted parts alone (on the CPU in calloc'd numpy pages,
+    as full_masks; numpy's single-threaded compare is exactly torch's `>` on float32)."""
     im_h, im_w = image_size
+    if device.type == "cpu" and all(p.values.dtype == torch.float32 for p in pasted):
+        array = np.zeros((len(pasted), 1, im_h, im_w), dtype=np.bool_)
+        limit = np.float32(threshold)  # torch compares a float32 tensor with a Python float in float32
+        for i, p in enumerate(pasted):
+            x0, y0, x1, y1 = p.region
+            np.greater(p.values.numpy(), limit, out=array[i, 0, y0:y1, x0:x1])
+        return torch.from_numpy(array)
     with torch.inference_mode():
         out = torch.zeros((len(pasted), 1, im_h, im_w), dtype=torch.bool, device=device)
         for i, p in enumerate(pasted):
@@ -292,8 +356,7 @@ def paste_masks(trace: "Trace", probabilities: Tensor, boxes: Tensor) -> Tensor:
     int64, each mask resized bilinearly to its box (align_corners=False) and clipped to the image — with one
     difference in where the numbers go: each mask is written straight into its slice of one zeroed output instead
     of into its own zeroed image that is then stacked (the same values; one full-size copy fewer)."""
-    pasted, _ = pasted_masks(trace, probabilities, boxes)
-    return full_masks(pasted, trace.original_size, probabilities)
+    return full_masks(pasted_masks(trace, probabilities, boxes), trace.original_size, probabilities)
 
 
 # ---- COCO run-length encoding -------------------------------------------------------------------------------------
