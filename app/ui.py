@@ -44,6 +44,7 @@ from app.tabs import (
 )
 from app.texts import TextRegistry, bind, collecting
 from app.viewer import FINAL_STAGE_KEYS, wire_sliders
+from inspectors.core.thresholds import RPN_KEYS
 from inspectors.dataset.sweep import sweep
 
 log = logging.getLogger("rcnn_lens")
@@ -200,8 +201,9 @@ def _threshold_values(layout: Layout, session: Session, before: Mapping[str, flo
     else:
         values.update(_strip_values(layout, session.thresholds, before, only=current))
         tab_views = _page_views(layout)
+    rpn_unchanged = before is not None and all(before.get(key) == session.thresholds[key] for key in RPN_KEYS)
     for tab_id, (outputs, compute) in tab_views.items():
-        if tab_id == current:
+        if tab_id == current and not (rpn_unchanged and tab_id in RPN_ONLY_VIEWS and not for_api):
             values.update(compute(session))
         else:
             values.update({component: gr.skip() for component in outputs if component not in values})
@@ -242,6 +244,9 @@ def _tab_views(layout: Layout) -> dict[str, tuple[list[Any], Callable[[Session],
 
 
 REFRESH_API_ORDER = ("proposals", "nms", "roi", "detections", "ablations", "gt")
+# Tabs whose threshold-dependent view reads only the RPN's result (and the tab's own options, which its own controls
+# redraw): a final-stage slider leaves them as they are.
+RPN_ONLY_VIEWS = frozenset({"roi"})
 
 
 def _page_views(layout: Layout) -> dict[str, tuple[list[Any], Callable[[Session], dict[Any, Any]]]]:

@@ -28,7 +28,8 @@ from app.figures import story as story_figs
 from app.figures.ablations import AblationView, ablation_view  # noqa: F401  (the Ablations tab's view)
 from app.figures.common import empty_figure, markdown_table
 from app.session_cache import Session
-from app.strings import t
+from app.strings import current_language, t
+from inspectors.core.lru import BoundedCache
 
 
 @dataclass
@@ -277,6 +278,19 @@ def _followed_proposal(session: Session) -> int | None:
     return int(session.replay.detections.proposal_index[index])
 
 
+# The article's worked example (the same box for every image) in each language: its table and figure.
+_ARTICLE: BoundedCache[str, tuple[str, go.Figure]] = BoundedCache(8)
+
+
+def _article_example(language: str) -> tuple[str, go.Figure]:
+    """The article's example as a table and a figure, built once per language (figures are never mutated)."""
+    def build() -> tuple[str, go.Figure]:
+        article = inspectors.roi_projection(projection_figs.ARTICLE_BOX, 1.0 / projection_figs.ARTICLE_STRIDE)
+        return (projection_figs.article_markdown(article),
+                projection_figs.projection_figure(article, t("proj.article_title")))
+    return _ARTICLE.get_or_build(language, build)
+
+
 def roi_view(session: Session) -> RoiView:
     trace, proposals = session.trace, session.replay.proposals
     max_channel = min(int(f.shape[0]) for f in trace.fpn_features.values()) - 1
@@ -288,9 +302,7 @@ def roi_view(session: Session) -> RoiView:
         candidates = candidates + [chosen]
     choices = roi_figs.proposal_choices(trace, proposals, also=chosen)
     image = roi_figs.proposals_image(trace, proposals, chosen, candidates)
-    article = inspectors.roi_projection(projection_figs.ARTICLE_BOX, 1.0 / projection_figs.ARTICLE_STRIDE)
-    article_md = projection_figs.article_markdown(article)
-    article_figure = projection_figs.projection_figure(article, t("proj.article_title"))
+    article_md, article_figure = _article_example(current_language())
     typed = session.options.roi_box
     if chosen is None and typed is None:
         empty = empty_figure(t("roi.none"))

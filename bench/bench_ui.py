@@ -234,8 +234,8 @@ def timed_listeners(demo: Any, names: tuple[str, ...]) -> list[float]:
     return durations
 
 
-def browser_release_table(url: str, image: str, chromium: str, moves: int, handler_times: list[float] | None = None
-                          ) -> dict[tuple[str, str], tuple[list[float], list[float]]]:
+def browser_release_table(url: str, image: str, chromium: str, moves: int, handler_times: list[float] | None = None,
+                          tabs: tuple[str, ...] = RELEASE_TABS) -> dict[tuple[str, str], tuple[list[float], ...]]:
     """Release latency for a final-stage and an RPN slider on each of RELEASE_TABS (1440×900, English), with the
     server handler's duration for the same moves when `handler_times` is the list timed_listeners fills."""
     from playwright.sync_api import sync_playwright
@@ -248,7 +248,7 @@ def browser_release_table(url: str, image: str, chromium: str, moves: int, handl
         page.goto(url)
         page.locator("#lens-image input[type=file]").set_input_files(image)
         page.wait_for_function("() => /\\d/.test(document.querySelector('#lens-detections-count')?.innerText || '')")
-        for tab in RELEASE_TABS:
+        for tab in tabs:
             page.locator(f"button[role=tab][data-tab-id={tab}]").click()
             for name, (slider, positions) in RELEASE_SLIDERS.items():
                 chosen = (positions * (moves // len(positions) + 2))[:moves + 1]
@@ -320,12 +320,12 @@ def print_release_table(results: dict[tuple[str, str], tuple[list[float], list[f
         print(f"{row(f'{slider} on {tab}', values)} {trend} | {server} |")
 
 
-def release_main(image: str, chromium: str, moves: int) -> None:
-    """Only the release table (python -m bench.bench_ui --release)."""
+def release_main(image: str, chromium: str, moves: int, tabs: tuple[str, ...] = RELEASE_TABS) -> None:
+    """Only the release table (python -m bench.bench_ui --release [--tabs overview,nms])."""
     demo, url = serve()
     try:
         handler_times = timed_listeners(demo, ("on_rethreshold",))
-        results = browser_release_table(url, image, chromium, moves, handler_times)
+        results = browser_release_table(url, image, chromium, moves, handler_times, tabs)
     finally:
         demo.close()
     print_release_table(results)
@@ -342,6 +342,8 @@ def main() -> None:
     parser.add_argument("--image", default=None, help="default: the first demo sample image")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--release", action="store_true", help="only the release latencies, per tab and slider")
+    parser.add_argument("--tabs", default=",".join(RELEASE_TABS),
+                        help="with --release: the tabs (ids, comma-separated) whose release latency is measured")
     parser.add_argument("--drag", action="store_true", help="only the drag latencies of the final-stage sliders")
     args = parser.parse_args()
     image = args.image or example_image("/tmp")
@@ -352,7 +354,7 @@ def main() -> None:
     if args.release:
         print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
               f"load average before: {' / '.join(f'{v:.1f}' for v in os.getloadavg())}")
-        release_main(image, args.chromium, args.moves)
+        release_main(image, args.chromium, args.moves, tuple(args.tabs.split(",")))
         return
     demo, url = serve()
     try:
