@@ -27,34 +27,103 @@ class Accumulated:
 
 def accumulate(matches: Matches, dets: DetectionSet, gt_category: np.ndarray, num_classes: int,
                max_dets: tuple[int, ...] = MAX_DETS) -> Accumulated:
+    """COCOeval.accumulate, class by class on the flat score-ordered detections: a class's detections are one
+    contiguous run of COCOeval's order, its true / false positives one (detection, area · IoU threshold) block
+    (see _class_rows)."""
     T, R, K, A, M = len(IOU_THRESHOLDS), len(RECALL_THRESHOLDS), num_classes, len(AREA_RANGES), len(max_dets)
     precision = -np.ones((T, R, K, A, M))
     recall = -np.ones((T, K, A, M))
     scores = -np.ones((T, R, K, A, M))
+    n = len(matches.det)
     category = dets.category[matches.det]
     score = dets.score[matches.det]
-    image = dets.image[matches.det]
-    # npig per (area, class): objects that count, over the whole dataset.
     npig = np.stack([np.bincount(gt_category[~ig], minlength=K) for ig in matches.gt_ignored])  # (A, K)
-    rows_npig = np.repeat(npig, T, axis=0)  # (A*T, K): one row per (area, IoU threshold)
-    # COCOeval concatenates images in order, then sorts by score with a stable sort. (category, score, image, rank)
-    # orders every detection totally, so one sort serves every maxDets: keeping rank < max_det keeps the order.
-    full = np.lexsort((matches.rank, image, -score, category))
-    done: dict[int, int] = {}  # detections kept → the maxDets column that already holds their numbers
+    rows_npig = np.repeat(npig, T, axis=0)  # (A*T, K): row = area · T + threshold
+    rows = A * T
+    # tp / fp of every (row, detection): only candidates can match; an unmatched detection is ignored when its area
+    # is outside the range (COCOeval's dtIgnore)
+    cand = matches.candidate
+    tp = np.zeros((A, T, n), dtype=bool)
+    tp[:, :, cand] = (matches.candidate_gt >= 0) & ~matches.candidate_ignored
+    fp = np.repeat(~matches.outside[:, None, :], T, axis=1)
+    fp[:, :, cand] = (matches.candidate_gt < 0) & ~matches.outside[:, None, cand]
+    # (detection, row) layout: gathering detections copies whole rows, the running sums run down the columns
+    tp = np.ascontiguousarray(tp.reshape(rows, n).T)
+    fp = np.ascontiguousarray(fp.reshape(rows, n).T)
+    # COCOeval's order: by class, then score descending, ties by image then rank — the matches' own order
+    # (image, class, rank), so two stable sorts give it
+    by_score = np.argsort(-score, kind="stable")
+    full = by_score[np.argsort(category[by_score], kind="stable")]
+    need_all = _needed_counts(np.maximum(rows_npig, 1))  # (rows, K, R)
+    done: dict[tuple[int, int], int] = {}  # (class, its detections kept) → the maxDets column holding its numbers
     for m, max_det in enumerate(max_dets):
         order = full[matches.rank[full] < max_det]
-        if len(order) in done:  # the same detections as a larger or smaller maxDets: the same numbers
-            j = done[len(order)]
-            precision[..., m], recall[..., m], scores[..., m] = precision[..., j], recall[..., j], scores[..., j]
-            continue
-        done[len(order)] = m
-        tps = (matches.gt[:, :, order] >= 0).reshape(A * T, -1)
-        ign = matches.det_ignored[:, :, order].reshape(A * T, -1)
-        p, r, s = segment_precision(tps & ~ign, ~tps & ~ign, category[order], rows_npig, score[order], K)
-        precision[:, :, :, :, m] = p.reshape(A, T, R, K).transpose(1, 2, 3, 0)
-        recall[:, :, :, m] = r.reshape(A, T, K).transpose(1, 2, 0)
-        scores[:, :, :, :, m] = s.reshape(A, T, R, K).transpose(1, 2, 3, 0)
+        cat = category[order]
+        bounds = np.searchsorted(cat, np.arange(K + 1))
+        for k in range(K):
+            counted = rows_npig[:, k] > 0
+            if not counted.any():
+                continue
+            start, end = int(bounds[k]), int(bounds[k + 1])
+            nd = end - start
+            if (k, nd) in done:  # the same detections of this class as another maxDets: the same numbers
+                j = done[(k, nd)]
+                precision[:, :, k, :, m] = precision[:, :, k, :, j]
+                scores[:, :, k, :, m] = scores[:, :, k, :, j]
+                recall[:, k, :, m] = recall[:, k, :, j]
+                continue
+            done[(k, nd)] = m
+            p_k = np.zeros((rows, R))
+            s_k = np.zeros((rows, R))
+            r_k = np.zeros(rows)
+            if nd:
+                sel = order[start:end]
+                p_k, s_k, r_k = _class_rows(tp[sel], fp[sel], score[sel], need_all[:, k, :], rows_npig[:, k])
+            p_k = np.where(counted[:, None], p_k, -1.0)
+            s_k = np.where(counted[:, None], s_k, -1.0)
+            r_k = np.where(counted, r_k, -1.0)
+            precision[:, :, k, :, m] = p_k.reshape(A, T, R).transpose(1, 2, 0)
+            scores[:, :, k, :, m] = s_k.reshape(A, T, R).transpose(1, 2, 0)
+            recall[:, k, :, m] = r_k.reshape(A, T).T
     return Accumulated(precision, recall, scores)
+
+
+def _class_rows(tp: np.ndarray, fp: np.ndarray, score: np.ndarray, need: np.ndarray, npig: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One class's precision (rows, R), scores (rows, R) and recall (rows,) from its detections in COCOeval's order:
+    `tp`, `fp` (nd, rows) bool, `need` (rows, R) the true-positive count each recall threshold asks for.
+
+    COCOeval's precision at recall threshold r is the largest precision at or after the first position whose count
+    reaches need[r] — the need-th true positive (the first position when need is 0). Precision falls between true
+    positives (fp grows, tp does not), so that largest value is taken at a true positive: only the true positives'
+    precisions k / (fp before it + k + eps) are kept, in a (row, k) table whose right-to-left maximum answers every
+    recall threshold."""
+    nd, rows = tp.shape
+    tp_count = np.cumsum(tp, axis=0, dtype=np.int32)  # exact integers, as COCOeval's cumsum
+    fp_count = np.cumsum(fp, axis=0, dtype=np.int32)
+    t_pos, t_row = np.nonzero(tp)  # every true positive: (position, row)
+    found = tp_count[-1].astype(np.int64)  # true positives per row
+    rank = tp_count[t_pos, t_row].astype(np.int64)  # it is the k-th of its row
+    k = rank.astype(float)
+    fp_before = fp_count[t_pos, t_row].astype(float)
+    pr = k / (fp_before + k + _EPS)  # COCOeval: tp / (fp + tp + eps)
+    width = int(found.max(initial=0))
+    padded = np.full((rows, max(width, 1)), -np.inf)
+    padded[t_row, rank - 1] = pr
+    where = np.zeros((rows, max(width, 1)), dtype=np.int64)
+    where[t_row, rank - 1] = t_pos  # position of the k-th true positive
+    envelope = np.maximum.accumulate(padded[:, ::-1], axis=1)[:, ::-1]  # the largest precision from the k-th on
+    first = np.maximum(need - 1, 0)  # (rows, R)
+    reached = need <= found[:, None]
+    value = np.take_along_axis(envelope, np.minimum(first, envelope.shape[1] - 1), axis=1)
+    value = np.where(np.isfinite(value), value, 0.0)  # rows without a true positive: precision 0 at position 0
+    position = np.where(need == 0, 0, np.take_along_axis(where, np.minimum(first, where.shape[1] - 1), axis=1))
+    reached = reached | (need == 0)
+    precision = np.where(reached, value, 0.0)
+    scores = np.where(reached, score[position], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        recall = found / npig.astype(float)
+    return precision, scores, recall
 
 
 def segment_precision(tps: np.ndarray, fps: np.ndarray, seg: np.ndarray, npig: np.ndarray, score: np.ndarray,

@@ -98,6 +98,14 @@ class Matches:
     def matched(self) -> np.ndarray:
         return self.gt >= 0
 
+    def at(self, area: int = 0, threshold: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """(D',) `gt` and `det_ignored` at one (area range, IoU threshold), without building the dense arrays."""
+        gt = np.full(len(self.det), -1, dtype=np.int64)
+        gt[self.candidate] = self.candidate_gt[area, threshold]
+        ignored = self.outside[area] & (gt < 0)
+        ignored[self.candidate] |= self.candidate_ignored[area, threshold]
+        return gt, ignored
+
 
 def box_iou_xywh(dt: np.ndarray, gt: np.ndarray, crowd: np.ndarray) -> np.ndarray:
     """pycocotools' bbIou for pairs (row i of dt with row i of gt): the same float64 operations."""
@@ -177,8 +185,9 @@ def match(
             iou[slot[pair_det[mine]], pair_pos[mine]] = ious[mine]
             candidate_gt = np.full((num_areas, num_thresholds, len(candidate)), -1, dtype=np.int64)
             candidate_ignored = np.zeros((num_areas, num_thresholds, len(candidate)), dtype=bool)
-            greedy_match(group[candidate], gt_start[candidate], gt_count[candidate], iou, gt_order, gts.iscrowd,
-                    gt_ignored, np.minimum(iou_thresholds, 1 - 1e-10), candidate_gt, candidate_ignored)
+            greedy_match_sparse(group[candidate], gt_start[candidate], gt_count[candidate], iou, gt_order,
+                                gts.iscrowd, gt_ignored, np.minimum(iou_thresholds, 1 - 1e-10), candidate_gt,
+                                candidate_ignored)
 
     det_area = dets.area[det_index]
     outside = np.stack([(det_area < lo) | (det_area > hi) for _, lo, hi in area_ranges])
@@ -232,3 +241,64 @@ def _last_argmax(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     width = values.shape[-1]
     index = width - 1 - np.argmax(values[..., ::-1], axis=-1)
     return index, np.take_along_axis(values, index[..., None], axis=-1)[..., 0] >= 0
+
+
+def greedy_match_sparse(cand_group: np.ndarray, cand_gt_start: np.ndarray, cand_gt_count: np.ndarray, iou: np.ndarray,
+                        gt_order: np.ndarray, iscrowd: np.ndarray, gt_ignored: np.ndarray, thresholds: np.ndarray,
+                        matched: np.ndarray, det_ignored: np.ndarray) -> None:
+    """greedy_match's results (the same arguments), in rounds over the few (candidate, object) pairs above each
+    threshold instead of rank by rank over padded rows.
+
+    At one (area, threshold) a candidate takes the best object still free among those it overlaps by the
+    threshold (not-ignored first, ties to the later object; crowd regions are never used up). Its choice is final as
+    soon as no earlier candidate of its group that is still open could take the same object: the earlier ones can
+    only take objects away, and none of them can take this one. Each round settles those candidates for every
+    (area, threshold) at once — at least the first open candidate of every group — marks their objects taken and
+    drops the pairs that can no longer be chosen; a group's detections that overlap different objects settle in the
+    first round."""
+    num_areas, num_thresholds = gt_ignored.shape[0], len(thresholds)
+    c_idx, w_idx = np.nonzero(iou >= np.min(thresholds))
+    if not len(c_idx):
+        return
+    v = iou[c_idx, w_idx]
+    by = np.lexsort((w_idx, v, c_idx))  # per candidate by IoU, ties by object position: the last is the best
+    c_idx, w_idx, v = c_idx[by], w_idx[by], v[by]
+    obj = gt_order[cand_gt_start[c_idx] + w_idx]  # global object index of each pair
+    objects, local_obj = np.unique(obj, return_inverse=True)
+    num_objects = len(objects)
+    # Entries: (area·T + threshold, pair) where the pair's IoU reaches the threshold, by (row, candidate, pair).
+    qualifies = v[None, :] >= thresholds[:, None]  # (T, P)
+    t_e, p_e = np.nonzero(np.broadcast_to(qualifies[None], (num_areas, *qualifies.shape)).reshape(-1, len(v)))
+    row_e = t_e  # row = area * T + threshold
+    area_e = row_e // num_thresholds
+    cand_e = c_idx[p_e]
+    obj_e = local_obj[p_e]
+    crowd_e = iscrowd[obj[p_e]]
+    ign_e = gt_ignored[area_e, obj[p_e]]
+    taken = np.zeros(num_areas * num_thresholds * num_objects, dtype=bool)
+    num_cand = iou.shape[0]
+    while len(p_e):
+        free = crowd_e | ~taken[row_e * num_objects + obj_e]
+        row_e, cand_e, obj_e, crowd_e, ign_e, p_e = (x[free] for x in (row_e, cand_e, obj_e, crowd_e, ign_e, p_e))
+        if not len(p_e):
+            break
+        seg_key = row_e * num_cand + cand_e
+        starts = np.flatnonzero(np.r_[True, seg_key[1:] != seg_key[:-1]])
+        position = np.arange(len(p_e))
+        best_kept = np.maximum.reduceat(np.where(~ign_e, position, -1), starts)
+        best_ign = np.maximum.reduceat(np.where(ign_e, position, -1), starts)
+        choice = np.where(best_kept >= 0, best_kept, best_ign)  # an entry per (row, candidate) segment
+        # The first open candidate of the group claiming each (row, object) among its free non-crowd pairs.
+        claim = np.full(num_areas * num_thresholds * num_objects, num_cand, dtype=np.int64)
+        claimable = ~crowd_e
+        np.minimum.at(claim, (row_e * num_objects + obj_e)[claimable], cand_e[claimable])
+        settled = crowd_e[choice] | (claim[row_e[choice] * num_objects + obj_e[choice]] == cand_e[choice])
+        done = choice[settled]
+        row_d = row_e[done]
+        matched.reshape(num_areas * num_thresholds, -1)[row_d, cand_e[done]] = obj[p_e[done]]
+        det_ignored.reshape(num_areas * num_thresholds, -1)[row_d, cand_e[done]] = ign_e[done]
+        taken[(row_d * num_objects + obj_e[done])[~crowd_e[done]]] = True
+        open_seg = np.ones(len(starts), dtype=bool)
+        open_seg[settled] = False
+        keep = np.repeat(open_seg, np.diff(np.r_[starts, len(p_e)]))
+        row_e, cand_e, obj_e, crowd_e, ign_e, p_e = (x[keep] for x in (row_e, cand_e, obj_e, crowd_e, ign_e, p_e))

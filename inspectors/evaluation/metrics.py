@@ -280,8 +280,9 @@ def _counts_at_50(matches: Matches, dets: DetectionSet, gts: GroundTruthArrays, 
                   ) -> tuple[dict[str, float], list[dict[str, int]]]:
     """True / false positives and missed objects at IoU 0.5 (area all, 100 detections per class), dataset-wide and
     per image: the operating point of the current score threshold."""
-    tp = (matches.gt[0, 0] >= 0) & ~matches.det_ignored[0, 0]
-    fp = (matches.gt[0, 0] < 0) & ~matches.det_ignored[0, 0]
+    matched, ignored = matches.at(0, 0)
+    tp = (matched >= 0) & ~ignored
+    fp = (matched < 0) & ~ignored
     image = dets.image[matches.det]
     counted = ~matches.gt_ignored[0]
     objects = np.bincount(gts.image[counted], minlength=num_images)

@@ -12,6 +12,7 @@ so the results are the same bits (tests/test_dataset_replay.py checks it against
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Optional
 
 import numpy as np
 import torch
@@ -21,7 +22,9 @@ from torchvision.models.detection._utils import BoxCoder
 from torchvision.ops import boxes as box_ops
 
 from inspectors.core.lru import BoundedCache
+from inspectors.roi.nms_pairs import MAX_THRESHOLDS, NmsPairs, decide_grid, kept_in_order, nms_pairs
 from inspectors.roi.postprocess import BoxSettings
+from inspectors.rpn.nms_grid import slider_grid, threshold_index
 
 _TRICK_NUMEL = 4000  # batched_nms's coordinate trick up to this many coordinates on CPU
 _MIN_SIZE = 1e-2  # RoIHeads.postprocess_detections' remove_small_boxes
@@ -111,7 +114,7 @@ def batch_select_detections(batch: CandidateBatch, settings: BoxSettings) -> Bat
     score_thresh, nms_thresh = float(settings.score_thresh), float(settings.nms_thresh)
     filtered = batch.filtered_memo.get_or_build(score_thresh, lambda: _filtered(batch, score_thresh))
     keep_all, rank = batch.nms_memo.get_or_build((score_thresh, nms_thresh),
-                                             lambda: _nms_per_image(filtered, nms_thresh))
+                                                 lambda: _nms_all_images(filtered, nms_thresh))
     keep = keep_all[rank < settings.detections_per_img]  # each image's NMS result cut as local[:n], in order
     inds, boxes, scores, labels = filtered.inds, filtered.boxes, filtered.scores, filtered.labels
     image = filtered.image[keep]
@@ -139,6 +142,18 @@ class _Filtered:
     image: Tensor
     counts: list[int]  # per image
     shifted: Tensor
+    pairs: Optional[NmsPairs] = None  # the overlapping pairs (nms_pairs), found at the second NMS threshold asked
+    asked: list[float] = field(default_factory=list)  # NMS thresholds run at this score threshold
+
+    def nms_pairs(self) -> NmsPairs:
+        """The pairs, with every step of the box-NMS slider and the thresholds asked so far decided at once."""
+        if self.pairs is None:
+            pairs = nms_pairs(self.boxes, self.shifted, self.scores, self.labels, self.image, self.counts)
+            grid = list(slider_grid("box_nms_thresh"))
+            grid += [t for t in self.asked if threshold_index(grid, t) is None]
+            decide_grid(pairs, grid[:MAX_THRESHOLDS])
+            self.pairs = pairs
+        return self.pairs
 
 
 def _filtered(batch: CandidateBatch, score_thresh: float) -> _Filtered:
@@ -157,26 +172,49 @@ def _filtered(batch: CandidateBatch, score_thresh: float) -> _Filtered:
     return _Filtered(inds, boxes, scores, labels, image, counts.tolist(), shifted)
 
 
-def _nms_per_image(f: _Filtered, nms_thresh: float) -> tuple[Tensor, Tensor]:
-    """Every image's whole NMS result (indices into `f`, image after image, each in decreasing score) and each
-    kept box's rank inside its image."""
-    kept, sizes = [], []
-    start = 0
+def _nms_all_images(f: _Filtered, nms_thresh: float) -> tuple[Tensor, Tensor]:
+    """Every image's whole NMS result (indices into `f`, image after image, each in batched_nms's order) and each
+    kept box's rank inside its image. The first NMS threshold at a score threshold runs the kernel per image; from
+    the second on (the box-NMS slider is moving) the score threshold's overlapping pairs answer (nms_pairs: every
+    slider step decided at once, another threshold by one greedy pass over all images), the kernel per image only
+    for images with too many overlapping boxes for the pairs."""
+    if f.pairs is None and not f.asked:  # the first NMS at this score threshold: one kernel call per image
+        f.asked.append(float(nms_thresh))
+        return _nms_per_image(f, nms_thresh)
+    f.asked.append(float(nms_thresh))
+    rows, done = kept_in_order(f.nms_pairs(), f.scores, nms_thresh)
+    if not done.all():
+        dense = np.flatnonzero(~done)
+        extra = _nms_per_image(f, nms_thresh, dense)[0].numpy()
+        rows = np.concatenate([rows, extra])
+        rows = rows[np.argsort(f.image.numpy()[rows], kind="stable")]  # image after image, each in its order
+    return _with_rank(torch.from_numpy(rows.astype(np.int64)), f.image)
+
+
+def _nms_per_image(f: _Filtered, nms_thresh: float, images: Optional[np.ndarray] = None) -> tuple[Tensor, Tensor]:
+    """The same from one batched_nms kernel call per image (of `images`, default all): the plain path."""
+    kept = []
+    starts = np.concatenate([[0], np.cumsum(f.counts)]).astype(np.int64)
     nms = torch.ops.torchvision.nms  # box_ops.nms without its per-call logging: the same kernel
-    for n in f.counts:
+    for i in (range(len(f.counts)) if images is None else images.tolist()):
+        n = f.counts[i]
         if n:
-            end = start + n
+            start, end = int(starts[i]), int(starts[i]) + n
             if n * 4 > _TRICK_NUMEL:
                 local = box_ops.batched_nms(f.boxes[start:end], f.scores[start:end], f.labels[start:end], nms_thresh)
             else:
                 local = nms(f.shifted[start:end], f.scores[start:end], nms_thresh)
             kept.append(local + start)
-            sizes.append(int(local.shape[0]))
-            start = end
-    if not kept:
-        return torch.zeros(0, dtype=torch.int64), torch.zeros(0, dtype=torch.int64)
-    keep = torch.cat(kept)
-    lengths = torch.tensor(sizes, dtype=torch.int64)
-    starts = torch.cumsum(lengths, 0) - lengths
-    rank = torch.arange(keep.shape[0]) - torch.repeat_interleave(starts, lengths)
-    return keep, rank
+    keep = torch.cat(kept) if kept else torch.zeros(0, dtype=torch.int64)
+    return _with_rank(keep, f.image)
+
+
+def _with_rank(keep: Tensor, image: Tensor) -> tuple[Tensor, Tensor]:
+    """`keep` (image after image) and each kept row's rank inside its image."""
+    if not keep.shape[0]:
+        return keep, torch.zeros(0, dtype=torch.int64)
+    img = image[keep]
+    first = torch.ones(keep.shape[0], dtype=torch.bool)
+    first[1:] = img[1:] != img[:-1]
+    starts = torch.cummax(torch.where(first, torch.arange(keep.shape[0]), 0), 0).values
+    return keep, torch.arange(keep.shape[0]) - starts
