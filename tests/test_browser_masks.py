@@ -169,6 +169,8 @@ def test_masks_tab_in_the_projector_layout(browser: Any, served: tuple[str, Any]
         value = float(slider.evaluate("e => e.value"))
         page.wait_for_function(f"(v) => Number(document.querySelector('{VIEW}').dataset.threshold) === v", arg=value)
         assert value == pytest.approx(0.6) and _drawn(page)[2] == _replay_pixels(trace, value)
+        # The key presses released the slider: the server's step-by-step panel follows it.
+        page.wait_for_function("() => document.querySelector('#lens-mask-steps').innerText.includes('> 0.60')")
         page.wait_for_selector("#lens-mask-misplacement-plot .js-plotly-plot")
         settle(page)
         ARTIFACTS.mkdir(exist_ok=True)

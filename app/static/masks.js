@@ -128,6 +128,18 @@
     trigger('select', {index: [local.x, local.y], value: null});
   });
 
+  // The slider tells the server its value on release (pointerup): a key press on it (arrows, Home, End) releases
+  // it too, so that the step-by-step panel follows a keyboard as it follows a pointer.
+  if (!window.lensMaskKeys) {
+    window.lensMaskKeys = true;
+    document.addEventListener('keyup', (event) => {
+      const target = event.target;
+      if (target && target.matches && target.matches('#lens-mask-threshold input[type=range]')) {
+        target.dispatchEvent(new PointerEvent('pointerup', {bubbles: true}));
+      }
+    });
+  }
+
   window.lensMasks = {set: setThreshold, state, redraw: draw};
   window.lensMasksSet = setThreshold;
   watch('value', load);
