@@ -246,3 +246,11 @@ def test_without_mask_ground_truth_or_without_a_mask_model_nothing_about_masks_c
     assert box_report.masks is None and box_report.mask_note is None and box_report.stages == STAGES
     assert "masks" not in box_report.to_dict(heavy=False)
 
+
+
+def test_mask_areas_of_more_than_255_masks():
+    """pycocotools' area() fails above 255 masks at once under NumPy 2: areas are taken in chunks."""
+    from inspectors.evaluation.masks import area
+
+    masks = np.random.default_rng(0).random((600, 12, 9)) > 0.5
+    assert np.array_equal(area(encode(masks)), masks.reshape(600, -1).sum(axis=1))

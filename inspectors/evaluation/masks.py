@@ -83,9 +83,12 @@ def encode(binary: np.ndarray) -> list[Rle]:
 
 def area(rles: Sequence[Rle]) -> np.ndarray:
     """(N,) float64 pixel count of each mask (what pycocotools' loadRes puts in a segm result's `area`)."""
-    if not len(rles):
-        return np.zeros(0, dtype=np.float64)
-    return np.asarray(mask_utils.area(list(rles)), dtype=np.float64).reshape(-1)
+    # In chunks of at most 255: pycocotools' area() makes a uint8 array of the count first, which NumPy 2 refuses
+    # above 255.
+    rles = list(rles)
+    parts = [np.asarray(mask_utils.area(rles[i:i + 255]), dtype=np.float64).reshape(-1)
+             for i in range(0, len(rles), 255)]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float64)
 
 
 def mask_iou(dt: Sequence[Rle], gt: Sequence[Rle], iscrowd: Any = None) -> np.ndarray:
