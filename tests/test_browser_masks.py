@@ -19,6 +19,7 @@ from layout_probe import MAIN_PICTURE_JS, TEXT_PROBLEMS_JS, open_tab, settle, wa
 
 from app import handlers
 from app.config import sample_image_paths
+from app.figures.masks import detection_at
 from app.testing import make_lens, serve
 from inspectors.core import demo_model
 
@@ -127,6 +128,22 @@ def test_dragging_the_mask_threshold_redraws_replays_masks_in_the_browser(browse
         value = float(track.evaluate("e => e.value"))
         page.wait_for_function("(text) => document.querySelector('#lens-mask-steps').innerText.includes(text)",
                                arg=f"> {value:.2f}")
+        # Clicking a box follows that detection (the smallest box under the click, as on the other tabs): a
+        # detection other than the first whose centre picks itself.
+        replay = trace.replay()
+        boxes = replay.detections.boxes.tolist()
+        rank = next(i for i, (x1, y1, x2, y2) in enumerate(boxes)
+                    if i > 0 and detection_at(replay, (x1 + x2) / 2, (y1 + y2) / 2) == i)
+        before = page.locator("#lens-mask-detection input").input_value()
+        rect = page.locator(f"{VIEW} rect.lens-masks-box[data-rank='{rank}']")
+        rect.scroll_into_view_if_needed()
+        box = rect.bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_function("([sel, old]) => document.querySelector(sel).value !== old",
+                               arg=["#lens-mask-detection input", before])
+        assert page.locator("#lens-mask-detection input").input_value().startswith(f"{rank + 1}.")
+        page.wait_for_function(f"() => document.querySelector('{VIEW} rect.lens-masks-chosen')?.dataset.rank"
+                               f" === '{rank}'")
     finally:
         page.context.close()
 

@@ -74,7 +74,7 @@ from inspectors.evaluation.metrics import (
     segm_metrics,
 )
 from inspectors.roi.batched_postprocess import CandidateBatch, batch_box_candidates, batch_select_detections
-from inspectors.roi.mask_head import pasted_rle
+from inspectors.roi.mask_head import PastedMask, pasted_rle
 from inspectors.rpn.fast_proposals import NmsBase, nms_base, rpn_proposals, stored_nms_base
 
 if TYPE_CHECKING:
@@ -85,6 +85,7 @@ RPN_MEMO = 2  # RPN settings whose candidates are kept (~0.1 MB per demo image e
 NMS_BASE_MEMO = 32  # RPN NMS thresholds whose per-image NMS results are kept (one bool per candidate)
 METRICS_MEMO = 32
 MASK_RLE_MEMO = 200_000  # detections' binary masks (COCO RLEs, ~100 bytes each) kept across settings
+MASK_PASTE_BYTES = 256 * 2**20  # detections' pasted probabilities kept across mask thresholds
 
 
 @dataclass
@@ -176,6 +177,11 @@ class DatasetCapture(DiagnosisMixin):
         self._with_segm: BoundedCache[Hashable, DatasetMetrics] = BoundedCache(METRICS_MEMO, lock=self._lock)
         self._segms: BoundedCache[Hashable, Optional[SegmMetrics]] = BoundedCache(METRICS_MEMO, lock=self._lock)
         self._rles: BoundedCache[Hashable, Rle] = BoundedCache(MASK_RLE_MEMO, lock=self._lock)
+        # and its paste (box-sized probabilities) per (image, row, label, pixel box): a new mask threshold only
+        # thresholds them again; bounded by their bytes
+        self._pastes: BoundedCache[Hashable, PastedMask] = BoundedCache(
+            MASK_RLE_MEMO, lock=self._lock, weigh=lambda p: int(p.values.numel()) * 4 + 200,
+            max_weight=MASK_PASTE_BYTES)
 
     # ---- opening ---------------------------------------------------------------------------------------------------
     @classmethod
@@ -401,9 +407,20 @@ class DatasetCapture(DiagnosisMixin):
                 probs, cacheable = probabilities(stored_logits(record, rows, labels, num_classes), labels, spec)
                 boxes = torch.from_numpy(np.ascontiguousarray(found.boxes[mine]))
                 boxes_px = pixel_boxes(boxes, spec)
-                keys = [(int(i), int(r), int(lab), box, mask_thresh) for r, lab, box in zip(rows, labels, boxes_px)]
-                todo = [j for j, k in enumerate(keys) if kept[mine[j]] and not (cacheable[j] and k in self._rles)]
-                pasted = paste(probs, boxes, spec, record.original_size, todo)
+                boxes_key = [(int(i), int(r), int(lab), box) for r, lab, box in zip(rows, labels, boxes_px)]
+                keys = [(*k, mask_thresh) for k in boxes_key]
+                need = [j for j, k in enumerate(keys) if kept[mine[j]] and not (cacheable[j] and k in self._rles)]
+                pasted: dict[int, PastedMask] = {}
+                for j in need:
+                    hit = self._pastes.get(boxes_key[j]) if cacheable[j] else None
+                    if hit is not None:
+                        pasted[j] = hit
+                todo = [j for j in need if j not in pasted]
+                fresh = paste(probs, boxes, spec, record.original_size, todo)
+                pasted.update(fresh)
+                for j, p in fresh.items():
+                    if cacheable[j]:
+                        self._pastes.put(boxes_key[j], p)
                 for j, m in enumerate(mine):
                     if not kept[m]:
                         continue
@@ -505,6 +522,7 @@ class DatasetCapture(DiagnosisMixin):
             self._with_segm.clear()
             self._segms.clear()
             self._rles.clear()
+            self._pastes.clear()
 
     # ---- memos -----------------------------------------------------------------------------------------------------
     def _nms_bases(self, nms_thresh: float) -> list[Optional[NmsBase]]:
