@@ -206,3 +206,28 @@ def test_matching_and_accumulate_equal_pycocotools_bit_for_bit(seed):
     assert np.array_equal(acc.recall, ev.eval["recall"])
     assert np.array_equal(acc.scores, ev.eval["scores"])
     assert list(summarize(acc).values()) == list(ev.stats)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_higher_score_threshold_is_cut_from_a_lower_ones_candidates_and_nms(seed):
+    """A score move after another: the candidates and each image's NMS come from the lower threshold's (the images
+    whose coordinate-trick offsets changed run the kernel), equal to computing them from scratch."""
+    batch = random_batch(seed, big=1)
+    for low, high in ((0.0, 0.3), (0.3, 0.5), (0.5, 0.9)):
+        for nms in (0.5, 0.3):
+            settings = bp.BoxSettings(score_thresh=low, nms_thresh=nms, detections_per_img=100)
+            bp.batch_select_detections(batch, settings)
+        cut = bp._filtered_at(batch, high)
+        assert cut.parent is not None
+        plain = bp._filtered(batch, high)
+        for name in ("inds", "boxes", "scores", "labels", "image", "shifted", "image_max"):
+            assert torch.equal(getattr(cut, name), getattr(plain, name)), name
+        for nms in (0.5, 0.3):
+            fresh = bp._filtered_at(batch, high)
+            keep, rank = bp._nms_at(batch, fresh, nms)
+            assert np.array_equal(keep.numpy(), torchvision_nms(plain, nms)), (seed, low, high, nms)
+            want = bp._nms_per_image(plain, nms)
+            assert torch.equal(rank, want[1])
+        dets = bp.batch_select_detections(batch, bp.BoxSettings(score_thresh=high, nms_thresh=0.5,
+                                                                detections_per_img=7))
+        assert dets.image.shape[0] > 0

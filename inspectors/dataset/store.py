@@ -60,6 +60,7 @@ from inspectors.dataset.replay import (
     rpn_settings,
     rpn_stage,
 )
+from inspectors.dataset.score_moves import ScoreMoves
 from inspectors.evaluation.coco_matching import DetectionSet, GroundTruthArrays
 from inspectors.evaluation.dataset_tide import tide_breakdown
 from inspectors.evaluation.masks import Rle, check_mask_thresh
@@ -172,6 +173,7 @@ class DatasetCapture(DiagnosisMixin):
         self._bases: BoundedCache[float, list[Optional[NmsBase]]] = BoundedCache(NMS_BASE_MEMO, lock=self._lock)
         self._proposals: BoundedCache[Hashable, ProposalRecall] = BoundedCache(METRICS_MEMO, lock=self._lock)
         self._metrics: BoundedCache[Hashable, DatasetMetrics] = BoundedCache(METRICS_MEMO, lock=self._lock)
+        self._score_moves = ScoreMoves()  # box-score moves without matching again
         # Mask R-CNN: the metrics with their segm part per (setting, mask threshold), and each detection's binary
         # mask as a COCO RLE per (image, row, label, pixel box, mask threshold)
         self._with_segm: BoundedCache[Hashable, DatasetMetrics] = BoundedCache(METRICS_MEMO, lock=self._lock)
@@ -337,7 +339,11 @@ class DatasetCapture(DiagnosisMixin):
                 return known
             gts, _ = self._ground_truth()
             dets = self.detection_set(**settings)
-            matches, acc, values = detection_metrics(dets, gts, self.class_names, self.names, per_image=False)
+            moved = self._score_moves.known(settings, dets)  # a score move up: no matching (score_moves)
+            matches, acc, values = detection_metrics(dets, gts, self.class_names, self.names, per_image=False,
+                                                     known=moved)
+            if moved is None:
+                self._score_moves.remember(settings, dets, matches, gts, len(self.class_names))
             recall = self._proposal_recall(rpn_key, settings)
             num_classes, num_images = len(self.class_names), len(self)
             metrics = DatasetMetrics(
@@ -519,6 +525,7 @@ class DatasetCapture(DiagnosisMixin):
             self._bases.clear()
             self._proposals.clear()
             self._metrics.clear()
+            self._score_moves.bases.clear()
             self._with_segm.clear()
             self._segms.clear()
             self._rles.clear()

@@ -231,13 +231,17 @@ def segm_metrics(dets: DetectionSet, gts: GroundTruthArrays, det_masks: Sequence
 
 # ---- computing them ----------------------------------------------------------------------------------------------
 def detection_metrics(dets: DetectionSet, gts: GroundTruthArrays, class_names: tuple[str, ...],
-                      image_names: tuple[str, ...], per_image: bool = True
+                      image_names: tuple[str, ...], per_image: bool = True, *,
+                      known: Optional[tuple[Matches, Optional[Accumulated]]] = None
                       ) -> tuple[Matches, Accumulated, dict[str, Any]]:
     """COCOeval (bbox, maxDets 1/10/100, all four area ranges) plus counts at IoU 0.5, and per-image AP unless
-    `per_image` is False (then compute it later with `per_image_ap` on the same matches)."""
+    `per_image` is False (then compute it later with `per_image_ap` on the same matches). `known`: the matches of
+    these detections (and their accumulation) when the caller has them already (a score move, see
+    dataset.score_moves)."""
     num_classes, num_images = len(class_names), len(image_names)
-    matches = match(dets, gts, max_det=MAX_DETS[-1])
-    acc = accumulate(matches, dets, gts.category, num_classes)
+    matches = known[0] if known is not None else match(dets, gts, max_det=MAX_DETS[-1])
+    known_acc = known[1] if known is not None else None
+    acc = known_acc if known_acc is not None else accumulate(matches, dets, gts.category, num_classes)
     stats = summarize(acc)
     p_all = acc.precision[:, :, :, 0, -1]
     per_class = {name: _mean_valid(p_all[:, :, k]) for k, name in enumerate(class_names)}

@@ -112,9 +112,9 @@ def batch_select_detections(batch: CandidateBatch, settings: BoxSettings) -> Bat
     image's whole NMS result (before the detections-per-image cut) are memoised on the batch: a detections-per-image
     move runs no NMS, a box-NMS move only the NMS kernel per image."""
     score_thresh, nms_thresh = float(settings.score_thresh), float(settings.nms_thresh)
-    filtered = batch.filtered_memo.get_or_build(score_thresh, lambda: _filtered(batch, score_thresh))
+    filtered = batch.filtered_memo.get_or_build(score_thresh, lambda: _filtered_at(batch, score_thresh))
     keep_all, rank = batch.nms_memo.get_or_build((score_thresh, nms_thresh),
-                                                 lambda: _nms_all_images(filtered, nms_thresh))
+                                                 lambda: _nms_at(batch, filtered, nms_thresh))
     keep = keep_all[rank < settings.detections_per_img]  # each image's NMS result cut as local[:n], in order
     inds, boxes, scores, labels = filtered.inds, filtered.boxes, filtered.scores, filtered.labels
     image = filtered.image[keep]
@@ -142,6 +142,8 @@ class _Filtered:
     image: Tensor
     counts: list[int]  # per image
     shifted: Tensor
+    image_max: Tensor  # (I,) each image's largest coordinate (the coordinate trick's), -inf without boxes
+    parent: Optional[tuple[float, Tensor]] = None  # (lower score threshold it was cut from, its rows there)
     pairs: Optional[NmsPairs] = None  # the overlapping pairs (nms_pairs), found at the second NMS threshold asked
     asked: list[float] = field(default_factory=list)  # NMS thresholds run at this score threshold
 
@@ -160,7 +162,24 @@ def _filtered(batch: CandidateBatch, score_thresh: float) -> _Filtered:
     inds = torch.where(batch.scores > score_thresh)[0]
     boxes, scores, labels = batch.boxes[inds], batch.scores[inds], batch.labels[inds]
     keep = box_ops.remove_small_boxes(boxes, min_size=_MIN_SIZE)
-    inds, boxes, scores, labels = inds[keep], boxes[keep], scores[keep], labels[keep]
+    return _with_offsets(batch, inds[keep], boxes[keep], scores[keep], labels[keep])
+
+
+def _filtered_at(batch: CandidateBatch, score_thresh: float) -> _Filtered:
+    """_filtered, cut from the memoised candidates of a lower score threshold when there are some: the boxes above
+    the higher threshold, in the same order (remove-small decides each box alone), with the offsets of the boxes
+    left. Equal to _filtered(batch, score_thresh)."""
+    lower = [k for k in batch.filtered_memo if k < score_thresh]
+    base = batch.filtered_memo.peek(max(lower)) if lower else None
+    if base is None:
+        return _filtered(batch, score_thresh)
+    rows = torch.where(base.scores > score_thresh)[0]
+    f = _with_offsets(batch, base.inds[rows], base.boxes[rows], base.scores[rows], base.labels[rows])
+    f.parent = (max(lower), rows)
+    return f
+
+
+def _with_offsets(batch: CandidateBatch, inds: Tensor, boxes: Tensor, scores: Tensor, labels: Tensor) -> _Filtered:
     image = batch.image[inds]
     counts = torch.bincount(image, minlength=batch.num_images)
     # torchvision's coordinate trick, per image: offset = label * (that image's max coordinate + 1)
@@ -169,7 +188,38 @@ def _filtered(batch: CandidateBatch, score_thresh: float) -> _Filtered:
     one = torch.tensor(1).to(boxes)
     offsets = labels.to(boxes) * (image_max[image] + one)
     shifted = boxes + offsets[:, None]
-    return _Filtered(inds, boxes, scores, labels, image, counts.tolist(), shifted)
+    return _Filtered(inds, boxes, scores, labels, image, counts.tolist(), shifted, image_max)
+
+
+def _nms_at(batch: CandidateBatch, f: _Filtered, nms_thresh: float) -> tuple[Tensor, Tensor]:
+    """_nms_all_images, or — when `f` was cut from a lower score threshold whose NMS result at this threshold is
+    memoised — that result restricted to the boxes left, for every image whose NMS input is the same but for
+    the boxes removed: the coordinate trick at both thresholds with the same largest coordinate (so the same
+    coordinates). Greedy NMS visits boxes by decreasing score and a box is only suppressed by one visited before
+    it, so the boxes above the higher threshold are decided as before, and the kept ones keep their order. The
+    other images run the kernel."""
+    known = batch.nms_memo.peek((f.parent[0], float(nms_thresh))) if f.parent is not None else None
+    if f.parent is None or known is None or f.pairs is not None or f.asked:
+        return _nms_all_images(f, nms_thresh)
+    f.asked.append(float(nms_thresh))
+    base = batch.filtered_memo.peek(f.parent[0])
+    if base is None:
+        return _nms_per_image(f, nms_thresh)
+    rows = f.parent[1]
+    position = torch.full((base.inds.shape[0],), -1, dtype=torch.int64)
+    position[rows] = torch.arange(rows.shape[0])
+    mapped = position[known[0]]
+    kept = mapped[mapped >= 0].numpy()  # the base's kept boxes still present, in its order
+    base_counts = np.asarray(base.counts)
+    same = (base_counts * 4 <= _TRICK_NUMEL) & (f.image_max == base.image_max).numpy()
+    image = f.image.numpy()
+    rows_same = kept[same[image[kept]]]
+    counts = np.asarray(f.counts)
+    other = np.flatnonzero(~same & (counts > 0))
+    extra = _nms_per_image(f, nms_thresh, other)[0].numpy() if len(other) else np.zeros(0, dtype=np.int64)
+    keep = np.concatenate([rows_same, extra])
+    keep = keep[np.argsort(image[keep], kind="stable")]  # image after image, each in its order
+    return _with_rank(torch.from_numpy(keep.astype(np.int64)), f.image)
 
 
 def _nms_all_images(f: _Filtered, nms_thresh: float) -> tuple[Tensor, Tensor]:

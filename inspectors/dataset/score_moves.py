@@ -1,0 +1,98 @@
+"""A box-score slider move over a dataset without matching again: the page's score slider on the fast path.
+
+COCO's matching is greedy in score order inside each (image, class), and raising the score threshold keeps a
+prefix of each image's detections (torchvision filters by score before NMS, and NMS and the per-image cut only
+look at higher-scored boxes first). So at a higher threshold the detections are the lower threshold's with score
+above it, each keeps its match, and AP / AR / the precision curves come from the ScoreSlider built once on the
+lower threshold's matches (coco_accumulate.ScoreSlider) — no matching, no accumulation.
+
+The one thing that could break the prefix is float rounding: torchvision's batched NMS shifts each image's boxes by
+its largest coordinate, which can change with the threshold. So the fast path is taken only when the detections
+computed at the new threshold (detection_set, itself cut from the lower threshold's candidates and NMS; see
+roi.batched_postprocess) are exactly the lower threshold's restricted to score > threshold; otherwise the plain
+evaluation runs. Either way the numbers are the plain evaluation's (tests/test_dataset_score_moves.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Hashable, Optional
+
+import numpy as np
+
+from inspectors.core.lru import BoundedCache
+from inspectors.core.thresholds import THRESHOLD_KEYS
+from inspectors.evaluation.coco_accumulate import Accumulated, ScoreSlider
+from inspectors.evaluation.coco_matching import DetectionSet, GroundTruthArrays, Matches
+
+SCORE_BASES = 4  # settings of the other six sliders whose lowest-score evaluation is kept
+
+
+@dataclass
+class ScoreBase:
+    """An evaluation at the lowest box score threshold seen for one setting of the other six thresholds."""
+
+    score: float
+    dets: DetectionSet
+    matches: Matches
+    num_classes: int
+    gt_category: np.ndarray
+    slider: Optional[ScoreSlider] = None
+
+    def accumulated(self, score: float) -> Accumulated:
+        if self.slider is None:  # built on the first move up from this base
+            self.slider = ScoreSlider(self.matches, self.dets, self.gt_category, self.num_classes)
+        return self.slider.accumulate_at(score)
+
+
+def restrict(dets: DetectionSet, matches: Matches, score: float) -> tuple[DetectionSet, Matches]:
+    """The detections with score > `score` (compared in float32, as the model compares them) and their matches."""
+    keep = dets.score.astype(np.float32) > np.float32(score)
+    new_index = np.cumsum(keep) - 1
+    kept = DetectionSet(image=dets.image[keep], category=dets.category[keep], bbox=dets.bbox[keep],
+                        score=dets.score[keep])
+    mine = keep[matches.det]  # positions (in the matches' order) still there
+    new_position = np.cumsum(mine) - 1
+    cand = mine[matches.candidate]
+    return kept, Matches(det=new_index[matches.det[mine]], rank=matches.rank[mine], gt_ignored=matches.gt_ignored,
+                         max_iou=matches.max_iou[mine], candidate=new_position[matches.candidate[cand]],
+                         candidate_gt=matches.candidate_gt[:, :, cand],
+                         candidate_ignored=matches.candidate_ignored[:, :, cand], outside=matches.outside[:, mine])
+
+
+def same_detections(a: DetectionSet, b: DetectionSet) -> bool:
+    return (len(a) == len(b) and np.array_equal(a.image, b.image) and np.array_equal(a.category, b.category)
+            and np.array_equal(a.score, b.score) and np.array_equal(a.bbox, b.bbox))
+
+
+class ScoreMoves:
+    """Per setting of the other six thresholds, the evaluation at the lowest score threshold seen: a later
+    evaluation at a higher score threshold restricts its matches and reads the ScoreSlider."""
+
+    def __init__(self) -> None:
+        self.bases: BoundedCache[Hashable, ScoreBase] = BoundedCache(SCORE_BASES)
+
+    @staticmethod
+    def _other(settings: dict[str, Any]) -> Hashable:
+        return tuple(settings[k] for k in THRESHOLD_KEYS if k != "box_score_thresh")
+
+    def known(self, settings: dict[str, Any], dets: DetectionSet) -> Optional[tuple[Matches, Accumulated]]:
+        """(matches, accumulation) of `dets` (the detections at `settings`) from a lower score threshold's
+        evaluation, or None when there is none or the detections are not its prefix."""
+        score = float(settings["box_score_thresh"])
+        base = self.bases.get(self._other(settings))
+        if base is None or not base.score < score:
+            return None
+        kept, matches = restrict(base.dets, base.matches, score)
+        if not same_detections(kept, dets):
+            return None
+        return matches, base.accumulated(score)
+
+    def remember(self, settings: dict[str, Any], dets: DetectionSet, matches: Matches, gts: GroundTruthArrays,
+                 num_classes: int) -> None:
+        """Keep a plain evaluation as the base of its other six thresholds if its score threshold is the lowest."""
+        key = self._other(settings)
+        score = float(settings["box_score_thresh"])
+        base = self.bases.peek(key)
+        if base is None or score < base.score:
+            self.bases.put(key, ScoreBase(score, dets, matches, num_classes, gts.category))

@@ -1,0 +1,94 @@
+"""The Dataset tab's score slider is the fast one: `evaluate()` at a higher box score threshold than an evaluation
+already made (same other six thresholds) restricts that evaluation's matches and reads its ScoreSlider — no
+matching, no accumulation — and its every number equals the plain evaluation's (a fresh capture object that has no
+lower evaluation to start from) and pycocotools'."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import json
+
+import numpy as np
+import pytest
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+
+from inspectors import DatasetCapture
+from inspectors.dataset.score_moves import restrict
+from inspectors.evaluation.coco_matching import match
+
+pytestmark = [pytest.mark.slow, pytest.mark.dataset]
+
+FIELDS = ("ap", "ap50", "ap75", "ap_small", "ap_medium", "ap_large", "ar1", "ar10", "ar100", "ar_small",
+          "ar_medium", "ar_large", "per_class", "per_class_ap50", "counts", "per_image_counts", "proposal_ar")
+
+
+def thresholds(dataset) -> list[float]:
+    """Twelve score thresholds above the base: six of them exactly a detection's score (ties at the cut)."""
+    scores = np.unique(dataset.detection_set(box_score_thresh=0.02).score.astype(np.float32))
+    picks = [float(scores[int(q * (len(scores) - 1))]) for q in (0.1, 0.3, 0.5, 0.7, 0.9, 0.97)]
+    return sorted(set(picks + [0.03, 0.05, 0.2, 0.45, 0.8, 0.99]))
+
+
+def assert_same_metrics(fast, plain) -> None:
+    for name in FIELDS:
+        assert getattr(fast, name) == getattr(plain, name), name
+    assert np.array_equal(fast.precision, plain.precision)
+    assert np.array_equal(fast.recall, plain.recall)
+    assert np.array_equal(fast.scores, plain.scores)
+    assert fast.per_image == plain.per_image
+    assert fast.tide == plain.tide
+
+
+def test_score_moves_equal_the_plain_evaluation(demo_capture):
+    moving = DatasetCapture.open(demo_capture.path)
+    moving.evaluate(box_score_thresh=0.02, box_nms_thresh=0.45)  # the base: the lowest score seen
+    used = 0
+    for score in thresholds(moving):
+        fast = moving.evaluate(box_score_thresh=score, box_nms_thresh=0.45)
+        plain = DatasetCapture.open(demo_capture.path).evaluate(box_score_thresh=score, box_nms_thresh=0.45)
+        assert_same_metrics(fast, plain)
+        base = moving._score_moves.bases.peek(moving._score_moves._other(fast.settings))
+        assert base is not None and base.score == 0.02  # higher scores never replace the base
+        used += base.slider is not None
+    assert used > 0  # the ScoreSlider answered
+    lower = moving.evaluate(box_score_thresh=0.01, box_nms_thresh=0.45)  # below the base: plain, the new base
+    assert moving._score_moves.bases.peek(moving._score_moves._other(lower.settings)).score == 0.01
+
+
+def test_restricted_matches_equal_matching_again(demo_capture):
+    dets = demo_capture.detection_set(box_score_thresh=0.0)
+    gts = demo_capture.ground_truth()
+    base = match(dets, gts, max_det=100)
+    for score in (0.0, 0.05, 0.3, float(np.float32(np.median(dets.score)))):
+        kept, matches = restrict(dets, base, score)
+        assert np.array_equal(kept.score, dets.score[dets.score.astype(np.float32) > np.float32(score)])
+        again = match(kept, gts, max_det=100)
+        for name in ("det", "rank", "max_iou", "candidate", "candidate_gt", "candidate_ignored", "outside"):
+            assert np.array_equal(getattr(matches, name), getattr(again, name)), name
+
+
+def test_score_moves_equal_pycocotools(demo_capture):
+    moving = DatasetCapture.open(demo_capture.path)
+    moving.evaluate(box_score_thresh=0.02)
+    gt = json.loads(open(moving.manifest["dataset"]["annotations"]).read())
+    ids = {int(im["image_id"]) for im in moving.images}
+    gt["images"] = [im for im in gt["images"] if im["id"] in ids]
+    gt["annotations"] = [a for a in gt["annotations"] if a["image_id"] in ids]
+    for score in thresholds(moving)[::2]:
+        metrics = moving.evaluate(box_score_thresh=score)
+        results = moving.coco_results(box_score_thresh=score)
+        with contextlib.redirect_stdout(io.StringIO()):
+            coco_gt = COCO()
+            coco_gt.dataset = copy.deepcopy(gt)
+            coco_gt.createIndex()
+            ev = COCOeval(coco_gt, coco_gt.loadRes(results), "bbox")
+            ev.params.catIds = list(moving.category_ids)
+            ev.evaluate()
+            ev.accumulate()
+            ev.summarize()
+        assert np.array_equal(metrics.precision, ev.eval["precision"]), score
+        assert np.array_equal(metrics.recall, ev.eval["recall"])
+        assert [metrics.ap, metrics.ap50, metrics.ar100] == [ev.stats[0], ev.stats[1], ev.stats[8]]
