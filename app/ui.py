@@ -365,10 +365,15 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout, config: AppConfig) -> dic
     # the engine holds the model's lock only for the forward pass (inspectors.pipeline.capture), so several uploads
     # overlap one's forward with another's replay and views, and a background dataset capture (app.jobs) never
     # holds a slot here. The limit bounds the traces in flight (memory) and the CPU contention on a small server.
+    # Each inspect is followed by the count and status in the session's language at that moment: a language switch
+    # during an inspect is answered first, and the inspect's reply, worded when it started, would otherwise stay.
+    recount, recount_outputs = _recount(lens, layout), [layout.status, layout.detections_count]
     c.inspect.click(on_inspect, inputs, all_outputs, api_visibility="private", concurrency_id="inspect",
-                    concurrency_limit=INSPECT_CONCURRENCY)
+                    concurrency_limit=INSPECT_CONCURRENCY).then(recount, None, recount_outputs,
+                                                                api_visibility="private", queue=False)
     c.image.change(on_inspect_auto, inputs, all_outputs, api_visibility="private", concurrency_id="inspect",
-                   concurrency_limit=INSPECT_CONCURRENCY, trigger_mode="always_last")
+                   concurrency_limit=INSPECT_CONCURRENCY, trigger_mode="always_last").then(
+        recount, None, recount_outputs, api_visibility="private", queue=False)
     def on_annotations(image: str | None, model_name: str, annotations: str | None = None,
                        request: gr.Request = None,  # type: ignore[assignment]
                        progress: gr.Progress = gr.Progress(track_tqdm=True)) -> dict[Any, Any]:
@@ -385,9 +390,11 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout, config: AppConfig) -> dic
 
     c.annotations.change(readable_errors("action.inspect", lens)(on_annotations), inputs, all_outputs,
                          api_visibility="private", concurrency_id="inspect",
-                         concurrency_limit=INSPECT_CONCURRENCY, trigger_mode="always_last")
+                         concurrency_limit=INSPECT_CONCURRENCY, trigger_mode="always_last").then(
+        recount, None, recount_outputs, api_visibility="private", queue=False)
     c.model.change(on_inspect_auto, inputs, all_outputs, api_visibility="private", concurrency_id="inspect",
-                   concurrency_limit=INSPECT_CONCURRENCY, trigger_mode="always_last")
+                   concurrency_limit=INSPECT_CONCURRENCY, trigger_mode="always_last").then(
+        recount, None, recount_outputs, api_visibility="private", queue=False)
 
     @readable_errors("action.rethreshold", lens)
     def on_rethreshold(values: Mapping[str, float], request: gr.Request) -> dict[Any, Any]:
@@ -450,7 +457,20 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout, config: AppConfig) -> dic
                         [c.model, c.custom_status], api_visibility="private", concurrency_id="model")
 
     return {"inspect": on_inspect, "rethreshold": on_rethreshold, "reset_thresholds": on_reset, **strip_events,
+            "recount": recount,
             **_wire_tab_controls(lens, layout)}
+
+
+def _recount(lens: Lens, layout: Layout) -> Callable[..., dict[Any, Any]]:
+    """The status and the detection count in the session's language now (nothing before an inspect)."""
+    @readable_errors("action.view", lens)
+    def recount(request: gr.Request) -> dict[Any, Any]:
+        session = lens.cache.get(session_id(request))
+        if session is None:
+            return {layout.status: gr.skip(), layout.detections_count: gr.skip()}
+        status = views.status_view(session)
+        return {layout.status: status.markdown, layout.detections_count: status.detections_count}
+    return recount
 
 
 def _wire_named_api(lens: Lens, layout: Layout, config: AppConfig) -> None:
@@ -676,7 +696,8 @@ def _wire_dataset(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
         values[layout.tabs] = gr.Tabs(selected="gt")
         return values
 
-    d.worst.select(on_open_worst, None, open_outputs, api_visibility="private", concurrency_id="model")
+    d.worst.select(on_open_worst, None, open_outputs, api_visibility="private", concurrency_id="model").then(
+        _recount(lens, layout), None, [layout.status, layout.detections_count], api_visibility="private", queue=False)
     return {"capture_dataset": on_capture, "cancel_capture": on_cancel_capture,
             "evaluate_dataset": on_evaluate, "sweep": on_sweep, "apply_sweep": on_apply,
             "open_worst": on_open_worst}

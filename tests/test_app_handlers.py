@@ -362,6 +362,7 @@ def test_every_event_returns_only_its_declared_outputs(image_path: str) -> None:
         "gt_row": lambda f: f(SimpleNamespace(index=[1, 2]), request),
         "gt_iou": lambda f: f(0.7, request),
         "gt_level": lambda f: f(1, request),
+        "recount": lambda f: f(request),
         "summary_open": lambda f: f(request),
         "summary_close": lambda f: f(request),
         **{name: (lambda f: f(request)) for name in functions if name.startswith("select_")},
