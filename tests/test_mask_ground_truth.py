@@ -124,7 +124,9 @@ def test_voc_and_box_only_files_say_they_have_no_masks():
            b"</bndbox></object></annotation>")
     from inspectors import parse_annotations
 
-    assert parse_annotations(voc, name="a.xml").masks_missing == "annotations.voc_no_masks"
+    voc_gt = parse_annotations(voc, name="a.xml")
+    assert voc_gt.masks_missing == "annotations.voc_no_masks"
+    assert voc_gt.to_dict()["masks"] is False and voc_gt.to_dict()["masks_missing"] == "annotations.voc_no_masks"
     assert load_annotations(_coco([[]])).masks_missing == "annotations.no_masks"
     partial = _coco([[[3, 4, 20, 4, 18, 25]], []])
     assert load_annotations(partial).masks_missing == "annotations.some_without_masks"

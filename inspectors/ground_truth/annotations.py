@@ -265,6 +265,8 @@ class GroundTruth:
             ],
             "categories_unknown": list(self.categories_unknown),
             "warnings": [w.to_dict() for w in self.warnings],
+            "masks": self.has_masks,  # every object (and crowd region) has a segmentation
+            "masks_missing": self.masks_missing,  # why not, as a warning code (e.g. annotations.voc_no_masks)
         }
 
 
