@@ -16,8 +16,10 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 from inspectors import DatasetCapture
+from inspectors.dataset.operating_points import filter_per_class
 from inspectors.dataset.score_moves import restrict
 from inspectors.evaluation.coco_matching import match
+from inspectors.evaluation.metrics import detection_metrics
 
 pytestmark = [pytest.mark.slow, pytest.mark.dataset]
 
@@ -92,3 +94,22 @@ def test_score_moves_equal_pycocotools(demo_capture):
         assert np.array_equal(metrics.precision, ev.eval["precision"]), score
         assert np.array_equal(metrics.recall, ev.eval["recall"])
         assert [metrics.ap, metrics.ap50, metrics.ar100] == [ev.stats[0], ev.stats[1], ev.stats[8]]
+
+
+@pytest.mark.parametrize("settings", [{}, {"box_score_thresh": 0.2, "box_nms_thresh": 0.35}])
+def test_per_class_thresholds_applied_equal_evaluating_the_filtered_detections(demo_capture, settings):
+    """operating_points().apply() keeps the evaluation's matches for the detections the per-class thresholds keep
+    (no matching again): equal to evaluating those detections from scratch."""
+    ds = DatasetCapture.open(demo_capture.path)
+    op = ds.operating_points(**settings)
+    dets, gts = ds.detection_set(**settings), ds.ground_truth()
+    classes, names = tuple(ds.class_names), tuple(ds.names)
+    for thresholds in (None, {classes[0]: 0.5}, {name: 0.3 + 0.2 * k for k, name in enumerate(classes)}):
+        applied = op.apply(thresholds)
+        chosen = applied.thresholds
+        before = detection_metrics(dets, gts, classes, names)[2]
+        after = detection_metrics(filter_per_class(dets, classes, chosen), gts, classes, names)[2]
+        assert (applied.ap_before, applied.ap50_before, applied.f1_before, applied.per_class_ap_before) == \
+            (before["ap"], before["ap50"], before["counts"]["f1_50"], before["per_class"])
+        assert (applied.ap_after, applied.ap50_after, applied.f1_after, applied.per_class_ap_after) == \
+            (after["ap"], after["ap50"], after["counts"]["f1_50"], after["per_class"])

@@ -24,9 +24,10 @@ from inspectors.dataset.funnel_summary import FunnelSummary, anchors_original, f
 from inspectors.dataset.operating_points import (
     OperatingPoints,
     PerClassThresholds,
-    filter_per_class,
+    keep_per_class,
     operating_points,
 )
+from inspectors.dataset.score_moves import restrict_to
 from inspectors.evaluation.coco_accumulate import MAX_DETS, ScoreSlider
 from inspectors.evaluation.coco_matching import match
 from inspectors.evaluation.metrics import detection_metrics
@@ -80,12 +81,16 @@ class DiagnosisMixin:
         names = tuple(ds.names)
 
         def apply(per_class: Any) -> PerClassThresholds:
-            before = detection_metrics(dets, gts, classes, names)[2]
-            after = detection_metrics(filter_per_class(dets, classes, per_class), gts, classes, names)[2]
+            # before: the evaluation itself; after: its matches kept for the detections the per-class thresholds
+            # keep (the highest-scored of each image and class: nothing to match again), then accumulated
+            before = ds.evaluate(**settings)
+            found, matches = ds.matches(**settings)
+            kept, kept_matches = restrict_to(found, matches, keep_per_class(found, classes, per_class))
+            after = detection_metrics(kept, gts, classes, names, per_image=False, known=(kept_matches, None))[2]
             return PerClassThresholds(
-                thresholds=dict(per_class), ap_before=before["ap"], ap_after=after["ap"],
-                ap50_before=before["ap50"], ap50_after=after["ap50"], f1_before=before["counts"]["f1_50"],
-                f1_after=after["counts"]["f1_50"], per_class_ap_before=before["per_class"],
+                thresholds=dict(per_class), ap_before=before.ap, ap_after=after["ap"],
+                ap50_before=before.ap50, ap50_after=after["ap50"], f1_before=before.counts["f1_50"],
+                f1_after=after["counts"]["f1_50"], per_class_ap_before=before.per_class,
                 per_class_ap_after=after["per_class"])
 
         key = ("operating", float(iou), _key(settings))

@@ -159,11 +159,16 @@ def operating_points(dets: DetectionSet, gts: GroundTruthArrays, classes: tuple[
                            classes=tuple(classes), _apply=apply)
 
 
-def filter_per_class(dets: DetectionSet, classes: tuple[str, ...], thresholds: Mapping[str, float]) -> DetectionSet:
+def keep_per_class(dets: DetectionSet, classes: tuple[str, ...], thresholds: Mapping[str, float]) -> np.ndarray:
+    """(D,) bool: the detection's score reaches its class's threshold (classes without one keep everything)."""
     unknown = set(thresholds) - set(classes)
     if unknown:
         raise KeyError(f"unknown class(es) {sorted(unknown)}; classes: {', '.join(classes)}")
     cut = np.array([float(thresholds.get(name, -np.inf)) for name in classes] or [0.0])
-    keep = dets.score >= cut[dets.category] if len(dets) else np.zeros(0, dtype=bool)
+    return dets.score >= cut[dets.category] if len(dets) else np.zeros(0, dtype=bool)
+
+
+def filter_per_class(dets: DetectionSet, classes: tuple[str, ...], thresholds: Mapping[str, float]) -> DetectionSet:
+    keep = keep_per_class(dets, classes, thresholds)
     return DetectionSet(image=dets.image[keep], category=dets.category[keep], bbox=dets.bbox[keep],
                         score=dets.score[keep])

@@ -47,7 +47,13 @@ class ScoreBase:
 
 def restrict(dets: DetectionSet, matches: Matches, score: float) -> tuple[DetectionSet, Matches]:
     """The detections with score > `score` (compared in float32, as the model compares them) and their matches."""
-    keep = dets.score.astype(np.float32) > np.float32(score)
+    return restrict_to(dets, matches, dets.score.astype(np.float32) > np.float32(score))
+
+
+def restrict_to(dets: DetectionSet, matches: Matches, keep: np.ndarray) -> tuple[DetectionSet, Matches]:
+    """The detections where `keep` and their matches, for a `keep` that keeps the highest-scored detections of
+    every (image, class) (a score threshold, one per class or for all): COCO's matching visits a group's
+    detections by decreasing score, so the ones kept take what they took before."""
     new_index = np.cumsum(keep) - 1
     kept = DetectionSet(image=dets.image[keep], category=dets.category[keep], bbox=dets.bbox[keep],
                         score=dets.score[keep])
@@ -71,6 +77,8 @@ class ScoreMoves:
 
     def __init__(self) -> None:
         self.bases: BoundedCache[Hashable, ScoreBase] = BoundedCache(SCORE_BASES)
+        # the last few evaluations' detections and matches, by the seven thresholds (DatasetCapture.matches)
+        self.matches: BoundedCache[Hashable, tuple[DetectionSet, Matches]] = BoundedCache(SCORE_BASES)
 
     @staticmethod
     def _other(settings: dict[str, Any]) -> Hashable:
@@ -89,8 +97,12 @@ class ScoreMoves:
         return matches, base.accumulated(score)
 
     def remember(self, settings: dict[str, Any], dets: DetectionSet, matches: Matches, gts: GroundTruthArrays,
-                 num_classes: int) -> None:
-        """Keep a plain evaluation as the base of its other six thresholds if its score threshold is the lowest."""
+                 num_classes: int, plain: bool) -> None:
+        """Keep the evaluation's matches; a plain one also as the base of its other six thresholds if its score
+        threshold is the lowest."""
+        self.matches.put(tuple(settings[k] for k in THRESHOLD_KEYS), (dets, matches))
+        if not plain:
+            return
         key = self._other(settings)
         score = float(settings["box_score_thresh"])
         base = self.bases.peek(key)

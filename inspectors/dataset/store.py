@@ -61,7 +61,8 @@ from inspectors.dataset.replay import (
     rpn_stage,
 )
 from inspectors.dataset.score_moves import ScoreMoves
-from inspectors.evaluation.coco_matching import DetectionSet, GroundTruthArrays
+from inspectors.evaluation.coco_accumulate import MAX_DETS
+from inspectors.evaluation.coco_matching import DetectionSet, GroundTruthArrays, Matches, match
 from inspectors.evaluation.dataset_tide import tide_breakdown
 from inspectors.evaluation.masks import Rle, check_mask_thresh
 from inspectors.evaluation.matching import xyxy_to_xywh
@@ -342,8 +343,7 @@ class DatasetCapture(DiagnosisMixin):
             moved = self._score_moves.known(settings, dets)  # a score move up: no matching (score_moves)
             matches, acc, values = detection_metrics(dets, gts, self.class_names, self.names, per_image=False,
                                                      known=moved)
-            if moved is None:
-                self._score_moves.remember(settings, dets, matches, gts, len(self.class_names))
+            self._score_moves.remember(settings, dets, matches, gts, len(self.class_names), plain=moved is None)
             recall = self._proposal_recall(rpn_key, settings)
             num_classes, num_images = len(self.class_names), len(self)
             metrics = DatasetMetrics(
@@ -366,6 +366,17 @@ class DatasetCapture(DiagnosisMixin):
         kept = classes >= 0
         return DetectionSet(image=found.image[kept], category=classes[kept], bbox=xyxy_to_xywh(found.boxes[kept]),
                             score=found.scores[kept].astype(np.float64))
+
+    def matches(self, **thresholds: Any) -> tuple[DetectionSet, Matches]:
+        """The detections at `thresholds` and their COCO matches (maxDets 100, every IoU threshold and area range)
+        as evaluate() made them."""
+        settings = self.settings(**thresholds)
+        self._box_metrics(**settings)
+        known = self._score_moves.matches.get(tuple(settings[k] for k in THRESHOLD_KEYS))
+        if known is not None:
+            return known
+        dets = self.detection_set(**settings)  # the evaluation is memoised longer than its matches: match again
+        return dets, match(dets, self.ground_truth(), max_det=MAX_DETS[-1])
 
     def coco_results(self, **thresholds: Any) -> list[dict[str, Any]]:
         """The detections at `thresholds` as a COCO results list (for pycocotools' loadRes, or to save as JSON)."""
