@@ -73,7 +73,8 @@ def capture(model: Union[InspectedModel, FasterRCNN], image: ImageInput) -> Trac
                 clock.start()
                 detections = net([tensor])[0]
                 clock.stop()
-            lone_differs = _probe_lone_mask_batch(net, outputs.get("roi_heads.mask_roi_pool"))
+            lone_differs = _probe_lone_mask_batch(net, outputs.get("roi_heads.mask_roi_pool"),
+                                                  outputs.get("roi_heads.mask_predictor"))
         finally:
             net.train(was_training)
     trace = _build_trace(inspected, config, rgb, outputs, detections, clock.timings())
@@ -81,16 +82,18 @@ def capture(model: Union[InspectedModel, FasterRCNN], image: ImageInput) -> Trac
     return trace
 
 
-def _probe_lone_mask_batch(net: nn.Module, pooled: Any) -> Union[bool, None]:
-    """Whether the mask head (and predictor) give a box alone other numbers than the same box in a batch of two
-    (after the capture's forward, without its hooks; a Mask R-CNN with detections only)."""
-    if not isinstance(pooled, torch.Tensor) or pooled.shape[0] == 0:
+def _probe_lone_mask_batch(net: nn.Module, pooled: Any, logits: Any) -> Union[bool, None]:
+    """Whether the mask head (and predictor) give a box alone other numbers than the same box among others: the
+    model's own batch's first row against that box run alone (or, when the model had one detection, against it run
+    as a pair). After the capture's forward, without its hooks; None without a mask branch or detections."""
+    if not isinstance(pooled, torch.Tensor) or not isinstance(logits, torch.Tensor) or pooled.shape[0] == 0:
         return None
     heads: Any = net.roi_heads
     with torch.inference_mode():
-        alone = heads.mask_predictor(heads.mask_head(pooled[:1]))
+        if pooled.shape[0] > 1:
+            return not torch.equal(heads.mask_predictor(heads.mask_head(pooled[:1]))[0], logits[0])
         paired = heads.mask_predictor(heads.mask_head(pooled[:1].repeat(2, 1, 1, 1)))
-    return not torch.equal(alone[0], paired[0])
+        return not torch.equal(paired[0], logits[0])
 
 
 def as_inspected(model: Union[InspectedModel, FasterRCNN]) -> InspectedModel:

@@ -34,7 +34,7 @@ from inspectors.roi.mask_head import (
     mask_logits_for_boxes,
     mask_probabilities,
     paste_detections,
-    pasted_rle,
+    pasted_rles,
 )
 from inspectors.roi.postprocess import (
     BoxCandidates,
@@ -157,7 +157,7 @@ class Replay:
         pasted = self.pasted_masks()
         if pasted is None:
             return None
-        return [pasted_rle(p, value, self.trace.original_size) for p in pasted]
+        return pasted_rles(pasted, value, self.trace.original_size)
 
     def mask_keys(self) -> list[MaskKey]:
         """(anchor index, label) of each detection: the refined box its mask is cached under."""

@@ -27,6 +27,7 @@ model's at any slider setting.
 from __future__ import annotations
 
 import math
+import mmap
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional, Sequence
@@ -310,12 +311,28 @@ def pasted_masks(trace: "Trace", probabilities: Tensor, boxes: Tensor) -> list[P
     return [paste_one(padded[i, 0], box, trace.original_size) for i, box in enumerate(pixel_boxes(trace, boxes))]
 
 
+_LAZY_ZEROS_BYTES = 1 << 21  # from this size on, zeros are pages mapped on first touch (lazy_zeros)
+
+
+def lazy_zeros(shape: tuple[int, ...], dtype: type) -> np.ndarray:
+    """A zeroed array whose pages cost nothing until they are touched: anonymous memory (zero-filled by the kernel
+    on first touch) in small pages — with transparent huge pages a first write into a plane would zero 2 MiB, and
+    writing N box-sized pastes would zero N × 2 MiB. Small arrays are plain np.zeros."""
+    count = int(np.prod(shape))
+    size = count * np.dtype(dtype).itemsize
+    if size < _LAZY_ZEROS_BYTES or not hasattr(mmap, "MADV_NOHUGEPAGE"):
+        return np.zeros(shape, dtype=dtype)
+    memory = mmap.mmap(-1, size)
+    memory.madvise(mmap.MADV_NOHUGEPAGE)
+    return np.frombuffer(memory, dtype=dtype, count=count).reshape(shape)  # keeps `memory` alive
+
+
 def full_masks(pasted: Sequence[PastedMask], image_size: tuple[int, int], like: Tensor) -> Tensor:
     """(N, 1, H, W) float: the pasted masks in their planes (paste_masks_in_image's output). On the CPU the zeros
-    are numpy's calloc'd pages, which cost nothing until they are touched: only the pastes are written."""
+    cost nothing until they are touched (lazy_zeros): only the pastes are written."""
     im_h, im_w = image_size
     if like.device.type == "cpu" and like.dtype == torch.float32:
-        array = np.zeros((len(pasted), 1, im_h, im_w), dtype=np.float32)
+        array = lazy_zeros((len(pasted), 1, im_h, im_w), np.float32)
         for i, p in enumerate(pasted):
             x0, y0, x1, y1 = p.region
             array[i, 0, y0:y1, x0:x1] = p.values.numpy()
@@ -330,11 +347,11 @@ def full_masks(pasted: Sequence[PastedMask], image_size: tuple[int, int], like: 
 
 def full_binary_masks(pasted: Sequence[PastedMask], image_size: tuple[int, int], threshold: float,
                       device: torch.device) -> Tensor:
-    """(N, 1, H, W) bool: `masks > threshold`, from the pasted parts alone (on the CPU in calloc'd numpy pages,
-    as full_masks; numpy's single-threaded compare is exactly torch's `>` on float32)."""
+    """(N, 1, H, W) bool: `masks > threshold`, from the pasted parts alone (on the CPU in lazy_zeros, as full_masks;
+    numpy's compare of float32 with a float32 threshold is exactly torch's `>`)."""
     im_h, im_w = image_size
     if device.type == "cpu" and all(p.values.dtype == torch.float32 for p in pasted):
-        array = np.zeros((len(pasted), 1, im_h, im_w), dtype=np.bool_)
+        array = lazy_zeros((len(pasted), 1, im_h, im_w), np.bool_)
         limit = np.float32(threshold)  # torch compares a float32 tensor with a Python float in float32
         for i, p in enumerate(pasted):
             x0, y0, x1, y1 = p.region
@@ -363,27 +380,39 @@ def paste_masks(trace: "Trace", probabilities: Tensor, boxes: Tensor) -> Tensor:
 
 def pasted_rle(pasted: PastedMask, threshold: float, image_size: tuple[int, int]) -> dict:
     """`masks[i, 0] > threshold` as a COCO compressed RLE ({"size": [H, W], "counts": bytes}), the same as
-    pycocotools.mask.encode of the full (H, W) mask, made from the pasted part only: COCO runs go down the columns
-    (Fortran order), so only the region's columns are looked at, and the columns before and after it are zeros."""
+    pycocotools.mask.encode of the full (H, W) mask, made from the pasted part only (see pasted_rles)."""
+    return pasted_rles([pasted], threshold, image_size)[0]
+
+
+def pasted_rles(pasted: Sequence[PastedMask], threshold: float, image_size: tuple[int, int]) -> list[dict]:
+    """pasted_rle of each mask, compressed by pycocotools in one call. COCO runs go down the columns (Fortran
+    order), so only the region's columns are looked at; the columns before and after it are zeros."""
     im_h, im_w = int(image_size[0]), int(image_size[1])
+    uncompressed = [{"size": [im_h, im_w], "counts": _run_lengths(p, threshold, im_h, im_w)} for p in pasted]
+    if not uncompressed:
+        return []
+    return [{"size": [im_h, im_w], "counts": rle["counts"]}
+            for rle in mask_utils.frPyObjects(uncompressed, im_h, im_w)]
+
+
+def _run_lengths(pasted: PastedMask, threshold: float, im_h: int, im_w: int) -> list[int]:
+    """The uncompressed COCO counts of one pasted mask above `threshold`: zeros first, alternating, in columns."""
     x0, y0, x1, y1 = pasted.region
     binary = (pasted.values > threshold).cpu().numpy()
     if not binary.any():
-        counts = [im_h * im_w]
+        return [im_h * im_w]
+    columns = np.zeros((x1 - x0, im_h), dtype=np.bool_)
+    columns[:, y0:y1] = binary.T
+    flat = columns.ravel()
+    changes = np.flatnonzero(flat[1:] != flat[:-1]) + 1
+    counts: list[int] = np.diff(np.concatenate(([0], changes, [flat.size]))).tolist()
+    if flat[0]:
+        counts.insert(0, 0)  # COCO RLE starts with a run of zeros
+    counts[0] += x0 * im_h
+    after = (im_w - x1) * im_h
+    if flat[-1]:
+        if after:
+            counts.append(after)
     else:
-        columns = np.zeros((x1 - x0, im_h), dtype=np.bool_)
-        columns[:, y0:y1] = binary.T
-        flat = columns.ravel()
-        changes = np.flatnonzero(flat[1:] != flat[:-1]) + 1
-        counts = np.diff(np.concatenate(([0], changes, [flat.size]))).tolist()
-        if flat[0]:
-            counts.insert(0, 0)  # COCO RLE starts with a run of zeros
-        counts[0] += x0 * im_h
-        after = (im_w - x1) * im_h
-        if flat[-1]:
-            if after:
-                counts.append(after)
-        else:
-            counts[-1] += after
-    rle = mask_utils.frPyObjects({"size": [im_h, im_w], "counts": counts}, im_h, im_w)
-    return {"size": [im_h, im_w], "counts": rle["counts"]}
+        counts[-1] += after
+    return counts
