@@ -256,3 +256,16 @@ def test_mask_areas_of_more_than_255_masks():
 
     masks = np.random.default_rng(0).random((600, 12, 9)) > 0.5
     assert np.array_equal(area(encode(masks)), masks.reshape(600, -1).sum(axis=1))
+
+
+@pytest.mark.slow
+def test_the_ground_truth_summary_shows_the_mask_ap(scenes):
+    from app.figures.ground_truth import summary_markdown
+    from app.strings import use_language
+
+    trace, coco_gt = scenes[0]
+    report = trace.ground_truth(load_annotations(coco_gt), mask_thresh=0.5)
+    for language, words in (("en", "mask AP@0.5"), ("ko", "마스크 AP@0.5")):
+        with use_language(language):
+            text = summary_markdown(report)
+        assert words in text and f"{report.segm_ap50:.3f}" in text

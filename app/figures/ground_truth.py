@@ -44,6 +44,10 @@ def summary_markdown(report: Any) -> str:
     ar = report.ar
     scores = t("gt.scores", ap50=_pct(report.ap50), ap=_pct(report.ap), ar100=_pct(ar.get("AR@100")),
                ar1000=_pct(ar.get("AR@1000")), objects=len(report.funnel))
+    masks = getattr(report, "masks", None)
+    if masks is not None:  # a Mask R-CNN on ground truth with masks
+        scores += "\n\n" + t("gt.mask_scores", ap50=_pct(report.segm_ap50), ap=_pct(report.segm_ap),
+                               threshold=f"{masks.mask_thresh:g}")
     lost = {stage: n for stage, n in report.lost.items() if stage is not None and n}
     where = ", ".join(f"{stage_name(stage)} {n}" for stage, n in sorted(lost.items(), key=lambda kv: -kv[1]))
     lost_line = t("gt.lost_where", where=where) if where else t("gt.none_lost")

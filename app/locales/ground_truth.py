@@ -116,6 +116,8 @@ EN: dict[str, str] = {
     "funnel.stage.detections_per_img": "per image",
     "funnel.stage.matched": "matched",
     "funnel.stage.mask": "mask",
+    "gt.mask_scores": "Masks: **mask AP@0.5** {ap50} · **mask AP@[.5:.95]** {ap} (pycocotools segm, this image; a "
+                      "mask pixel counts above {threshold})",
     "gt.why.anchors": "No anchor overlaps it enough: its size or shape is outside what the anchors cover.",
     "gt.why.decoded": "The RPN's regression did not move any anchor onto it.",
     "gt.why.top_k": "Its good boxes were not among the pre-NMS top-n of their level: try a larger pre-NMS top-n.",
@@ -244,6 +246,8 @@ KO: dict[str, str] = {
     "funnel.stage.detections_per_img": "이미지당",
     "funnel.stage.matched": "매칭",
     "funnel.stage.mask": "마스크",
+    "gt.mask_scores": "마스크: **마스크 AP@0.5** {ap50} · **마스크 AP@[.5:.95]** {ap} (pycocotools segm, 이 이미지; "
+                      "확률이 {threshold}보다 큰 픽셀이 마스크)",
     "gt.why.anchors": "충분히 겹치는 앵커가 없습니다. 물체의 크기나 모양이 앵커가 다루는 범위 밖에 있습니다.",
     "gt.why.decoded": "RPN의 회귀가 어떤 앵커도 이 물체 위로 옮기지 못했습니다.",
     "gt.why.top_k": "좋은 박스들이 자기 레벨의 NMS 전 상위 n개에 들지 못했습니다. NMS 전 상위 n을 늘려 보세요.",
