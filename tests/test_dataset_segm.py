@@ -13,6 +13,7 @@ import contextlib
 import copy
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -212,3 +213,41 @@ def test_the_cli_and_the_html_report_carry_the_mask_metrics(mask_capture, tmp_pa
     page = out.read_text()
     assert "Mask metrics (COCO segm, mask threshold 0.4)" in page
     assert f'id="segm-ap">{mask_capture.evaluate(mask_thresh=0.4).segm.ap:.4f}' in page
+
+
+def test_an_image_with_more_boxes_than_a_record_keeps_raises_its_own_floor(mask_model, dataset_files, tmp_path,
+                                                                              monkeypatch):
+    from inspectors.dataset import masks as dataset_masks
+
+    root, scenes, coco = dataset_files
+    monkeypatch.setattr(dataset_masks, "MAX_MASK_PAIRS", 40)
+    files = [root / "images" / "s0.png", root / "images" / "s3.png"]
+    capped = capture_dataset(mask_model, files, root / "annotations.json", tmp_path / "capture", progress=False)
+    floors = [read_record(capped.path / "records" / e["record"]).mask_floor for e in capped.images]
+    assert [e["mask_floor"] for e in capped.images] == floors
+    assert max(floors) > 0.05 and capped.mask_score_floor == max(floors)
+    for e in capped.images:
+        record = read_record(capped.path / "records" / e["record"])
+        assert len(record.mask_row) <= 40
+    # below the raised floor: the box metrics, no segm (and why); replayed boxes, masks refused
+    low = capped.evaluate()
+    assert low.segm is None and "floor" in low.segm_note and low.ap > -1
+    busiest = int(np.argmax(floors))
+    replay = capped.replay(busiest)
+    assert len(replay.detections) > 0
+    with pytest.raises(InputError) as caught:
+        _ = replay.masks
+    assert caught.value.code == "dataset.masks_below_floor"
+    # at the floor: exact again
+    at_floor = {"box_score_thresh": float(np.float32(capped.mask_score_floor))}
+    segm = capped.evaluate(mask_thresh=0.5, **at_floor).segm
+    assert segm is not None
+    names = {Path(f).name for f in files}
+    subset = dict(coco, images=[i for i in coco["images"] if i["file_name"] in names])
+    ids = {i["id"] for i in subset["images"]}
+    subset["annotations"] = [a for a in coco["annotations"] if a["image_id"] in ids]
+    oracle = _pycocotools(subset, capped.segm_results(0.5, **at_floor))
+    assert np.array_equal(np.array(list(segm.summary.values())), oracle.stats)
+    trace = capture(mask_model, np.asarray(scenes[3].image))
+    index = capped.index_of("s3.png")
+    assert torch.equal(capped.replay(index, **at_floor).masks, trace.replay(**at_floor).masks)

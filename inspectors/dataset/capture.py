@@ -226,6 +226,8 @@ def _finish(out: Path, manifest: dict[str, Any], tasks: list[ImageTask], engine:
         with np.load(path) as data:
             entry["original_size"] = [int(v) for v in data["original_size"]]
             entry["resized_size"] = [int(v) for v in data["resized_size"]]
+            if "mask_floor" in data.files:  # Mask R-CNN: masks are stored for boxes scoring above this
+                entry["mask_floor"] = float(data["mask_floor"])
         digest = digests.get(entry["record"]) or file_digest(path)
         entry.update(digest)
         total_bytes += digest["bytes"]

@@ -6,7 +6,10 @@ whatever the sliders. Which (row, class) pairs become detections depends on ever
 has a class score above the score threshold. So the capture stores, for every (row, class) whose score is above
 the capture's mask score floor (default min(0.05, the model's score threshold): torchvision's default and COCO
 evaluation's usual one), the own-class 28×28 logits as float32 — the replayed masks then equal the model's to the
-bit at any setting with a score threshold ≥ the floor (below it, segm metrics say they cannot be computed). Not
+bit at any setting with a score threshold ≥ the floor (below it, segm metrics say they cannot be computed).
+At most MAX_MASK_PAIRS pairs per image are kept, the best scoring: where more score above the floor (a model whose
+scores are all low, with a score threshold of 0), that image's floor rises to the best score left out, and the
+record says so (`mask_floor`); every pair scoring above an image's floor is stored. Not
 float16 (it would move mask probabilities by ~1e-3 and flip pixels at the threshold) and not pasted RLEs (they fix
 one mask threshold, and the mask threshold is a slider). Bytes per image: 3136 per stored pair.
 
@@ -46,6 +49,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MASK_FLOOR = 0.05  # torchvision's default box_score_thresh; COCO evaluations of Mask R-CNN use it
 MASK_HEAD_CHUNK = 64  # boxes per mask-head run at capture (bounded memory for 256-channel heads)
+MAX_MASK_PAIRS = 2000  # per image: ~6 MB of logits, the mask head run for 2000 boxes
 _MARGIN = 1e-6  # pairs a hair below the floor are stored too (a score computed in another batch may differ by an ulp)
 
 
@@ -56,9 +60,11 @@ def mask_floor_for(model_score_thresh: float, floor: Optional[float] = None) -> 
 
 # ---- at capture ----------------------------------------------------------------------------------------------------
 def candidate_mask_logits(trace: "Trace", anchors: Tensor, boxes: Tensor, class_logits: Tensor,
-                          box_regression: Tensor, floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(rows, labels, logits (P, 28, 28) float32) of every (stored candidate, class) with a class score above
-    `floor` whose refined box is not tiny, sorted by row × classes + label. The mask head runs through the trace's
+                          box_regression: Tensor, floor: float, max_pairs: Optional[int] = None
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """(rows, labels, logits (P, 28, 28) float32, the image's floor) of every (stored candidate, class) with a class
+    score above the floor whose refined box is not tiny, sorted by row × classes + label. The floor is `floor`, or
+    the best score left out when more than `max_pairs` pairs score above it. The mask head runs through the trace's
     per-box cache (the model's own detections keep the logits the capture recorded), a chunk of boxes at a time."""
     spec = trace.config.mask
     if spec is None:
@@ -68,6 +74,12 @@ def candidate_mask_logits(trace: "Trace", anchors: Tensor, boxes: Tensor, class_
                                trace.config.roi_box_coder.build())
         chosen = torch.nonzero(cands.scores > float(floor) - _MARGIN).flatten()
         chosen = chosen[box_ops.remove_small_boxes(cands.boxes[chosen], min_size=1e-2)]
+        image_floor = float(floor)
+        max_pairs = MAX_MASK_PAIRS if max_pairs is None else int(max_pairs)
+        if chosen.numel() > max_pairs:  # the best max_pairs; the floor rises to the best score left out
+            by_score = torch.argsort(cands.scores[chosen], descending=True, stable=True)
+            image_floor = max(image_floor, float(cands.scores[chosen[by_score[max_pairs]]]))
+            chosen = chosen[by_score[:max_pairs]]
         rows, labels = cands.source[chosen], cands.labels[chosen]
         num_classes = int(class_logits.shape[-1])
         order = torch.argsort(rows * num_classes + labels, stable=True)
@@ -82,7 +94,7 @@ def candidate_mask_logits(trace: "Trace", anchors: Tensor, boxes: Tensor, class_
             parts.append(logits.detach().cpu().to(torch.float32))
         logits = torch.cat(parts) if parts else torch.zeros((0, *spec.resolution))
     return (rows.cpu().numpy().astype(np.int32), labels.cpu().numpy().astype(np.int16),
-            np.ascontiguousarray(logits.numpy()))
+            np.ascontiguousarray(logits.numpy()), image_floor)
 
 
 # ---- at replay -----------------------------------------------------------------------------------------------------

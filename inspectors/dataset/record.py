@@ -77,7 +77,8 @@ class ImageRecord:
     nms_min_size: float = 0.0  # the RPN's min_size those decisions assumed
     nms_ordered: bool = True  # scores non-increasing inside every level (see fast_proposals.NmsBase)
     # Mask R-CNN (None for a box model): the own-class mask logits of every (row, label) that can be a detection at
-    # a score threshold ≥ mask_floor, sorted by row × classes + label (inspectors.dataset.masks)
+    # a score threshold ≥ mask_floor (the capture's floor, or higher for this image: dataset.masks), sorted by
+    # row × classes + label
     mask_row: np.ndarray | None = None  # (P,) int32 record row
     mask_label: np.ndarray | None = None  # (P,) int16 model label
     mask_logits: np.ndarray | None = None  # (P, 28, 28) float32
@@ -152,7 +153,7 @@ def record_from_trace(trace: "Trace", max_pre_nms_top_n: int, ground_truth: Imag
         mask_row=None if masks is None else masks[0],
         mask_label=None if masks is None else masks[1],
         mask_logits=None if masks is None else masks[2],
-        mask_floor=float("nan") if masks is None else float(mask_floor),  # type: ignore[arg-type]
+        mask_floor=float("nan") if masks is None else masks[3],
         image_id=int(ground_truth.image_id),
         original_size=tuple(int(s) for s in trace.original_size),  # type: ignore[arg-type]
         resized_size=tuple(int(s) for s in trace.resized_size),  # type: ignore[arg-type]

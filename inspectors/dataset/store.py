@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import copy
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Hashable, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -101,10 +101,21 @@ class ImageReplay:
     detections: Detections  # original frame
     box_steps: list
     ground_truth: ImageGroundTruth
-    # Mask R-CNN: the detections' mask probabilities (N, 1, 28, 28) as maskrcnn_inference gives them; None otherwise
-    mask_probs: Optional[torch.Tensor] = None
+    # Mask R-CNN: what gives the detections' mask probabilities (read on first use); None otherwise
+    mask_source: Optional[Callable[[], torch.Tensor]] = field(default=None, repr=False)
     mask_spec: Optional[MaskSpec] = None
     original_size: tuple[int, int] = (0, 0)
+
+    @property
+    def mask_probs(self) -> Optional[torch.Tensor]:
+        """(N, 1, 28, 28) the detections' mask probabilities as maskrcnn_inference gives them (None: no masks).
+        InputError (dataset.masks_below_floor) when the score threshold is below what the capture stored."""
+        if self.mask_source is None:
+            return None
+        cached = self.__dict__.get("_mask_probs")
+        if cached is None:
+            cached = self.__dict__["_mask_probs"] = self.mask_source()
+        return cached
 
     @property
     def masks(self) -> Optional[torch.Tensor]:
@@ -273,19 +284,24 @@ class DatasetCapture(DiagnosisMixin):
             stage = rpn_stage(tensors, rpn_settings(settings, self.config.rpn_min_size),
                               self.config.roi_box_coder.build())
             post: ImageDetections = detections(stage, tensors.record, box_settings(settings), self.categories)
-            probs = None
-            if self.has_masks and self.config.mask is not None:
+            source = None
+            spec = self.config.mask
+            if self.has_masks and spec is not None:
                 rows = stage.proposal_rows[post.detections.proposal_index].numpy()
                 labels = post.detections.labels.numpy()
-                try:
-                    logits = stored_logits(tensors.record, rows, labels, len(self.categories))
-                except MasksUnavailable as e:
-                    raise InputError("dataset.masks_below_floor", value=settings["box_score_thresh"],
-                                     floor=self.mask_score_floor, reason=str(e)) from None
-                probs, _ = probabilities(logits, labels, self.config.mask)
+                record, num_classes = tensors.record, len(self.categories)
+
+                def source() -> torch.Tensor:
+                    try:
+                        logits = stored_logits(record, rows, labels, num_classes)
+                    except MasksUnavailable as e:
+                        raise InputError("dataset.masks_below_floor", value=settings["box_score_thresh"],
+                                         floor=record.mask_floor, reason=str(e)) from None
+                    with torch.inference_mode():
+                        return probabilities(logits, labels, spec)[0]
         return ImageReplay(index=index, name=self.names[index], settings=settings, stage=stage,
                            detections=post.detections, box_steps=post.box_steps,
-                           ground_truth=tensors.record.ground_truth, mask_probs=probs, mask_spec=self.config.mask,
+                           ground_truth=tensors.record.ground_truth, mask_source=source, mask_spec=spec,
                            original_size=tensors.record.original_size)
 
     def image_ground_truth(self, key: Union[int, str]) -> "GroundTruth":
@@ -393,8 +409,13 @@ class DatasetCapture(DiagnosisMixin):
 
     @property
     def mask_score_floor(self) -> Optional[float]:
-        """Masks are stored for boxes scoring above this: segm metrics need box_score_thresh ≥ it."""
-        return float(self.manifest["masks"]["score_floor"]) if self.has_masks else None
+        """Masks are stored for every box scoring above this: segm metrics and replayed masks need
+        box_score_thresh ≥ it. The capture's floor, or an image's higher one (an image with more boxes above the
+        floor than a record keeps, see inspectors.dataset.masks)."""
+        if not self.has_masks:
+            return None
+        floor = float(self.manifest["masks"]["score_floor"])
+        return max([floor] + [float(e["mask_floor"]) for e in self.images if e.get("mask_floor") is not None])
 
     def segm_detections(self, mask_thresh: float = 0.5, **thresholds: Any) -> tuple[DetectionSet, list[Rle]]:
         """detection_set(...) and each of its detections' binary mask (probability > mask_thresh) as a COCO RLE.
