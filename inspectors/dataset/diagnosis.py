@@ -20,7 +20,13 @@ from inspectors.core.lru import BoundedCache
 from inspectors.core.thresholds import RPN_KEYS, THRESHOLD_KEYS
 from inspectors.dataset.anchor_fit import AnchorFit, anchor_fit
 from inspectors.dataset.confusion import ConfusionMatrix, confusion_matrix
-from inspectors.dataset.funnel_summary import FunnelSummary, anchors_original, funnel_summary, image_rpn_part
+from inspectors.dataset.funnel_summary import (
+    FunnelSummary,
+    anchors_original,
+    funnel_summary,
+    image_rpn_part,
+    own_boxes_of,
+)
 from inspectors.dataset.operating_points import (
     OperatingPoints,
     PerClassThresholds,
@@ -110,9 +116,13 @@ class DiagnosisMixin:
             return images.get_or_build(("rpn", rpn_key, float(iou), i), lambda: image_rpn_part(
                 ds, i, settings, images.get_or_build(("anchors", i), lambda: anchors_original(ds, i)), float(iou)))
 
+        def own(parts: list) -> tuple[np.ndarray, np.ndarray]:  # once per RPN setting and IoU
+            return images.get_or_build(("own", rpn_key, float(iou)), lambda: own_boxes_of(parts))
+
         key = ("funnel", float(iou), _key(settings))
         return self._diagnosis_memo().get_or_build(
-            key, lambda: funnel_summary(ds, float(iou), settings, part, lambda s: self.recall_at(float(iou), **s)))
+            key, lambda: funnel_summary(ds, float(iou), settings, part, lambda s: self.recall_at(float(iou), **s),
+                                        own))
 
     def recall_at(self, iou: float = 0.5, **thresholds: Any) -> float:
         """The dataset's recall at IoU `iou`: COCO's matching (area all, 100 detections per image and class);

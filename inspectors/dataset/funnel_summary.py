@@ -34,7 +34,7 @@ from torchvision.models.detection.transform import resize_boxes
 from inspectors.dataset.anchor_fit import anchors_at, grid_sizes
 from inspectors.evaluation.coco_matching import DetectionSet, GroundTruthArrays, box_iou_xywh, match
 from inspectors.evaluation.matching import box_iou_xyxy, xyxy_to_xywh
-from inspectors.ground_truth.funnel import STAGES, lost_at
+from inspectors.ground_truth.funnel import STAGES
 from inspectors.rpn.filter import KEPT, REMOVED_SCORE, REMOVED_SMALL, REMOVED_TOP_N
 
 if TYPE_CHECKING:
@@ -69,11 +69,16 @@ class ObjectFate:
 @dataclass
 class FunnelSummary:
     lost: dict[Optional[str], int]  # stage → objects lost there; None → found
-    objects: list[ObjectFate]
     iou: float
     settings: dict[str, float]  # the seven thresholds that made it
     recall: float  # recall at `iou` as the settings are (COCO matching, area all, 100 detections per class)
+    _objects: Optional[Callable[[], list[ObjectFate]]] = field(default=None, repr=False)
     _recover: Optional[Callable[[], dict[str, dict[str, Any]]]] = field(default=None, repr=False)
+
+    @cached_property
+    def objects(self) -> list[ObjectFate]:
+        """Every object's fate (its best IoU at each stage, where it was lost), built when first read."""
+        return self._objects() if self._objects is not None else []
 
     @cached_property
     def _recovery(self) -> dict[str, dict[str, Any]]:
@@ -195,10 +200,13 @@ def image_rpn_part(capture: "DatasetCapture", index: int, settings: dict[str, fl
 
 def funnel_summary(capture: "DatasetCapture", iou: float, settings: dict[str, float],
                    rpn_part: Callable[[int], _ImageRpnPart],
-                   recall_at: Callable[[dict[str, float]], float]) -> FunnelSummary:
+                   recall_at: Callable[[dict[str, float]], float],
+                   own_boxes: Optional[Callable[[list[_ImageRpnPart]], tuple[np.ndarray, np.ndarray]]] = None
+                   ) -> FunnelSummary:
     """The final-stage part runs on the whole dataset at once: the detections (the batched final stage), the same
     with no detections-per-image cap (what per-class NMS kept), and COCO's matching at `iou`."""
     parts = [rpn_part(i) for i in range(len(capture))]
+    own_boxes = own_boxes or own_boxes_of
     counts = np.array([len(p.classes) for p in parts], dtype=np.int64)
     obj_image = np.repeat(np.arange(len(parts)), counts)
     obj_xywh = np.concatenate([p.objects_xywh for p in parts]) if len(parts) else np.zeros((0, 4))
@@ -243,27 +251,38 @@ def funnel_summary(capture: "DatasetCapture", iou: float, settings: dict[str, fl
         found[g] = True
         matched_iou[g] = box_iou_xywh(final.bbox[d], obj_xywh[g], np.zeros(len(g), dtype=bool))
 
-    objects: list[ObjectFate] = []
+    # Every object's best IoU per stage (STAGES' order), all objects at once
+    n = len(obj_class)
+    rpn_best = np.concatenate([p.best for p in parts]).reshape(n, len(_RPN_PART_STAGES))
+    decoded = np.concatenate([p.decoded for p in parts]) if parts else np.zeros(0)
+    scores, running = own_boxes(parts)  # (objects, boxes): by decreasing score, the running maximum IoU
+    above = (scores > thr).sum(axis=1)  # those above the threshold are a prefix
+    best_box_score = np.where(above > 0, running[np.arange(n), np.maximum(above - 1, 0)], 0.0) if n else \
+        np.zeros(0)
+    columns = {**{stage: rpn_best[:, s] for s, stage in enumerate(_RPN_PART_STAGES)}, "decoded": decoded,
+               "box_score": best_box_score, "box_nms": best_nms, "detections_per_img": best_final,
+               "matched": matched_iou}
+    best = np.stack([columns[stage] for stage in STAGES], axis=1) if n else np.zeros((0, len(STAGES)))
+    stage_of = _lost_at_all(best, found, iou)  # index into STAGES, len(STAGES) for found
+    names = [*STAGES, None]
     lost: dict[Optional[str], int] = {}
-    k = 0
-    for i, part in enumerate(parts):
-        for j in range(len(part.classes)):
-            best = {stage: float(part.best[j, s]) for s, stage in enumerate(_RPN_PART_STAGES)}
-            best["decoded"] = float(part.decoded[j])  # as far as the record tells: see the module's docstring
-            above = part.own_scores[j] > thr
-            best["box_score"] = float(part.own_ious[j][above].max(initial=0.0))
-            best["box_nms"] = float(best_nms[k])
-            best["detections_per_img"] = float(best_final[k])
-            best["matched"] = float(matched_iou[k])
-            stage = lost_at(best, bool(found[k]), iou)
-            lost[stage] = lost.get(stage, 0) + 1
-            area = float(part.areas[j]) if j < len(part.areas) and np.isfinite(part.areas[j]) else \
-                float(part.objects_xywh[j, 2] * part.objects_xywh[j, 3])
-            size = next(name for name, lo, hi in SIZES if lo <= area < hi)
-            objects.append(ObjectFate(image=capture.names[i], index=j, name=part.names[j], size=size, lost_at=stage,
-                                      best_iou={key: round(v, 6) for key, v in best.items()}))
-            k += 1
+    for index, count in zip(*np.unique(stage_of, return_counts=True)):
+        lost[names[int(index)]] = int(count)
     ordered = {s: lost[s] for s in (*SUMMARY_STAGES, None) if s in lost}
+
+    def objects() -> list[ObjectFate]:
+        out: list[ObjectFate] = []
+        k = 0
+        for i, part in enumerate(parts):
+            for j in range(len(part.classes)):
+                area = float(part.areas[j]) if j < len(part.areas) and np.isfinite(part.areas[j]) else \
+                    float(part.objects_xywh[j, 2] * part.objects_xywh[j, 3])
+                size = next(name for name, lo, hi in SIZES if lo <= area < hi)
+                out.append(ObjectFate(image=capture.names[i], index=j, name=part.names[j], size=size,
+                                      lost_at=names[int(stage_of[k])],
+                                      best_iou={stage: round(float(best[k, s]), 6) for s, stage in enumerate(STAGES)}))
+                k += 1
+        return out
 
     def recover() -> dict[str, dict[str, Any]]:
         ranges = capture.ranges
@@ -275,8 +294,35 @@ def funnel_summary(capture: "DatasetCapture", iou: float, settings: dict[str, fl
             out[stage] = {"settings": relaxed, "recall": recall_at(relaxed)}
         return out
 
-    return FunnelSummary(lost=ordered, objects=objects, iou=float(iou), settings=dict(settings),
-                         recall=recall_at(settings), _recover=recover)
+    return FunnelSummary(lost=ordered, iou=float(iou), settings=dict(settings), recall=recall_at(settings),
+                         _objects=objects, _recover=recover)
+
+
+def own_boxes_of(parts: list[_ImageRpnPart]) -> tuple[np.ndarray, np.ndarray]:
+    """Every object's (proposal, its class) boxes as two (objects, most boxes) tables, each row by decreasing
+    score: the scores (float32, -inf where a row is shorter) and the running maximum of the boxes' IoUs with the
+    object — the final-stage part of the funnel reads the best IoU above any score threshold from them. The same
+    for every final-stage setting: built once per RPN setting."""
+    own_scores = [s for p in parts for s in p.own_scores]
+    own_ious = [s for p in parts for s in p.own_ious]
+    width = max((len(s) for s in own_scores), default=0)
+    scores = np.full((len(own_scores), max(width, 1)), -np.inf, dtype=np.float32)
+    ious = np.zeros((len(own_scores), max(width, 1)))
+    for row, (sc, io) in enumerate(zip(own_scores, own_ious)):
+        order = np.argsort(-np.asarray(sc, dtype=np.float32), kind="stable")
+        scores[row, :len(sc)] = np.asarray(sc, dtype=np.float32)[order]
+        ious[row, :len(sc)] = np.asarray(io, dtype=np.float64)[order]
+    return scores, np.maximum.accumulate(ious, axis=1)
+
+
+def _lost_at_all(best: np.ndarray, found: np.ndarray, iou: float) -> np.ndarray:
+    """funnel.lost_at for every object: the index (into STAGES) of the stage after the last one reached, 0 if
+    none was, len(STAGES) for a found object."""
+    reached = best >= iou
+    any_reached = reached.any(axis=1)
+    last = best.shape[1] - 1 - np.argmax(reached[:, ::-1], axis=1)
+    stage = np.where(any_reached, last + 1, 0)
+    return np.where(found, best.shape[1], stage)
 
 
 def anchors_original(capture: "DatasetCapture", index: int) -> np.ndarray:
