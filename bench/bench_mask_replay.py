@@ -90,7 +90,7 @@ def bench_model(name: str, reps: int, size: int) -> None:
     capture(inspected, image)
 
     # 1. capture overhead, interleaved
-    plain, captured = [], []
+    plain, captured, outside = [], [], []
     trace = None
     out: dict[str, torch.Tensor] = {}
     for _ in range(reps):
@@ -99,6 +99,7 @@ def bench_model(name: str, reps: int, size: int) -> None:
         plain.append(seconds)
         seconds, trace = _timed(lambda: capture(inspected, image))
         captured.append(seconds)
+        outside.append(seconds - sum(trace.timings.values()))  # capture's own work: the run minus the model's stages
     assert trace is not None
     n = len(out["boxes"])
     print(f"\n== {name} ({how}), image {image.shape[1]}x{image.shape[0]}, {n} detections at its settings")
@@ -106,6 +107,8 @@ def bench_model(name: str, reps: int, size: int) -> None:
     print(f"1. plain model(images) {_ms(plain)}; capture {_ms(captured)}; ratio of medians {ratio:.3f} "
           f"(of fastest {min(captured) / min(plain):.3f})")
     print(f"   runs (s): plain {[round(v, 2) for v in plain]}, capture {[round(v, 2) for v in captured]}")
+    print(f"   capture's own work (the run minus the model's timed stages): {_ms(outside)} = "
+          f"{statistics.median(outside) / statistics.median(plain) * 100:.1f} % of a plain run")
 
     # 2. final-stage (score) moves: a new score each run, each keeping a few boxes fewer
     default = trace.replay()
