@@ -71,3 +71,21 @@ def test_clicking_a_confusion_matrix_cell_shows_its_images(app_url):
             page.locator("#lens-dsd-cell-images img").first.wait_for(state="visible")
             assert page.locator("#lens-dsd-cell-images img").count() >= 1
         browser.close()
+
+
+def test_a_slider_move_leaves_the_recovered_recall_for_show_the_diagnosis(demo_capture):
+    """On a slider move the funnel's counts follow (the same as with the recovered column); the recall with each
+    stage relaxed (seven more evaluations) waits for "Show the diagnosis", and the note says so."""
+    ds = DatasetCapture.open(demo_capture.path)
+    tab = _tab()
+    with use_language("en"):
+        moved = dataset_diagnosis.diagnosis_values(tab, ds, {"box_nms_thresh": 0.35}, 0.5, recovered=False)
+    fs = ds.funnel_summary(iou=0.5, box_nms_thresh=0.35)
+    assert "_recovery" not in vars(fs)  # the slider move ran no relaxed evaluation
+    with use_language("en"):
+        shown = dataset_diagnosis.diagnosis_values(tab, ds, {"box_nms_thresh": 0.35}, 0.5)
+    assert "_recovery" in vars(fs)
+    assert "Show the diagnosis" in moved[tab.funnel] and "Show the diagnosis" not in shown[tab.funnel]
+    lost_rows = [line.split("|")[1:3] for line in moved[tab.funnel].splitlines() if line.startswith("| ")]
+    assert lost_rows == [line.split("|")[1:3] for line in shown[tab.funnel].splitlines() if line.startswith("| ")]
+    assert f"| {fs.recovered_recall['box_nms']:.3f} |" in shown[tab.funnel]

@@ -112,6 +112,8 @@ EN: dict[str, str] = {
     "dsd.funnel_title": "Where objects are lost, over the whole dataset",
     "dsd.funnel_note": "Each object is lost after the last stage at which a box still reached the IoU; the last "
                        "column is the dataset's recall if that stage's slider were at its most permissive value.",
+    "dsd.recovered_later": "A slider move updates the counts; the last column (seven more evaluations of the "
+                           "dataset) is filled in by “Show the diagnosis”.",
     "dsd.found": "found",
     "dsd.anchors_title": "Do the anchors fit the objects?",
     "dsd.anchor_summary": "{boxes} ground-truth boxes in the model's frame. Best anchor IoU ≥ {threshold}: "
@@ -299,6 +301,8 @@ KO: dict[str, str] = {
     "dsd.funnel_title": "데이터셋 전체에서 객체를 잃는 단계",
     "dsd.funnel_note": "각 객체는 상자가 그 IoU에 마지막으로 닿은 단계 다음에서 잃은 것으로 셉니다. 마지막 열은 그 "
                        "단계의 슬라이더를 가장 너그러운 값으로 두었을 때의 데이터셋 재현율입니다.",
+    "dsd.recovered_later": "슬라이더를 움직이면 개수가 바뀝니다. 마지막 열(데이터셋을 일곱 번 더 평가)은 “진단 보기”를 "
+                           "누르면 채워집니다.",
     "dsd.found": "찾음",
     "dsd.anchors_title": "앵커가 객체에 맞을까?",
     "dsd.anchor_summary": "모델 좌표계의 정답 상자 {boxes}개. 가장 잘 맞는 앵커의 IoU ≥ {threshold}: {share}; "

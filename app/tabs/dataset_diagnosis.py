@@ -86,7 +86,11 @@ def made_at(settings: dict[str, float], iou: Optional[float] = None) -> str:
     return t("dsd.made_at_iou", iou=f"{iou:g}", values=values) if iou is not None else t("dsd.made_at", values=values)
 
 
-def diagnosis_values(tab: DiagnosisTab, dataset: Any, thresholds: dict[str, float], iou: float) -> dict[Any, Any]:
+def diagnosis_values(tab: DiagnosisTab, dataset: Any, thresholds: dict[str, float], iou: float,
+                     recovered: bool = True) -> dict[Any, Any]:
+    """The diagnosis views at these thresholds. `recovered=False` (a slider move) leaves the funnel's last column
+    (the recall with each stage's slider relaxed: seven more evaluations of the dataset, seconds on a large one)
+    for "Show the diagnosis"; everything else follows the sliders."""
     settings = dataset.settings(**thresholds)
     cm = dataset.confusion_matrix(iou=iou, **settings)
     labels = [*cm.classes, t("dsd.background")]
@@ -115,9 +119,10 @@ def diagnosis_values(tab: DiagnosisTab, dataset: Any, thresholds: dict[str, floa
         tab.operating_text: figs.operating_markdown(
             rows, [t("dsd.col.class"), t("dsd.col.confidence"), "F1", t("dsd.col.precision"), t("dsd.col.recall")],
             made_at(settings, iou), applied_text + " " + t("dsd.ap_vs_f1"), op.code()),
-        tab.funnel: figs.funnel_markdown(fs.lost, fs.recovered_recall,
+        tab.funnel: figs.funnel_markdown(fs.lost, fs.recovered_recall if recovered else {},
                                          [t("dsd.col.stage"), t("dsd.col.lost"), t("dsd.col.recovered")],
-                                         t("dsd.found"), made_at(settings, iou) + " " + t("dsd.funnel_note")),
+                                         t("dsd.found"), made_at(settings, iou) + " " + t("dsd.funnel_note")
+                                         + ("" if recovered else " " + t("dsd.recovered_later"))),
         tab.anchors: figs.anchor_markdown(anchor_summary, fit.by_group(),
                                           [t("dsd.col.group"), t("dsd.col.objects"),
                                            t("dsd.col.share", threshold=f"{fit.fg_threshold:g}"),
@@ -177,9 +182,18 @@ def _wire(tab: DiagnosisTab, slider_list: list[gr.Slider]) -> None:
                   box_nms_thresh, box_detections_per_img)
         return _run(request, lambda ds: diagnosis_values(tab, ds, _thresholds(values), float(iou)))
 
-    gr.on([s.release for s in slider_list] + [tab.iou.release, tab.refresh.click], on_views,
-          [tab.iou, *slider_list], tab.outputs, trigger_mode="always_last", show_progress="minimal",
-          api_visibility="private")
+    gr.on([tab.iou.release, tab.refresh.click], on_views, [tab.iou, *slider_list], tab.outputs,
+          trigger_mode="always_last", show_progress="minimal", api_visibility="private")
+
+    def on_slider(iou: float, rpn_pre_nms_top_n: float, rpn_nms_thresh: float, rpn_post_nms_top_n: float,
+                  rpn_score_thresh: float, box_score_thresh: float, box_nms_thresh: float,
+                  box_detections_per_img: float, request: gr.Request) -> dict[Any, Any]:
+        values = (rpn_pre_nms_top_n, rpn_nms_thresh, rpn_post_nms_top_n, rpn_score_thresh, box_score_thresh,
+                  box_nms_thresh, box_detections_per_img)
+        return _run(request, lambda ds: diagnosis_values(tab, ds, _thresholds(values), float(iou), recovered=False))
+
+    gr.on([s.release for s in slider_list], on_slider, [tab.iou, *slider_list], tab.outputs,
+          trigger_mode="always_last", show_progress="minimal", api_visibility="private")
 
     def on_cell(event: gr.SelectData, iou: float, rpn_pre_nms_top_n: float, rpn_nms_thresh: float,
                 rpn_post_nms_top_n: float, rpn_score_thresh: float, box_score_thresh: float, box_nms_thresh: float,
