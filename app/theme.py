@@ -94,6 +94,22 @@ body.lens-projector .gradio-container #lens-status, body.lens-projector .gradio-
 body.lens-projector .gradio-container #lens-detections-count p { font-size: 1.3rem !important; }
 body.lens-projector .gradio-container .lens-table table { font-size: 0.95rem !important; }
 body.lens-projector .gradio-container .lens-strip { margin-bottom: 4px !important; }
+/* Projector: the tab's main picture right below its sliders and controls; "what to look for" just below the
+   picture (a column's children after its first main picture come after the note), the tab names on fewer lines. */
+body.lens-projector .gradio-container #lens-tabs .column:has(> .lens-main) > .lens-look { order: 1; }
+body.lens-projector .gradio-container #lens-tabs .column:has(> .lens-main) > .lens-main ~ * { order: 2; }
+body.lens-projector .gradio-container #lens-tabs button[role=tab] { padding-left: 5px !important;
+                                                                     padding-right: 5px !important; }
+/* Narrow screens (1024×768): smaller tab names and strip labels (strips show in the projector layout only), the
+   picture higher. (Gradio keeps only its .gradio-container-scoped copy of a rule inside @media: no body.* here.) */
+@media (max-width: 1100px) {
+  #lens-tabs button[role=tab] { font-size: 0.85em !important; padding-left: 5px !important;
+                                padding-right: 5px !important; }
+  .lens-strip [data-testid=block-info] { font-size: 0.85em !important; }
+}
+/* A strip slider's number box as wide as its numbers, so that the label beside it stays on one line. */
+body.lens-projector .gradio-container .lens-strip input[type=number] { width: 4.6em !important;
+                                                                      min-width: 0 !important; }
 /* ---- image-first page (issue 15) ---- */
 /* One-line header: title, status, detections count, switches. */
 #lens-header { flex-wrap: nowrap !important; gap: 12px !important; align-items: center; }

@@ -84,6 +84,43 @@ def test_every_tab_shows_its_picture_first_and_no_text_breaks(browser: Any, app_
     assert not problems, f"{len(problems)} layout problems at {width}×{height} ({language}):\n" + "\n".join(problems)
 
 
+PROJECTOR_SIZES = ((1280, 720), (1024, 768))
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+@pytest.mark.parametrize("size", PROJECTOR_SIZES, ids=[f"{w}x{h}" for w, h in PROJECTOR_SIZES])
+def test_the_projector_layout_shows_every_picture_first_and_large(browser: Any, app_url: str, size: tuple[int, int],
+                                                                  language: str) -> None:
+    """The projector layout (the tab's own sliders above its picture): the main picture starts in the top half and
+    is at least 70 % of the viewport's width, on every tab; no text breaks or overflows, no plot text overlaps."""
+    page = _page(browser, app_url, size, LANGUAGES[language])
+    width, height = size
+    problems: list[str] = []
+    try:
+        page.locator("#lens-layout label").nth(1).click()
+        page.wait_for_function("() => document.body.classList.contains('lens-projector')")
+        for tab in TABS:
+            open_tab(page, tab)
+            if tab in PICTURE_TABS:
+                try:
+                    picture = main_picture(page)
+                except playwright_api.TimeoutError:
+                    problems.append(f"{tab}: no main picture shown within 60 s")
+                    continue
+                if picture["top"] > height / 2:
+                    problems.append(f"{tab}: main picture starts at {picture['top']:.0f} px (> {height / 2:.0f})")
+                if picture["width"] < 0.70 * width:
+                    problems.append(f"{tab}: main picture {picture['width']:.0f} px wide (< 70 % of {width})")
+            settle(page)
+            problems += [f"{tab}: {p['kind']} {p['text']!r}" for p in page.evaluate(TEXT_PROBLEMS_JS)]
+            problems += [f"{tab}: plot texts overlap {a!r} / {b!r}" for a, b in page.evaluate(PLOT_OVERLAPS_JS)]
+    finally:
+        page.evaluate("() => localStorage.removeItem('rcnn-lens-layout')")   # the next page opens on the desktop
+        page.context.close()
+    assert not problems, (f"{len(problems)} projector layout problems at {width}×{height} ({language}):\n"
+                          + "\n".join(problems))
+
+
 def test_a_korean_browser_opens_in_korean_and_the_switch_is_remembered(browser: Any, app_url: str) -> None:
     page = _page(browser, app_url, (1280, 720), "ko-KR")
     try:
