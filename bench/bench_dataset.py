@@ -11,12 +11,12 @@
         single image: an RPN slider's replay (first move, repeated move) relative to a plain forward
     python -m bench.bench_dataset diagnosis --capture bench/out/demo1000 [--replicate 5]
         the score slider without re-matching (build once, then each move), next to pycocotools and
-        faster-coco-eval on the same detections; box-NMS and detections-per-image slider moves; the confusion
-        matrix, operating points and funnel summary following a final-stage move; --replicate k also times the
-        score slider on the capture's detections and ground truth repeated k times (k × the images)
+        faster-coco-eval on the same detections (--replicate k: also on the capture's detections and ground truth
+        repeated k times, k × the images); the confusion matrix, operating points (and per-class thresholds
+        applied) and funnel summary after each final-stage move (box NMS, detections per image, box score)
     python -m bench.bench_dataset final --capture bench/out/demo1000 [--moves 7]
-        box-NMS and detections-per-image slider moves (a full evaluate() each) next to pycocotools and
-        faster-coco-eval on the same detections, and the largest difference from pycocotools
+        box-NMS (on and off the slider's steps), detections-per-image and box-score slider moves (a full evaluate()
+        each) next to pycocotools and faster-coco-eval on the same detections, and the largest difference
 
 Every timing is wall clock on this machine; the machine line says what it is.
 """
@@ -365,26 +365,32 @@ def cmd_diagnosis(args) -> None:
         slider_rows(f"{n * args.replicate} images ({n} demo scenes repeated {args.replicate}×)", dets_k, gts_k,
                     n * args.replicate)
 
-    def timed(label: str, fn, values) -> None:
-        times = []
-        for v in values:
-            start = time.perf_counter()
-            fn(v)
-            times.append(time.perf_counter() - start)
-        print(f"{label:52s} median {med(times) * 1000:7.1f} ms  (max {max(times) * 1000:.1f})")
-
-    timed("box NMS slider move: evaluate()", lambda v: dataset.evaluate(box_nms_thresh=v), (0.3, 0.35, 0.4, 0.45))
-    timed("detections-per-image slider move: evaluate()",
-          lambda v: dataset.evaluate(box_detections_per_img=v), (20, 30, 50, 70))
-    timed("confusion matrix after a score move", lambda v: dataset.confusion_matrix(box_score_thresh=v),
-          (0.11, 0.21, 0.31, 0.41))
-    timed("operating points after an NMS move", lambda v: dataset.operating_points(box_nms_thresh=v),
-          (0.31, 0.36, 0.41, 0.46))
     start = time.perf_counter()
     dataset.funnel_summary()
     print(f"{'funnel summary, first (per-image RPN part, memoised)':52s} {time.perf_counter() - start:8.2f} s")
-    timed("funnel summary after a final-stage move", lambda v: dataset.funnel_summary(box_score_thresh=v),
-          (0.12, 0.22, 0.32))
+    dataset.evaluate(box_nms_thresh=0.45)  # the first NMS move (the pairs are found on the next one)
+    dataset.evaluate(box_nms_thresh=0.4)
+    moves = {"box NMS": ("box_nms_thresh", (0.3, 0.35, 0.55, 0.6, 0.65)),
+             "detections-per-image": ("box_detections_per_img", (20, 30, 40, 60, 80)),
+             "box score": ("box_score_thresh", (0.1, 0.2, 0.3, 0.4, 0.5))}
+    views = {"confusion matrix": lambda s: dataset.confusion_matrix(**s),
+             "operating points": lambda s: dataset.operating_points(**s),
+             "  + per-class thresholds applied (AP before/after)": lambda s: dataset.operating_points(**s).apply(),
+             "funnel summary": lambda s: dataset.funnel_summary(**s)}
+    for label, (key, values) in moves.items():
+        times: dict[str, list[float]] = {name: [] for name in [*views, "all three (the tab's diagnosis views)"]}
+        for v in values:
+            dataset.evaluate(**{key: v})  # the slider's own evaluation (the tab's metrics) comes first
+            total = 0.0
+            for name, view in views.items():
+                start = time.perf_counter()
+                view({key: v})
+                times[name].append(time.perf_counter() - start)
+                total += times[name][-1]
+            times["all three (the tab's diagnosis views)"].append(total)
+        for name, values_s in times.items():
+            print(f"{name} after a {label} move: median {med(values_s) * 1000:7.1f} ms  "
+                  f"(max {max(values_s) * 1000:.1f}, {len(values_s)} moves)")
     start = time.perf_counter()
     dataset.anchor_fit()
     print(f"{'anchor fit (once per capture)':52s} {time.perf_counter() - start:8.2f} s")
@@ -392,17 +398,37 @@ def cmd_diagnosis(args) -> None:
 
 
 def cmd_final(args) -> None:
-    """The box-NMS and detections-per-image sliders on a dataset: each move is a full `evaluate()` at a setting not
-    seen before (per-image AP and TIDE are computed only when read, so not here), next to pycocotools and
-    faster-coco-eval evaluating the same detections (loadRes, evaluate, accumulate, summarize)."""
+    """The final-stage sliders on a dataset, each move a full `evaluate()` at a setting not seen before (per-image
+    AP and TIDE are computed only when read, so not here), next to pycocotools and faster-coco-eval evaluating the
+    same detections (loadRes, evaluate, accumulate, summarize): the box-NMS slider on its steps (after the first
+    move, which finds the overlapping pairs and decides every step) and off them, the detections-per-image slider,
+    and the box-score slider (evaluate() from the lowest score's matches: no matching)."""
+    from inspectors.rpn.nms_grid import slider_grid
+
     dataset = opened_and_warm(args)
     n = len(dataset)
     gts = dataset.ground_truth()
     med = statistics.median
+    model_nms = dataset.defaults["box_nms_thresh"]
+    steps = [v for v in slider_grid("box_nms_thresh") if 0.25 <= v <= 0.75 and abs(v - model_nms) > 1e-9]
+    # opening evaluated the model's NMS threshold (one kernel call per image); the first move to another one finds
+    # the overlapping pairs and decides every step of the slider at once
+    start, start_cpu = time.perf_counter(), time.process_time()
+    dataset.evaluate(box_nms_thresh=steps[0])
+    print(f"first box-NMS move at this score threshold (finds the overlapping pairs, decides all "
+          f"{len(slider_grid('box_nms_thresh'))} steps): {(time.perf_counter() - start) * 1000:.0f} ms, CPU "
+          f"{(time.process_time() - start_cpu) * 1000:.0f} ms")
+    start, start_cpu = time.perf_counter(), time.process_time()
+    dataset.evaluate(box_nms_thresh=steps[1])
+    print(f"second box-NMS move (a step: read from the bits): {(time.perf_counter() - start) * 1000:.0f} ms, CPU "
+          f"{(time.process_time() - start_cpu) * 1000:.0f} ms")
     moves = {
-        "box NMS slider": ("box_nms_thresh", [round(float(v), 3) for v in np.linspace(0.3, 0.7, args.moves)]),
+        "box NMS slider, on its steps": ("box_nms_thresh", steps[2:2 + args.moves]),
+        "box NMS slider, off its steps": ("box_nms_thresh", [round(v + 0.013, 3) for v in steps[:args.moves]]),
         "detections-per-image slider": ("box_detections_per_img",
                                         [int(v) for v in np.linspace(20, 90, args.moves)]),
+        "box score slider (above the lowest seen)": ("box_score_thresh",
+                                                     [round(float(v), 3) for v in np.linspace(0.1, 0.8, args.moves)]),
     }
     for label, (key, values) in moves.items():
         ours, py, fast, worst = [], [], [], 0.0
