@@ -13,6 +13,13 @@ record says so (`mask_floor`); every pair scoring above an image's floor is stor
 float16 (it would move mask probabilities by ~1e-3 and flip pixels at the threshold) and not pasted RLEs (they fix
 one mask threshold, and the mask threshold is a slider). Bytes per image: 3136 per stored pair.
 
+A replay with a single detection: the model then runs its mask head on a batch of one box, which for some heads
+(the demo's; not the ResNet-50 builders', see mask_head.mask_logits_for_boxes) gives other last bits than the same
+box among others. Such a detection is always the best-scoring pair among the proposals, so for those heads the
+capture also stores the lone-box logits of the LONE_PAIRS best-scoring pairs (a 16-pair table); a lone detection
+outside them (possible only when RPN settings remove all 16 rows) gets its batched logits, which may differ in the
+last bits.
+
 Replay, as torchvision does it (inspectors.roi.mask_head's own functions): the detections' own-class logits → the
 sigmoid exactly as maskrcnn_inference computes it for that batch of detections (mask_probabilities) → expand_masks'
 padding, expand_boxes to whole pixels, bilinear resize into the box, clipped (paste_one) → `> mask_thresh`, as COCO
@@ -36,6 +43,7 @@ from inspectors.roi.mask_head import (
     PastedMask,
     PixelBox,
     full_masks,
+    lone_batch_differs,
     mask_logits_for_boxes,
     mask_probabilities,
     own_scalar_runs,
@@ -50,6 +58,7 @@ if TYPE_CHECKING:
 DEFAULT_MASK_FLOOR = 0.05  # torchvision's default box_score_thresh; COCO evaluations of Mask R-CNN use it
 MASK_HEAD_CHUNK = 64  # boxes per mask-head run at capture (bounded memory for 256-channel heads)
 MAX_MASK_PAIRS = 2000  # per image: ~6 MB of logits, the mask head run for 2000 boxes
+LONE_PAIRS = 16  # best-scoring pairs whose logits are also stored as a batch of one box gives them
 _MARGIN = 1e-6  # pairs a hair below the floor are stored too (a score computed in another batch may differ by an ulp)
 
 
@@ -61,11 +70,13 @@ def mask_floor_for(model_score_thresh: float, floor: Optional[float] = None) -> 
 # ---- at capture ----------------------------------------------------------------------------------------------------
 def candidate_mask_logits(trace: "Trace", anchors: Tensor, boxes: Tensor, class_logits: Tensor,
                           box_regression: Tensor, floor: float, max_pairs: Optional[int] = None
-                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """(rows, labels, logits (P, 28, 28) float32, the image's floor) of every (stored candidate, class) with a class
-    score above the floor whose refined box is not tiny, sorted by row × classes + label. The floor is `floor`, or
-    the best score left out when more than `max_pairs` pairs score above it. The mask head runs through the trace's
-    per-box cache (the model's own detections keep the logits the capture recorded), a chunk of boxes at a time."""
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, Optional[tuple[np.ndarray, ...]]]:
+    """(rows, labels, logits (P, 28, 28) float32, the image's floor, the lone table) of every (stored candidate,
+    class) with a class score above the floor whose refined box is not tiny, sorted by row × classes + label. The
+    floor is `floor`, or the best score left out when more than `max_pairs` pairs score above it. The lone table
+    (rows, labels, logits) holds the LONE_PAIRS best pairs' logits as a batch of one box gives them (None for a head
+    where that makes no difference). The mask head runs through the trace's per-box cache (the model's own
+    detections keep the logits the capture recorded), a chunk of boxes at a time."""
     spec = trace.config.mask
     if spec is None:
         raise ValueError(f"{trace.model_name} has no mask branch")
@@ -76,8 +87,9 @@ def candidate_mask_logits(trace: "Trace", anchors: Tensor, boxes: Tensor, class_
         chosen = chosen[box_ops.remove_small_boxes(cands.boxes[chosen], min_size=1e-2)]
         image_floor = float(floor)
         max_pairs = MAX_MASK_PAIRS if max_pairs is None else int(max_pairs)
+        by_score = torch.argsort(cands.scores[chosen], descending=True, stable=True)
+        lone = chosen[by_score[:LONE_PAIRS]] if lone_batch_differs(trace) else chosen[:0]
         if chosen.numel() > max_pairs:  # the best max_pairs; the floor rises to the best score left out
-            by_score = torch.argsort(cands.scores[chosen], descending=True, stable=True)
             image_floor = max(image_floor, float(cands.scores[chosen[by_score[max_pairs]]]))
             chosen = chosen[by_score[:max_pairs]]
         rows, labels = cands.source[chosen], cands.labels[chosen]
@@ -93,8 +105,16 @@ def candidate_mask_logits(trace: "Trace", anchors: Tensor, boxes: Tensor, class_
             logits, _ = mask_logits_for_boxes(trace, keys[begin:end], refined[begin:end], labels[begin:end])
             parts.append(logits.detach().cpu().to(torch.float32))
         logits = torch.cat(parts) if parts else torch.zeros((0, *spec.resolution))
+        lone_table = None
+        if lone.numel():
+            lone_rows, lone_labels = cands.source[lone], cands.labels[lone]
+            alone = [mask_logits_for_boxes(trace, [(int(anchors[r]), int(lab))], cands.boxes[k:k + 1],
+                                           cands.labels[k:k + 1], alone=True)[0].detach().cpu().to(torch.float32)
+                     for r, lab, k in zip(lone_rows.tolist(), lone_labels.tolist(), lone.tolist())]
+            lone_table = (lone_rows.cpu().numpy().astype(np.int32), lone_labels.cpu().numpy().astype(np.int16),
+                          np.ascontiguousarray(torch.cat(alone).numpy()))
     return (rows.cpu().numpy().astype(np.int32), labels.cpu().numpy().astype(np.int16),
-            np.ascontiguousarray(logits.numpy()), image_floor)
+            np.ascontiguousarray(logits.numpy()), image_floor, lone_table)
 
 
 # ---- at replay -----------------------------------------------------------------------------------------------------
@@ -103,9 +123,14 @@ class MasksUnavailable(LookupError):
 
 
 def stored_logits(record: "ImageRecord", rows: np.ndarray, labels: np.ndarray, num_classes: int) -> Tensor:
-    """(N, 28, 28) the stored own-class logits of detections (record rows, model labels)."""
+    """(N, 28, 28) the stored own-class logits of detections (record rows, model labels); a lone detection's from
+    the lone table when it is there (as the model computes a batch of one box)."""
     if record.mask_logits is None or record.mask_row is None or record.mask_label is None:
         raise MasksUnavailable("this capture stores no masks")
+    if len(rows) == 1 and record.mask_lone_logits is not None:
+        hit = np.flatnonzero((record.mask_lone_row == int(rows[0])) & (record.mask_lone_label == int(labels[0])))
+        if len(hit):
+            return torch.from_numpy(record.mask_lone_logits[hit[:1]])
     stored = record.mask_row.astype(np.int64) * num_classes + record.mask_label.astype(np.int64)
     wanted = np.asarray(rows, dtype=np.int64) * num_classes + np.asarray(labels, dtype=np.int64)
     position = np.searchsorted(stored, wanted)

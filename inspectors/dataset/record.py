@@ -83,6 +83,10 @@ class ImageRecord:
     mask_label: np.ndarray | None = None  # (P,) int16 model label
     mask_logits: np.ndarray | None = None  # (P, 28, 28) float32
     mask_floor: float = float("nan")
+    # the LONE_PAIRS best pairs' logits as the model computes a batch of one box (heads where that differs)
+    mask_lone_row: np.ndarray | None = None
+    mask_lone_label: np.ndarray | None = None
+    mask_lone_logits: np.ndarray | None = None
 
     @property
     def num_anchors(self) -> int:
@@ -99,7 +103,8 @@ class ImageRecord:
     def nbytes(self) -> int:
         arrays = [self.anchor, self.level, self.logit, self.box, self.class_logits, self.box_regression,
                   *self.tie_logits.values(), *([] if self.nms_bits is None else [self.nms_bits]),
-                  *[a for a in (self.mask_row, self.mask_label, self.mask_logits) if a is not None]]
+                  *[a for a in (self.mask_row, self.mask_label, self.mask_logits, self.mask_lone_row,
+                                self.mask_lone_label, self.mask_lone_logits) if a is not None]]
         return int(sum(a.nbytes for a in arrays))
 
 
@@ -154,6 +159,9 @@ def record_from_trace(trace: "Trace", max_pre_nms_top_n: int, ground_truth: Imag
         mask_label=None if masks is None else masks[1],
         mask_logits=None if masks is None else masks[2],
         mask_floor=float("nan") if masks is None else masks[3],
+        mask_lone_row=None if masks is None or masks[4] is None else masks[4][0],
+        mask_lone_label=None if masks is None or masks[4] is None else masks[4][1],
+        mask_lone_logits=None if masks is None or masks[4] is None else masks[4][2],
         image_id=int(ground_truth.image_id),
         original_size=tuple(int(s) for s in trace.original_size),  # type: ignore[arg-type]
         resized_size=tuple(int(s) for s in trace.resized_size),  # type: ignore[arg-type]
@@ -206,6 +214,9 @@ def record_bytes(record: ImageRecord) -> bytes:
     if record.mask_logits is not None:
         arrays.update(mask_row=record.mask_row, mask_label=record.mask_label, mask_logits=record.mask_logits,
                       mask_floor=np.array(record.mask_floor, dtype=np.float64))
+        if record.mask_lone_logits is not None:
+            arrays.update(mask_lone_row=record.mask_lone_row, mask_lone_label=record.mask_lone_label,
+                          mask_lone_logits=record.mask_lone_logits)
     if record.ground_truth.masks is not None:
         counts = record.ground_truth.masks
         arrays["gt_mask_counts"] = np.frombuffer(b"".join(counts), dtype=np.uint8)
@@ -262,6 +273,9 @@ def read_record(path: Path) -> ImageRecord:
         mask_label=arrays.get("mask_label"),
         mask_logits=arrays.get("mask_logits"),
         mask_floor=float(arrays["mask_floor"]) if "mask_floor" in arrays else float("nan"),
+        mask_lone_row=arrays.get("mask_lone_row"),
+        mask_lone_label=arrays.get("mask_lone_label"),
+        mask_lone_logits=arrays.get("mask_lone_logits"),
     )
 
 
