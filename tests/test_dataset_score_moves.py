@@ -113,3 +113,57 @@ def test_per_class_thresholds_applied_equal_evaluating_the_filtered_detections(d
             (before["ap"], before["ap50"], before["counts"]["f1_50"], before["per_class"])
         assert (applied.ap_after, applied.ap50_after, applied.f1_after, applied.per_class_ap_after) == \
             (after["ap"], after["ap50"], after["counts"]["f1_50"], after["per_class"])
+
+
+MATCH_FIELDS = ("det", "rank", "max_iou", "candidate", "candidate_gt", "candidate_ignored", "outside")
+
+
+def test_nms_and_per_image_moves_match_only_the_images_that_changed(demo_capture):
+    """A box-NMS or detections-per-image move re-matches only the images whose detections changed (the others keep
+    the previous evaluation's matches): equal to matching every image again, and to the plain evaluation."""
+    moving = DatasetCapture.open(demo_capture.path)
+    gts = moving.ground_truth()
+    moves = [{}, {"box_nms_thresh": 0.3}, {"box_nms_thresh": 0.3, "box_detections_per_img": 2},
+             {"box_nms_thresh": 0.7, "box_detections_per_img": 2}, {"box_nms_thresh": 0.7},
+             {"box_detections_per_img": 1}, {"box_nms_thresh": 0.05}, {"box_nms_thresh": 1.0}]
+    for settings in moves:
+        metrics = moving.evaluate(**settings)
+        dets, matches = moving.matches(**settings)
+        again = match(moving.detection_set(**settings), gts, max_det=100)
+        for name in MATCH_FIELDS:
+            assert np.array_equal(getattr(matches, name), getattr(again, name)), (settings, name)
+        plain = DatasetCapture.open(demo_capture.path).evaluate(**settings)
+        assert_same_metrics(metrics, plain)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rematching_changed_images_equals_matching_all(seed):
+    """Random sets: images dropped, added, with one detection moved, re-scored, re-classed, or unchanged."""
+    from test_dataset_fast_paths import as_arrays, random_coco
+
+    from inspectors.dataset.score_moves import rematch_changed
+
+    gt, results = random_coco(seed, images=20)
+    rng = np.random.default_rng(seed)
+    changed = []
+    for r in results:
+        roll = rng.random()
+        if roll < 0.05:
+            continue  # dropped
+        r = dict(r, bbox=list(r["bbox"]))
+        if roll < 0.1:
+            r["bbox"][0] += 3.0
+        elif roll < 0.15:
+            r["score"] = float(np.float32(rng.random()))
+        elif roll < 0.2:
+            r["category_id"] = 1
+        changed.append(r)
+    changed += [{"image_id": 20, "category_id": 2, "bbox": [5.0, 5.0, 40.0, 40.0], "score": 0.7}]
+    for first, second in ((results, changed), (changed, results), (results, results), (results, []), ([], results)):
+        a, gts, _ = as_arrays(gt, sorted(first, key=lambda r: r["image_id"]))
+        b, _, _ = as_arrays(gt, sorted(second, key=lambda r: r["image_id"]))
+        for max_det in (100, 2):
+            got = rematch_changed(a, match(a, gts, max_det=max_det), b, gts, max_det)
+            want = match(b, gts, max_det=max_det)
+            for name in MATCH_FIELDS:
+                assert np.array_equal(getattr(got, name), getattr(want, name)), (seed, name, max_det)

@@ -23,7 +23,7 @@ import numpy as np
 from inspectors.core.lru import BoundedCache
 from inspectors.core.thresholds import THRESHOLD_KEYS
 from inspectors.evaluation.coco_accumulate import Accumulated, ScoreSlider
-from inspectors.evaluation.coco_matching import DetectionSet, GroundTruthArrays, Matches
+from inspectors.evaluation.coco_matching import DetectionSet, GroundTruthArrays, Matches, match
 
 SCORE_BASES = 4  # settings of the other six sliders whose lowest-score evaluation is kept
 
@@ -66,6 +66,56 @@ def restrict_to(dets: DetectionSet, matches: Matches, keep: np.ndarray) -> tuple
                          candidate_ignored=matches.candidate_ignored[:, :, cand], outside=matches.outside[:, mine])
 
 
+def rematch_changed(before: DetectionSet, matched: Matches, dets: DetectionSet, gts: GroundTruthArrays,
+                    max_det: int) -> Matches:
+    """match(dets, gts), knowing `matched` = match(before, gts): COCO matches each (image, class) on its own, so an
+    image whose detections are the same as before keeps its matches, and only the others are matched again (a
+    box-NMS or detections-per-image move changes a part of the images). Both sets are image after image."""
+    num_images = int(max(before.image.max(initial=-1), dets.image.max(initial=-1))) + 1
+    old_count = np.bincount(before.image, minlength=num_images)
+    new_count = np.bincount(dets.image, minlength=num_images)
+    old_start = np.cumsum(old_count) - old_count
+    new_start = np.cumsum(new_count) - new_count
+    same = old_count == new_count
+    # rows of images with as many detections as before, aligned with their old rows: compared value by value
+    aligned = same[dets.image]
+    rows = np.flatnonzero(aligned)
+    old_rows = old_start[dets.image[rows]] + (rows - new_start[dets.image[rows]])
+    equal = ((before.category[old_rows] == dets.category[rows]) & (before.score[old_rows] == dets.score[rows])
+             & (before.bbox[old_rows] == dets.bbox[rows]).all(axis=1))
+    differs = np.bincount(dets.image[rows[~equal]], minlength=num_images) > 0
+    unchanged = same & ~differs
+    # the old matches of unchanged images, their detections renumbered
+    kept = unchanged[before.image[matched.det]]
+    kept_det = matched.det[kept]
+    kept_new = new_start[before.image[kept_det]] + (kept_det - old_start[before.image[kept_det]])
+    # the changed images matched again
+    changed_rows = np.flatnonzero(~unchanged[dets.image])
+    sub = match(DetectionSet(image=dets.image[changed_rows], category=dets.category[changed_rows],
+                             bbox=dets.bbox[changed_rows], score=dets.score[changed_rows]), gts, max_det=max_det)
+    det = np.concatenate([kept_new, changed_rows[sub.det]])
+    group = dets.image[det] * (int(dets.category.max(initial=0)) + 1) + dets.category[det]
+    order = np.argsort(group, kind="stable")  # each group lies in one part, in rank order: merge by group
+    is_cand = np.zeros(len(det), dtype=bool)
+    column = np.full(len(det), -1, dtype=np.int64)
+    kept_cand = kept[matched.candidate]
+    old_position = np.cumsum(kept) - 1
+    first = old_position[matched.candidate[kept_cand]]
+    second = len(kept_new) + sub.candidate
+    is_cand[first], is_cand[second] = True, True
+    column[first] = np.arange(len(first))
+    column[second] = len(first) + np.arange(len(second))
+    cand_gt = np.concatenate([matched.candidate_gt[:, :, kept_cand], sub.candidate_gt], axis=2)
+    cand_ign = np.concatenate([matched.candidate_ignored[:, :, kept_cand], sub.candidate_ignored], axis=2)
+    columns = column[order][is_cand[order]]
+    return Matches(det=det[order], rank=np.concatenate([matched.rank[kept], sub.rank])[order],
+                   gt_ignored=matched.gt_ignored,
+                   max_iou=np.concatenate([matched.max_iou[kept], sub.max_iou])[order],
+                   candidate=np.flatnonzero(is_cand[order]), candidate_gt=cand_gt[:, :, columns],
+                   candidate_ignored=cand_ign[:, :, columns],
+                   outside=np.concatenate([matched.outside[:, kept], sub.outside], axis=1)[:, order])
+
+
 def same_detections(a: DetectionSet, b: DetectionSet) -> bool:
     return (len(a) == len(b) and np.array_equal(a.image, b.image) and np.array_equal(a.category, b.category)
             and np.array_equal(a.score, b.score) and np.array_equal(a.bbox, b.bbox))
@@ -78,7 +128,7 @@ class ScoreMoves:
     def __init__(self) -> None:
         self.bases: BoundedCache[Hashable, ScoreBase] = BoundedCache(SCORE_BASES)
         # the last few evaluations' detections and matches, by the seven thresholds (DatasetCapture.matches)
-        self.matches: BoundedCache[Hashable, tuple[DetectionSet, Matches]] = BoundedCache(SCORE_BASES)
+        self.matches: BoundedCache[tuple, tuple[DetectionSet, Matches]] = BoundedCache(SCORE_BASES)
 
     @staticmethod
     def _other(settings: dict[str, Any]) -> Hashable:
@@ -95,6 +145,16 @@ class ScoreMoves:
         if not same_detections(kept, dets):
             return None
         return matches, base.accumulated(score)
+
+    def previous(self, settings: dict[str, Any]) -> Optional[tuple[DetectionSet, Matches]]:
+        """The last evaluation kept with the same RPN settings and box score threshold (another box-NMS or
+        detections-per-image setting): most of its images have the same detections."""
+        same = [k for k in THRESHOLD_KEYS if k not in ("box_nms_thresh", "box_detections_per_img")]
+        for key in reversed(list(self.matches)):
+            known = dict(zip(THRESHOLD_KEYS, key))
+            if all(known[k] == settings[k] for k in same):
+                return self.matches.peek(key)
+        return None
 
     def remember(self, settings: dict[str, Any], dets: DetectionSet, matches: Matches, gts: GroundTruthArrays,
                  num_classes: int, plain: bool) -> None:

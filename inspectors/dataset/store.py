@@ -60,8 +60,8 @@ from inspectors.dataset.replay import (
     rpn_settings,
     rpn_stage,
 )
-from inspectors.dataset.score_moves import ScoreMoves
-from inspectors.evaluation.coco_accumulate import MAX_DETS
+from inspectors.dataset.score_moves import ScoreMoves, rematch_changed
+from inspectors.evaluation.coco_accumulate import MAX_DETS, Accumulated
 from inspectors.evaluation.coco_matching import DetectionSet, GroundTruthArrays, Matches, match
 from inspectors.evaluation.dataset_tide import tide_breakdown
 from inspectors.evaluation.masks import Rle, check_mask_thresh
@@ -356,10 +356,15 @@ class DatasetCapture(DiagnosisMixin):
                 return known
             gts, _ = self._ground_truth()
             dets = self.detection_set(**settings)
-            moved = self._score_moves.known(settings, dets)  # a score move up: no matching (score_moves)
+            moved: Optional[tuple[Matches, Optional[Accumulated]]] = self._score_moves.known(settings, dets)
+            # (a score move up: no matching, score_moves)
+            previous = self._score_moves.previous(settings) if moved is None else None
+            if previous is not None:  # a box-NMS or detections-per-image move: the images that changed matched
+                moved = (rematch_changed(*previous, dets, gts, MAX_DETS[-1]), None)
             matches, acc, values = detection_metrics(dets, gts, self.class_names, self.names, per_image=False,
                                                      known=moved)
-            self._score_moves.remember(settings, dets, matches, gts, len(self.class_names), plain=moved is None)
+            self._score_moves.remember(settings, dets, matches, gts, len(self.class_names),
+                                       plain=moved is None or moved[1] is None)
             recall = self._proposal_recall(rpn_key, settings)
             num_classes, num_images = len(self.class_names), len(self)
             metrics = DatasetMetrics(
