@@ -1,7 +1,8 @@
 """One eval forward of a torchvision Faster R-CNN with forward hooks: every stage's tensors, captured once.
 
-Nothing is recomputed here except what torchvision itself computes from the captured head outputs (the decoded
-anchors), with the model's own box coder, so that replay starts from exactly the numbers the model used.
+Nothing is recomputed here: even the decoded anchors are the RPN's own box coder's output, kept as it is made
+(torchvision computes them from the RPN head's outputs; hooks cannot see them), so that replay starts from exactly
+the numbers the model used.
 """
 
 from __future__ import annotations
@@ -151,10 +152,35 @@ def _hooks(net: nn.Module, outputs: dict[str, Any], clock: _StageClock, thread: 
         for path in _CAPTURED:
             if path in modules:
                 handles.append(modules[path].register_forward_hook(_keeper(outputs, path, thread)))
-        yield
+        with _recording_rpn_decode(net, outputs, thread):
+            yield
     finally:
         for handle in handles:
             handle.remove()
+
+
+@contextmanager
+def _recording_rpn_decode(net: nn.Module, outputs: dict[str, Any], thread: int) -> Iterator[None]:
+    """Keep what the RPN's box coder decodes (every anchor with its deltas: the proposals before filtering), so that
+    the trace holds the model's own decoded anchors instead of computing them a second time. The box coder is no
+    module (no hook): its `decode` is wrapped on this instance while the capture holds the model's lock."""
+    coder = getattr(getattr(net, "rpn", None), "box_coder", None)
+    if coder is None or "decode" in vars(coder):
+        yield
+        return
+    original = coder.decode
+
+    def decode(rel_codes: torch.Tensor, boxes: list[torch.Tensor]) -> torch.Tensor:
+        decoded = original(rel_codes, boxes)
+        if threading.get_ident() == thread and "rpn.decode" not in outputs:
+            outputs["rpn.decode"] = decoded
+        return decoded
+
+    coder.decode = decode
+    try:
+        yield
+    finally:
+        del coder.decode
 
 
 # Each hook records only calls made by the capturing thread: even code that ignored the model lock could not
@@ -216,7 +242,10 @@ def _build_trace(
     with torch.inference_mode():
         # torchvision's RegionProposalNetwork.forward, step for step, for the one image.
         objectness, deltas = concat_box_prediction_layers(objectness_per_level, deltas_per_level)
-        decoded = config.rpn_box_coder.build().decode(deltas.detach(), [anchors]).view(1, -1, 4)[0]
+        decoded = outputs.get("rpn.decode")  # the RPN's own decode of these deltas (_recording_rpn_decode)
+        if decoded is None or decoded.shape[0] != deltas.shape[0]:
+            decoded = config.rpn_box_coder.build().decode(deltas.detach(), [anchors])
+        decoded = decoded.view(1, -1, 4)[0]
     class_logits, box_regression = outputs["roi_heads.box_predictor"]
     native_proposals = outputs["rpn"][0][0]
     pooled = outputs.get("roi_heads.box_roi_pool")
