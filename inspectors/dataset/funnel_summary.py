@@ -222,9 +222,10 @@ def funnel_summary(capture: "DatasetCapture", iou: float, settings: dict[str, fl
         key = dets.image[order] * (len(capture.class_names) + 1) + dets.category[order]
         want = obj_image * (len(capture.class_names) + 1) + obj_class
         lo, hi = np.searchsorted(key, want, "left"), np.searchsorted(key, want, "right")
-        pair_obj = np.repeat(np.arange(len(obj_class)), hi - lo)
-        pair_det = order[np.concatenate([np.arange(a, b) for a, b in zip(lo, hi)]) if len(lo) else
-                         np.zeros(0, np.int64)].astype(np.int64)
+        width = hi - lo
+        pair_obj = np.repeat(np.arange(len(obj_class)), width)
+        pair_det = order[np.repeat(lo, width) + np.arange(int(width.sum())) - np.repeat(np.cumsum(width) - width,
+                                                                                         width)].astype(np.int64)
         if len(pair_obj):
             ious = box_iou_xywh(dets.bbox[pair_det], obj_xywh[pair_obj], np.zeros(len(pair_obj), dtype=bool))
             np.maximum.at(out, pair_obj, ious)
