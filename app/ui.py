@@ -592,8 +592,8 @@ def _wire_tab_controls(lens: Lens, layout: Layout) -> dict[str, Callable[..., An
     r.box.blur(on_roi_box, [r.box], roi_outputs, api_visibility="private")
     return {"features": on_features, "anchor_click": on_anchor_click, "objectness_level": on_objectness_level,
             "top_n": on_top_n, "roi_choice": on_roi_choice, "roi_click": on_roi_click, "roi_box": on_roi_box,
-            **_wire_nms_player(lens, layout.nms), **_wire_follow(lens, layout), **_wire_tab_selection(lens, layout),
-            **_wire_registered(lens, layout), **_wire_ground_truth(lens, layout.ground_truth),
+            **_wire_follow(lens, layout), **_wire_tab_selection(lens, layout),
+            **_wire_registered(lens, layout),
             **_wire_summary_panel(lens, layout),
             **_wire_dataset(lens, layout)}
 
@@ -703,36 +703,6 @@ def _wire_dataset(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
             "open_worst": on_open_worst}
 
 
-def _wire_ground_truth(lens: Lens, g: ground_truth.GroundTruthTab) -> dict[str, Callable[..., Any]]:
-    """Pick an object (list or a funnel row), the funnel's IoU threshold, the level of the anchor-label overlay."""
-    def show(request: gr.Request, **changes: Any) -> dict[Any, Any]:
-        session = handlers.set_options(lens, session_id(request), **changes)
-        return g.values(views.ground_truth_view(session))
-
-    @readable_errors("action.view", lens)
-    def on_object(index: int | None, request: gr.Request) -> dict[Any, Any]:
-        return show(request, gt_object=None if index is None else int(index))
-
-    @readable_errors("action.view", lens)
-    def on_row(event: gr.SelectData, request: gr.Request) -> dict[Any, Any]:
-        row = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
-        return show(request, gt_object=int(row))
-
-    @readable_errors("action.view", lens)
-    def on_iou(iou: float, request: gr.Request) -> dict[Any, Any]:
-        return show(request, gt_iou=min(0.95, max(0.05, float(iou))))
-
-    @readable_errors("action.view", lens)
-    def on_level(level: int | None, request: gr.Request) -> dict[Any, Any]:
-        return show(request, anchor_label_level=None if level is None else int(level))
-
-    g.object.input(on_object, [g.object], g.outputs, api_visibility="private", trigger_mode="always_last")
-    g.funnel.select(on_row, None, g.outputs, api_visibility="private")
-    g.iou.release(on_iou, [g.iou], g.outputs, api_visibility="private", trigger_mode="always_last")
-    g.level.input(on_level, [g.level], g.outputs, api_visibility="private", trigger_mode="always_last")
-    return {"gt_object": on_object, "gt_row": on_row, "gt_iou": on_iou, "gt_level": on_level}
-
-
 def _wire_tab_selection(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
     """Remember which tab a session shows; a tab whose view depends on the thresholds is computed when it opens."""
     functions: dict[str, Callable[..., Any]] = {}
@@ -834,56 +804,6 @@ def _wire_follow(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
 
     p.pre_nms.select(on_pre_nms_click, None, p.outputs, api_visibility="private")
     return {"follow": on_follow, "detection_click": on_detection_click, "pre_nms_click": on_pre_nms_click}
-
-
-def _wire_nms_player(lens: Lens, n: nms.NmsTab) -> dict[str, Callable[..., Any]]:
-    """Choose an NMS (stage, group), step through its decisions by hand or play them on a timer."""
-    def show(request: gr.Request, **changes: Any) -> tuple[Session, dict[Any, Any]]:
-        session = handlers.set_options(lens, session_id(request), **changes)
-        view = views.nms_view(session)
-        session.options.nms_step = view.step   # clamped to what exists
-        return session, n.values(view)
-
-    @readable_errors("action.view", lens)
-    def on_choose(stage: str, group: int | None, request: gr.Request) -> dict[Any, Any]:
-        session = handlers.current_session(lens, session_id(request))
-        same_stage = stage == session.options.nms_stage
-        return show(request, nms_stage=stage, nms_group=group if same_stage else None, nms_step=0)[1]
-
-    @readable_errors("action.view", lens)
-    def on_step_to(step: float, request: gr.Request) -> dict[Any, Any]:
-        return show(request, nms_step=int(step) - 1)[1]
-
-    def stepper(delta: int) -> Callable[..., dict[Any, Any]]:
-        @readable_errors("action.view", lens)
-        def on_step(request: gr.Request) -> dict[Any, Any]:
-            session = handlers.current_session(lens, session_id(request))
-            return show(request, nms_step=session.options.nms_step + delta)[1]
-        return on_step
-
-    @readable_errors("action.view", lens)
-    def on_tick(request: gr.Request) -> dict[Any, Any]:
-        session = handlers.current_session(lens, session_id(request))
-        before = session.options.nms_step
-        session, values = show(request, nms_step=before + 1)
-        if session.options.nms_step == before:   # the last decision: stop playing
-            values[n.timer] = gr.Timer(active=False)
-        return values
-
-    gr.on([n.stage.input, n.group.input], on_choose, [n.stage, n.group], n.outputs, api_visibility="private",
-          trigger_mode="always_last")
-    n.step.release(on_step_to, [n.step], n.outputs, api_visibility="private", trigger_mode="always_last")
-    on_back, on_forward = stepper(-1), stepper(+1)
-    n.back.click(on_back, None, n.outputs, api_visibility="private")
-    n.forward.click(on_forward, None, n.outputs, api_visibility="private")
-    n.play.click(lambda speed: gr.Timer(1.0 / max(float(speed), 0.1), active=True), [n.speed], [n.timer],
-                 api_visibility="private", queue=False)
-    n.pause.click(lambda: gr.Timer(active=False), None, [n.timer], api_visibility="private", queue=False)
-    n.speed.release(lambda speed: gr.Timer(1.0 / max(float(speed), 0.1)), [n.speed], [n.timer],
-                    api_visibility="private", queue=False)
-    n.timer.tick(on_tick, None, [*n.outputs, n.timer], api_visibility="private", trigger_mode="always_last")
-    return {"nms_choose": on_choose, "nms_step_to": on_step_to, "nms_back": on_back, "nms_forward": on_forward,
-            "nms_tick": on_tick}
 
 
 def _wire_page_settings(demo: gr.Blocks, lens: Lens, layout: Layout, texts: TextRegistry

@@ -3,11 +3,14 @@ anchor labels and the training losses of this image."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import gradio as gr
 
+from app import handlers, views
+from app.events import readable_errors, session_id
 from app.figures.ground_truth import funnel_headers
+from app.handlers import Lens
 from app.tabs.common import explanation, image_view, look_for
 from app.texts import bind, heading, markdown
 from app.views import GroundTruthView
@@ -77,3 +80,33 @@ def build() -> GroundTruthTab:
     explanation("gt.explain")
     return GroundTruthTab(source, warnings, summary, iou, funnel, object_, object_image, object_text, tide, recall,
                           level, anchor_image, anchor_text, losses)
+
+
+def wire(lens: Lens, g: GroundTruthTab) -> dict[str, Callable[..., Any]]:
+    """Pick an object (list or a funnel row), the funnel's IoU threshold, the level of the anchor-label overlay."""
+    def show(request: gr.Request, **changes: Any) -> dict[Any, Any]:
+        session = handlers.set_options(lens, session_id(request), **changes)
+        return g.values(views.ground_truth_view(session))
+
+    @readable_errors("action.view", lens)
+    def on_object(index: int | None, request: gr.Request) -> dict[Any, Any]:
+        return show(request, gt_object=None if index is None else int(index))
+
+    @readable_errors("action.view", lens)
+    def on_row(event: gr.SelectData, request: gr.Request) -> dict[Any, Any]:
+        row = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
+        return show(request, gt_object=int(row))
+
+    @readable_errors("action.view", lens)
+    def on_iou(iou: float, request: gr.Request) -> dict[Any, Any]:
+        return show(request, gt_iou=min(0.95, max(0.05, float(iou))))
+
+    @readable_errors("action.view", lens)
+    def on_level(level: int | None, request: gr.Request) -> dict[Any, Any]:
+        return show(request, anchor_label_level=None if level is None else int(level))
+
+    g.object.input(on_object, [g.object], g.outputs, api_visibility="private", trigger_mode="always_last")
+    g.funnel.select(on_row, None, g.outputs, api_visibility="private")
+    g.iou.release(on_iou, [g.iou], g.outputs, api_visibility="private", trigger_mode="always_last")
+    g.level.input(on_level, [g.level], g.outputs, api_visibility="private", trigger_mode="always_last")
+    return {"gt_object": on_object, "gt_row": on_row, "gt_iou": on_iou, "gt_level": on_level}
