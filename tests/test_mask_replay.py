@@ -24,7 +24,7 @@ from torchvision.models.detection.mask_rcnn import MaskRCNNHeads, MaskRCNNPredic
 from torchvision.models.detection.roi_heads import paste_masks_in_image
 
 from inspectors import MODEL_NAMES, ModelLoadError, capture, load_model
-from inspectors.core.demo_model import build_demo_mask_model, load_demo_state_dict
+from inspectors.core.demo_model import DEMO_MASK_WEIGHTS, build_demo_mask_model, load_demo_state_dict
 from inspectors.core.models import hub_checkpoint_path
 from inspectors.roi import mask_head
 from inspectors.roi.mask_head import mask_probabilities, own_scalar_runs, paste_masks, simd_block
@@ -327,13 +327,16 @@ def test_a_replay_whose_masks_are_not_read_pays_nothing_for_them(monkeypatch):
 
 
 def test_demo_mask_replay_equals_the_model():
-    """The demo architecture's mask branch (its trained box weights, a seeded mask head), at non-default
-    thresholds, against the model's own output. Its 64-channel head computes one box alone with other last bits
-    than in a batch (capture probes it): a lone detection's mask is computed as the model computes it."""
-    torch.manual_seed(0)
-    net = build_demo_mask_model()
-    net.load_state_dict(load_demo_state_dict(), strict=False)
-    net.eval()
+    """demo_mask (its committed mask head; before that file exists, a seeded one), at non-default thresholds,
+    against the model's own output. Its 64-channel head computes one box alone with other last bits than in a
+    batch (capture probes it): a lone detection's mask is computed as the model computes it."""
+    if DEMO_MASK_WEIGHTS.is_file():
+        net = load_model("demo_mask", device="cpu").model
+    else:
+        torch.manual_seed(0)
+        net = build_demo_mask_model()
+        net.load_state_dict(load_demo_state_dict(), strict=False)
+        net.eval()
     image = np.asarray(Image.open(ROOT / "sample_images" / "shapes_02.png").convert("RGB"))
     lone = [{"box_detections_per_img": 1}, {"rpn_post_nms_top_n": 30, "box_detections_per_img": 1},
             {"box_detections_per_img": 2}]
