@@ -20,8 +20,7 @@ from app.events import original_point as _original_point
 from app.figures import dataset as dataset_figs
 from app.figures import proposals as proposal_figs
 from app.figures import story as story_figs
-from app.figures.projection import parse_box
-from app.figures.roi import choice_indices, proposal_at
+from app.figures.roi import proposal_at
 from app.gradio_adapter import cheap_skips, quiet_progress
 from app.handlers import THRESHOLD_KEYS, Lens, UserError
 from app.model_store import ModelSpec, ModelStore
@@ -523,32 +522,8 @@ def _wire_named_api(lens: Lens, layout: Layout, config: AppConfig) -> None:
 
 
 def _wire_tab_controls(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
-    f, a, o, p, r = layout.features, layout.anchors, layout.objectness, layout.proposals, layout.roi
-
-    @readable_errors("action.view", lens)
-    def on_features(family: str, mode: str, channel: float, request: gr.Request) -> dict[Any, Any]:
-        session = handlers.set_options(lens, session_id(request), features_family=family, features_mode=mode,
-                                       features_channel=int(channel))
-        return f.values(views.features_view(session))
-
-    gr.on([f.family.change, f.mode.change, f.channel.release], on_features, f.controls, f.outputs,
-          api_visibility="private", trigger_mode="always_last")
-
-    @readable_errors("action.view", lens)
-    def on_anchor_click(event: gr.SelectData, request: gr.Request) -> dict[Any, Any]:
-        session = handlers.current_session(lens, session_id(request))
-        x, y = _original_point(session, event.index)
-        session = handlers.set_options(lens, session_id(request), anchor_point=(x, y))
-        return a.values(views.anchors_view(session))
-
-    a.image.select(on_anchor_click, None, a.outputs, api_visibility="private")
-
-    @readable_errors("action.view", lens)
-    def on_objectness_level(level: int, request: gr.Request) -> dict[Any, Any]:
-        session = handlers.set_options(lens, session_id(request), objectness_level=int(level or 0))
-        return o.level_values(views.objectness_view(session))
-
-    o.level.input(on_objectness_level, [o.level], o.level_outputs, api_visibility="private")
+    """The events that span tabs, and the tabs' own (registry.TabSpec.wire)."""
+    p = layout.proposals
 
     @readable_errors("action.view", lens)
     def on_top_n(top_n: float, request: gr.Request) -> dict[Any, Any]:
@@ -556,43 +531,7 @@ def _wire_tab_controls(lens: Lens, layout: Layout) -> dict[str, Callable[..., An
         return p.values(views.proposals_view(session))
 
     p.top_n.release(on_top_n, [p.top_n], p.outputs, api_visibility="private")
-
-    roi_outputs = r.outputs
-
-    @readable_errors("action.view", lens)
-    def on_roi_choice(index: int | None, channel: float, request: gr.Request) -> dict[Any, Any]:
-        session = handlers.set_options(lens, session_id(request), roi_proposal=None if index is None else int(index),
-                                       roi_channel=int(channel))
-        return r.values(views.roi_view(session))
-
-    gr.on([r.proposal.input, r.channel.release], on_roi_choice, [r.proposal, r.channel], roi_outputs,
-          api_visibility="private", trigger_mode="always_last")
-
-    @readable_errors("action.view", lens)
-    def on_roi_click(event: gr.SelectData, request: gr.Request) -> dict[Any, Any]:
-        session = handlers.current_session(lens, session_id(request))
-        x, y = _original_point(session, event.index)
-        proposals_ = session.replay.proposals
-        index = proposal_at(proposals_, x, y, choice_indices(proposals_))
-        session = handlers.set_options(lens, session_id(request), roi_proposal=index)
-        return r.values(views.roi_view(session))
-
-    r.image.select(on_roi_click, None, roi_outputs, api_visibility="private")
-
-    @readable_errors("action.view", lens)
-    def on_roi_box(text: str, request: gr.Request) -> dict[Any, Any]:
-        try:
-            box = parse_box(text or "")
-        except ValueError:
-            raise UserError(t("proj.bad_box")) from None
-        session = handlers.set_options(lens, session_id(request), roi_box=box)
-        return r.values(views.roi_view(session))
-
-    r.box.submit(on_roi_box, [r.box], roi_outputs, api_visibility="private")
-    r.box.blur(on_roi_box, [r.box], roi_outputs, api_visibility="private")
-    return {"features": on_features, "anchor_click": on_anchor_click, "objectness_level": on_objectness_level,
-            "top_n": on_top_n, "roi_choice": on_roi_choice, "roi_click": on_roi_click, "roi_box": on_roi_box,
-            **_wire_follow(lens, layout), **_wire_tab_selection(lens, layout),
+    return {"top_n": on_top_n, **_wire_follow(lens, layout), **_wire_tab_selection(lens, layout),
             **_wire_registered(lens, layout),
             **_wire_summary_panel(lens, layout),
             **_wire_dataset(lens, layout)}

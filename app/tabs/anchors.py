@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import gradio as gr
 
+from app import handlers, views
+from app.events import original_point, readable_errors, session_id
+from app.handlers import Lens
 from app.tabs.common import explanation, image_view, look_for
 from app.texts import heading
 from app.views import AnchorsView
@@ -42,3 +45,16 @@ def build() -> AnchorsTab:
     paper_table = gr.Markdown(elem_classes=["lens-table"])
     explanation("anchors.explain")
     return AnchorsTab(image, point, hits, model_table, paper_table, border)
+
+
+def wire(lens: Lens, a: AnchorsTab) -> dict[str, Callable[..., Any]]:
+    """A click on the image: the anchors centred nearest that point."""
+    @readable_errors("action.view", lens)
+    def on_anchor_click(event: gr.SelectData, request: gr.Request) -> dict[Any, Any]:
+        session = handlers.current_session(lens, session_id(request))
+        x, y = original_point(session, event.index)
+        session = handlers.set_options(lens, session_id(request), anchor_point=(x, y))
+        return a.values(views.anchors_view(session))
+
+    a.image.select(on_anchor_click, None, a.outputs, api_visibility="private")
+    return {"anchor_click": on_anchor_click}

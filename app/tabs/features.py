@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import gradio as gr
 
+from app import handlers, views
+from app.events import readable_errors, session_id
 from app.figures.features import MODES
+from app.handlers import Lens
 from app.tabs.common import MAIN, explanation, look_for
 from app.texts import bind
 from app.views import FeaturesView
@@ -52,3 +55,16 @@ def build() -> FeaturesTab:
     shapes = gr.Markdown(elem_classes=["lens-table"])
     explanation("features.explain")
     return FeaturesTab(family, mode, channel, heatmaps, overlays, shapes, note)
+
+
+def wire(lens: Lens, f: FeaturesTab) -> dict[str, Callable[..., Any]]:
+    """The family, mode and channel of the feature maps shown."""
+    @readable_errors("action.view", lens)
+    def on_features(family: str, mode: str, channel: float, request: gr.Request) -> dict[Any, Any]:
+        session = handlers.set_options(lens, session_id(request), features_family=family, features_mode=mode,
+                                       features_channel=int(channel))
+        return f.values(views.features_view(session))
+
+    gr.on([f.family.change, f.mode.change, f.channel.release], on_features, f.controls, f.outputs,
+          api_visibility="private", trigger_mode="always_last")
+    return {"features": on_features}

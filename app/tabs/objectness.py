@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import gradio as gr
 
+from app import handlers, views
+from app.events import readable_errors, session_id
+from app.handlers import Lens
 from app.tabs.common import MAIN, explanation, image_view, look_for
 from app.texts import bind
 from app.views import ObjectnessView
@@ -49,3 +52,14 @@ def build() -> ObjectnessTab:
             overlay = image_view(("objectness.overlay", {"level": ""}), height=420)
     explanation("objectness.explain")
     return ObjectnessTab(all_levels, level, per_shape, overlay, summary)
+
+
+def wire(lens: Lens, o: ObjectnessTab) -> dict[str, Callable[..., Any]]:
+    """The pyramid level whose objectness is shown per anchor shape and over the image."""
+    @readable_errors("action.view", lens)
+    def on_objectness_level(level: int, request: gr.Request) -> dict[Any, Any]:
+        session = handlers.set_options(lens, session_id(request), objectness_level=int(level or 0))
+        return o.level_values(views.objectness_view(session))
+
+    o.level.input(on_objectness_level, [o.level], o.level_outputs, api_visibility="private")
+    return {"objectness_level": on_objectness_level}

@@ -40,13 +40,13 @@ class TabSpec:
 
 TABS: tuple[TabSpec, ...] = (
     TabSpec("overview", overview.build),
-    TabSpec("features", features.build),
-    TabSpec("anchors", anchors.build),
-    TabSpec("objectness", objectness.build),
+    TabSpec("features", features.build, wire=features.wire),
+    TabSpec("anchors", anchors.build, wire=anchors.wire),
+    TabSpec("objectness", objectness.build, wire=objectness.wire),
     TabSpec("proposals", proposals.build,
             ("rpn_pre_nms_top_n", "rpn_nms_thresh", "rpn_post_nms_top_n", "rpn_score_thresh")),
     TabSpec("nms", nms.build, ("rpn_nms_thresh", "box_nms_thresh", "box_score_thresh"), wire=nms.wire),
-    TabSpec("roi", roi.build, ("rpn_nms_thresh", "rpn_post_nms_top_n")),
+    TabSpec("roi", roi.build, ("rpn_nms_thresh", "rpn_post_nms_top_n"), wire=roi.wire),
     TabSpec("detections", detections.build, ("box_score_thresh", "box_nms_thresh", "box_detections_per_img")),
     TabSpec("masks", masks.build, ("box_score_thresh", "box_nms_thresh", "box_detections_per_img"), wire=masks.wire,
             refresh=masks.refresh),

@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import gradio as gr
 
+from app import handlers, views
+from app.events import original_point, readable_errors, session_id
+from app.figures.projection import parse_box
+from app.figures.roi import choice_indices, proposal_at
+from app.handlers import Lens, UserError
+from app.strings import t
 from app.tabs.common import explanation, image_view, look_for
 from app.texts import bind, heading
 from app.views import RoiView
@@ -67,3 +73,39 @@ def _table_beside_figure(title: str, elem_id: str) -> tuple[gr.Markdown, gr.Plot
         with gr.Column(scale=2):
             figure = gr.Plot(show_label=False)
     return table, figure
+
+
+def wire(lens: Lens, r: RoiTab) -> dict[str, Callable[..., Any]]:
+    """Choose a proposal (list or a click on the image), a channel, or type a box of one's own."""
+    @readable_errors("action.view", lens)
+    def on_roi_choice(index: int | None, channel: float, request: gr.Request) -> dict[Any, Any]:
+        session = handlers.set_options(lens, session_id(request), roi_proposal=None if index is None else int(index),
+                                       roi_channel=int(channel))
+        return r.values(views.roi_view(session))
+
+    gr.on([r.proposal.input, r.channel.release], on_roi_choice, [r.proposal, r.channel], r.outputs,
+          api_visibility="private", trigger_mode="always_last")
+
+    @readable_errors("action.view", lens)
+    def on_roi_click(event: gr.SelectData, request: gr.Request) -> dict[Any, Any]:
+        session = handlers.current_session(lens, session_id(request))
+        x, y = original_point(session, event.index)
+        proposals_ = session.replay.proposals
+        index = proposal_at(proposals_, x, y, choice_indices(proposals_))
+        session = handlers.set_options(lens, session_id(request), roi_proposal=index)
+        return r.values(views.roi_view(session))
+
+    r.image.select(on_roi_click, None, r.outputs, api_visibility="private")
+
+    @readable_errors("action.view", lens)
+    def on_roi_box(text: str, request: gr.Request) -> dict[Any, Any]:
+        try:
+            box = parse_box(text or "")
+        except ValueError:
+            raise UserError(t("proj.bad_box")) from None
+        session = handlers.set_options(lens, session_id(request), roi_box=box)
+        return r.values(views.roi_view(session))
+
+    r.box.submit(on_roi_box, [r.box], r.outputs, api_visibility="private")
+    r.box.blur(on_roi_box, [r.box], r.outputs, api_visibility="private")
+    return {"roi_choice": on_roi_choice, "roi_click": on_roi_click, "roi_box": on_roi_box}
