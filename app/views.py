@@ -350,7 +350,7 @@ def detections_view(session: Session) -> DetectionsView:
                                                followed_detection(session))
 
     def summarize() -> dict[str, Any]:
-        summary = detection_figs.summary(trace, replay)
+        summary = detection_figs.summary(trace, replay, mask_threshold=session.options.mask_threshold)
         report = gt_report(session)
         if report is not None:
             summary["ground_truth"] = report.to_dict()

@@ -138,3 +138,17 @@ def test_rle_masks_are_binary_masks(mobilenet_trace, tmp_path) -> None:
     out = summary(trace, replay, mask_threshold=0.21)
     assert out["mask_threshold"] == 0.21 and len(out["detections"]) == len(replay.detections) > 0
     assert [d["mask"]["counts"] for d in out["detections"]] == [r["counts"].decode() for r in rles]
+
+
+def test_the_summary_cuts_masks_at_the_sessions_mask_threshold(tmp_path) -> None:
+    """The page's summary panel follows the Masks tab's threshold (session.options.mask_threshold)."""
+    from app import handlers, views
+
+    lens = Lens(ModelStore(device="cpu", loader=_loader), SessionCache(max_sessions=2))
+    session = handlers.inspect_image(lens, "rle", example_image(tmp_path), "demo_mask")
+    session.options.mask_threshold = 0.83
+    out = views.detections_view(session).summary
+    assert out["mask_threshold"] == 0.83 and len(out["detections"]) > 0
+    height, width = session.trace.original_size
+    assert torch.equal(_decoded(out["detections"], height, width), session.replay.binary_masks(0.83))
+    assert not torch.equal(session.replay.binary_masks(0.83), session.replay.binary_masks(0.5))
