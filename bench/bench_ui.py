@@ -2,7 +2,8 @@
 
     python -m bench.bench_ui [--moves 9] [--image sample_images/shapes_00.png]
     python -m bench.bench_ui --drag      # input event while dragging a final-stage slider -> boxes redrawn
-    python -m bench.bench_ui --release   # release latency per tab and slider
+    python -m bench.bench_ui --release   # release latency per tab and slider, beside the page handler's own time
+    python -m bench.bench_ui --release --tabs overview,nms,roi,gt   # the tabs to measure (default: three)
 
 Launches the app in-process on a free port with the demo model (a random-init stand-in of the same architecture
 if its weights are missing; the table says which), opens it in headless Chromium (Debian's package) through
