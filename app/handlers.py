@@ -144,7 +144,7 @@ def _inspect_image(lens: Lens, session_id: str, image_path: str | Path | None, m
     options = (replace(previous.options, roi_proposal=None, anchor_point=None, nms_group=None, nms_step=0,
                        followed_detection=None, followed_anchor=None, fate_candidate=None, followed_key=None,
                        ablation_boxes=(), ablation_pending=None, gt_object=None, roi_box=None)
-               if previous else ViewOptions())
+               if previous else ViewOptions(current_tab=lens.prefs.get(session_id, "tab") or "overview"))
     if not same_model:
         options = replace(options, objectness_level=0)
     progress(0.8, t("progress.draw"))
@@ -154,6 +154,9 @@ def _inspect_image(lens: Lens, session_id: str, image_path: str | Path | None, m
                       replay_seconds=time.perf_counter() - started, image_key=image_key, options=options)
     set_ground_truth(session, annotations, path)
     lens.cache.put(session_id, session)
+    # The tab the page shows (a tab opened while this first capture ran was recorded in prefs): its views are the
+    # ones the inspect computes.
+    session.options.current_tab = lens.prefs.get(session_id, "tab") or session.options.current_tab
     return session
 
 

@@ -630,6 +630,7 @@ def _wire_dataset(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
             raise UserError(t("ds.none"))
         session = handlers.open_dataset_image(lens, session_id(request), names[event.index])
         session.options.current_tab = "gt"
+        lens.prefs.set(session_id(request), "tab", "gt")
         values = _all_values(layout, session)
         values[c.image] = str(handlers.dataset_of(lens, session_id(request)).image_path(names[event.index]))
         values[layout.tabs] = gr.Tabs(selected="gt")
@@ -657,8 +658,8 @@ def _wire_tab_selection(lens: Lens, layout: Layout) -> dict[str, Callable[..., A
         def on_select(request: gr.Request, tab_id: str = tab_id, compute: Any = compute,
                       outputs: list[Any] = outputs) -> Any:
             session = lens.cache.get(session_id(request))
+            lens.prefs.set(session_id(request), "tab", tab_id)   # a first inspect still running reads it
             if session is None:   # nothing inspected yet: just remember the tab
-                lens.prefs.set(session_id(request), "tab", tab_id)
                 return {component: gr.skip() for component in outputs} if outputs else None
             session.options.current_tab = tab_id
             return compute(session) if compute else None

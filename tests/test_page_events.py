@@ -99,3 +99,14 @@ def test_an_inspect_is_followed_by_its_count_in_the_language_of_that_moment(demo
     inspects = {fn._id for fn in demo.fns.values()
                 if fn.name in ("on_inspect", "on_inspect_auto", "on_annotations", "on_open_worst")}
     assert len(inspects) == 5 and inspects <= recounts
+
+
+def test_a_tab_opened_during_the_first_inspect_gets_its_views_from_that_inspect(demo: Any) -> None:
+    """The first screen's inspect runs while someone opens the Detections tab: the tab is recorded, and the inspect
+    computes that tab's views (else the viewer stayed empty until the next event)."""
+    layout, request = demo.layout, SimpleNamespace(session_hash="early")
+    assert demo.event_functions["select_detections"](request) is not None   # no session yet: skips only
+    values = demo.event_functions["inspect"](example_image("/tmp"), "demo", None, request,
+                                             progress=lambda *a, **k: None)
+    assert demo.lens.cache.get("early").options.current_tab == "detections"
+    assert not skipped(values[layout.detections.image]) and "payload_key" in values[layout.detections.image]
