@@ -12,6 +12,8 @@ from app.config import AppConfig
 from app.testing import example_image, make_lens
 from app.ui import build_app
 
+pytestmark = [pytest.mark.slow]   # ~15 s: builds the page and inspects four times
+
 SKIP = gr.skip()
 
 
