@@ -206,6 +206,8 @@ def _threshold_values(layout: Layout, session: Session, before: Mapping[str, flo
             values.update(compute(session))
         else:
             values.update({component: gr.skip() for component in outputs if component not in values})
+    if before is not None and not for_api:   # a slider move: what no threshold changes stays as it is
+        values.update({component: gr.skip() for component in layout.ground_truth.fixed_outputs})
     return values
 
 

@@ -112,3 +112,22 @@ def test_a_tab_opened_during_the_first_inspect_gets_its_views_from_that_inspect(
                                              progress=lambda *a, **k: None)
     assert demo.lens.cache.get("early").options.current_tab == "detections"
     assert not skipped(values[layout.detections.image]) and "payload_key" in values[layout.detections.image]
+
+
+def test_a_slider_move_leaves_what_no_threshold_changes_on_the_ground_truth_tab(demo: Any) -> None:
+    layout, request = demo.layout, SimpleNamespace(session_hash="page")
+    opened = demo.event_functions["select_gt"](request)
+    assert all(not skipped(opened[c]) for c in layout.ground_truth.outputs)
+    moved = _move(demo, "page", rpn_nms_thresh=0.55)
+    fixed = layout.ground_truth.fixed_outputs
+    assert all(skipped(moved[c]) for c in fixed)
+    assert all(not skipped(moved[c]) for c in layout.ground_truth.outputs if c not in fixed)
+    # The anchor labels are those the RPN's training rule gives: the same at any threshold.
+    session = demo.lens.cache.get("page")
+    from app import views
+
+    before = views.ground_truth_view(session)
+    _move(demo, "page", rpn_nms_thresh=0.8, box_score_thresh=0.6)
+    after = views.ground_truth_view(session)
+    assert after.anchor_text == before.anchor_text and after.source == before.source
+    assert (after.anchor_image == before.anchor_image).all() and after.level_choices == before.level_choices

@@ -39,6 +39,12 @@ class GroundTruthTab:
                 self.object_text, self.tide, self.recall, self.level, self.anchor_image, self.anchor_text,
                 self.losses]
 
+    @property
+    def fixed_outputs(self) -> list[Any]:
+        """The outputs no threshold changes (the annotations' source, the RPN's anchor labels for training): a
+        slider move leaves them as they are."""
+        return [self.source, self.level, self.anchor_image, self.anchor_text]
+
     def values(self, view: GroundTruthView) -> dict[Any, Any]:
         return {self.source: view.source, self.warnings: view.warnings, self.summary: view.summary,
                 self.funnel: view.funnel,
