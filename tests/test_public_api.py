@@ -60,6 +60,9 @@ def _same_parameters(old: list, new: list, *, method: bool, owner: str = "") -> 
     if method:  # `self` became the analysis' first argument (`trace`, `replay`)
         old, new = old[1:], new[1:]
     old = [(RENAMED.get((owner, n), n), k, d) for n, k, d in old]
+    if old and old[-1][1] == "var" and new and new[-1] == old[-1] and "*" in [n for n, _, _ in old]:
+        # A keyword-only parameter with a default may join before a trailing **kwargs: no call changes meaning.
+        old, new = old[:-1], new[:-1]
     assert new[: len(old)] == old
     for name, kind, has_default in new[len(old):]:  # only optional additions
         assert kind == "var" or has_default, f"new required parameter {name!r}"
