@@ -129,7 +129,7 @@ def test_switching_to_korean_relabels_the_page(browser: object, app_url: str) ->
     page.close()
 
 
-@pytest.mark.parametrize("mode", ["en", "ko", "projector-1280"]  # 1024×768 projector: tests/test_layout.py)
+@pytest.mark.parametrize("mode", ["en", "ko", "projector-1280"])  # the 1024×768 projector: tests/test_layout.py
 def test_a_screenshot_of_every_tab(browser: object, app_url: str, mode: str) -> None:
     width, height = {"projector-1280": (1280, 720), "projector-1024": (1024, 768)}.get(mode, (1600, 1000))
     page = open_scene(browser, app_url, width, height)
