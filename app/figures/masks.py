@@ -141,7 +141,7 @@ def head_figure(walk: MaskWalkthrough) -> go.Figure:
               (to_numpy(walk.logits), "RdBu", -float(np.abs(to_numpy(walk.logits)).max() or 1.0),
                float(np.abs(to_numpy(walk.logits)).max() or 1.0), t("masks.panel.logits", name=walk.name)),
               (to_numpy(walk.probabilities), HEATMAP_COLORSCALE, 0.0, 1.0, t("masks.panel.sigmoid"))]
-    fig = make_subplots(rows=1, cols=3, subplot_titles=[p[4] for p in panels], horizontal_spacing=0.04)
+    fig = make_subplots(rows=1, cols=3, subplot_titles=[p[4] for p in panels], horizontal_spacing=0.07)
     for col, (values, scale, zmin, zmax, _) in enumerate(panels, start=1):
         fig.add_trace(go.Heatmap(z=rounded(values), colorscale=scale, zmin=zmin, zmax=zmax, showscale=False,
                                  hovertemplate="x %{x}, y %{y}<br>%{z:.3g}<extra></extra>"), row=1, col=col)
