@@ -259,7 +259,9 @@ def test_probabilities_equal_maskrcnn_inferences_sigmoid_for_any_batch(threads):
                 plain_differs += int(not torch.equal(own.sigmoid()[:, None], expected))
     finally:
         torch.set_num_threads(saved)
-    if simd_block():
+    if simd_block() and (28 * 28) % simd_block():
+        # With AVX-512 (32-float blocks) a 28×28 plane ends mid-block, so some values take the scalar path; with
+        # ATEN_CPU_CAPABILITY=avx2 (16-float blocks) every plane is whole blocks and the two sigmoids agree here.
         assert plain_differs > 0, "these batches exercise the scalar remainders"
 
 
