@@ -27,9 +27,16 @@ class Accumulated:
 
 def accumulate(matches: Matches, dets: DetectionSet, gt_category: np.ndarray, num_classes: int,
                max_dets: tuple[int, ...] = MAX_DETS) -> Accumulated:
-    """COCOeval.accumulate, class by class on the flat score-ordered detections: a class's detections are one
-    contiguous run of COCOeval's order, its true / false positives one (detection, area · IoU threshold) block
-    (see _class_rows)."""
+    """COCOeval.accumulate, class by class on the flat score-ordered detections, from the candidates alone.
+
+    A class's detections are one contiguous run of COCOeval's order. COCOeval's precision at recall threshold r
+    is read at a true positive (see _class_rows), where it is k / (fp + k + eps) with k its rank among the row's
+    true positives and fp the false positives before it — the detections before it that are neither true positives
+    nor ignored. Only candidates (coco_matching: the detections that can match) are true positives or matched to an
+    ignored object; any other detection is ignored exactly when its area is outside the range. So the false
+    positives before a true positive are counted from a running count of the detections outside each area range
+    (one per area, not per IoU threshold) corrected at the candidates, and the work per (area · IoU threshold) row
+    is over the candidates, not over every detection."""
     T, R, K, A, M = len(IOU_THRESHOLDS), len(RECALL_THRESHOLDS), num_classes, len(AREA_RANGES), len(max_dets)
     precision = -np.ones((T, R, K, A, M))
     recall = -np.ones((T, K, A, M))
@@ -40,26 +47,38 @@ def accumulate(matches: Matches, dets: DetectionSet, gt_category: np.ndarray, nu
     npig = np.stack([np.bincount(gt_category[~ig], minlength=K) for ig in matches.gt_ignored])  # (A, K)
     rows_npig = np.repeat(npig, T, axis=0)  # (A*T, K): row = area · T + threshold
     rows = A * T
-    # tp / fp of every (row, detection): only candidates can match; an unmatched detection is ignored when its area
-    # is outside the range (COCOeval's dtIgnore)
+    # per candidate and row: a true positive; matched (to any object); matched to an ignored object
     cand = matches.candidate
-    tp = np.zeros((A, T, n), dtype=bool)
-    tp[:, :, cand] = (matches.candidate_gt >= 0) & ~matches.candidate_ignored
-    fp = np.repeat(~matches.outside[:, None, :], T, axis=1)
-    fp[:, :, cand] = (matches.candidate_gt < 0) & ~matches.outside[:, None, cand]
-    # (detection, row) layout: gathering detections copies whole rows, the running sums run down the columns
-    tp = np.ascontiguousarray(tp.reshape(rows, n).T)
-    fp = np.ascontiguousarray(fp.reshape(rows, n).T)
+    cand_matched = (matches.candidate_gt >= 0).reshape(rows, -1)
+    cand_ign = cand_matched & matches.candidate_ignored.reshape(rows, -1)
+    cand_tp = cand_matched & ~cand_ign
+    cand_out = np.repeat(matches.outside[:, cand], T, axis=0)  # (rows, C)
+    # what a candidate changes in the count of ignored detections, relative to "ignored iff outside the range"
+    cand_w = cand_ign.astype(np.int32) - (cand_matched & cand_out)
     # COCOeval's order: by class, then score descending, ties by image then rank — the matches' own order
     # (image, class, rank), so two stable sorts give it
     by_score = np.argsort(-score, kind="stable")
     full = by_score[np.argsort(category[by_score], kind="stable")]
     need_all = _needed_counts(np.maximum(rows_npig, 1))  # (rows, K, R)
     done: dict[tuple[int, int], int] = {}  # (class, its detections kept) → the maxDets column holding its numbers
+    is_cand = np.zeros(n, dtype=bool)
+    is_cand[cand] = True
+    column = np.zeros(n, dtype=np.int64)
+    column[cand] = np.arange(len(cand))
     for m, max_det in enumerate(max_dets):
         order = full[matches.rank[full] < max_det]
         cat = category[order]
         bounds = np.searchsorted(cat, np.arange(K + 1))
+        # candidates kept at this maxDets, in COCOeval's order
+        p = np.flatnonzero(is_cand[order])  # positions of the candidates kept, increasing
+        by_pos = column[order[p]]  # their columns in the candidate arrays
+        tp_c = cand_tp[:, by_pos]
+        # running counts with a leading 0: x_cum[:, j] counts columns before j
+        w_cum = _cumsum0(cand_w[:, by_pos])  # (rows, C' + 1)
+        tp_cum = _cumsum0(tp_c)
+        out_cum = _cumsum0(matches.outside[:, order])  # (A, nd_all + 1): detections outside the range before
+        cbounds = np.searchsorted(p, bounds)  # each class's candidates: cbounds[k]:cbounds[k + 1]
+        score_o = score[order]
         for k in range(K):
             counted = rows_npig[:, k] > 0
             if not counted.any():
@@ -77,8 +96,18 @@ def accumulate(matches: Matches, dets: DetectionSet, gt_category: np.ndarray, nu
             s_k = np.zeros((rows, R))
             r_k = np.zeros(rows)
             if nd:
-                sel = order[start:end]
-                p_k, s_k, r_k = _class_rows(tp[sel], fp[sel], score[sel], need_all[:, k, :], rows_npig[:, k])
+                c0, c1 = int(cbounds[k]), int(cbounds[k + 1])
+                t_row, t_col = np.nonzero(tp_c[:, c0:c1])
+                t_col += c0
+                rank = tp_cum[t_row, t_col + 1] - tp_cum[t_row, c0]  # it is the rank-th of its row
+                t_pos = p[t_col]  # position in COCOeval's order
+                area = t_row // T
+                # detections of the class before it: true positives, ignored ones, and the false positives
+                ignored_before = ((out_cum[area, t_pos] - out_cum[area, start])
+                                  + (w_cum[t_row, t_col] - w_cum[t_row, c0]))
+                fp_before = (t_pos - start) - (rank - 1) - ignored_before
+                p_k, s_k, r_k = _class_rows(t_row, t_pos - start, rank, fp_before, score_o[start:end],
+                                            need_all[:, k, :], rows_npig[:, k])
             p_k = np.where(counted[:, None], p_k, -1.0)
             s_k = np.where(counted[:, None], s_k, -1.0)
             r_k = np.where(counted, r_k, -1.0)
@@ -88,25 +117,22 @@ def accumulate(matches: Matches, dets: DetectionSet, gt_category: np.ndarray, nu
     return Accumulated(precision, recall, scores)
 
 
-def _class_rows(tp: np.ndarray, fp: np.ndarray, score: np.ndarray, need: np.ndarray, npig: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One class's precision (rows, R), scores (rows, R) and recall (rows,) from its detections in COCOeval's order:
-    `tp`, `fp` (nd, rows) bool, `need` (rows, R) the true-positive count each recall threshold asks for.
+def _class_rows(t_row: np.ndarray, t_pos: np.ndarray, rank: np.ndarray, fp_before: np.ndarray, score: np.ndarray,
+                need: np.ndarray, npig: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One class's precision (rows, R), scores (rows, R) and recall (rows,) from its true positives: `t_row`,
+    `t_pos` (position in the class's detections, COCOeval's order), `rank` (it is the rank-th true positive of its
+    row) and `fp_before` (false positives before it), `score` the class's detection scores in that order, `need`
+    (rows, R) the true-positive count each recall threshold asks for.
 
     COCOeval's precision at recall threshold r is the largest precision at or after the first position whose count
     reaches need[r] — the need-th true positive (the first position when need is 0). Precision falls between true
     positives (fp grows, tp does not), so that largest value is taken at a true positive: only the true positives'
     precisions k / (fp before it + k + eps) are kept, in a (row, k) table whose right-to-left maximum answers every
     recall threshold."""
-    nd, rows = tp.shape
-    tp_count = np.cumsum(tp, axis=0, dtype=np.int32)  # exact integers, as COCOeval's cumsum
-    fp_count = np.cumsum(fp, axis=0, dtype=np.int32)
-    t_pos, t_row = np.nonzero(tp)  # every true positive: (position, row)
-    found = tp_count[-1].astype(np.int64)  # true positives per row
-    rank = tp_count[t_pos, t_row].astype(np.int64)  # it is the k-th of its row
+    rows = need.shape[0]
+    found = np.bincount(t_row, minlength=rows)  # true positives per row
     k = rank.astype(float)
-    fp_before = fp_count[t_pos, t_row].astype(float)
-    pr = k / (fp_before + k + _EPS)  # COCOeval: tp / (fp + tp + eps)
+    pr = k / (fp_before.astype(float) + k + _EPS)  # COCOeval: tp / (fp + tp + eps)
     width = int(found.max(initial=0))
     padded = np.full((rows, max(width, 1)), -np.inf)
     padded[t_row, rank - 1] = pr
@@ -124,6 +150,13 @@ def _class_rows(tp: np.ndarray, fp: np.ndarray, score: np.ndarray, need: np.ndar
     with np.errstate(divide="ignore", invalid="ignore"):
         recall = found / npig.astype(float)
     return precision, scores, recall
+
+
+def _cumsum0(values: np.ndarray) -> np.ndarray:
+    """Running sums along the last axis with a leading 0: out[..., j] = values[..., :j].sum(-1) (exact integers)."""
+    out = np.zeros(values.shape[:-1] + (values.shape[-1] + 1,), dtype=np.int64)
+    np.cumsum(values, axis=-1, dtype=np.int64, out=out[..., 1:])
+    return out
 
 
 def segment_precision(tps: np.ndarray, fps: np.ndarray, seg: np.ndarray, npig: np.ndarray, score: np.ndarray,

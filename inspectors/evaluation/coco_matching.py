@@ -134,6 +134,71 @@ def match(
     """COCOeval.evaluateImg for every (image, class). IoU is the boxes' (bbox) unless `pair_iou` is given:
     pair_iou(det, gt) returns the IoU of DetectionSet row det[i] with GroundTruthArrays row gt[i] (float64; segm:
     the masks' IoU, a crowd row divided by the detection's area), for pairs of the same image and class only."""
+    prepared = prepare(dets, gts, max_det=max_det, pooled=pooled, iou_thresholds=iou_thresholds,
+                       area_ranges=area_ranges, pair_iou=pair_iou)
+    return prepared.matches(np.ones(len(prepared.candidate), dtype=bool))
+
+
+@dataclass
+class Prepared:
+    """Everything of match() but the greedy matching itself: the kept detections in (group, rank) order, their
+    IoUs with the objects of their group, and which of them can match (the candidates)."""
+
+    gts: GroundTruthArrays
+    det: np.ndarray  # (D',) as Matches.det
+    rank: np.ndarray
+    group: np.ndarray  # (D',) image · classes + class (image when pooled)
+    gt_order: np.ndarray  # objects by (group, category, annotation order)
+    gt_start: np.ndarray  # (D',) first object of the detection's group in gt_order
+    gt_count: np.ndarray
+    gt_ignored: np.ndarray  # (A, G)
+    max_iou: np.ndarray
+    candidate: np.ndarray  # (C,) positions into det
+    iou: np.ndarray  # (C, width) the candidates' IoUs with their group's objects, -1 padded
+    outside: np.ndarray  # (A, D')
+    thresholds: np.ndarray  # the IoU thresholds as the greedy matching compares them
+
+    def matches(self, solve: np.ndarray, known_gt: Optional[np.ndarray] = None,
+                known_ignored: Optional[np.ndarray] = None) -> Matches:
+        """The Matches, the greedy matching run for the candidates where `solve` (whole groups) and the others'
+        results taken from `known_gt` / `known_ignored` (A, T, C) — e.g. a group whose candidates are the same as
+        in an earlier matching (only candidates can match, so the other detections of a group change nothing)."""
+        num_areas, num_thresholds = self.gt_ignored.shape[0], len(self.thresholds)
+        num_cand = len(self.candidate)
+        if known_gt is None or known_ignored is None:
+            candidate_gt = np.full((num_areas, num_thresholds, num_cand), -1, dtype=np.int64)
+            candidate_ignored = np.zeros((num_areas, num_thresholds, num_cand), dtype=bool)
+        else:
+            candidate_gt, candidate_ignored = known_gt, known_ignored
+        chosen = np.flatnonzero(solve)
+        if len(chosen):
+            sub_gt = np.full((num_areas, num_thresholds, len(chosen)), -1, dtype=np.int64)
+            sub_ignored = np.zeros((num_areas, num_thresholds, len(chosen)), dtype=bool)
+            cand = self.candidate[chosen]
+            greedy_match_sparse(self.group[cand], self.gt_start[cand], self.gt_count[cand], self.iou[chosen],
+                                self.gt_order, self.gts.iscrowd, self.gt_ignored, self.thresholds, sub_gt,
+                                sub_ignored)
+            if len(chosen) == num_cand:
+                candidate_gt, candidate_ignored = sub_gt, sub_ignored
+            else:
+                candidate_gt[:, :, chosen] = sub_gt
+                candidate_ignored[:, :, chosen] = sub_ignored
+        return Matches(det=self.det, rank=self.rank, gt_ignored=self.gt_ignored, max_iou=self.max_iou,
+                       candidate=self.candidate, candidate_gt=candidate_gt, candidate_ignored=candidate_ignored,
+                       outside=self.outside)
+
+
+def prepare(
+    dets: DetectionSet,
+    gts: GroundTruthArrays,
+    *,
+    max_det: int,
+    pooled: bool = False,
+    iou_thresholds: np.ndarray = IOU_THRESHOLDS,
+    area_ranges: AreaRanges = AREA_RANGES,
+    pair_iou: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None,
+) -> Prepared:
+    """match() up to the greedy matching (see Prepared)."""
     num_classes = 1 if pooled else int(max(dets.category.max(initial=-1), gts.category.max(initial=-1)) + 1)
     det_group = dets.image * num_classes + (0 if pooled else dets.category)
     gt_group = gts.image * num_classes + (0 if pooled else gts.category)
@@ -155,13 +220,10 @@ def match(
     gt_count = np.searchsorted(sorted_group, group, side="right") - gt_start
 
     gt_ignored = gts.ignored(area_ranges)
-    num_areas, num_thresholds = len(area_ranges), len(iou_thresholds)
     max_iou = np.zeros(num_dets)
     candidate = np.zeros(0, dtype=np.int64)
-    candidate_gt = np.full((num_areas, num_thresholds, 0), -1, dtype=np.int64)
-    candidate_ignored = np.zeros((num_areas, num_thresholds, 0), dtype=bool)
-
     width = int(gt_count.max(initial=0))
+    iou = np.zeros((0, max(width, 1)))
     if num_dets and width:
         # IoU of each kept detection with each object of its group (pairs grouped by detection).
         pair_det = np.repeat(np.arange(num_dets), gt_count)
@@ -183,16 +245,12 @@ def match(
             mine = slot[pair_det] >= 0
             iou = np.full((len(candidate), width), -1.0)
             iou[slot[pair_det[mine]], pair_pos[mine]] = ious[mine]
-            candidate_gt = np.full((num_areas, num_thresholds, len(candidate)), -1, dtype=np.int64)
-            candidate_ignored = np.zeros((num_areas, num_thresholds, len(candidate)), dtype=bool)
-            greedy_match_sparse(group[candidate], gt_start[candidate], gt_count[candidate], iou, gt_order,
-                                gts.iscrowd, gt_ignored, np.minimum(iou_thresholds, 1 - 1e-10), candidate_gt,
-                                candidate_ignored)
 
     det_area = dets.area[det_index]
     outside = np.stack([(det_area < lo) | (det_area > hi) for _, lo, hi in area_ranges])
-    return Matches(det=det_index, rank=rank, gt_ignored=gt_ignored, max_iou=max_iou, candidate=candidate,
-                   candidate_gt=candidate_gt, candidate_ignored=candidate_ignored, outside=outside)
+    return Prepared(gts=gts, det=det_index, rank=rank, group=group, gt_order=gt_order, gt_start=gt_start,
+                    gt_count=gt_count, gt_ignored=gt_ignored, max_iou=max_iou, candidate=candidate, iou=iou,
+                    outside=outside, thresholds=np.minimum(iou_thresholds, 1 - 1e-10))
 
 
 def greedy_match(cand_group: np.ndarray, cand_gt_start: np.ndarray, cand_gt_count: np.ndarray, iou: np.ndarray,
