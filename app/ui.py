@@ -16,11 +16,7 @@ from app import handlers, views
 from app.config import INSPECT_CONCURRENCY, AppConfig, byte_size, is_local_only, sample_image_paths, upload_cap
 from app.dataset_store import DatasetStore
 from app.events import keyed_by_thresholds, readable_errors, session_id
-from app.events import original_point as _original_point
 from app.figures import dataset as dataset_figs
-from app.figures import proposals as proposal_figs
-from app.figures import story as story_figs
-from app.figures.roi import proposal_at
 from app.gradio_adapter import cheap_skips, quiet_progress
 from app.handlers import THRESHOLD_KEYS, Lens, UserError
 from app.model_store import ModelSpec, ModelStore
@@ -480,14 +476,25 @@ def _wire_named_api(lens: Lens, layout: Layout, config: AppConfig) -> None:
     these twins, on hidden triggers, return the detections as a picture at the viewer's place, and every tab's
     views (the page skips the hidden tabs' heavier ones)."""
     c = layout.controls
-    picture = gr.Image(visible=False, label=t("tab.detections"), format="png", interactive=False)
+    # Each box viewer of the page -> (the picture scripts get in its place, how to draw it for a session).
+    twins: dict[Any, tuple[gr.Image, Callable[[Session], Any]]] = {
+        layout.detections.image: (gr.Image(visible=False, label=t("tab.detections"), format="png", interactive=False),
+                                  lambda s: views.detections_view(s).image),
+        layout.proposals.post_nms: (gr.Image(visible=False, label=t("proposals.post_nms", shown="", total=""),
+                                             format="png", interactive=False),
+                                    lambda s: views.proposals_view(s).post_nms_image),
+    }
 
     def for_scripts(outputs: list[Any]) -> list[Any]:
-        return [picture if component is layout.detections.image else component for component in outputs]
+        return [twins[component][0] if component in twins else component for component in outputs]
 
     def with_picture(values: dict[Any, Any], session: Session) -> dict[Any, Any]:
-        out = {picture if key is layout.detections.image else key: value for key, value in values.items()}
-        out[picture] = views.detections_view(session).image
+        out = {key: value for key, value in values.items() if key not in twins}
+        for component, (picture, draw) in twins.items():
+            shown = values.get(component)
+            skipped = component is not layout.detections.image and (
+                shown is None or (isinstance(shown, dict) and shown.get("__type__") == "update" and len(shown) == 1))
+            out[picture] = gr.skip() if skipped else draw(session)
         return out
 
     @readable_errors("action.inspect", lens)
@@ -524,17 +531,8 @@ def _wire_named_api(lens: Lens, layout: Layout, config: AppConfig) -> None:
 
 
 def _wire_tab_controls(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
-    """The events that span tabs, and the tabs' own (registry.TabSpec.wire)."""
-    p = layout.proposals
-
-    @readable_errors("action.view", lens)
-    def on_top_n(top_n: float, request: gr.Request) -> dict[Any, Any]:
-        session = handlers.set_options(lens, session_id(request), proposals_top_n=int(top_n))
-        return p.values(views.proposals_view(session))
-
-    p.top_n.release(on_top_n, [p.top_n], p.outputs, api_visibility="private")
-    return {"top_n": on_top_n, **_wire_follow(lens, layout), **_wire_tab_selection(lens, layout),
-            **_wire_registered(lens, layout),
+    """The events that span tabs, and the tabs' own (registry.TabSpec.wire, .wire_page)."""
+    return {**_wire_tab_selection(lens, layout), **_wire_registered(lens, layout),
             **_wire_summary_panel(lens, layout),
             **_wire_dataset(lens, layout)}
 
@@ -545,6 +543,8 @@ def _wire_registered(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]
     for spec in registry.TABS:
         if spec.wire is not None:
             functions.update(spec.wire(lens, layout.tab(spec.id)))
+        if spec.wire_page is not None:
+            functions.update(spec.wire_page(lens, layout.tab(spec.id), layout))
     return functions
 
 
@@ -701,51 +701,6 @@ def _with_strip(compute: Callable[[Session], dict[Any, Any]] | None, strip: dict
         values.update(controls.strip_values(strip, session.thresholds))
         return values
     return both
-
-
-def _wire_follow(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
-    """Follow one detection through every stage (dropdown or a click on the detections image); jump to a tab that
-    shows it; click a box before NMS to learn what removed it."""
-    d, p = layout.detections, layout.proposals
-    outputs = [*d.story_outputs, layout.breadcrumb, *layout.anchors.outputs, *layout.roi.outputs,
-               *layout.nms.outputs]
-
-    def followed(session: Session) -> dict[Any, Any]:
-        story = views.story_view(session)
-        return {**d.story_values(story), layout.breadcrumb: views.breadcrumb_html(session),
-                **layout.anchors.values(views.anchors_view(session)), **layout.roi.values(views.roi_view(session)),
-                **layout.nms.values(views.nms_view(session))}
-
-    @readable_errors("action.view", lens)
-    def on_follow(index: int | None, request: gr.Request) -> dict[Any, Any]:
-        return followed(handlers.follow_detection(lens, session_id(request), None if index is None else int(index)))
-
-    @readable_errors("action.view", lens)
-    def on_detection_click(event: gr.SelectData, request: gr.Request) -> dict[Any, Any]:
-        session = handlers.current_session(lens, session_id(request))
-        x, y = _original_point(session, event.index)
-        index = story_figs.detection_at(session.replay.detections, x, y)
-        return followed(handlers.follow_detection(lens, session_id(request), index))
-
-    d.follow.input(on_follow, [d.follow], outputs, api_visibility="private", trigger_mode="always_last")
-    d.image.select(on_detection_click, None, outputs, api_visibility="private")
-    for tab, button in d.goto.items():
-        button.click(lambda tab=tab: gr.Tabs(selected=tab), None, [layout.tabs], api_visibility="private",
-                     queue=False)
-
-    @readable_errors("action.view", lens)
-    def on_pre_nms_click(event: gr.SelectData, request: gr.Request) -> dict[Any, Any]:
-        session = handlers.current_session(lens, session_id(request))
-        x, y = _original_point(session, event.index)
-        pre = session.replay.pre_nms
-        shown = proposal_figs.shown_indices(pre, session.options.proposals_top_n)
-        k = proposal_at(pre, x, y, shown)
-        candidate = None if k is None else int(session.replay.rpn_candidates.pre_nms[k])
-        session = handlers.set_options(lens, session_id(request), fate_candidate=candidate)
-        return p.values(views.proposals_view(session))
-
-    p.pre_nms.select(on_pre_nms_click, None, p.outputs, api_visibility="private")
-    return {"follow": on_follow, "detection_click": on_detection_click, "pre_nms_click": on_pre_nms_click}
 
 
 def _wire_page_settings(demo: gr.Blocks, lens: Lens, layout: Layout, texts: TextRegistry

@@ -36,15 +36,21 @@ TEMPLATE = ('<div class="lens-viewer" data-view="{view}" data-exact="true">'
 # The sliders a viewer applies by itself.
 FINAL_STAGE_KEYS = ("box_score_thresh", "box_nms_thresh", "box_detections_per_img")
 
-TEXTS: dict[str, dict[str, str]] = {
+TEXTS: dict[str, dict[str, Any]] = {
     "en": {"count": "{count} detections · score > {score} · NMS IoU {nms} · at most {per_image} "
                     "(the model returns {model} at its defaults)",
            "waiting": "This setting is decided by the server: the view updates when the slider is released.",
-           "score": "score", "roi": "RoI", "level": "FPN level", "rank": "detection", "iou": "IoU with its object"},
+           "score": "score", "roi": "RoI", "level": "FPN level", "rank": "detection", "iou": "IoU with its object",
+           "proposals": {"count": "{shown} of {total} proposals after the RPN's NMS (the best first; fainter: "
+                                  "lower objectness)",
+                         "score": "objectness", "rank": "proposal", "iou": "IoU with the best object"}},
     "ko": {"count": "검출 {count}개 · 점수 > {score} · NMS IoU {nms} · 최대 {per_image}개 "
                     "(모델 기본값에서는 {model}개)",
            "waiting": "이 설정은 서버가 계산합니다. 슬라이더를 놓으면 갱신됩니다.",
-           "score": "점수", "roi": "RoI", "level": "FPN 레벨", "rank": "검출 순위", "iou": "정답 물체와의 IoU"},
+           "score": "점수", "roi": "RoI", "level": "FPN 레벨", "rank": "검출 순위", "iou": "정답 물체와의 IoU",
+           "proposals": {"count": "RPN NMS 후 제안 영역 {total}개 중 {shown}개 (점수 높은 순; 흐릴수록 객체성 점수가 "
+                                  "낮음)",
+                         "score": "객체성 점수", "rank": "제안 순위", "iou": "가장 잘 맞는 물체와의 IoU"}},
 }
 
 
@@ -75,22 +81,28 @@ def viewer(view: str, elem_id: str | None = None, **kwargs: Any) -> gr.HTML:
 def viewer_value(payload_key: str, heavy: str | None, settings: Mapping[str, Any], *,
                  ground_truth: Iterable[dict[str, Any]] = (), followed: int | None = None,
                  display_scale: float = 1.0, clickable: bool = True, table: str | None = None,
-                 detections: list[dict[str, Any]] | None = None) -> str:
+                 detections: list[dict[str, Any]] | None = None, extra: Mapping[str, Any] | None = None,
+                 keys: Iterable[str] = FINAL_STAGE_KEYS, view: str = "detections",
+                 palette: list[str] | None = None) -> str:
     """The viewer's value: what changes per event, and `heavy` ('{"image": …, "payload": …}', registered in
-    PAYLOADS under payload_key) or None when this page already received it."""
+    PAYLOADS under payload_key) or None when this page already received it. `keys`: the settings the viewer
+    applies itself (the final-stage sliders; the proposals view: top_n)."""
+    texts = TEXTS.get(current_language(), TEXTS["en"])
     head = {
         "payload_key": payload_key,
-        "settings": {key: settings[key] for key in FINAL_STAGE_KEYS},
+        "settings": {key: settings[key] for key in keys},
         "ground_truth": list(ground_truth),
         "followed": followed,
         "display_scale": float(display_scale),
         "clickable": clickable,
         "table": table,   # CSS selector of the table listing the server's detections (row i = detection i)
         # The server's detections, sent only for a setting the payload cannot decide (an NMS value off the slider's
-        # steps, more detections than the payload holds): the viewer draws them as they are.
+        # steps, more detections than the payload holds), or before the page holds the payload: the viewer draws
+        # them as they are.
         "detections": detections,
-        "palette": [hex_color(color) for color in PALETTE],
-        "texts": TEXTS.get(current_language(), TEXTS["en"]),
+        "palette": palette or [hex_color(color) for color in PALETTE],
+        "texts": {**texts, **texts.get(view, {})} if isinstance(texts.get(view), dict) else texts,
+        **(extra or {}),
     }
     return json.dumps(head)[:-1] + ', "heavy": ' + (heavy or "null") + "}"
 
@@ -102,5 +114,11 @@ def wire_sliders(sliders: Mapping[str, Iterable[Any]]) -> None:
     """Every final-stage slider's input event (while dragging) goes to the viewers' JavaScript only."""
     for key in FINAL_STAGE_KEYS:
         for slider in sliders.get(key, ()):
-            slider.input(None, [slider], None, js=SET_JS.format(key=key), queue=False, show_progress="hidden",
-                         show_progress_on=[])
+            wire_setting(slider, key)
+
+
+def wire_setting(slider: Any, key: str) -> None:
+    """The slider's input events (while dragging) go to the viewers' JavaScript only: each viewer whose settings
+    hold `key` redraws (no Python function, no server round trip)."""
+    slider.input(None, [slider], None, js=SET_JS.format(key=key), queue=False, show_progress="hidden",
+                 show_progress_on=[])

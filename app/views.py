@@ -78,11 +78,18 @@ class ObjectnessView:
 class ProposalsView:
     pre_nms_image: np.ndarray
     pre_nms_label: str
-    post_nms_image: np.ndarray
     post_nms_label: str
     steps: str
     legend_html: str
     fate: str
+    viewer: str = ""   # the box viewer's value (app/viewer.py): the post-NMS proposals, top-N applied in the browser
+    draw_post_nms: Callable[[], np.ndarray] = field(default=lambda: np.zeros((1, 1, 3), np.uint8), repr=False)
+
+    @cached_property
+    def post_nms_image(self) -> np.ndarray:
+        """The post-NMS proposals drawn as a picture (what /inspect and /rethreshold return to scripts), on first
+        use: the page draws them with the box viewer."""
+        return self.draw_post_nms()
 
 
 @dataclass
@@ -249,9 +256,11 @@ def proposals_view(session: Session) -> ProposalsView:
     return ProposalsView(
         pre_nms_image=proposal_figs.proposals_image(trace, pre, top_n, _fate_marks(session), gt_boxes(session)),
         pre_nms_label=t("proposals.pre_nms", shown=min(top_n, len(pre)), total=len(pre)),
-        post_nms_image=proposal_figs.proposals_image(trace, post, top_n, [_followed_proposal(session)],
-                                                     gt_boxes(session)),
         post_nms_label=t("proposals.post_nms", shown=min(top_n, len(post)), total=len(post)),
+        viewer=proposal_figs.proposals_viewer(trace, replay, top_n, gt_boxes(session), _followed_proposal(session),
+                                              page=session),
+        draw_post_nms=lambda: proposal_figs.proposals_image(trace, post, top_n, [_followed_proposal(session)],
+                                                            gt_boxes(session)),
         steps=markdown_table(proposal_figs.steps_headers(), proposal_figs.steps_rows(replay.rpn_steps)),
         legend_html=proposal_figs.level_legend_html(trace),
         fate=fate_text(session),

@@ -216,3 +216,67 @@ def test_a_setting_off_the_sliders_steps_draws_the_servers_detections(page: Any,
                            arg=[VIEW, "|".join(f"{v:g}" for v in settings.values())])
     rpn = {"rpn_nms_thresh": _value(page, "rpn_nms_thresh")}
     _assert_drawn_is_replay(page, trace, {**rpn, **settings})
+
+
+# --- the Proposals tab's top-N view on the same viewer ---------------------------------------------------------------
+
+PROPOSALS = "[data-view=proposals]"
+READ_PROPOSALS = """(view) => [...document.querySelectorAll(view + ' rect.lens-viewer-box')]
+  .map(e => [Number(e.dataset.rank), e.dataset.box, e.dataset.score, Number(e.dataset.level)])
+  .sort((a, b) => a[0] - b[0])"""
+
+
+def _page_thresholds(page: Any) -> dict[str, float]:
+    from inspectors.core.thresholds import THRESHOLD_KEYS
+
+    return {key: _value(page, key) for key in THRESHOLD_KEYS}
+
+
+def _assert_drawn_are_first_proposals(page: Any, trace: Any, thresholds: dict[str, float], top_n: int) -> int:
+    drawn = page.evaluate(READ_PROPOSALS, PROPOSALS)
+    proposals = trace.replay(**thresholds).proposals
+    n = min(top_n, len(proposals))
+    assert [rank for rank, *_ in drawn] == list(range(n)), top_n
+    boxes = np.asarray([[np.float32(v) for v in box.split(",")] for _, box, _, _ in drawn],
+                       dtype=np.float32).reshape(-1, 4)
+    scores = np.asarray([np.float32(score) for _, _, score, _ in drawn], dtype=np.float32)
+    assert torch.equal(torch.from_numpy(boxes), proposals.boxes[:n].to(torch.float32)), top_n
+    assert torch.equal(torch.from_numpy(scores), proposals.scores[:n].to(torch.float32)), top_n
+    assert [level for *_, level in drawn] == proposals.levels[:n].tolist(), top_n
+    return n
+
+
+def test_dragging_top_n_draws_the_engines_first_n_proposals(page: Any, served: tuple[str, Any, str]) -> None:
+    """The Proposals tab's viewer draws the engine's first N proposals after the RPN's NMS (boxes in original
+    pixels, objectness, level, in the engine's order) at every top-N the slider passes while dragged, with no
+    request to the server; hovering a box tells its rank, objectness and level."""
+    _, trace, _ = served
+    page.get_by_role("tab", name="Proposals").click()
+    page.wait_for_selector(f"{PROPOSALS} rect.lens-viewer-box", state="attached")
+    thresholds = _page_thresholds(page)
+    page.evaluate("""() => new Promise((done) => { let last = performance.now();
+        new PerformanceObserver(() => { last = performance.now(); }).observe({type: 'resource', buffered: false});
+        const check = () => performance.now() - last > 1000 ? done() : setTimeout(check, 100); check(); })""")
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    track = page.locator("#lens-proposals-top-n input[type=range]")
+    track.scroll_into_view_if_needed()
+    box = track.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 1, y)
+    page.mouse.down()
+    compared = set()
+    for i in range(24):
+        page.mouse.move(box["x"] + box["width"] * (0.005 + 0.03 * i), y)
+        top_n = int(float(track.evaluate("e => e.value")))
+        page.wait_for_function("([view, drawn]) => document.querySelector(view).dataset.settings === drawn",
+                               arg=[PROPOSALS, str(top_n)])
+        compared.add(_assert_drawn_are_first_proposals(page, trace, thresholds, top_n))
+    assert not [url for url in requests if "queue/join" in url], "a drag must not call the server"
+    page.mouse.up()
+    assert len(compared) >= 20
+    strongest = page.locator(f"{PROPOSALS} rect.lens-viewer-box[data-rank='0']")
+    strongest.hover(force=True)
+    tip = page.locator(f"{PROPOSALS} .lens-viewer-tip").inner_text()
+    assert "objectness" in tip and "FPN level" in tip and "proposal 1" in tip
+    page.get_by_role("tab", name="Detections").click()

@@ -151,6 +151,11 @@ def final_stage_json(trace: Any, replay: Any) -> tuple[str, LazyJson]:
     return key, lazy
 
 
+def image_key(trace: Any) -> str:
+    """A name for the capture's image (what a page was sent)."""
+    return trace.cache.extra(("viewer_image_key",), lambda: uuid.uuid4().hex)
+
+
 def image_url(trace: Any) -> str:
     """The input image as a JPEG data URL (once per capture)."""
 
@@ -166,12 +171,16 @@ def image_url(trace: Any) -> str:
 # The payload key each page (session) was last sent: a final-stage release then sends only the settings. (Should a
 # page lack the payload anyway, its viewer asks for it by key.)
 _SENT: BoundedCache[int, str] = BoundedCache(1024)
+# The capture whose image each page's viewers were last sent (image_key).
+_SENT_IMAGE: BoundedCache[int, str] = BoundedCache(1024)
 
 
 def detections_viewer(trace: Any, replay: Any, ground_truth: Any = None, followed: int | None = None,
                       page: Any = None) -> str:
     """The Detections viewer's value at the replay's thresholds (ground truth: dashed, and its IoU on hover).
-    `page`: the session object the value goes to (the heavy part is sent once per payload to it)."""
+    `page`: the session object the value goes to (the heavy part is sent once per payload to it). Until the page
+    surely holds the payload (it is built on the page's first request, off the release's critical path), the value
+    carries the server's detections too, so that the viewer draws this setting at once."""
     key, lazy = final_stage_json(trace, replay)
     fresh = page is None or _SENT.get(id(page)) != key
     if page is not None:
@@ -185,9 +194,19 @@ def detections_viewer(trace: Any, replay: Any, ground_truth: Any = None, followe
             label = int(labels[i]) if labels is not None and i < len(labels) else None
             objects.append({"box": [float(v) for v in box], "label": label})
     height, width = trace.original_size
+    served = heavy is None and (not lazy.done() or fresh)
+    extra: dict[str, Any] = {}
+    if served:   # drawn before the payload arrives: what the viewer needs besides the detections
+        extra = {"categories": list(trace.categories), "level_names": [info.name for info in trace.levels],
+                 "model_count": len(trace.detections), "image_size": [int(width), int(height)]}
+        if page is None or _SENT_IMAGE.get(id(page)) != image_key(trace):
+            extra["image"] = image_url(trace)
+    if page is not None and (heavy is not None or "image" in extra):
+        _SENT_IMAGE.put(id(page), image_key(trace))
+    detections = server_detections(replay) if served or not payload_decides(trace, replay.settings) else None
     return viewer_value(key, heavy if fresh else None, replay.settings, ground_truth=objects, followed=followed,
                         display_scale=display_scale(height, width), table="#lens-detections-table",
-                        detections=None if payload_decides(trace, replay.settings) else server_detections(replay))
+                        detections=detections, extra=extra)
 
 
 def payload_decides(trace: Any, settings: Any) -> bool:

@@ -2,13 +2,19 @@
 from __future__ import annotations
 
 import html
+import json
+import uuid
 from typing import Any
 
 import numpy as np
 
-from app.drawing import color_for, draw_boxes, hex_color
+from app.drawing import PALETTE, color_for, draw_boxes, hex_color
 from app.figures.common import to_numpy
+from app.figures.detections import image_key, image_url
 from app.strings import step_name, t
+from app.viewer import PAYLOADS, viewer_value
+from inspectors.core.lru import BoundedCache
+from inspectors.core.thresholds import RPN_KEYS
 
 
 def shown_indices(proposals: Any, top_n: int) -> list[int]:
@@ -57,3 +63,50 @@ def steps_headers() -> list[str]:
 def steps_rows(steps: list[Any]) -> list[list[Any]]:
     return [[step_name(step.name), int(step.before), int(step.after), int(step.before) - int(step.after)]
             for step in steps]
+
+
+# ---- the box viewer (app/viewer.py): the post-NMS proposals, the top-N slider applied in the browser --------------
+
+def proposals_viewer(trace: Any, replay: Any, top_n: int, ground_truth: np.ndarray | None = None,
+                     followed: int | None = None, page: Any = None) -> str:
+    """The Proposals viewer's value: every proposal after the RPN's NMS (replay.proposals, original pixels, the
+    engine's order: best objectness first), sent once per page, capture and RPN setting; the viewer draws the
+    first `top_n` and redraws on every input event of the top-N slider. `followed`: a proposal index to outline."""
+    key, heavy = _proposals_json(trace, replay)
+    fresh = page is None or _SENT.get(id(page)) != key
+    if page is not None:
+        _SENT.put(id(page), key)
+    truth = np.zeros((0, 4)) if ground_truth is None else np.asarray(ground_truth, dtype=np.float64).reshape(-1, 4)
+    objects = [{"box": [float(v) for v in box]} for box in truth]
+    return viewer_value(key, heavy if fresh else None, {"top_n": int(top_n)}, keys=("top_n",),
+                        ground_truth=objects, followed=followed, clickable=False, view="proposals",
+                        palette=[hex_color(color_for(level)) for level in range(max(len(PALETTE), 1))],
+                        extra={"mode": "proposals"})
+
+
+def _proposals_json(trace: Any, replay: Any) -> tuple[str, str]:
+    """(key, '{"image": …, "proposals": …}') for the replay's RPN setting, once per capture and RPN setting."""
+    rpn = tuple(float(replay.settings[key]) for key in RPN_KEYS)
+
+    def build() -> tuple[str, str]:
+        proposals = replay.proposals
+        boxes = to_numpy(proposals.boxes).astype(np.float32).reshape(-1, 4)
+        scores = to_numpy(proposals.scores).astype(np.float32)
+        height, width = trace.original_size
+        body = {"boxes": [float(str(v)) for v in boxes.reshape(-1)], "scores": [float(str(v)) for v in scores],
+                "levels": [int(v) for v in to_numpy(proposals.levels)],
+                "level_names": [info.name for info in trace.levels], "image_size": [int(width), int(height)]}
+        text = ('{"image": ' + json.dumps(image_url(trace)) + ', "image_key": ' + json.dumps(image_key(trace))
+                + ', "proposals": ' + json.dumps(body, separators=(",", ":")) + "}")
+        key = uuid.uuid4().hex
+        PAYLOADS.put(key, text)
+        return key, text
+
+    key, text = trace.cache.extra(("viewer_proposals", rpn), build)
+    if PAYLOADS.peek(key) is None:
+        PAYLOADS.put(key, text)
+    return key, text
+
+
+# The proposals key each page (session) was last sent.
+_SENT: BoundedCache[int, str] = BoundedCache(1024)

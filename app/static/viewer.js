@@ -12,10 +12,11 @@
   const countLine = root.querySelector('.lens-viewer-count');
   const NS = 'http://www.w3.org/2000/svg';
   const LABELLED = 8;
+  const LABELLED_PROPOSALS = 5;
   const FINAL_KEYS = ['box_score_thresh', 'box_nms_thresh', 'box_detections_per_img'];  // labels on the highest-scoring boxes only; the rest on hover
   const f32 = new Float32Array(1);
   const i32 = new Int32Array(f32.buffer);
-  const state = {data: null, payloadKey: null, p: null, settings: {}, shown: [], exact: true};
+  const state = {data: null, payloadKey: null, p: null, q: null, settings: {}, shown: [], exact: true};
 
   // The largest float32 that is <= x (as numpy: float32(x), stepped down when it rounded up).
   function float32AtMost(x) {
@@ -98,7 +99,7 @@
     const b = item.box;
     let best = null;
     for (const g of gt) {
-      if (g.label !== undefined && g.label !== null && g.label !== item.label) continue;
+      if (!isProposals() && g.label !== undefined && g.label !== null && g.label !== item.label) continue;
       const w = Math.max(0, Math.min(b[2], g.box[2]) - Math.max(b[0], g.box[0]));
       const h = Math.max(0, Math.min(b[3], g.box[3]) - Math.max(b[1], g.box[1]));
       const inter = w * h;
@@ -122,7 +123,7 @@
   // detections once its reply for exactly this setting is in; null until then.
   function items() {
     const data = state.data, p = state.p, s = state.settings;
-    const shown = select(p, s.box_score_thresh, s.box_nms_thresh, s.box_detections_per_img);
+    const shown = p ? select(p, s.box_score_thresh, s.box_nms_thresh, s.box_detections_per_img) : null;
     if (shown !== null) {
       return shown.map((i) => ({box: p.boxes.slice(4 * i, 4 * i + 4), score: p.scores[i], raw: p.scoresRaw[i],
                                 label: p.labels[i], proposal: p.proposal[i], level: p.level[i]}));
@@ -134,50 +135,94 @@
     return null;
   }
 
+  // The proposals view: the engine's first N proposals (after the RPN's NMS), in its order.
+  function proposalItems() {
+    const q = state.q, n = Math.max(0, Math.trunc(Number(state.settings.top_n)));
+    const out = [];
+    for (let i = 0; i < Math.min(n, q.n); i++) {
+      out.push({box: q.boxes.slice(4 * i, 4 * i + 4), score: Math.fround(q.scores[i]), raw: q.scores[i],
+                level: q.levels[i], index: i});
+    }
+    return out;
+  }
+
+  function ready() {
+    return isProposals() ? state.q !== null : state.data !== null;
+  }
+  function isProposals() { return state.data && state.data.mode === 'proposals'; }
+  function sizeOf() {
+    if (isProposals()) return state.q.image_size;
+    if (state.p) return state.p.raw.image_size;
+    return state.data.image_size;
+  }
+
+  // A drawing is rewritten only when what it shows changed: a release that brings what the drag already drew
+  // (or the server's detections, then the payload's identical selection) leaves the page as it is.
+  let drawnSignature = null;
   function draw() {
-    const data = state.data, p = state.p;
-    if (!data || !p) { svg.innerHTML = ''; labelsLayer.innerHTML = ''; countLine.textContent = ''; return; }
+    const data = state.data;
+    if (!data || !ready() || (!isProposals() && !state.p && !data.detections)) {
+      if (!data) { svg.innerHTML = ''; labelsLayer.innerHTML = ''; countLine.textContent = ''; drawnSignature = null; }
+      return;
+    }
     const s = state.settings;
-    const shown = items();
+    const proposals = isProposals();
+    const shown = proposals ? proposalItems() : items();
     state.exact = shown !== null;
-    root.dataset.exact = String(state.exact);
-    if (shown === null) { countLine.textContent = data.texts.waiting; return; }  // keep the last exact drawing
+    if (root.dataset.exact !== String(state.exact)) root.dataset.exact = String(state.exact);
+    if (shown === null) {   // keep the last exact drawing
+      if (countLine.textContent !== data.texts.waiting) countLine.textContent = data.texts.waiting;
+      drawnSignature = null;
+      return;
+    }
+    const width = root.querySelector('.lens-viewer-stage').clientWidth || 1;
+    const keys = proposals ? ['top_n'] : FINAL_KEYS;
+    const settingsText = keys.map((key) => (key === 'box_score_thresh' || key === 'box_nms_thresh'
+      ? Number(s[key]) : Math.trunc(Number(s[key])))).join('|');
+    const signature = JSON.stringify([view, settingsText, data.followed, data.ground_truth, data.texts, width,
+      shown.map((item) => [item.raw, item.label, item.level, item.proposal, item.index, ...item.box].join(','))]);
     state.shown = shown;
-    const [W, H] = p.raw.image_size;
-    const name = (item) => p.raw.categories[item.label] ?? String(item.label);
+    if (signature === drawnSignature) return;
+    drawnSignature = signature;
+    const [W, H] = sizeOf();
+    const categories = proposals ? [] : (state.p ? state.p.raw.categories : data.categories || []);
+    const name = (item) => categories[item.label] ?? String(item.label);
     const top = shown.length ? shown[0].score : 1;
+    const tint = (item) => color(proposals ? item.level : item.label);
     const parts = [];
     // Weakest first, so the strongest boxes end on top; data-rank is the engine's order.
     for (let r = shown.length - 1; r >= 0; r--) {
       const item = shown[r], b = item.box;
       const opacity = Math.max(0.25, Math.min(1, 0.25 + 0.75 * item.score / Math.max(top, 1e-6)));
-      const followed = data.followed === r ? ' lens-viewer-followed' : '';
+      const followed = (proposals ? data.followed === item.index : data.followed === r) ? ' lens-viewer-followed' : '';
+      const described = proposals
+        ? `data-level="${item.level}" data-score="${item.raw}" data-rank="${r}"`
+        : `data-label="${name(item).replace(/"/g, '&quot;')}" data-class="${item.label}" ` +
+          `data-score="${item.raw}" data-rank="${r}"`;
       parts.push(`<rect class="lens-viewer-box${followed}" x="${b[0]}" y="${b[1]}" width="${b[2] - b[0]}" ` +
-        `height="${b[3] - b[1]}" stroke="${color(item.label)}" stroke-opacity="${opacity.toFixed(3)}" ` +
-        `data-box="${b.join(',')}" data-label="${name(item).replace(/"/g, '&quot;')}" data-class="${item.label}" ` +
-        `data-score="${item.raw}" data-rank="${r}"></rect>`);
+        `height="${b[3] - b[1]}" stroke="${tint(item)}" stroke-opacity="${opacity.toFixed(3)}" ` +
+        `data-box="${b.join(',')}" ${described}></rect>`);
     }
     const truth = (data.ground_truth || []).map((g) => `<rect class="lens-viewer-truth" x="${g.box[0]}" ` +
       `y="${g.box[1]}" width="${g.box[2] - g.box[0]}" height="${g.box[3] - g.box[1]}"></rect>`).join('');
     svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
     svg.innerHTML = truth + parts.join('');
     // Labels: the highest-scoring boxes, skipping one that would overlap a label already placed.
-    const width = root.querySelector('.lens-viewer-stage').clientWidth || 1;
     const scale = width / W;
     const size = parseFloat(getComputedStyle(labelsLayer).fontSize) || 15;
     const placed = [];
     const labels = [];
-    for (let r = 0; r < Math.min(shown.length, LABELLED); r++) {   // the strongest only; the rest on hover
-      const item = shown[r];
-      const text = `${name(item)} ${item.score.toFixed(2)}`;
+    for (let r = 0; r < Math.min(shown.length, proposals ? LABELLED_PROPOSALS : LABELLED); r++) {
+      const item = shown[r];   // the strongest only; the rest on hover
+      const text = proposals ? `#${r + 1} ${item.score.toFixed(2)}` : `${name(item)} ${item.score.toFixed(2)}`;
       const w = text.length * size * 0.66 + 8;
       const x = Math.max(0, Math.min(item.box[0] * scale, width - w)), y = item.box[1] * scale;
       const rect = [x, y - size * 1.4, x + w, y];
       if (placed.some((q) => rect[0] < q[2] && q[0] < rect[2] && rect[1] < q[3] && q[1] < rect[3])) continue;
       placed.push(rect);
       labels.push(`<span class="lens-viewer-label" style="left:${(100 * x / width).toFixed(3)}%;` +
-        `top:${(100 * item.box[1] / H).toFixed(3)}%;background:${color(item.label)};` +
-        `color:${ink(color(item.label))}" data-rank="${r}">` +
+        `top:${(100 * item.box[1] / H).toFixed(3)}%;background:${tint(item)};` +
+        `color:${ink(tint(item))}" data-rank="${r}">` +
         `${text.replace(/</g, '&lt;')}</span>`);
     }
     labelsLayer.innerHTML = labels.join('');
@@ -185,12 +230,14 @@
       const over = span.offsetLeft + span.offsetWidth - width;
       if (over > 0) span.style.left = `${Math.max(0, span.offsetLeft - over)}px`;
     }
-    countLine.textContent = fmt(data.texts.count, {
-      count: shown.length, score: Number(s.box_score_thresh), nms: Number(s.box_nms_thresh),
-      per_image: Math.trunc(Number(s.box_detections_per_img)), model: p.raw.model_count});
+    countLine.textContent = proposals
+      ? fmt(data.texts.count, {shown: shown.length, total: state.q.n})
+      : fmt(data.texts.count, {
+        count: shown.length, score: Number(s.box_score_thresh), nms: Number(s.box_nms_thresh),
+        per_image: Math.trunc(Number(s.box_detections_per_img)),
+        model: state.p ? state.p.raw.model_count : data.model_count});
     root.dataset.count = String(shown.length);
-    root.dataset.settings = [Number(s.box_score_thresh), Number(s.box_nms_thresh),
-                             Math.trunc(Number(s.box_detections_per_img))].join('|');
+    root.dataset.settings = settingsText;
     root.dataset.drawn = String(performance.now());
   }
 
@@ -199,54 +246,83 @@
   const heavyByKey = window.__lensHeavy = window.__lensHeavy || new Map();
   function useHeavy(key, heavy) {
     heavyByKey.set(key, heavy);
-    while (heavyByKey.size > 4) heavyByKey.delete(heavyByKey.keys().next().value);
-    if (state.payloadKey === key && state.p) return;
-    state.p = decode(heavy.payload);
+    while (heavyByKey.size > 6) heavyByKey.delete(heavyByKey.keys().next().value);
+    if (heavy.image && img.getAttribute('src') !== heavy.image) img.setAttribute('src', heavy.image);
+    if (state.payloadKey === key && (state.p || state.q)) return;
+    if (heavy.payload) state.p = decode(heavy.payload);
+    if (heavy.proposals) {
+      const q = heavy.proposals;
+      state.q = {n: q.scores.length, boxes: q.boxes, scores: q.scores, levels: q.levels, iou: q.iou,
+                 level_names: q.level_names, image_size: q.image_size};
+    }
     state.payloadKey = key;
-    if (img.getAttribute('src') !== heavy.image) img.setAttribute('src', heavy.image || '');
   }
 
-  function load() {
-    let value = props.value;
-    if (!value) { state.data = null; state.p = null; draw(); return; }
-    const data = typeof value === 'string' ? JSON.parse(value) : value;
-    state.data = data;
-    state.settings = Object.assign({}, data.settings);
-    const key = data.payload_key;
-    if (data.heavy) useHeavy(key, data.heavy);
-    else if (heavyByKey.has(key)) useHeavy(key, heavyByKey.get(key));
-    else if (state.payloadKey !== key) {
-      state.p = null;
-      state.payloadKey = key;
-      state.fetches = (state.fetches || 0) + 1;
+  // The payload is needed only once a final-stage slider moves: asked for when the page is idle, so that an RPN
+  // release's reply (drawn from the server's detections) renders first.
+  const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 50));
+  function fetchHeavy(key) {
+    state.fetches = (state.fetches || 0) + 1;
+    idle(() => {
+      if (state.payloadKey !== key) return;
       server.fetch_payload(key).then((text) => {
         if (!text || state.payloadKey !== key) return;
         useHeavy(key, typeof text === 'string' ? JSON.parse(text) : text);
         draw();
       });
+    }, {timeout: 400});
+  }
+
+  function load() {
+    let value = props.value;
+    if (!value) { state.data = null; state.p = null; state.q = null; draw(); return; }
+    const data = typeof value === 'string' ? JSON.parse(value) : value;
+    state.data = data;
+    state.settings = Object.assign({}, data.settings);
+    if (data.image && img.getAttribute('src') !== data.image) img.setAttribute('src', data.image);
+    const key = data.payload_key;
+    if (data.heavy) useHeavy(key, data.heavy);
+    else if (heavyByKey.has(key)) useHeavy(key, heavyByKey.get(key));
+    else if (state.payloadKey !== key) {
+      state.p = null;
+      state.q = null;
+      state.payloadKey = key;
+      fetchHeavy(key);
     }
     draw();
   }
 
   function set(key, value) {
-    if (!state.p) return;
+    if (!state.data || !(key in state.settings)) return;
     state.settings[key] = value;
     draw();
   }
 
-  svg.addEventListener('mouseover', (event) => {
-    const box = event.target.closest('.lens-viewer-box');
-    if (!box || !state.p) return;
-    const p = state.p, item = state.shown[Number(box.dataset.rank)], t = state.data.texts;
-    if (!item) return;
+  function tipLines(box, item) {
+    const t = state.data.texts, rank = Number(box.dataset.rank);
     const iou = iouWithTruth(item);
+    if (isProposals()) {
+      const lines = [`${t.rank} ${rank + 1} · ${t.score} ${item.score.toFixed(4)}`,
+                     `${t.level} ${state.q.level_names[item.level] ?? item.level}`];
+      if (iou !== null) lines.push(`${t.iou} ${iou.toFixed(2)}`);
+      return lines;
+    }
+    const levelNames = state.p ? state.p.raw.level_names : (state.data.level_names || []);
     const lines = [
       `${box.dataset.label} · ${t.score} ${item.score.toFixed(4)}`,
-      `${t.roi} #${item.proposal} · ${t.level} ${p.raw.level_names[item.level] ?? item.level}`,
-      `${t.rank} ${Number(box.dataset.rank) + 1}`,
+      `${t.roi} #${item.proposal} · ${t.level} ${levelNames[item.level] ?? item.level}`,
+      `${t.rank} ${rank + 1}`,
     ];
     if (iou !== null) lines.push(`${t.iou} ${iou.toFixed(2)}`);
-    tip.textContent = lines.join('\n');
+    return lines;
+  }
+
+  svg.addEventListener('mouseover', (event) => {
+    const box = event.target.closest('.lens-viewer-box');
+    if (!box || !state.data) return;
+    const item = state.shown[Number(box.dataset.rank)];
+    if (!item) return;
+    tip.textContent = tipLines(box, item).join('\n');
     tip.hidden = false;
     box.classList.add('lens-viewer-hover');
     highlightRow(Number(box.dataset.rank), box.getAttribute('stroke'));
@@ -280,7 +356,7 @@
     highlightRow(null, null);
   });
   svg.addEventListener('click', (event) => {
-    if (!state.p || !state.data.clickable) return;
+    if (!state.data || !state.data.clickable) return;
     const point = svg.createSVGPoint();
     point.x = event.clientX; point.y = event.clientY;
     const local = point.matrixTransform(svg.getScreenCTM().inverse());

@@ -5,11 +5,16 @@ detections-per-image sliders in the browser while they are dragged, exactly as r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import gradio as gr
 
+from app import handlers, views
+from app.events import original_point, readable_errors, session_id
+from app.figures import story as story_figs
 from app.figures.detections import table_headers
+from app.handlers import Lens
+from app.session_cache import Session
 from app.tabs.common import explanation, frame, image_view, look_for, table
 from app.texts import bind, heading, markdown
 from app.viewer import viewer
@@ -85,3 +90,34 @@ def build() -> DetectionsTab:
         with gr.Column(scale=3):
             story = gr.Markdown(elem_classes=["lens-table", "lens-story"], elem_id="lens-story")
     return DetectionsTab(image, detections_table, counts, steps, follow, story_image, story, suppressed, goto)
+
+
+def wire_follow(lens: Lens, d: DetectionsTab, page: Any) -> dict[str, Callable[..., Any]]:
+    """Follow one detection through every stage (the dropdown, or a click on a box in the viewer): its story here,
+    the breadcrumb, and the Anchors, RoI and NMS tabs' views of it; the buttons jump to a tab that shows it.
+    `page`: the page layout (app.ui.Layout: .tab(id), .breadcrumb, .tabs)."""
+    anchors, roi, nms = page.tab("anchors"), page.tab("roi"), page.tab("nms")
+    outputs = [*d.story_outputs, page.breadcrumb, *anchors.outputs, *roi.outputs, *nms.outputs]
+
+    def followed(session: Session) -> dict[Any, Any]:
+        return {**d.story_values(views.story_view(session)), page.breadcrumb: views.breadcrumb_html(session),
+                **anchors.values(views.anchors_view(session)), **roi.values(views.roi_view(session)),
+                **nms.values(views.nms_view(session))}
+
+    @readable_errors("action.view", lens)
+    def on_follow(index: int | None, request: gr.Request) -> dict[Any, Any]:
+        return followed(handlers.follow_detection(lens, session_id(request), None if index is None else int(index)))
+
+    @readable_errors("action.view", lens)
+    def on_detection_click(event: gr.SelectData, request: gr.Request) -> dict[Any, Any]:
+        session = handlers.current_session(lens, session_id(request))
+        x, y = original_point(session, event.index)
+        index = story_figs.detection_at(session.replay.detections, x, y)
+        return followed(handlers.follow_detection(lens, session_id(request), index))
+
+    d.follow.input(on_follow, [d.follow], outputs, api_visibility="private", trigger_mode="always_last")
+    d.image.select(on_detection_click, None, outputs, api_visibility="private")
+    for tab, button in d.goto.items():
+        button.click(lambda tab=tab: gr.Tabs(selected=tab), None, [page.tabs], api_visibility="private",
+                     queue=False)
+    return {"follow": on_follow, "detection_click": on_detection_click}

@@ -30,6 +30,8 @@ class TabSpec:
     build: Callable[[], Any]
     reads: tuple[str, ...] = ()   # thresholds the tab's view depends on (its strip in the projector layout)
     wire: Callable[..., dict[str, Callable[..., Any]]] | None = None   # (lens, the built tab) -> its events by name
+    # (lens, the built tab, the page layout) -> its events by name: for a tab whose events update other tabs too
+    wire_page: Callable[..., dict[str, Callable[..., Any]]] | None = None
     # (the built tab, a session) -> its threshold-dependent values: computed when the tab shows or opens
     refresh: Callable[[Any, Any], dict[Any, Any]] | None = None
 
@@ -44,10 +46,11 @@ TABS: tuple[TabSpec, ...] = (
     TabSpec("anchors", anchors.build, wire=anchors.wire),
     TabSpec("objectness", objectness.build, wire=objectness.wire),
     TabSpec("proposals", proposals.build,
-            ("rpn_pre_nms_top_n", "rpn_nms_thresh", "rpn_post_nms_top_n", "rpn_score_thresh")),
+            ("rpn_pre_nms_top_n", "rpn_nms_thresh", "rpn_post_nms_top_n", "rpn_score_thresh"), wire=proposals.wire),
     TabSpec("nms", nms.build, ("rpn_nms_thresh", "box_nms_thresh", "box_score_thresh"), wire=nms.wire),
     TabSpec("roi", roi.build, ("rpn_nms_thresh", "rpn_post_nms_top_n"), wire=roi.wire),
-    TabSpec("detections", detections.build, ("box_score_thresh", "box_nms_thresh", "box_detections_per_img")),
+    TabSpec("detections", detections.build, ("box_score_thresh", "box_nms_thresh", "box_detections_per_img"),
+            wire_page=detections.wire_follow),
     TabSpec("masks", masks.build, ("box_score_thresh", "box_nms_thresh", "box_detections_per_img"), wire=masks.wire,
             refresh=masks.refresh),
     TabSpec("gt", ground_truth.build,
