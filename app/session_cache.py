@@ -8,8 +8,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from inspectors import GroundTruth, Replay, Trace
 from inspectors.core.lru import BoundedCache
+
+VIEW_MEMO_SIZE = 24   # view parts remembered per session (plotly figures, tables: kilobytes; drawn pictures: MBs)
+VIEW_MEMO_BYTES = 24 * 2**20   # … and at most this many bytes of pictures, counted in the session's size
+
+
+def picture_bytes(value: Any) -> int:
+    """The bytes of the pictures (numpy arrays) in a view memo entry: an array, or a tuple holding some."""
+    parts = value if isinstance(value, tuple) else (value,)
+    return sum(int(part.nbytes) for part in parts if isinstance(part, np.ndarray))
 
 
 @dataclass
@@ -58,9 +69,14 @@ class Session:
     gt_name: str = ""               # the annotation file it came from
     gt_for: str = ""                # the image (content hash) that ground truth belongs to
     gt_reports: dict[Any, Any] = field(default_factory=dict)   # the last ground-truth report, keyed by thresholds
+    # The views' memo (figures and tables keyed by everything they are drawn from, the language included), so that
+    # a slider move that leaves a view's inputs as they were rebuilds nothing: app/views.py.
+    view_memo: BoundedCache[Any, Any] = field(
+        default_factory=lambda: BoundedCache(VIEW_MEMO_SIZE, weigh=picture_bytes, max_weight=VIEW_MEMO_BYTES),
+        repr=False, compare=False)
 
     def nbytes(self) -> int:
-        return int(self.trace.nbytes())
+        return int(self.trace.nbytes()) + int(self.view_memo.weight)
 
 
 class SessionCache:

@@ -176,13 +176,14 @@ def _build_layout(lens: Lens, config: AppConfig) -> Layout:
 # --- what each event updates -------------------------------------------------------------------------------------
 
 def _threshold_values(layout: Layout, session: Session, before: Mapping[str, float] | None = None, *,
-                      for_api: bool = False) -> dict[Any, Any]:
+                      for_api: bool = False, shown: Mapping[str, Any] | None = None) -> dict[Any, Any]:
     """Everything that depends on the thresholds and is on screen: the header (status, count, breadcrumb) and the
     open tab's views; the hidden tabs' views are skipped and computed when their tab opens (_wire_tab_selection),
     and so are the hidden tabs' strip sliders. `before`: the thresholds before this event; a strip slider whose
     value did not change is left alone (each update costs the page a re-render). `for_api`: what the named
     endpoints return (/rethreshold's outputs as scripts know them): the summary, the overview and the detections
-    always, the other tabs' heavier views only for the open tab."""
+    always, the other tabs' heavier views only for the open tab. `shown`: the open tab's part keys before the move
+    (views.tab_keys): a part whose key is the same after it is left as it is on the page."""
     status = views.status_view(session)
     values = {layout.status: status.markdown, layout.detections_count: status.detections_count,
               layout.breadcrumb: views.breadcrumb_html(session)}
@@ -200,11 +201,20 @@ def _threshold_values(layout: Layout, session: Session, before: Mapping[str, flo
     for tab_id, (outputs, compute) in tab_views.items():
         if tab_id == current and not (rpn_unchanged and tab_id in RPN_ONLY_VIEWS and not for_api):
             values.update(compute(session))
+            if shown and not for_api:
+                values.update(_unchanged_parts(layout.tab(tab_id), shown, views.tab_keys(session)))
         else:
             values.update({component: gr.skip() for component in outputs if component not in values})
     if before is not None and not for_api:   # a slider move: what no threshold changes stays as it is
         values.update({component: gr.skip() for component in layout.ground_truth.fixed_outputs})
     return values
+
+
+def _unchanged_parts(tab: Any, before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[Any, Any]:
+    """gr.skip() for the outputs of a tab's parts (tab.parts) whose key is the same before and after a move."""
+    parts = getattr(tab, "parts", {})
+    return {component: gr.skip() for name, key in after.items()
+            if name in parts and name in before and before[name] == key for component in parts[name]}
 
 
 def _strip_values(layout: Layout, thresholds: Mapping[str, float], before: Mapping[str, float] | None,
@@ -396,9 +406,10 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout, config: AppConfig) -> dic
     @readable_errors("action.rethreshold", lens)
     def on_rethreshold(values: Mapping[str, float], request: gr.Request) -> dict[Any, Any]:
         """The seven sliders, keyed by the threshold table's names (API: one number per threshold, in order)."""
-        before = dict(handlers.current_session(lens, session_id(request)).thresholds)
+        session = handlers.current_session(lens, session_id(request))
+        before, shown = dict(session.thresholds), views.tab_keys(session)
         session, _ = handlers.rethreshold(lens, session_id(request), values)
-        return _threshold_values(layout, session, before)
+        return _threshold_values(layout, session, before, shown=shown)
 
     on_rethreshold = keyed_by_thresholds(THRESHOLD_KEYS, on_rethreshold)
 
@@ -410,9 +421,9 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout, config: AppConfig) -> dic
         @readable_errors("action.rethreshold", lens)
         def on_strip(moved: Mapping[str, float], request: gr.Request) -> dict[Any, Any]:
             session = handlers.current_session(lens, session_id(request))
-            before = dict(session.thresholds)
+            before, shown = dict(session.thresholds), views.tab_keys(session)
             session, _ = handlers.rethreshold(lens, session_id(request), {**session.thresholds, **moved})
-            result = _threshold_values(layout, session, before)
+            result = _threshold_values(layout, session, before, shown=shown)
             result.update(c.slider_values(session.thresholds))
             return result
         return keyed_by_thresholds(keys, on_strip)

@@ -26,7 +26,7 @@ from app.figures import proposals as proposal_figs
 from app.figures import roi as roi_figs
 from app.figures import story as story_figs
 from app.figures.ablations import AblationView, ablation_view  # noqa: F401  (the Ablations tab's view)
-from app.figures.common import empty_figure, markdown_table
+from app.figures.common import empty_figure, markdown_table, to_numpy
 from app.session_cache import Session
 from app.strings import current_language, t
 from inspectors.core.lru import BoundedCache
@@ -300,7 +300,18 @@ def _article_example(language: str) -> tuple[str, go.Figure]:
     return _ARTICLE.get_or_build(language, build)
 
 
-def roi_view(session: Session) -> RoiView:
+@dataclass
+class _RoiPlan:
+    """What the RoI tab shows, decided cheaply (no drawing): the proposal list, the chosen one and its box."""
+    candidates: list[int]
+    chosen: int | None
+    choices: list[tuple[str, int]]
+    typed: tuple[float, float, float, float] | None
+    box: tuple[float, float, float, float] | None   # the box pooled: the typed one, else the chosen proposal's
+    max_channel: int
+
+
+def _roi_plan(session: Session) -> _RoiPlan:
     trace, proposals = session.trace, session.replay.proposals
     max_channel = min(int(f.shape[0]) for f in trace.fpn_features.values()) - 1
     candidates = roi_figs.choice_indices(proposals)
@@ -309,24 +320,73 @@ def roi_view(session: Session) -> RoiView:
         chosen = candidates[0] if candidates else None
     if chosen is not None and chosen not in candidates:
         candidates = candidates + [chosen]
-    choices = roi_figs.proposal_choices(trace, proposals, also=chosen)
-    image = roi_figs.proposals_image(trace, proposals, chosen, candidates)
-    article_md, article_figure = _article_example(current_language())
     typed = session.options.roi_box
-    if chosen is None and typed is None:
+    box = typed if typed is not None else (None if chosen is None else
+                                            tuple(float(v) for v in proposals.boxes[chosen].tolist()))
+    return _RoiPlan(candidates, chosen, roi_figs.proposal_choices(trace, proposals, also=chosen), typed,
+                    box, max_channel)  # type: ignore[arg-type]
+
+
+def _roi_keys(session: Session, plan: _RoiPlan) -> dict[str, Any]:
+    """The RoI tab's parts (RoiTab.parts) by what they are drawn from: equal keys, equal pictures and tables."""
+    proposals = session.replay.proposals
+    index = plan.candidates
+    drawn = (to_numpy(proposals.boxes)[index].tobytes(), to_numpy(proposals.levels)[index].tobytes(),
+             plan.candidates.index(plan.chosen) if plan.chosen in plan.candidates else None) if index else None
+    language = current_language()
+    pooled = None if plan.box is None else (plan.box, int(session.options.roi_channel), language)
+    return {"choices": (tuple(plan.choices), None if plan.typed is not None else plan.chosen),
+            "image": drawn,
+            "figures": pooled,
+            "assignment": (pooled, plan.typed is None, plan.chosen,
+                           None if plan.chosen is None else int(proposals.levels[plan.chosen])),
+            "article": (language, plan.max_channel)}
+
+
+def roi_keys(session: Session) -> dict[str, Any]:
+    """roi_view's parts by what they are drawn from (cheap: nothing is drawn), for a slider move to leave the parts
+    whose key did not change as they are on the page."""
+    return _roi_keys(session, _roi_plan(session))
+
+
+def tab_keys(session: Session) -> dict[str, Any]:
+    """The open tab's parts by what they are drawn from ({} for a tab without parts): taken before a slider move
+    and after it, the parts whose key is the same are left as they are on the page (app/ui.py _threshold_values)."""
+    keys = _TAB_KEYS.get(session.options.current_tab)
+    return keys(session) if keys is not None else {}
+
+
+def _roi_pooled(session: Session, box: tuple[float, float, float, float], channel: int) -> tuple[Any, ...]:
+    """One box's pooling view, its two figures, its projection walk (table and figure): built once per (box,
+    channel, language) and session (an RPN move that keeps the chosen proposal's box rebuilds none of them)."""
+    trace = session.trace
+
+    def build() -> tuple[Any, ...]:
+        view = trace.roi_pooling(box)
+        walk = trace.roi_projection_walk(box)
+        return (view, roi_figs.feature_figure(trace, view, channel), roi_figs.outputs_figure(view, channel),
+                projection_figs.walk_markdown(walk, trace.scale),
+                projection_figs.projection_figure(walk.projection, t("proj.figure")))
+    return session.view_memo.get_or_build(("roi", box, channel, current_language()), build)
+
+
+def roi_view(session: Session) -> RoiView:
+    trace, proposals = session.trace, session.replay.proposals
+    plan = _roi_plan(session)
+    chosen, typed = plan.chosen, plan.typed
+    image = session.view_memo.get_or_build(
+        ("roi-image", _roi_keys(session, plan)["image"]),
+        lambda: roi_figs.proposals_image(trace, proposals, chosen, plan.candidates))
+    article_md, article_figure = _article_example(current_language())
+    if plan.box is None:
         empty = empty_figure(t("roi.none"))
-        return RoiView(choices, None, image, t("roi.none"), empty, empty, max_channel, "", empty, article_md,
-                       article_figure)
-    box = typed if typed is not None else proposals.boxes[chosen]
-    view = trace.roi_pooling(box)
-    walk = trace.roi_projection_walk(box)
-    channel = session.options.roi_channel
+        return RoiView(plan.choices, None, image, t("roi.none"), empty, empty, plan.max_channel, "", empty,
+                       article_md, article_figure)
+    view, feature, outputs, walk_md, projection = _roi_pooled(session, plan.box, int(session.options.roi_channel))
     assignment = (roi_figs.assignment_markdown(trace, view, proposals, chosen) if typed is None
                   else roi_figs.level_rule(view))
-    return RoiView(choices, chosen if typed is None else None, image, assignment,
-                   roi_figs.feature_figure(trace, view, channel), roi_figs.outputs_figure(view, channel), max_channel,
-                   projection_figs.walk_markdown(walk, trace.scale),
-                   projection_figs.projection_figure(walk.projection, t("proj.figure")), article_md, article_figure)
+    return RoiView(plan.choices, chosen if typed is None else None, image, assignment, feature, outputs,
+                   plan.max_channel, walk_md, projection, article_md, article_figure)
 
 
 def gt_report(session: Session) -> Any:
@@ -479,3 +539,7 @@ def dataset_view(dataset: Any, metrics: Any, thresholds: dict[str, Any], status:
     return DatasetView(summary, status, dataset_figs.metrics_markdown(metrics, len(dataset)),
                        dataset_figs.per_class_figure(metrics), dataset_figs.pr_figure(metrics),
                        dataset_figs.proposal_figure(metrics), dataset_figs.tide_markdown(metrics), gallery, names)
+
+
+# Tab id -> its parts' keys (the tab's `parts` maps the same names to its outputs).
+_TAB_KEYS: dict[str, Callable[[Session], dict[str, Any]]] = {"roi": roi_keys}

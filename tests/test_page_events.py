@@ -76,7 +76,9 @@ def test_a_final_stage_move_leaves_the_roi_view_as_it_is(demo: Any) -> None:
     final_stage = _move(demo, "page", box_score_thresh=0.2)
     assert all(skipped(final_stage[c]) for c in layout.roi.outputs)
     rpn = _move(demo, "page", rpn_nms_thresh=0.65)
-    assert all(not skipped(rpn[c]) for c in layout.roi.outputs)
+    # An RPN move re-sends the parts whose inputs changed (the proposals drawn); the chosen proposal's figures only
+    # when its box did (tests/test_release_parts.py checks the page against a fresh view).
+    assert not skipped(rpn[layout.roi.image]) and not skipped(rpn[layout.roi.proposal])
 
 
 def test_an_inspect_is_followed_by_its_count_in_the_language_of_that_moment(demo: Any) -> None:

@@ -36,6 +36,14 @@ class RoiTab:
         return [self.proposal, self.image, self.assignment, self.feature, self.outputs_plot, self.channel,
                 self.projection, self.projection_plot, self.article, self.article_plot]
 
+    @property
+    def parts(self) -> dict[str, list[Any]]:
+        """The outputs by the part of views.roi_keys they show: a slider move that leaves a part's key as it was
+        leaves those outputs as they are on the page."""
+        return {"choices": [self.proposal], "image": [self.image], "assignment": [self.assignment],
+                "figures": [self.feature, self.outputs_plot, self.projection, self.projection_plot],
+                "article": [self.channel, self.article, self.article_plot]}
+
     def values(self, view: RoiView) -> dict[Any, Any]:
         return {self.proposal: gr.update(choices=view.choices, value=view.chosen), self.image: view.image,
                 self.assignment: view.assignment, self.feature: view.feature_figure,

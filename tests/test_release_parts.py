@@ -1,0 +1,115 @@
+"""An RPN slider's release sends only the parts of the open tab that change (app/ui.py _unchanged_parts, the tabs'
+`parts`, views.tab_keys) and rebuilds nothing that a memo keeps (Session.view_memo): what the page shows after any
+sequence of moves, in both directions and mixed with the tab's own controls, equals the tab's view built afresh."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import gradio as gr
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from app.config import AppConfig
+from app.handlers import THRESHOLD_KEYS
+from app.testing import example_image, make_lens
+from app.ui import build_app
+
+pytestmark = [pytest.mark.slow]   # builds the page, inspects once, ~40 slider moves
+
+SKIP = gr.skip()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    demo = build_app(AppConfig(), make_lens())
+    image = example_image(tmp_path_factory.mktemp("images"))
+    demo.event_functions["inspect"](image, "demo", None, SimpleNamespace(session_hash="parts"),
+                                    progress=lambda *a, **k: None)
+    return demo
+
+
+def comparable(value: Any) -> Any:
+    """A value as the page receives it, in a form == compares fully (figures as JSON, images as bytes)."""
+    if isinstance(value, go.Figure):
+        return ("figure", value.to_json())
+    if isinstance(value, np.ndarray):
+        return ("array", value.shape, str(value.dtype), value.tobytes())
+    if isinstance(value, dict):
+        return {key: comparable(v) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [comparable(v) for v in value]
+    if hasattr(value, "to_html"):    # a pandas Styler (the funnel's coloured cells)
+        return ("styler", value.to_html())
+    if hasattr(value, "to_json") and hasattr(value, "columns"):   # a DataFrame
+        return ("frame", value.to_json())
+    return value
+
+
+class Page:
+    """What the browser shows per component: the last value an event sent it (gr.skip() leaves it as it was)."""
+
+    def __init__(self) -> None:
+        self.shown: dict[Any, Any] = {}
+        self.sent = 0
+        self.skipped = 0
+
+    def apply(self, values: dict[Any, Any] | None) -> None:
+        for component, value in (values or {}).items():
+            if isinstance(value, dict) and value == SKIP:
+                self.skipped += 1
+                continue
+            self.sent += 1
+            self.shown[component] = comparable(value)
+
+
+def move(demo: Any, sid: str, **changes: float) -> dict[Any, Any]:
+    session = demo.lens.cache.get(sid)
+    values = {**session.thresholds, **changes}
+    return demo.event_functions["rethreshold"](*[values[key] for key in THRESHOLD_KEYS],
+                                               SimpleNamespace(session_hash=sid))
+
+
+def fresh(demo: Any, sid: str, tab_id: str) -> dict[Any, Any]:
+    """The open tab's outputs built from nothing (the views' memo emptied first)."""
+    session = demo.lens.cache.get(sid)
+    session.view_memo.clear()
+    values = demo.event_functions[f"select_{tab_id}"](SimpleNamespace(session_hash=sid))
+    return {component: comparable(value) for component, value in values.items()
+            if not (isinstance(value, dict) and value == SKIP)}
+
+
+def assert_page_is_fresh(demo: Any, page: Page, sid: str, tab_id: str) -> None:
+    expected = fresh(demo, sid, tab_id)
+    for component in demo.layout.tab(tab_id).outputs:
+        if component in expected:
+            assert page.shown.get(component) == expected[component], (tab_id, component)
+
+
+RPN_MOVES = [dict(rpn_nms_thresh=0.6), dict(rpn_nms_thresh=0.5), dict(rpn_nms_thresh=0.6),
+             dict(rpn_nms_thresh=0.7), dict(rpn_post_nms_top_n=60), dict(rpn_nms_thresh=0.55),
+             dict(rpn_post_nms_top_n=1000), dict(box_score_thresh=0.3), dict(rpn_nms_thresh=0.7),
+             dict(box_score_thresh=0.05)]
+
+
+def test_roi_tab_after_rpn_moves_and_its_own_controls_equals_a_fresh_view(demo: Any) -> None:
+    sid, layout, request = "parts", demo.layout, SimpleNamespace(session_hash="parts")
+    page = Page()
+    page.apply(demo.event_functions["select_roi"](request))
+    roi = layout.roi
+    figures = set(roi.parts["figures"])
+    figure_skips = 0
+    for step, changes in enumerate(RPN_MOVES):
+        values = move(demo, sid, **changes)
+        figure_skips += sum(1 for c in figures if isinstance(values[c], dict) and values[c] == SKIP)
+        page.apply(values)
+        assert_page_is_fresh(demo, page, sid, "roi")
+        if step == 3:   # the tab's own controls between moves: another channel, another proposal, a typed box
+            page.apply(demo.event_functions["roi_choice"](2, 5, request))
+            assert_page_is_fresh(demo, page, sid, "roi")
+        if step == 6:
+            page.apply(demo.event_functions["roi_box"]("10, 12, 90, 80", request))
+            assert_page_is_fresh(demo, page, sid, "roi")
+    # The moves that keep the pooled box (the best proposal survives every NMS) did not re-send its figures.
+    assert figure_skips >= len(figures) * 4
