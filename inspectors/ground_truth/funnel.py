@@ -32,10 +32,12 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
 
 import numpy as np
 import torch
+from torchvision.ops import box_iou
 
 from inspectors.evaluation.matching import box_iou_xyxy
 from inspectors.rpn.filter import KEPT, REMOVED_NMS, REMOVED_SCORE, REMOVED_SMALL, REMOVED_TOP_N
-from inspectors.teaching.nms_walkthrough import box_stage_candidates
+from inspectors.teaching.nms import suppresses, visit_order
+from inspectors.teaching.nms_walkthrough import box_stage_candidates, rpn_nms_boxes
 from inspectors.teaching.provenance import nms_suppressor
 
 if TYPE_CHECKING:
@@ -208,18 +210,45 @@ def rpn_stages(trace: "Trace", replay: "Replay", gt: "GroundTruth") -> RpnStages
 
 def _rpn_nms_suppressions(replay: "Replay", before_nms: list[StageBest], fate: np.ndarray, clipped: np.ndarray,
                           ious: np.ndarray) -> list[Optional[NmsRemoval]]:
-    """Which kept proposal removed each object's best candidate in the RPN's NMS (batched by level): read from the
-    replay's one NMS lineage (teaching.provenance: the walk the NMS player shows), for those levels only."""
+    """Which kept proposal removed each object's best candidate in the RPN's NMS (batched by level), as the NMS
+    player's walk (teaching.nms_walkthrough) says, without walking the level: greedy NMS removes a box at the
+    first box it keeps, in its visiting order, that overlaps the box by more than the threshold, so the remover
+    is the first of the level's NMS survivors (fate KEPT or cut by post-NMS top-n) visited before the box whose
+    IoU with it — the walk's IoU: box_iou on the coordinates NMS was given — passes `suppresses`."""
     out: list[Optional[NmsRemoval]] = [None] * len(before_nms)
-    scores = replay.rpn_candidates.candidate_scores
-    for i, b in enumerate(before_nms):
-        if b.index is None or fate[b.index] != REMOVED_NMS:
-            continue
-        found = nms_suppressor(replay, "rpn", b.index)
-        if found is not None:
-            by, iou = found
-            out[i] = NmsRemoval(removed=b.index, by=by, by_box=_box4(clipped[by]), by_score=float(scores[by]),
-                                iou=iou, by_iou_with_object=float(ious[by, i]))
+    removed = [i for i, b in enumerate(before_nms) if b.index is not None and fate[b.index] == REMOVED_NMS]
+    if not removed:
+        return out
+    candidates = replay.rpn_candidates
+    scores = candidates.candidate_scores
+    source = candidates.pre_nms.cpu()  # the candidate behind each NMS input (replay.pre_nms order)
+    position = {c: k for k, c in enumerate(source.tolist())}
+    survived = torch.as_tensor((fate == KEPT) | (fate == REMOVED_TOP_N))  # by candidate
+    threshold = float(replay.settings["rpn_nms_thresh"])
+    with torch.inference_mode():
+        levels = replay.pre_nms.levels.cpu()
+        level_scores = torch.as_tensor(replay.pre_nms.scores, dtype=torch.float32).cpu()
+        nms_boxes = torch.as_tensor(rpn_nms_boxes(replay), dtype=torch.float32).cpu()
+        visited: dict[int, torch.Tensor] = {}  # level -> its NMS inputs (pre_nms positions) in visiting order
+        for i in removed:
+            k = position[int(before_nms[i].index)]  # type: ignore[arg-type]
+            level = int(levels[k])
+            if level not in visited:
+                members = torch.nonzero(levels == level).flatten()
+                visited[level] = members[visit_order(level_scores[members])]
+            order = visited[level]
+            earlier = order[: int(torch.nonzero(order == k).flatten()[0])]
+            kept = earlier[survived[source[earlier]]]
+            if kept.numel() == 0:
+                continue
+            overlap = box_iou(nms_boxes[kept], nms_boxes[k : k + 1])[:, 0]
+            hits = torch.nonzero(suppresses(overlap, threshold)).flatten()
+            if hits.numel() == 0:
+                continue
+            by, iou = int(source[kept[int(hits[0])]]), float(overlap[int(hits[0])])
+            out[i] = NmsRemoval(removed=int(before_nms[i].index),  # type: ignore[arg-type]
+                                by=by, by_box=_box4(clipped[by]), by_score=float(scores[by]), iou=iou,
+                                by_iou_with_object=float(ious[by, i]))
     return out
 
 
