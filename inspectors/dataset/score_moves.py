@@ -23,7 +23,7 @@ import numpy as np
 from inspectors.core.lru import BoundedCache
 from inspectors.core.thresholds import THRESHOLD_KEYS
 from inspectors.evaluation.coco_accumulate import Accumulated, ScoreSlider
-from inspectors.evaluation.coco_matching import DetectionSet, GroundTruthArrays, Matches, match
+from inspectors.evaluation.coco_matching import DetectionSet, GroundTruthArrays, Matches, prepare
 
 SCORE_BASES = 4  # settings of the other six sliders whose lowest-score evaluation is kept
 
@@ -89,10 +89,11 @@ def rematch_changed(before: DetectionSet, matched: Matches, dets: DetectionSet, 
     kept = unchanged[before.image[matched.det]]
     kept_det = matched.det[kept]
     kept_new = new_start[before.image[kept_det]] + (kept_det - old_start[before.image[kept_det]])
-    # the changed images matched again
+    # the changed images matched again, but for the (image, class) groups whose candidates are as before
     changed_rows = np.flatnonzero(~unchanged[dets.image])
-    sub = match(DetectionSet(image=dets.image[changed_rows], category=dets.category[changed_rows],
-                             bbox=dets.bbox[changed_rows], score=dets.score[changed_rows]), gts, max_det=max_det)
+    changed = DetectionSet(image=dets.image[changed_rows], category=dets.category[changed_rows],
+                           bbox=dets.bbox[changed_rows], score=dets.score[changed_rows])
+    sub = _match_reusing_groups(before, matched, ~unchanged, changed, gts, max_det)
     det = np.concatenate([kept_new, changed_rows[sub.det]])
     group = dets.image[det] * (int(dets.category.max(initial=0)) + 1) + dets.category[det]
     order = np.argsort(group, kind="stable")  # each group lies in one part, in rank order: merge by group
@@ -114,6 +115,43 @@ def rematch_changed(before: DetectionSet, matched: Matches, dets: DetectionSet, 
                    candidate=np.flatnonzero(is_cand[order]), candidate_gt=cand_gt[:, :, columns],
                    candidate_ignored=cand_ign[:, :, columns],
                    outside=np.concatenate([matched.outside[:, kept], sub.outside], axis=1)[:, order])
+
+
+def _match_reusing_groups(before: DetectionSet, matched: Matches, changed_image: np.ndarray, dets: DetectionSet,
+                          gts: GroundTruthArrays, max_det: int) -> Matches:
+    """match(dets, gts) for detections of the images where `changed_image`, knowing `matched` = match(before, gts).
+
+    Only candidates (detections overlapping an object of their group by the lowest IoU threshold) can match, and
+    COCO matches each (image, class) group on its own, in rank order: a group whose candidates are, rank by rank,
+    the same boxes as before (a box-NMS move mostly adds or removes boxes that overlap no object, or objects of
+    other groups) matches as before, whatever its other detections. Those groups take their old results; the
+    greedy matching runs for the others only."""
+    prepared = prepare(dets, gts, max_det=max_det)
+    num_classes = int(max(before.category.max(initial=-1), dets.category.max(initial=-1),
+                          gts.category.max(initial=-1))) + 1
+    num_groups = (len(changed_image) + 1) * num_classes
+    old_cols = np.flatnonzero(changed_image[before.image[matched.det[matched.candidate]]])
+    old_det = matched.det[matched.candidate[old_cols]]  # (group, rank) order, as the new candidates
+    new_det = prepared.det[prepared.candidate]
+    old_group = before.image[old_det] * num_classes + before.category[old_det]
+    new_group = dets.image[new_det] * num_classes + dets.category[new_det]
+    old_count = np.bincount(old_group, minlength=num_groups)
+    new_count = np.bincount(new_group, minlength=num_groups)
+    old_start = np.cumsum(old_count) - old_count
+    new_start = np.cumsum(new_count) - new_count
+    same = old_count == new_count
+    rows = np.flatnonzero(same[new_group])  # candidates of groups with as many as before, aligned rank by rank
+    old_rows = old_start[new_group[rows]] + (rows - new_start[new_group[rows]])
+    equal = ((before.bbox[old_det[old_rows]] == dets.bbox[new_det[rows]]).all(axis=1)
+             & (before.score[old_det[old_rows]] == dets.score[new_det[rows]]))
+    reuse = same & (np.bincount(new_group[rows[~equal]], minlength=num_groups) == 0)
+    take = reuse[new_group[rows]]
+    known_gt = np.full(matched.candidate_gt.shape[:2] + (len(new_det),), -1,
+                       dtype=np.int64)
+    known_ignored = np.zeros(known_gt.shape, dtype=bool)
+    known_gt[:, :, rows[take]] = matched.candidate_gt[:, :, old_cols[old_rows[take]]]
+    known_ignored[:, :, rows[take]] = matched.candidate_ignored[:, :, old_cols[old_rows[take]]]
+    return prepared.matches(~reuse[new_group], known_gt, known_ignored)
 
 
 def same_detections(a: DetectionSet, b: DetectionSet) -> bool:

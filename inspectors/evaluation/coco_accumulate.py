@@ -119,32 +119,37 @@ def accumulate(matches: Matches, dets: DetectionSet, gt_category: np.ndarray, nu
 
 def _class_rows(t_row: np.ndarray, t_pos: np.ndarray, rank: np.ndarray, fp_before: np.ndarray, score: np.ndarray,
                 need: np.ndarray, npig: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One class's precision (rows, R), scores (rows, R) and recall (rows,) from its true positives: `t_row`,
-    `t_pos` (position in the class's detections, COCOeval's order), `rank` (it is the rank-th true positive of its
-    row) and `fp_before` (false positives before it), `score` the class's detection scores in that order, `need`
-    (rows, R) the true-positive count each recall threshold asks for.
+    """One class's precision (rows, R), scores (rows, R) and recall (rows,) from its true positives, row after row
+    and by rank inside a row: `t_row`, `t_pos` (position in the class's detections, COCOeval's order), `rank` (it
+    is the rank-th true positive of its row) and `fp_before` (false positives before it), `score` the class's
+    detection scores in that order, `need` (rows, R) the true-positive count each recall threshold asks for.
 
     COCOeval's precision at recall threshold r is the largest precision at or after the first position whose count
     reaches need[r] — the need-th true positive (the first position when need is 0). Precision falls between true
-    positives (fp grows, tp does not), so that largest value is taken at a true positive: only the true positives'
-    precisions k / (fp before it + k + eps) are kept, in a (row, k) table whose right-to-left maximum answers every
-    recall threshold."""
-    rows = need.shape[0]
+    positives (fp grows, tp does not), so that largest value is taken at a true positive: the largest of the
+    precisions k / (fp before it + k + eps) of the row's true positives from the need-th on. need grows with r, so
+    the row's true positives fall in blocks between consecutive need-th ones: one maximum per block (reduceat),
+    then a right-to-left running maximum over the blocks answers every recall threshold."""
+    rows, num_r = need.shape
     found = np.bincount(t_row, minlength=rows)  # true positives per row
+    row_start = np.cumsum(found) - found
+    total = len(t_row)
     k = rank.astype(float)
     pr = k / (fp_before.astype(float) + k + _EPS)  # COCOeval: tp / (fp + tp + eps)
-    width = int(found.max(initial=0))
-    padded = np.full((rows, max(width, 1)), -np.inf)
-    padded[t_row, rank - 1] = pr
-    where = np.zeros((rows, max(width, 1)), dtype=np.int64)
-    where[t_row, rank - 1] = t_pos  # position of the k-th true positive
-    envelope = np.maximum.accumulate(padded[:, ::-1], axis=1)[:, ::-1]  # the largest precision from the k-th on
-    first = np.maximum(need - 1, 0)  # (rows, R)
-    reached = need <= found[:, None]
-    value = np.take_along_axis(envelope, np.minimum(first, envelope.shape[1] - 1), axis=1)
-    value = np.where(np.isfinite(value), value, 0.0)  # rows without a true positive: precision 0 at position 0
-    position = np.where(need == 0, 0, np.take_along_axis(where, np.minimum(first, where.shape[1] - 1), axis=1))
-    reached = reached | (need == 0)
+    first = np.maximum(need - 1, 0)  # (rows, R) the true positive (0-based, in its row) each threshold starts at
+    reached = (need <= found[:, None]) | (need == 0)
+    start = row_start[:, None] + np.minimum(first, found[:, None])  # block starts, non-decreasing along R
+    flat = start.reshape(-1)
+    end = np.append(flat[1:], total)  # a block ends where the next starts (a row's last block at the row's end)
+    end.reshape(rows, num_r)[:, -1] = row_start + found
+    block = np.full(flat.shape, -np.inf)
+    nonempty = flat < end
+    if total:
+        maxima = np.maximum.reduceat(np.append(pr, -np.inf), flat)
+        block = np.where(nonempty, maxima, -np.inf)
+    envelope = np.maximum.accumulate(block.reshape(rows, num_r)[:, ::-1], axis=1)[:, ::-1]
+    value = np.where(np.isfinite(envelope), envelope, 0.0)  # rows without a true positive: precision 0
+    position = np.where(need == 0, 0, t_pos[np.minimum(start, max(total - 1, 0))] if total else 0)
     precision = np.where(reached, value, 0.0)
     scores = np.where(reached, score[position], 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):

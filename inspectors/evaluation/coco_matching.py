@@ -204,7 +204,7 @@ def prepare(
     gt_group = gts.image * num_classes + (0 if pooled else gts.category)
 
     # Detections by (group, decreasing score, input order); keep the first max_det of each group.
-    order = np.lexsort((np.arange(len(dets)), -dets.score, det_group))
+    order = _group_score_order(det_group, dets.score)
     group = det_group[order]
     first = np.concatenate([[True], group[1:] != group[:-1]]) if len(group) else np.zeros(0, bool)
     starts = np.flatnonzero(first)
@@ -251,6 +251,16 @@ def prepare(
     return Prepared(gts=gts, det=det_index, rank=rank, group=group, gt_order=gt_order, gt_start=gt_start,
                     gt_count=gt_count, gt_ignored=gt_ignored, max_iou=max_iou, candidate=candidate, iou=iou,
                     outside=outside, thresholds=np.minimum(iou_thresholds, 1 - 1e-10))
+
+
+def _group_score_order(group: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Indices by (group, decreasing score, input order). Detections usually come image after image, each image's
+    by decreasing score (the model's order): then a stable sort by group is that order, checked; else a lexsort."""
+    order = np.argsort(group, kind="stable")
+    g, s = group[order], score[order]
+    if bool(np.all((s[1:] <= s[:-1]) | (g[1:] != g[:-1]))):
+        return order
+    return np.lexsort((np.arange(len(group)), -score, group))
 
 
 def greedy_match(cand_group: np.ndarray, cand_gt_start: np.ndarray, cand_gt_count: np.ndarray, iou: np.ndarray,
