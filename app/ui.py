@@ -264,7 +264,7 @@ def _page_views(layout: Layout) -> dict[str, tuple[list[Any], Callable[[Session]
 
     def detections(session: Session) -> dict[Any, Any]:
         view = views.detections_view(session)
-        values = {**d.basic_values(view), **d.story_values(views.story_view(session))}
+        values = {**d.page_values(view), **d.story_values(views.story_view(session))}
         values[layout.summary] = view.summary if session.options.summary_open else gr.skip()
         return values
 

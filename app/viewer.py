@@ -32,7 +32,7 @@ TEMPLATE = ('<div class="lens-viewer" data-view="{view}" data-exact="true">'
             '<svg class="lens-viewer-svg" xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="none"></svg>'
             '<div class="lens-viewer-labels"></div></div>'
             '<div class="lens-viewer-tip" hidden></div>'
-            '<div class="lens-viewer-count" aria-live="polite"></div></div>')
+            '<div class="lens-viewer-count" aria-live="polite"></div><div class="lens-viewer-side"></div></div>')
 # The sliders a viewer applies by itself.
 FINAL_STAGE_KEYS = ("box_score_thresh", "box_nms_thresh", "box_detections_per_img")
 
@@ -80,7 +80,7 @@ def viewer(view: str, elem_id: str | None = None, **kwargs: Any) -> gr.HTML:
 
 def viewer_value(payload_key: str, heavy: str | None, settings: Mapping[str, Any], *,
                  ground_truth: Iterable[dict[str, Any]] = (), followed: int | None = None,
-                 display_scale: float = 1.0, clickable: bool = True, table: str | None = None,
+                 display_scale: float = 1.0, clickable: bool = True,
                  detections: list[dict[str, Any]] | None = None, extra: Mapping[str, Any] | None = None,
                  keys: Iterable[str] = FINAL_STAGE_KEYS, view: str = "detections",
                  palette: list[str] | None = None) -> str:
@@ -95,7 +95,6 @@ def viewer_value(payload_key: str, heavy: str | None, settings: Mapping[str, Any
         "followed": followed,
         "display_scale": float(display_scale),
         "clickable": clickable,
-        "table": table,   # CSS selector of the table listing the server's detections (row i = detection i)
         # The server's detections, sent only for a setting the payload cannot decide (an NMS value off the slider's
         # steps, more detections than the payload holds), or before the page holds the payload: the viewer draws
         # them as they are.

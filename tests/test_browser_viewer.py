@@ -84,6 +84,12 @@ def _assert_drawn_is_replay(page: Any, trace: Any, settings: dict[str, float]) -
     assert torch.equal(torch.from_numpy(boxes), detections.boxes.to(torch.float32)), settings
     assert torch.equal(torch.from_numpy(scores), detections.scores), settings
     assert [label for _, _, label, _ in drawn] == list(detections.names), settings
+    # The table beside the image lists the same detections, in order (drawn by the viewer from what it shows).
+    rows = page.evaluate("(view) => [...document.querySelectorAll(view + ' tr[data-row]')]"
+                         ".map(r => [...r.cells].map(c => c.innerText.trim()))", VIEW)
+    assert [row[0] for row in rows] == list(detections.names), settings
+    assert [row[1] for row in rows] == [f"{float(s):.3f}" for s in detections.scores], settings
+    assert [row[3] for row in rows] == [str(int(p)) for p in detections.proposal_index], settings
     return len(drawn)
 
 
@@ -185,6 +191,7 @@ def test_hover_tells_the_numbers_click_follows_and_labels_stay_legible(page: Any
         strongest.hover(force=True)
         tip = page.locator(f"{VIEW} .lens-viewer-tip").inner_text()
         assert strongest.get_attribute("data-label") in tip and "RoI #" in tip and "FPN" in tip
+        assert page.evaluate(f"() => document.querySelector('{VIEW} tr[data-row=\"0\"]').style.outline") != ""
         sizes = page.evaluate(f"""() => [...document.querySelectorAll('{VIEW} .lens-viewer-label')]
                                   .map(e => parseFloat(getComputedStyle(e).fontSize))""")
         assert sizes and min(sizes) >= 14 and len(sizes) <= 8

@@ -204,9 +204,11 @@ def detections_viewer(trace: Any, replay: Any, ground_truth: Any = None, followe
     if page is not None and (heavy is not None or "image" in extra):
         _SENT_IMAGE.put(id(page), image_key(trace))
     detections = server_detections(replay) if served or not payload_decides(trace, replay.settings) else None
+    # The table and the counts per class beside the image are drawn by the viewer from what it shows.
+    extra["texts_table"] = {"columns": table_headers(), "table_title": t("detections.table"),
+                            "per_class": t("detections.per_class"), "none": t("detections.none")}
     return viewer_value(key, heavy if fresh else None, replay.settings, ground_truth=objects, followed=followed,
-                        display_scale=display_scale(height, width), table="#lens-detections-table",
-                        detections=detections, extra=extra)
+                        display_scale=display_scale(height, width), detections=detections, extra=extra)
 
 
 def payload_decides(trace: Any, settings: Any) -> bool:

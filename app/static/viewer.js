@@ -10,6 +10,7 @@
   const labelsLayer = root.querySelector('.lens-viewer-labels');
   const tip = root.querySelector('.lens-viewer-tip');
   const countLine = root.querySelector('.lens-viewer-count');
+  const side = root.querySelector('.lens-viewer-side');
   const NS = 'http://www.w3.org/2000/svg';
   const LABELLED = 8;
   const LABELLED_PROPOSALS = 5;
@@ -236,6 +237,7 @@
         count: shown.length, score: Number(s.box_score_thresh), nms: Number(s.box_nms_thresh),
         per_image: Math.trunc(Number(s.box_detections_per_img)),
         model: state.p ? state.p.raw.model_count : data.model_count});
+    if (!proposals) drawTable(shown, name, tint);
     root.dataset.count = String(shown.length);
     root.dataset.settings = settingsText;
     root.dataset.drawn = String(performance.now());
@@ -277,6 +279,7 @@
     let value = props.value;
     if (!value) { state.data = null; state.p = null; state.q = null; draw(); return; }
     const data = typeof value === 'string' ? JSON.parse(value) : value;
+    if (data.texts_table) data.texts = Object.assign({}, data.texts, data.texts_table);
     state.data = data;
     state.settings = Object.assign({}, data.settings);
     if (data.image && img.getAttribute('src') !== data.image) img.setAttribute('src', data.image);
@@ -327,21 +330,50 @@
     box.classList.add('lens-viewer-hover');
     highlightRow(Number(box.dataset.rank), box.getAttribute('stroke'));
   });
-  // The same detection in the table beside the image (its rows are the server's detections: only while the
-  // drawn settings are the ones the server replayed at).
+  // The detections' table and their count per class beside the image, drawn from what the image shows (the
+  // same rows as the server's table for /rethreshold: label, score, box in original pixels, RoI #), so that they
+  // follow the sliders while dragging, and a hovered box outlines its row.
+  function esc(text) {
+    return String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
+  }
+  function drawTable(shown, name, tint) {
+    const t = state.data.texts;
+    if (!side || !t.columns) return;
+    const head = t.columns.map((c, i) => `<th${i ? ' class="lens-num"' : ''}>${esc(c)}</th>`).join('');
+    const rows = shown.map((item, r) => `<tr data-row="${r}"><td><span class="lens-viewer-swatch" ` +
+      `style="background:${tint(item)}"></span>${esc(name(item))}</td><td class="lens-num">${item.score.toFixed(3)}` +
+      `</td><td class="lens-num">${item.box.map((v) => Math.round(v)).join(', ')}</td>` +
+      `<td class="lens-num">${item.proposal}</td></tr>`).join('');
+    const counts = new Map();
+    for (const item of shown) {
+      const key = name(item);
+      if (!counts.has(key)) counts.set(key, {n: 0, color: tint(item)});
+      counts.get(key).n += 1;
+    }
+    const ranked = [...counts.entries()].sort((a, b) => b[1].n - a[1].n);   // stable: first seen first on ties
+    const most = ranked.length ? ranked[0][1].n : 1;
+    const bars = ranked.map(([key, c]) => `<div class="lens-bar-row"><span class="lens-bar-label">${esc(key)}</span>` +
+      `<span class="lens-bar" style="width:${Math.max(4, 100 * c.n / most).toFixed(1)}%;background:${c.color};">` +
+      `</span><span class="lens-bar-value">${c.n}</span></div>`).join('');
+    side.innerHTML = `<div class="lens-viewer-table-wrap"><div class="lens-viewer-caption">${esc(t.table_title)}</div>` +
+      `<div class="lens-viewer-scroll"><table class="lens-viewer-table"><thead><tr>${head}</tr></thead>` +
+      `<tbody>${rows}</tbody></table></div></div><div class="lens-bars"><div class="lens-bars-title">` +
+      `${esc(t.per_class)}</div>${ranked.length ? bars : `<p class="lens-note">${esc(t.none)}</p>`}</div>`;
+    highlighted = null;
+  }
   let highlighted = null;
   function highlightRow(rank, stroke) {
     if (highlighted) { highlighted.style.outline = ''; highlighted = null; }
-    const table = state.data && state.data.table && document.querySelector(state.data.table);
-    if (!table || rank === null) return;
-    const server = state.data.settings, now = state.settings;
-    if (!Object.keys(server).every((key) => Number(server[key]) === Number(now[key]))) return;
-    // Gradio's dataframe draws its visible rows as .virtual-row elements whose cells carry data-row.
-    const cell = table.querySelector(`[data-row="${rank}"]`);
-    const row = cell ? (cell.closest('.virtual-row, tr') || cell) : null;
+    if (!side || rank === null) return;
+    const row = side.querySelector(`tr[data-row="${rank}"]`);
     if (!row) return;
     row.style.outline = `3px solid ${stroke}`;
-    row.scrollIntoView({block: 'nearest'});
+    row.style.outlineOffset = '-3px';
+    const scroller = side.querySelector('.lens-viewer-scroll');
+    if (scroller && (row.offsetTop < scroller.scrollTop || row.offsetTop + row.offsetHeight >
+                     scroller.scrollTop + scroller.clientHeight)) {
+      scroller.scrollTop = Math.max(0, row.offsetTop - scroller.clientHeight / 2);
+    }
     highlighted = row;
   }
   svg.addEventListener('mousemove', (event) => {

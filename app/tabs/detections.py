@@ -49,9 +49,15 @@ class DetectionsTab:
         return {**self.basic_values(view), **self.story_values(story)}
 
     def basic_values(self, view: DetectionsView) -> dict[Any, Any]:
+        """What /inspect and /rethreshold return (the table and the counts per class too)."""
         return {self.image: view.viewer,
                 self.table: frame(view.rows, table_headers()), self.counts: view.counts_html,
                 self.steps: view.steps}
+
+    def page_values(self, view: DetectionsView) -> dict[Any, Any]:
+        """What the page's events send: on the page the viewer draws the table and the counts per class itself,
+        from what it shows (the hidden twins are for scripts)."""
+        return {**self.basic_values(view), self.table: gr.skip(), self.counts: gr.skip()}
 
     def story_values(self, story: StoryView) -> dict[Any, Any]:
         return {self.follow: gr.update(choices=story.choices, value=story.chosen),
@@ -65,14 +71,13 @@ def build() -> DetectionsTab:
     look_for("look.detections")
     explanation("detections.explain")
     # Picture first, as wide as the other tabs' main pictures; the table and the counts per class below it.
+    # The viewer draws the detections' table and their counts per class beside the image (they follow the sliders
+    # while dragging); the Dataframe and the HTML here are what /inspect and /rethreshold return to scripts.
     image = viewer("detections", elem_id="lens-detections-image")
-    with gr.Row():
-        with gr.Column(scale=3):
-            detections_table = table(table_headers, label_key="detections.table", max_height=430,
-                                     column_widths=["27%", "16%", "42%", "15%"])
-            detections_table.elem_id = "lens-detections-table"   # the viewer highlights the hovered row
-        with gr.Column(scale=2):
-            counts = gr.HTML()
+    detections_table = table(table_headers, label_key="detections.table", max_height=430,
+                             column_widths=["27%", "16%", "42%", "15%"])
+    detections_table.visible = False
+    counts = gr.HTML(visible=False)
     heading("detections.steps")
     steps = gr.Markdown(elem_classes=["lens-table"])
     heading("story.title", level=3)
