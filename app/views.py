@@ -500,6 +500,60 @@ def fate_text(session: Session) -> str:
     return story_figs.fate_markdown(fate, candidate, level)
 
 
+def _gt_chosen(session: Session, report: Any) -> int | None:
+    """The object the Ground-truth tab shows: the one picked, else the first lost one, else the first."""
+    chosen = session.options.gt_object
+    if report.funnel and (chosen is None or not 0 <= chosen < len(report.funnel)):
+        lost = [r.index for r in report.funnel if r.lost_at is not None]
+        chosen = lost[0] if lost else 0
+    return chosen
+
+
+def _array_key(values: Any) -> tuple[str, tuple[int, ...], bytes]:
+    array = np.asarray(values)
+    return str(array.dtype), array.shape, array.tobytes()
+
+
+def _recall_key(report: Any, language: str) -> tuple[Any, ...]:
+    """Everything gt_figs.recall_figure reads (the curves' exact values), and the language."""
+    curve, vs = report.recall_vs_iou, report.recall_vs_proposals
+    sizes = tuple((size, int(count), _array_key(curve.by_size[size]) if count else None)
+                  for size, count in sorted(curve.objects_by_size.items()))
+    return (language, int(curve.proposals), _array_key(curve.iou_thresholds), _array_key(curve.recall), sizes,
+            tuple(vs.counts), _array_key(vs.recall_at(0.5)), _array_key(vs.recall_at(0.7)))
+
+
+def _ground_truth_parts(session: Session, report: Any) -> dict[str, Any]:
+    """The Ground-truth tab's threshold-dependent parts (GroundTruthTab.parts) by what they are drawn from: the
+    texts themselves, the funnel's cells, the object's boxes and text, the recall curves' values."""
+    language = current_language()
+    warnings = "\n".join(f"- {gt_figs.warning_text(w)}" for w in report.warnings)
+    if warnings:
+        warnings = f"**{t('gt.warnings')}**\n\n{warnings}"
+    chosen = _gt_chosen(session, report)
+    stages = tuple(getattr(report, "stages", ()))
+    funnel = tuple((r.index, r.name, tuple(round(float(r.best_iou[s]), 2) for s in stages), r.lost_at)
+                   for r in report.funnel)
+    drawn = None
+    if chosen is not None:
+        record = report.funnel[chosen]
+        drawn = (gt_figs.object_markdown(report, chosen), tuple(record.box),
+                 tuple((stage, None if best is None or best.box is None else (tuple(best.box), best.iou))
+                       for stage, best in ((s, record.best.get(s)) for s in gt_figs.DRAWN_STAGES)), language)
+    return {"warnings": warnings, "summary": gt_figs.summary_markdown(report),
+            "funnel": (language, report.iou_threshold, stages, funnel),
+            "object": (tuple(gt_figs.object_choices(report)), chosen), "object_view": drawn,
+            "tide": gt_figs.tide_markdown(report), "recall": _recall_key(report, language),
+            "losses": gt_figs.losses_markdown(report)}
+
+
+def ground_truth_keys(session: Session) -> dict[str, Any]:
+    """ground_truth_view's parts by what they are drawn from ({} without ground truth; the report is the one the
+    page shows, kept by gt_report)."""
+    report = gt_report(session)
+    return {} if report is None else _ground_truth_parts(session, report)
+
+
 def ground_truth_view(session: Session) -> GroundTruthView:
     """The Ground truth tab: the funnel, one object's story, TP/FP/FN and TIDE, recall, anchor labels, losses."""
     report = gt_report(session)
@@ -510,25 +564,25 @@ def ground_truth_view(session: Session) -> GroundTruthView:
                                "", "", empty, levels, None, None, "", "")
     gt = report.gt
     source = t("gt.source", name=session.gt_name, count=len(gt.names), ignored=len(gt.ignore_names))
-    warnings = "\n".join(f"- {gt_figs.warning_text(w)}" for w in report.warnings)
-    if warnings:
-        warnings = f"**{t('gt.warnings')}**\n\n{warnings}"
-    chosen = session.options.gt_object
-    if report.funnel and (chosen is None or not 0 <= chosen < len(report.funnel)):
-        lost = [r.index for r in report.funnel if r.lost_at is not None]
-        chosen = lost[0] if lost else 0
+    parts = _ground_truth_parts(session, report)
+    chosen = parts["object"][1]
     level = session.options.anchor_label_level
     if level is None or not 0 <= level < len(levels):
         positives = [c.positive for c in report.anchor_analysis.per_level]
         level = int(np.argmax(positives)) if positives else 0
+    memo, trace = session.view_memo, session.trace
+    object_image = None if chosen is None else memo.get_or_build(
+        ("gt-object", parts["object_view"]), lambda: gt_figs.object_image(trace, report, chosen))
     return GroundTruthView(
-        source=source, warnings=warnings, summary=gt_figs.summary_markdown(report),
-        funnel=gt_figs.funnel_frame(report), object_choices=gt_figs.object_choices(report), object_chosen=chosen,
-        object_image=gt_figs.object_image(session.trace, report, chosen) if chosen is not None else None,
-        object_text=gt_figs.object_markdown(report, chosen) if chosen is not None else "",
-        tide=gt_figs.tide_markdown(report), recall=gt_figs.recall_figure(report), level_choices=levels, level=level,
-        anchor_image=gt_figs.anchor_labels_image(session.trace, report, level),
-        anchor_text=gt_figs.anchor_labels_markdown(report), losses=gt_figs.losses_markdown(report))
+        source=source, warnings=parts["warnings"], summary=parts["summary"],
+        funnel=gt_figs.funnel_frame(report), object_choices=list(parts["object"][0]), object_chosen=chosen,
+        object_image=object_image, object_text=parts["object_view"][0] if chosen is not None else "",
+        tide=parts["tide"], recall=memo.get_or_build(("gt-recall", parts["recall"]),
+                                                     lambda: gt_figs.recall_figure(report)),
+        level_choices=levels, level=level,
+        anchor_image=memo.get_or_build(("gt-anchors", report.gt.key, report.seed, level),
+                                       lambda: gt_figs.anchor_labels_image(trace, report, level)),
+        anchor_text=gt_figs.anchor_labels_markdown(report), losses=parts["losses"])
 
 
 def dataset_view(dataset: Any, metrics: Any, thresholds: dict[str, Any], status: str) -> DatasetView:
@@ -542,4 +596,4 @@ def dataset_view(dataset: Any, metrics: Any, thresholds: dict[str, Any], status:
 
 
 # Tab id -> its parts' keys (the tab's `parts` maps the same names to its outputs).
-_TAB_KEYS: dict[str, Callable[[Session], dict[str, Any]]] = {"roi": roi_keys}
+_TAB_KEYS: dict[str, Callable[[Session], dict[str, Any]]] = {"roi": roi_keys, "gt": ground_truth_keys}

@@ -51,3 +51,19 @@ def test_kept_candidates_have_no_remover(trace):
     clipped = replay.rpn_candidates.candidate_boxes.cpu().numpy()
     found = _rpn_nms_suppressions(replay, best, fate, clipped, np.zeros((len(fate), len(best))))
     assert found == [None] * len(best)
+
+
+@pytest.mark.parametrize("settings", [{}, {"rpn_nms_thresh": 0.5}, {"rpn_post_nms_top_n": 60},
+                                      {"rpn_pre_nms_top_n": 300, "rpn_nms_thresh": 0.85, "rpn_score_thresh": 0.2}])
+def test_recall_proposals_from_the_replays_filtering_equal_a_wide_filtering(trace, settings):
+    """The recall curve's 2000 proposals, read from the replay's own NMS survivors, are those of the RPN filtering
+    run again with post-NMS top-n 2000 (what the report computed before): same boxes, same order, bit for bit."""
+    from inspectors.ground_truth.proposal_recall import extended_proposals
+    from inspectors.pipeline.replay import rpn_settings_of
+
+    replay = trace.replay(**settings)
+    rpn = rpn_settings_of(trace, replay.settings)
+    boxes, scores = extended_proposals(trace, rpn, 2000, replay.rpn_candidates)
+    wide_boxes, wide_scores = extended_proposals(trace, rpn, 2000)
+    assert np.array_equal(boxes, wide_boxes) and np.array_equal(scores, wide_scores)
+    assert len(boxes) >= len(replay.proposals)

@@ -45,6 +45,14 @@ class GroundTruthTab:
         slider move leaves them as they are."""
         return [self.source, self.level, self.anchor_image, self.anchor_text]
 
+    @property
+    def parts(self) -> dict[str, list[Any]]:
+        """The outputs by the part of views.ground_truth_keys they show: a slider move that leaves a part's key as
+        it was leaves those outputs as they are on the page."""
+        return {"warnings": [self.warnings], "summary": [self.summary], "funnel": [self.funnel],
+                "object": [self.object], "object_view": [self.object_image, self.object_text], "tide": [self.tide],
+                "recall": [self.recall], "losses": [self.losses]}
+
     def values(self, view: GroundTruthView) -> dict[Any, Any]:
         return {self.source: view.source, self.warnings: view.warnings, self.summary: view.summary,
                 self.funnel: view.funnel,

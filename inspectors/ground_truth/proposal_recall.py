@@ -17,7 +17,7 @@ COCO `area` when the file gives one (as COCOeval uses it), else the box area.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
 import torch
@@ -29,7 +29,7 @@ from inspectors.evaluation.matching import (
     box_iou_xyxy,
     match_image,
 )
-from inspectors.rpn.filter import RpnSettings, filter_proposals
+from inspectors.rpn.filter import RpnFilterResult, RpnSettings, filter_proposals
 
 if TYPE_CHECKING:
     from inspectors.core.trace import Trace
@@ -122,15 +122,20 @@ class RecallVsProposals:
         }
 
 
-def extended_proposals(trace: "Trace", settings: RpnSettings, count: int) -> tuple[np.ndarray, np.ndarray]:
+def extended_proposals(trace: "Trace", settings: RpnSettings, count: int,
+                       filtered: Optional[RpnFilterResult] = None) -> tuple[np.ndarray, np.ndarray]:
     """The first `count` proposals (original frame) and their objectness, in the RPN's order, at `settings` with
-    post-NMS top-n raised to at least `count`: RPN filtering only."""
-    wide = RpnSettings(settings.pre_nms_top_n, settings.nms_thresh, max(count, settings.post_nms_top_n),
-                       settings.score_thresh, settings.min_size)
+    post-NMS top-n raised to at least `count`: RPN filtering only. `filtered`: the RPN's filtering at `settings`
+    (a replay's, whatever its post-NMS top-n) when at hand: its NMS survivors, in order, are those proposals."""
     with torch.inference_mode():
-        filtered = filter_proposals(trace.decoded_anchors, trace.objectness, trace.num_anchors_per_level,
-                                    trace.resized_size, wide)
-        keep = filtered.keep[:count]
+        if filtered is not None and filtered.after_nms is not None:
+            keep = filtered.after_nms[:count]
+        else:
+            wide = RpnSettings(settings.pre_nms_top_n, settings.nms_thresh, max(count, settings.post_nms_top_n),
+                               settings.score_thresh, settings.min_size)
+            filtered = filter_proposals(trace.decoded_anchors, trace.objectness, trace.num_anchors_per_level,
+                                        trace.resized_size, wide)
+            keep = filtered.keep[:count]
         boxes = trace.to_original(filtered.candidate_boxes[keep])
         scores = filtered.candidate_scores[keep]
     return boxes.cpu().numpy().astype(np.float64), scores.cpu().numpy().astype(np.float64)

@@ -164,7 +164,7 @@ class GroundTruthReport:
         key = ("gt.recall_vs_proposals", gt.key, rpn.pre_nms_top_n, rpn.nms_thresh, rpn.score_thresh)
 
         def build() -> RecallVsProposals:
-            boxes, scores = extended_proposals(trace, rpn, max(PROPOSAL_COUNTS))
+            boxes, scores = extended_proposals(trace, rpn, max(PROPOSAL_COUNTS), self.replay.rpn_candidates)
             return recall_vs_proposals(boxes, scores, gt, PROPOSAL_COUNTS)
 
         return trace.cache.extra(key, build)

@@ -9,6 +9,7 @@ removed it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import torch
 from torch import Tensor
@@ -51,6 +52,9 @@ class RpnFilterResult:
     pre_nms: Tensor  # indices into candidates that entered NMS, in their order
     keep: Tensor  # indices into candidates of the final proposals, in torchvision's output order
     steps: list[FilterStep]
+    # indices into candidates of every NMS survivor, in torchvision's output order (`keep` is its first
+    # post_nms_top_n): the proposals at any larger post-NMS top-n
+    after_nms: Optional[Tensor] = None
 
 
 def filter_proposals(
@@ -147,6 +151,7 @@ def filter_candidates(
         pre_nms=pre_nms,
         keep=final,
         steps=steps,
+        after_nms=after_nms,
     )
 
 
