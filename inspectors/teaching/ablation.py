@@ -162,11 +162,47 @@ def _rpn_ablation(trace: "Trace", kind: str, settings: RpnSettings, seed: Option
             class_logits, box_regression, computed = head_outputs_for_candidates(
                 trace, filtered.candidate_anchor[filtered.keep], proposals)
         else:
-            class_logits, box_regression = run_box_head(trace, proposals)
-            computed = int(proposals.shape[0])
+            # Anchor boxes: a candidate's box is its anchor clipped to the image, so it too depends only on the
+            # anchor; the heads run only for anchors no earlier no_reg setting sent them.
+            class_logits, box_regression, computed = _anchor_box_heads(
+                trace, filtered.candidate_anchor[filtered.keep], proposals)
         candidates = box_candidates(class_logits, box_regression, proposals, trace.resized_size,
                                     trace.config.roi_box_coder.build())
     return _HeadStage(filtered, proposals, candidates, computed)
+
+
+@dataclass
+class _AnchorBoxHeads:
+    """The RoI heads' outputs for the no_reg ablation's boxes (each an anchor clipped to the image) by anchor index,
+    the counterpart of replay's HeadCache (regressed boxes); a dataclass of tensors, so that the trace counts its
+    bytes as it grows."""
+
+    row: Tensor  # (A,) row of each anchor in logits / deltas, −1 when not computed yet
+    logits: Optional[Tensor] = None  # (rows, K)
+    deltas: Optional[Tensor] = None  # (rows, 4K)
+
+
+def _anchor_box_heads(trace: "Trace", anchors: Tensor, boxes: Tensor) -> tuple[Tensor, Tensor, int]:
+    """Class logits and box regression for anchor boxes `boxes` of `anchors`, running the heads only for anchors
+    not cached yet; and how many ran now."""
+    cache = trace.cache
+    with cache.lock:
+        heads = cache.extra(("ablation.anchor_heads",), lambda: _AnchorBoxHeads(
+            torch.full((int(trace.anchors.shape[0]),), -1, dtype=torch.int64, device=anchors.device)))
+        todo = torch.nonzero(heads.row[anchors] < 0).flatten()
+        if todo.numel():
+            logits, deltas = run_box_head(trace, boxes[todo])
+            start = 0 if heads.logits is None else int(heads.logits.shape[0])
+            heads.logits = logits.clone() if heads.logits is None else torch.cat([heads.logits, logits])
+            heads.deltas = deltas.clone() if heads.deltas is None else torch.cat([heads.deltas, deltas])
+            heads.row[anchors[todo]] = torch.arange(start, start + int(todo.numel()), device=heads.row.device)
+        if anchors.numel() == 0:
+            empty = trace.class_logits.new_zeros
+            num_classes = int(trace.class_logits.shape[-1])
+            return empty((0, num_classes)), empty((0, 4 * num_classes)), 0
+        assert heads.logits is not None and heads.deltas is not None
+        rows = heads.row[anchors]
+        return heads.logits[rows], heads.deltas[rows], int(todo.numel())
 
 
 def _boxes_ablation(trace: "Trace", boxes: Tensor) -> _HeadStage:
