@@ -25,7 +25,7 @@ from app.figures import projection as projection_figs
 from app.figures import proposals as proposal_figs
 from app.figures import roi as roi_figs
 from app.figures import story as story_figs
-from app.figures.ablations import AblationView, ablation_view  # noqa: F401  (the Ablations tab's view)
+from app.figures.ablations import AblationView, ablation_keys, ablation_view  # noqa: F401  (the Ablations tab's view)
 from app.figures.common import empty_figure, markdown_table, to_numpy
 from app.session_cache import Session
 from app.strings import current_language, t
@@ -253,8 +253,11 @@ def objectness_view(session: Session) -> ObjectnessView:
 def proposals_view(session: Session) -> ProposalsView:
     trace, replay, top_n = session.trace, session.replay, session.options.proposals_top_n
     pre, post = replay.pre_nms, replay.proposals
+    marks = _fate_marks(session)
     return ProposalsView(
-        pre_nms_image=proposal_figs.proposals_image(trace, pre, top_n, _fate_marks(session), gt_boxes(session)),
+        pre_nms_image=session.view_memo.get_or_build(
+            ("proposals-pre-nms", _pre_nms_key(session, marks)),
+            lambda: proposal_figs.proposals_image(trace, pre, top_n, marks, gt_boxes(session))),
         pre_nms_label=t("proposals.pre_nms", shown=min(top_n, len(pre)), total=len(pre)),
         post_nms_label=t("proposals.post_nms", shown=min(top_n, len(post)), total=len(post)),
         viewer=proposal_figs.proposals_viewer(trace, replay, top_n, gt_boxes(session), _followed_proposal(session),
@@ -265,6 +268,20 @@ def proposals_view(session: Session) -> ProposalsView:
         legend_html=proposal_figs.level_legend_html(trace),
         fate=fate_text(session),
     )
+
+
+def _pre_nms_key(session: Session, marks: list[int]) -> tuple[Any, ...]:
+    """What the pre-NMS picture is drawn from: the boxes that entered NMS (the per-level top-n and the score
+    threshold; not the NMS IoU nor the post-NMS top-n), the top-N shown, the marked boxes, the objects."""
+    settings = session.replay.settings
+    return (int(settings["rpn_pre_nms_top_n"]), float(settings["rpn_score_thresh"]),
+            int(session.options.proposals_top_n), tuple(marks), id(session.gt), current_language())
+
+
+def proposals_keys(session: Session) -> dict[str, Any]:
+    """proposals_view's parts by what they are drawn from: an RPN NMS or post-NMS top-n move leaves the pre-NMS
+    picture and the level legend as they are on the page."""
+    return {"legend": (current_language(),), "pre_nms": _pre_nms_key(session, _fate_marks(session))}
 
 
 def _fate_marks(session: Session) -> list[int]:
@@ -596,4 +613,6 @@ def dataset_view(dataset: Any, metrics: Any, thresholds: dict[str, Any], status:
 
 
 # Tab id -> its parts' keys (the tab's `parts` maps the same names to its outputs).
-_TAB_KEYS: dict[str, Callable[[Session], dict[str, Any]]] = {"roi": roi_keys, "gt": ground_truth_keys}
+_TAB_KEYS: dict[str, Callable[[Session], dict[str, Any]]] = {"roi": roi_keys, "gt": ground_truth_keys,
+                                                              "ablations": ablation_keys}
+_TAB_KEYS["proposals"] = proposals_keys

@@ -137,3 +137,25 @@ def test_ground_truth_tab_after_moves_and_its_own_controls_equals_a_fresh_view(d
     # The losses (no threshold changes them) were never re-sent; the funnel and the object's story were left as they
     # were by the moves that did not change them.
     assert {"losses", "funnel", "warnings"} <= skipped_parts, skipped_parts
+
+
+@pytest.mark.parametrize("kind", ["no_reg", "no_cls", "boxes"])
+def test_ablations_tab_after_moves_and_its_own_controls_equals_a_fresh_view(demo: Any, kind: str) -> None:
+    sid, layout, request = "parts", demo.layout, SimpleNamespace(session_hash="parts")
+    page = Page()
+    page.apply(demo.event_functions["select_ablations"](request))
+    page.apply(demo.event_functions["ablation_kind"](kind, 0, request))
+    if kind == "boxes":
+        page.apply(demo.event_functions["ablation_boxes"]("20, 20, 120, 140\n60, 50, 200, 180", request))
+    assert_page_is_fresh(demo, page, sid, "ablations")
+    for step, changes in enumerate(RPN_MOVES):
+        page.apply(move(demo, sid, **changes))
+        assert_page_is_fresh(demo, page, sid, "ablations")
+        if step == 4:   # the tab's own control between moves: another seed
+            page.apply(demo.event_functions["ablation_kind"](kind, 3, request))
+            assert_page_is_fresh(demo, page, sid, "ablations")
+    if kind == "boxes":   # no RPN threshold reaches boxes one brings: only final-stage moves re-send the result
+        page.sent = 0
+        page.apply(move(demo, sid, rpn_nms_thresh=0.5))
+        assert layout.ablations.ablation_image not in {c for c, v in move(demo, sid, rpn_nms_thresh=0.6).items()
+                                                       if not (isinstance(v, dict) and v == SKIP)}

@@ -79,17 +79,61 @@ class AblationView:
     comparison: str
 
 
+def _array_key(values: Any) -> tuple[str, tuple[int, ...], bytes]:
+    array = to_numpy(values)
+    return str(array.dtype), array.shape, array.tobytes()
+
+
+def _detections_key(detections: Any) -> tuple[Any, ...]:
+    """Everything detections_image reads of the detections (their boxes, scores, labels, names)."""
+    return (_array_key(detections.boxes), _array_key(detections.scores), _array_key(detections.labels),
+            tuple(detections.names))
+
+
+def _ablation_run(session: Session) -> Any:
+    """The chosen ablation at the session's thresholds (memoised by the engine: a final-stage replay), or None for
+    "boxes" with none drawn yet."""
+    options = session.options
+    drawn = list(options.ablation_boxes)
+    if options.ablation_kind == "boxes" and not drawn:
+        return None
+    return session.trace.ablation(drawn if options.ablation_kind == "boxes" else options.ablation_kind,
+                                  seed=int(options.ablation_seed), **session.thresholds)
+
+
+def _ablation_parts(session: Session, run: Any) -> dict[str, Any]:
+    options, replay = session.options, session.replay
+    kind, drawn = options.ablation_kind, list(options.ablation_boxes)
+    label = t(f"abl.kind.{kind}")
+    result = None if run is None else (_detections_key(run.detections),
+                                       t("abl.ablation_image", kind=label, count=len(run.detections)))
+    return {"kind": (kind, boxes_text(drawn) if run is not None else ""),
+            "model_image": (_detections_key(replay.detections), tuple(drawn), options.ablation_pending),
+            "result": (label, result),
+            "comparison": t("abl.no_boxes") if run is None else comparison_markdown(replay, run, kind)}
+
+
+def ablation_keys(session: Session) -> dict[str, Any]:
+    """ablation_view's parts (AblationsTab.parts) by what they are drawn from, for a slider move to leave those
+    whose key did not change as they are on the page."""
+    return _ablation_parts(session, _ablation_run(session))
+
+
 def ablation_view(session: Session) -> AblationView:
     """The model's detections (where boxes are drawn) beside the RoI heads' answer for the chosen ablation."""
     trace, replay, options = session.trace, session.replay, session.options
     drawn = list(options.ablation_boxes)
-    model_image = detections_image(trace, replay.detections, drawn, options.ablation_pending)
+    run = _ablation_run(session)
+    parts = _ablation_parts(session, run)
+    memo = session.view_memo
+    model_image = memo.get_or_build(("abl-model", parts["model_image"]), lambda: detections_image(
+        trace, replay.detections, drawn, options.ablation_pending))
     kind = options.ablation_kind
     label = t(f"abl.kind.{kind}")
-    if kind == "boxes" and not drawn:
+    if run is None:
         return AblationView(kind, "", model_image, trace.image, label, t("abl.no_boxes"))
-    run = trace.ablation(drawn if kind == "boxes" else kind, seed=int(options.ablation_seed), **session.thresholds)
+    detections_key, ablation_label = parts["result"][1]
     return AblationView(kind, boxes_text(drawn), model_image,
-                        detections_image(trace, run.detections),
-                        t("abl.ablation_image", kind=label, count=len(run.detections)),
-                        comparison_markdown(replay, run, kind))
+                        memo.get_or_build(("abl-result", detections_key),
+                                          lambda: detections_image(trace, run.detections)),
+                        ablation_label, parts["comparison"])

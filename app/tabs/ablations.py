@@ -31,6 +31,13 @@ class AblationsTab:
     def outputs(self) -> list[Any]:
         return [self.kind, self.boxes, self.model_image, self.ablation_image, self.comparison]
 
+    @property
+    def parts(self) -> dict[str, list[Any]]:
+        """The outputs by the part of figures.ablations.ablation_keys they show: a slider move that leaves a part's
+        key as it was leaves those outputs as they are on the page."""
+        return {"kind": [self.kind, self.boxes], "model_image": [self.model_image],
+                "result": [self.ablation_image], "comparison": [self.comparison]}
+
     def values(self, view: AblationView) -> dict[Any, Any]:
         return {self.boxes: view.boxes_text, self.kind: view.kind, self.model_image: view.model_image,
                 self.ablation_image: gr.update(value=view.ablation_image, label=view.ablation_label),
