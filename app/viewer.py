@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import json
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import gradio as gr
 
@@ -67,6 +67,23 @@ def fetch_payload(key: Any) -> str | None:
         key = key[0] if key else ""
     value: Any = PAYLOADS.get(str(key))
     return value.result() if hasattr(value, "result") else value
+
+
+# The image each page (session object) was last sent (its key): the viewers of a page share their images, so a
+# later value names it by key only (a viewer without it asks for it: fetch_payload).
+_SENT_IMAGES: BoundedCache[int, str] = BoundedCache(1024)
+
+
+def image_fields(key: str, url: Callable[[], str], page: Any = None) -> dict[str, str]:
+    """{"image_key": key}, and the image itself ("image": its data URL, `url()`) unless this page was sent it."""
+    if PAYLOADS.peek(key) is None:
+        PAYLOADS.put(key, url())
+    fields = {"image_key": key}
+    if page is None or _SENT_IMAGES.get(id(page)) != key:
+        fields["image"] = url()
+        if page is not None:
+            _SENT_IMAGES.put(id(page), key)
+    return fields
 
 
 def viewer(view: str, elem_id: str | None = None, **kwargs: Any) -> gr.HTML:

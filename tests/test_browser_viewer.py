@@ -282,6 +282,8 @@ def test_dragging_top_n_draws_the_engines_first_n_proposals(page: Any, served: t
     assert not [url for url in requests if "queue/join" in url], "a drag must not call the server"
     page.mouse.up()
     assert len(compared) >= 20
+    # The image came with the page's first viewer value (its viewers share it by key): this viewer shows it too.
+    assert page.evaluate(f"() => document.querySelector('{PROPOSALS} img').src").startswith("data:image/jpeg")
     strongest = page.locator(f"{PROPOSALS} rect.lens-viewer-box[data-rank='0']")
     strongest.hover(force=True)
     tip = page.locator(f"{PROPOSALS} .lens-viewer-tip").inner_text()

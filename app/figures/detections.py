@@ -17,7 +17,7 @@ from app.config import THRESHOLD_KEYS
 from app.drawing import color_for, display_scale, draw_boxes, hex_color
 from app.figures.common import to_numpy
 from app.strings import t
-from app.viewer import PAYLOADS, viewer_value
+from app.viewer import PAYLOADS, image_fields, viewer_value
 from inspectors.core.lru import BoundedCache
 from inspectors.core.thresholds import RPN_KEYS
 from inspectors.roi.final_stage import final_stage_payload, max_detections_of, score_grid
@@ -135,15 +135,14 @@ class LazyJson:
 
 
 def final_stage_json(trace: Any, replay: Any) -> tuple[str, LazyJson]:
-    """(key, the heavy JSON — image and final-stage payload — built on first request) at the replay's RPN setting:
+    """(key, the heavy JSON — the final-stage payload — built on first request) at the replay's RPN setting:
     once per capture and RPN setting (the trace's own bounded memo), so a final-stage slider costs no payload work."""
     rpn = tuple(float(replay.settings[key]) for key in RPN_KEYS)
     candidates, levels = replay.box_candidates, replay.proposals.levels
 
     def heavy() -> str:
         payload = final_stage_payload(trace, candidates, levels)
-        return ('{"image": ' + json.dumps(image_url(trace)) + ', "payload": '
-                + json.dumps(payload.to_json(), separators=(",", ":")) + "}")
+        return '{"payload": ' + json.dumps(payload.to_json(), separators=(",", ":")) + "}"
 
     key, lazy = trace.cache.extra(("viewer_final_stage", rpn), lambda: (uuid.uuid4().hex, LazyJson(heavy)))
     if PAYLOADS.peek(key) is None:
@@ -171,8 +170,6 @@ def image_url(trace: Any) -> str:
 # The payload key each page (session) was last sent: a final-stage release then sends only the settings. (Should a
 # page lack the payload anyway, its viewer asks for it by key.)
 _SENT: BoundedCache[int, str] = BoundedCache(1024)
-# The capture whose image each page's viewers were last sent (image_key).
-_SENT_IMAGE: BoundedCache[int, str] = BoundedCache(1024)
 
 
 def detections_viewer(trace: Any, replay: Any, ground_truth: Any = None, followed: int | None = None,
@@ -195,14 +192,10 @@ def detections_viewer(trace: Any, replay: Any, ground_truth: Any = None, followe
             objects.append({"box": [float(v) for v in box], "label": label})
     height, width = trace.original_size
     served = heavy is None and (not lazy.done() or fresh)
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = image_fields(image_key(trace), lambda: image_url(trace), page)
     if served:   # drawn before the payload arrives: what the viewer needs besides the detections
-        extra = {"categories": list(trace.categories), "level_names": [info.name for info in trace.levels],
-                 "model_count": len(trace.detections), "image_size": [int(width), int(height)]}
-        if page is None or _SENT_IMAGE.get(id(page)) != image_key(trace):
-            extra["image"] = image_url(trace)
-    if page is not None and (heavy is not None or "image" in extra):
-        _SENT_IMAGE.put(id(page), image_key(trace))
+        extra.update({"categories": list(trace.categories), "level_names": [info.name for info in trace.levels],
+                      "model_count": len(trace.detections), "image_size": [int(width), int(height)]})
     detections = server_detections(replay) if served or not payload_decides(trace, replay.settings) else None
     # The table and the counts per class beside the image are drawn by the viewer from what it shows.
     extra["texts_table"] = {"columns": table_headers(), "table_title": t("detections.table"),

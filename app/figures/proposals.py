@@ -12,7 +12,7 @@ from app.drawing import PALETTE, color_for, draw_boxes, hex_color
 from app.figures.common import to_numpy
 from app.figures.detections import image_key, image_url
 from app.strings import step_name, t
-from app.viewer import PAYLOADS, viewer_value
+from app.viewer import PAYLOADS, image_fields, viewer_value
 from inspectors.core.lru import BoundedCache
 from inspectors.core.thresholds import RPN_KEYS
 
@@ -81,11 +81,11 @@ def proposals_viewer(trace: Any, replay: Any, top_n: int, ground_truth: np.ndarr
     return viewer_value(key, heavy if fresh else None, {"top_n": int(top_n)}, keys=("top_n",),
                         ground_truth=objects, followed=followed, clickable=False, view="proposals",
                         palette=[hex_color(color_for(level)) for level in range(max(len(PALETTE), 1))],
-                        extra={"mode": "proposals"})
+                        extra={"mode": "proposals", **image_fields(image_key(trace), lambda: image_url(trace), page)})
 
 
 def _proposals_json(trace: Any, replay: Any) -> tuple[str, str]:
-    """(key, '{"image": …, "proposals": …}') for the replay's RPN setting, once per capture and RPN setting."""
+    """(key, '{"proposals": …}') for the replay's RPN setting, once per capture and RPN setting."""
     rpn = tuple(float(replay.settings[key]) for key in RPN_KEYS)
 
     def build() -> tuple[str, str]:
@@ -96,8 +96,7 @@ def _proposals_json(trace: Any, replay: Any) -> tuple[str, str]:
         body = {"boxes": [float(str(v)) for v in boxes.reshape(-1)], "scores": [float(str(v)) for v in scores],
                 "levels": [int(v) for v in to_numpy(proposals.levels)],
                 "level_names": [info.name for info in trace.levels], "image_size": [int(width), int(height)]}
-        text = ('{"image": ' + json.dumps(image_url(trace)) + ', "image_key": ' + json.dumps(image_key(trace))
-                + ', "proposals": ' + json.dumps(body, separators=(",", ":")) + "}")
+        text = '{"proposals": ' + json.dumps(body, separators=(",", ":")) + "}"
         key = uuid.uuid4().hex
         PAYLOADS.put(key, text)
         return key, text

@@ -249,7 +249,6 @@
   function useHeavy(key, heavy) {
     heavyByKey.set(key, heavy);
     while (heavyByKey.size > 6) heavyByKey.delete(heavyByKey.keys().next().value);
-    if (heavy.image && img.getAttribute('src') !== heavy.image) img.setAttribute('src', heavy.image);
     if (state.payloadKey === key && (state.p || state.q)) return;
     if (heavy.payload) state.p = decode(heavy.payload);
     if (heavy.proposals) {
@@ -275,6 +274,27 @@
     }, {timeout: 400});
   }
 
+  // The image: sent once per page and capture (shared by the page's viewers), then named by key; a viewer that
+  // does not have it asks the server for it.
+  const images = window.__lensImages = window.__lensImages || new Map();
+  function showImage(url) { if (img.getAttribute('src') !== url) img.setAttribute('src', url); }
+  function useImage(data) {
+    const key = data.image_key;
+    if (!key) return;
+    if (data.image) {
+      images.set(key, data.image);
+      while (images.size > 3) images.delete(images.keys().next().value);
+    }
+    if (images.has(key)) { showImage(images.get(key)); return; }
+    if (state.imageFetch === key) return;
+    state.imageFetch = key;
+    server.fetch_payload(key).then((url) => {
+      if (typeof url !== 'string' || !url) return;
+      images.set(key, url);
+      if (state.data && state.data.image_key === key) showImage(url);
+    });
+  }
+
   function load() {
     let value = props.value;
     if (!value) { state.data = null; state.p = null; state.q = null; draw(); return; }
@@ -282,7 +302,7 @@
     if (data.texts_table) data.texts = Object.assign({}, data.texts, data.texts_table);
     state.data = data;
     state.settings = Object.assign({}, data.settings);
-    if (data.image && img.getAttribute('src') !== data.image) img.setAttribute('src', data.image);
+    useImage(data);
     const key = data.payload_key;
     if (data.heavy) useHeavy(key, data.heavy);
     else if (heavyByKey.has(key)) useHeavy(key, heavyByKey.get(key));

@@ -30,6 +30,12 @@ class ProposalsTab:
     def outputs(self) -> list[Any]:
         return [self.legend, self.pre_nms, self.post_nms, self.steps, self.fate]
 
+    @property
+    def parts(self) -> dict[str, list[Any]]:
+        """The outputs by the part of views.proposals_keys they show: a slider move that leaves a part's key as it
+        was leaves those outputs as they are on the page."""
+        return {"legend": [self.legend], "pre_nms": [self.pre_nms]}
+
     def values(self, view: ProposalsView) -> dict[Any, Any]:
         return {self.legend: view.legend_html,
                 self.pre_nms: gr.update(value=view.pre_nms_image, label=view.pre_nms_label),
