@@ -122,10 +122,11 @@ def _match_reusing_groups(before: DetectionSet, matched: Matches, changed_image:
     """match(dets, gts) for detections of the images where `changed_image`, knowing `matched` = match(before, gts).
 
     Only candidates (detections overlapping an object of their group by the lowest IoU threshold) can match, and
-    COCO matches each (image, class) group on its own, in rank order: a group whose candidates are, rank by rank,
-    the same boxes as before (a box-NMS move mostly adds or removes boxes that overlap no object, or objects of
-    other groups) matches as before, whatever its other detections. Those groups take their old results; the
-    greedy matching runs for the others only."""
+    COCO matches each (image, class) group on its own, its detections one after the other by rank: the candidates
+    of a group that are, from its first on, the same boxes as before (a box-NMS move mostly adds or removes boxes
+    that overlap no object, or that come after the best ones) match as before, whatever the group's other
+    detections. They take their old results; the greedy matching runs for the rest of each group only, from the
+    objects those took."""
     prepared = prepare(dets, gts, max_det=max_det)
     num_classes = int(max(before.category.max(initial=-1), dets.category.max(initial=-1),
                           gts.category.max(initial=-1))) + 1
@@ -139,19 +140,22 @@ def _match_reusing_groups(before: DetectionSet, matched: Matches, changed_image:
     new_count = np.bincount(new_group, minlength=num_groups)
     old_start = np.cumsum(old_count) - old_count
     new_start = np.cumsum(new_count) - new_count
-    same = old_count == new_count
-    rows = np.flatnonzero(same[new_group])  # candidates of groups with as many as before, aligned rank by rank
-    old_rows = old_start[new_group[rows]] + (rows - new_start[new_group[rows]])
-    equal = ((before.bbox[old_det[old_rows]] == dets.bbox[new_det[rows]]).all(axis=1)
-             & (before.score[old_det[old_rows]] == dets.score[new_det[rows]]))
-    reuse = same & (np.bincount(new_group[rows[~equal]], minlength=num_groups) == 0)
-    take = reuse[new_group[rows]]
-    known_gt = np.full(matched.candidate_gt.shape[:2] + (len(new_det),), -1,
-                       dtype=np.int64)
+    index = np.arange(len(new_det)) - new_start[new_group]  # the candidate's place in its group
+    rows = np.flatnonzero(index < old_count[new_group])  # candidates with an old one at the same place
+    old_rows = old_start[new_group[rows]] + index[rows]
+    equal = np.zeros(len(new_det), dtype=bool)
+    equal[rows] = ((before.bbox[old_det[old_rows]] == dets.bbox[new_det[rows]]).all(axis=1)
+                   & (before.score[old_det[old_rows]] == dets.score[new_det[rows]]))
+    # reused: every candidate of its group up to it is the same as before
+    differ = np.cumsum(~equal)
+    first = new_start[new_group]  # the first candidate of its group
+    reused = differ - differ[first] + ~equal[first] == 0
+    take = reused[rows]
+    known_gt = np.full(matched.candidate_gt.shape[:2] + (len(new_det),), -1, dtype=np.int64)
     known_ignored = np.zeros(known_gt.shape, dtype=bool)
     known_gt[:, :, rows[take]] = matched.candidate_gt[:, :, old_cols[old_rows[take]]]
     known_ignored[:, :, rows[take]] = matched.candidate_ignored[:, :, old_cols[old_rows[take]]]
-    return prepared.matches(~reuse[new_group], known_gt, known_ignored)
+    return prepared.matches(~reused, known_gt, known_ignored)
 
 
 def same_detections(a: DetectionSet, b: DetectionSet) -> bool:

@@ -57,8 +57,7 @@ def accumulate(matches: Matches, dets: DetectionSet, gt_category: np.ndarray, nu
     cand_w = cand_ign.astype(np.int32) - (cand_matched & cand_out)
     # COCOeval's order: by class, then score descending, ties by image then rank — the matches' own order
     # (image, class, rank), so two stable sorts give it
-    by_score = np.argsort(-score, kind="stable")
-    full = by_score[np.argsort(category[by_score], kind="stable")]
+    full = _coco_order(category, score)
     need_all = _needed_counts(np.maximum(rows_npig, 1))  # (rows, K, R)
     done: dict[tuple[int, int], int] = {}  # (class, its detections kept) → the maxDets column holding its numbers
     is_cand = np.zeros(n, dtype=bool)
@@ -117,6 +116,20 @@ def accumulate(matches: Matches, dets: DetectionSet, gt_category: np.ndarray, nu
     return Accumulated(precision, recall, scores)
 
 
+def _coco_order(category: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Indices by (class, decreasing score, index): two stable sorts, or — when every score is a float32 ≥ 0 (the
+    model's) — one sort of unique integer keys (class, score bits inverted, index), the same order."""
+    n = len(score)
+    single = score.astype(np.float32)
+    bits = single.view(np.int32).astype(np.int64)  # a float32 with the sign bit clear: its bits grow with it
+    if (n < 2**25 and int(category.max(initial=0)) < 2**6 and int(category.min(initial=0)) >= 0
+            and bool(np.all(single == score)) and bool(np.all(bits >= 0))):
+        keys = (category.astype(np.int64) << 56) | ((np.int64(2**31 - 1) - bits) << 25) | np.arange(n)
+        return np.sort(keys) & np.int64(2**25 - 1)
+    by_score = np.argsort(-score, kind="stable")
+    return by_score[np.argsort(category[by_score], kind="stable")]
+
+
 def _class_rows(t_row: np.ndarray, t_pos: np.ndarray, rank: np.ndarray, fp_before: np.ndarray, score: np.ndarray,
                 need: np.ndarray, npig: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One class's precision (rows, R), scores (rows, R) and recall (rows,) from its true positives, row after row
@@ -158,9 +171,10 @@ def _class_rows(t_row: np.ndarray, t_pos: np.ndarray, rank: np.ndarray, fp_befor
 
 
 def _cumsum0(values: np.ndarray) -> np.ndarray:
-    """Running sums along the last axis with a leading 0: out[..., j] = values[..., :j].sum(-1) (exact integers)."""
-    out = np.zeros(values.shape[:-1] + (values.shape[-1] + 1,), dtype=np.int64)
-    np.cumsum(values, axis=-1, dtype=np.int64, out=out[..., 1:])
+    """Running sums along the last axis with a leading 0: out[..., j] = values[..., :j].sum(-1) (exact integers;
+    counts of detections, far below 2**31)."""
+    out = np.zeros(values.shape[:-1] + (values.shape[-1] + 1,), dtype=np.int32)
+    np.cumsum(values, axis=-1, dtype=np.int32, out=out[..., 1:])
     return out
 
 

@@ -160,9 +160,11 @@ class Prepared:
 
     def matches(self, solve: np.ndarray, known_gt: Optional[np.ndarray] = None,
                 known_ignored: Optional[np.ndarray] = None) -> Matches:
-        """The Matches, the greedy matching run for the candidates where `solve` (whole groups) and the others'
-        results taken from `known_gt` / `known_ignored` (A, T, C) — e.g. a group whose candidates are the same as
-        in an earlier matching (only candidates can match, so the other detections of a group change nothing)."""
+        """The Matches, the greedy matching run for the candidates where `solve` and the others' results taken
+        from `known_gt` / `known_ignored` (A, T, C) — e.g. the candidates of a group that are, from its first on,
+        the same as in an earlier matching (only candidates can match, so the other detections of a group change
+        nothing; and COCO matches a group's detections one after the other, so a later one changes nothing for an
+        earlier one). `solve` must hold, in each group, all candidates after the first it holds."""
         num_areas, num_thresholds = self.gt_ignored.shape[0], len(self.thresholds)
         num_cand = len(self.candidate)
         if known_gt is None or known_ignored is None:
@@ -175,9 +177,15 @@ class Prepared:
             sub_gt = np.full((num_areas, num_thresholds, len(chosen)), -1, dtype=np.int64)
             sub_ignored = np.zeros((num_areas, num_thresholds, len(chosen)), dtype=bool)
             cand = self.candidate[chosen]
+            taken_before = None
+            if len(chosen) < num_cand:  # objects taken by known candidates of the groups being solved
+                cand_group = self.group[self.candidate]
+                prior = np.flatnonzero(~solve & np.isin(cand_group, cand_group[chosen]))
+                row_p, col_p = np.nonzero(candidate_gt[:, :, prior].reshape(num_areas * num_thresholds, -1) >= 0)
+                taken_before = (row_p, candidate_gt.reshape(num_areas * num_thresholds, -1)[row_p, prior[col_p]])
             greedy_match_sparse(self.group[cand], self.gt_start[cand], self.gt_count[cand], self.iou[chosen],
                                 self.gt_order, self.gts.iscrowd, self.gt_ignored, self.thresholds, sub_gt,
-                                sub_ignored)
+                                sub_ignored, **({} if taken_before is None else {"taken_before": taken_before}))
             if len(chosen) == num_cand:
                 candidate_gt, candidate_ignored = sub_gt, sub_ignored
             else:
@@ -313,9 +321,12 @@ def _last_argmax(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def greedy_match_sparse(cand_group: np.ndarray, cand_gt_start: np.ndarray, cand_gt_count: np.ndarray, iou: np.ndarray,
                         gt_order: np.ndarray, iscrowd: np.ndarray, gt_ignored: np.ndarray, thresholds: np.ndarray,
-                        matched: np.ndarray, det_ignored: np.ndarray) -> None:
+                        matched: np.ndarray, det_ignored: np.ndarray,
+                        taken_before: Optional[tuple[np.ndarray, np.ndarray]] = None) -> None:
     """greedy_match's results (the same arguments), in rounds over the few (candidate, object) pairs above each
-    threshold instead of rank by rank over padded rows.
+    threshold instead of rank by rank over padded rows. `taken_before` = (row, object): objects (global index)
+    already taken at row area · T + threshold by earlier candidates of their group that are not among these (the
+    greedy matching continued from there).
 
     At one (area, threshold) a candidate takes the best object still free among those it overlaps by the
     threshold (not-ignored first, ties to the later object; crowd regions are never used up). Its choice is final as
@@ -344,6 +355,11 @@ def greedy_match_sparse(cand_group: np.ndarray, cand_gt_start: np.ndarray, cand_
     crowd_e = iscrowd[obj[p_e]]
     ign_e = gt_ignored[area_e, obj[p_e]]
     taken = np.zeros(num_areas * num_thresholds * num_objects, dtype=bool)
+    if taken_before is not None and len(taken_before[0]):
+        row_t, obj_t = taken_before
+        local_t = np.minimum(np.searchsorted(objects, obj_t), num_objects - 1)
+        known = objects[local_t] == obj_t  # objects that none of these candidates overlaps do not matter
+        taken[row_t[known] * num_objects + local_t[known]] = True
     num_cand = iou.shape[0]
     while len(p_e):
         free = crowd_e | ~taken[row_e * num_objects + obj_e]
