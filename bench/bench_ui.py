@@ -72,9 +72,9 @@ def browser_release_to_view(url: str, image: str, moves: int, chromium: str) -> 
 # --- drag latency: input event on a final-stage slider -> the viewer's boxes redrawn (no server) ------------------
 
 VIEW = "[data-view=detections]"
-DRAG_PROBE = """(slider) => {
+DRAG_PROBE = """([slider, viewName]) => {
   const input = document.querySelector(slider);
-  const view = document.querySelector('[data-view=detections]');
+  const view = document.querySelector(`[data-view=${viewName}]`);
   const probe = window.__dragProbe = {input: null, drawn: null, frame: null, boxes: 0};
   input.addEventListener('input', () => { probe.input = performance.now(); probe.drawn = probe.frame = null; },
                          {capture: true});
@@ -87,12 +87,14 @@ DRAG_PROBE = """(slider) => {
 }"""
 
 
-def drag_latencies(page: object, key: str, fractions: list[float]) -> tuple[list[float], list[float], list[int]]:
-    """Hold the pointer down on a final-stage slider and move it through `fractions` of the track. For each move
-    that changes the value: input event -> boxes redrawn in the DOM, and -> the next animation frame (the one that
-    paints them), in seconds; and the number of boxes drawn."""
+def drag_latencies(page: object, key: str, fractions: list[float], view: str = "detections"
+                   ) -> tuple[list[float], list[float], list[int]]:
+    """Hold the pointer down on a slider the viewer `view` applies (a final-stage slider; the Proposals tab's
+    top-N: key "proposals_top_n") and move it through `fractions` of the track. For each move that changes the
+    value: input event -> boxes redrawn in the DOM, and -> the next animation frame (the one that paints them), in
+    seconds; and the number of boxes drawn."""
     slider = f"#lens-{key.replace('_', '-')} input[type=range]"
-    page.evaluate(DRAG_PROBE, slider)
+    page.evaluate(DRAG_PROBE, [slider, view])
     track = page.locator(slider)
     track.scroll_into_view_if_needed()
     box = track.bounding_box()
@@ -117,7 +119,8 @@ def drag_latencies(page: object, key: str, fractions: list[float]) -> tuple[list
 
 
 def browser_drag_table(url: str, image: str, chromium: str, moves: int) -> dict[str, tuple[list[float], ...]]:
-    """Drag latency of the three final-stage sliders on the Detections tab (1440×900)."""
+    """Drag latency of the three final-stage sliders on the Detections tab, and of the top-N on the Proposals tab
+    (1440×900)."""
     from playwright.sync_api import sync_playwright
 
     forward = [0.02 + 0.96 * i / moves for i in range(moves + 1)]
@@ -137,12 +140,17 @@ def browser_drag_table(url: str, image: str, chromium: str, moves: int) -> dict[
                           ("box_score_thresh (NMS ≈ 1, ≈ 300 per image)", "box_score_thresh")):
             results[name] = drag_latencies(page, key, forward)
             page.wait_for_timeout(1500)   # let the release's server reply land before the next slider
+        # The Proposals tab's top-N (1-1000 proposals after the RPN's NMS), on the same viewer.
+        page.get_by_role("tab", name="Proposals").click()
+        page.wait_for_selector("[data-view=proposals] rect.lens-viewer-box", state="attached")
+        page.wait_for_timeout(1500)
+        results["top-N (Proposals tab)"] = drag_latencies(page, "proposals_top_n", forward, view="proposals")
         browser.close()
     return results
 
 
 def print_drag_table(results: dict[str, tuple[list[float], ...]]) -> None:
-    print("| drag latency (browser, 1440×900, Detections): slider | input -> boxes in the DOM, median ms | "
+    print("| drag latency (browser, 1440×900, Detections; Proposals): slider | input -> boxes in the DOM, median ms | "
           "input -> next frame, median ms | max ms (next frame) | n | boxes drawn (min–max) |")
     print("|---|---:|---:|---:|---:|---|")
     for key, (drawn, frames, counts) in results.items():
