@@ -64,8 +64,9 @@ def accumulate(matches: Matches, dets: DetectionSet, gt_category: np.ndarray, nu
     is_cand[cand] = True
     column = np.zeros(n, dtype=np.int64)
     column[cand] = np.arange(len(cand))
+    top_rank = int(matches.rank.max(initial=-1))
     for m, max_det in enumerate(max_dets):
-        order = full[matches.rank[full] < max_det]
+        order = full if top_rank < max_det else full[matches.rank[full] < max_det]
         cat = category[order]
         bounds = np.searchsorted(cat, np.arange(K + 1))
         # candidates kept at this maxDets, in COCOeval's order
@@ -73,9 +74,10 @@ def accumulate(matches: Matches, dets: DetectionSet, gt_category: np.ndarray, nu
         by_pos = column[order[p]]  # their columns in the candidate arrays
         tp_c = cand_tp[:, by_pos]
         # running counts with a leading 0: x_cum[:, j] counts columns before j
-        w_cum = _cumsum0(cand_w[:, by_pos])  # (rows, C' + 1)
-        tp_cum = _cumsum0(tp_c)
-        out_cum = _cumsum0(matches.outside[:, order])  # (A, nd_all + 1): detections outside the range before
+        w_cum = _cumsum0(cand_w[:, by_pos]).reshape(-1)  # (rows, C' + 1), flat
+        width_w = len(p) + 1
+        out_cum = _cumsum0(matches.outside[:, order]).reshape(-1)  # (A, nd_all + 1): outside the range before
+        width_o = len(order) + 1
         cbounds = np.searchsorted(p, bounds)  # each class's candidates: cbounds[k]:cbounds[k + 1]
         score_o = score[order]
         for k in range(K):
@@ -96,14 +98,17 @@ def accumulate(matches: Matches, dets: DetectionSet, gt_category: np.ndarray, nu
             r_k = np.zeros(rows)
             if nd:
                 c0, c1 = int(cbounds[k]), int(cbounds[k + 1])
-                t_row, t_col = np.nonzero(tp_c[:, c0:c1])
+                t_row, t_col = np.nonzero(tp_c[:, c0:c1])  # row after row, by position
+                found = np.bincount(t_row, minlength=rows)
+                rank = np.arange(1, len(t_row) + 1) - (np.cumsum(found) - found)[t_row]  # the rank-th of its row
                 t_col += c0
-                rank = tp_cum[t_row, t_col + 1] - tp_cum[t_row, c0]  # it is the rank-th of its row
                 t_pos = p[t_col]  # position in COCOeval's order
                 area = t_row // T
                 # detections of the class before it: true positives, ignored ones, and the false positives
-                ignored_before = ((out_cum[area, t_pos] - out_cum[area, start])
-                                  + (w_cum[t_row, t_col] - w_cum[t_row, c0]))
+                w_at = t_row * width_w
+                o_at = area * width_o
+                ignored_before = ((out_cum.take(o_at + t_pos) - out_cum.take(o_at + start))
+                                  + (w_cum.take(w_at + t_col) - w_cum.take(w_at + c0)))
                 fp_before = (t_pos - start) - (rank - 1) - ignored_before
                 p_k, s_k, r_k = _class_rows(t_row, t_pos - start, rank, fp_before, score_o[start:end],
                                             need_all[:, k, :], rows_npig[:, k])

@@ -180,7 +180,9 @@ class Prepared:
             taken_before = None
             if len(chosen) < num_cand:  # objects taken by known candidates of the groups being solved
                 cand_group = self.group[self.candidate]
-                prior = np.flatnonzero(~solve & np.isin(cand_group, cand_group[chosen]))
+                solving = np.zeros(int(cand_group.max()) + 1, dtype=bool)
+                solving[cand_group[chosen]] = True
+                prior = np.flatnonzero(~solve & solving[cand_group])
                 row_p, col_p = np.nonzero(candidate_gt[:, :, prior].reshape(num_areas * num_thresholds, -1) >= 0)
                 taken_before = (row_p, candidate_gt.reshape(num_areas * num_thresholds, -1)[row_p, prior[col_p]])
             greedy_match_sparse(self.group[cand], self.gt_start[cand], self.gt_count[cand], self.iou[chosen],
@@ -343,7 +345,11 @@ def greedy_match_sparse(cand_group: np.ndarray, cand_gt_start: np.ndarray, cand_
     by = np.lexsort((w_idx, v, c_idx))  # per candidate by IoU, ties by object position: the last is the best
     c_idx, w_idx, v = c_idx[by], w_idx[by], v[by]
     obj = gt_order[cand_gt_start[c_idx] + w_idx]  # global object index of each pair
-    objects, local_obj = np.unique(obj, return_inverse=True)
+    present = np.zeros(len(gt_order), dtype=bool)  # the objects of these pairs, by global index (np.unique's)
+    present[obj] = True
+    objects = np.flatnonzero(present)
+    local_of = np.cumsum(present) - 1
+    local_obj = local_of[obj]
     num_objects = len(objects)
     # Entries: (area·T + threshold, pair) where the pair's IoU reaches the threshold, by (row, candidate, pair).
     qualifies = v[None, :] >= thresholds[:, None]  # (T, P)
@@ -357,9 +363,8 @@ def greedy_match_sparse(cand_group: np.ndarray, cand_gt_start: np.ndarray, cand_
     taken = np.zeros(num_areas * num_thresholds * num_objects, dtype=bool)
     if taken_before is not None and len(taken_before[0]):
         row_t, obj_t = taken_before
-        local_t = np.minimum(np.searchsorted(objects, obj_t), num_objects - 1)
-        known = objects[local_t] == obj_t  # objects that none of these candidates overlaps do not matter
-        taken[row_t[known] * num_objects + local_t[known]] = True
+        known = present[obj_t]  # objects that none of these candidates overlaps do not matter
+        taken[row_t[known] * num_objects + local_of[obj_t[known]]] = True
     num_cand = iou.shape[0]
     while len(p_e):
         free = crowd_e | ~taken[row_e * num_objects + obj_e]
