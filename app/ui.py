@@ -488,12 +488,15 @@ def _wire_named_api(lens: Lens, layout: Layout, config: AppConfig) -> None:
     views (the page skips the hidden tabs' heavier ones)."""
     c = layout.controls
     # Each box viewer of the page -> (the picture scripts get in its place, how to draw it for a session).
-    twins: dict[Any, tuple[gr.Image, Callable[[Session], Any]]] = {
+    twins: dict[Any, tuple[Any, Callable[[Session], Any]]] = {
         layout.detections.image: (gr.Image(visible=False, label=t("tab.detections"), format="png", interactive=False),
                                   lambda s: views.detections_view(s).image),
         layout.proposals.post_nms: (gr.Image(visible=False, label=t("proposals.post_nms", shown="", total=""),
                                              format="png", interactive=False),
                                     lambda s: views.proposals_view(s).post_nms_image),
+        # The Ground-truth tab's recall chart is SVG on the page; scripts keep their plotly figure.
+        layout.ground_truth.recall: (gr.Plot(visible=False, show_label=False),
+                                     lambda s: views.ground_truth_view(s).recall_figure),
     }
 
     def for_scripts(outputs: list[Any]) -> list[Any]:

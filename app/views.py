@@ -128,12 +128,18 @@ class GroundTruthView:
     object_image: np.ndarray | None
     object_text: str
     tide: str
-    recall: go.Figure
+    recall: str                          # the recall curves as inline SVG (the page's chart)
     level_choices: list[tuple[str, int]]
     level: int | None
     anchor_image: np.ndarray | None
     anchor_text: str
     losses: str
+    draw_recall: Callable[[], go.Figure] = field(default=lambda: empty_figure(""), repr=False)
+
+    @cached_property
+    def recall_figure(self) -> go.Figure:
+        """The same curves as a plotly figure, on first use (what /inspect and /rethreshold return to scripts)."""
+        return self.draw_recall()
 
 
 @dataclass
@@ -576,9 +582,9 @@ def ground_truth_view(session: Session) -> GroundTruthView:
     report = gt_report(session)
     levels = [(info.name, i) for i, info in enumerate(session.trace.levels)]
     if report is None:
-        empty = empty_figure(t("gt.none"))
         return GroundTruthView(t("gt.none"), "", "", pd.DataFrame(columns=gt_figs.funnel_headers()), [], None, None,
-                               "", "", empty, levels, None, None, "", "")
+                               "", "", "", levels, None, None, "", "",
+                               draw_recall=lambda: empty_figure(t("gt.none")))
     gt = report.gt
     source = t("gt.source", name=session.gt_name, count=len(gt.names), ignored=len(gt.ignore_names))
     parts = _ground_truth_parts(session, report)
@@ -595,7 +601,8 @@ def ground_truth_view(session: Session) -> GroundTruthView:
         funnel=gt_figs.funnel_frame(report), object_choices=list(parts["object"][0]), object_chosen=chosen,
         object_image=object_image, object_text=parts["object_view"][0] if chosen is not None else "",
         tide=parts["tide"], recall=memo.get_or_build(("gt-recall", parts["recall"]),
-                                                     lambda: gt_figs.recall_figure(report)),
+                                                     lambda: gt_figs.recall_svg(report)),
+        draw_recall=lambda: gt_figs.recall_figure(report),
         level_choices=levels, level=level,
         anchor_image=memo.get_or_build(("gt-anchors", report.gt.key, report.seed, level),
                                        lambda: gt_figs.anchor_labels_image(trace, report, level)),

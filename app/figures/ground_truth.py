@@ -2,6 +2,7 @@
 the RPN's training labels of the anchors, and the four training losses of this image."""
 from __future__ import annotations
 
+import html
 import math
 from typing import Any, Sequence
 
@@ -213,3 +214,105 @@ def status_colors(status: list[str]) -> list[tuple[int, int, int]]:
 
 def class_color(label: int) -> tuple[int, int, int]:
     return color_for(label)
+
+
+# --- the recall curves as inline SVG (the page's chart: re-drawn on every RPN release, where a plotly chart costs the
+# browser ~100-200 ms to re-render; recall_figure above stays for the named API's outputs) -----------------------
+
+_W, _H = 560, 360                       # one panel's viewBox (the pair scales to the column's width)
+_LEFT, _RIGHT, _TOP, _BOTTOM = 62, 16, 58, 58   # (the legend goes below, on as many lines as it needs)
+SIZE_COLORS = {"small": "#e69f00", "medium": "#009e73", "large": "#cc79a7"}
+_DASHES = {"solid": "", "dot": "2 5", "dash": "9 6", "dashdot": "9 5 2 5"}
+
+
+def _esc(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _ticks(lo: float, hi: float, count: int = 6) -> list[float]:
+    """About `count` round tick values in [lo, hi]."""
+    span = hi - lo
+    raw = span / max(1, count - 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first = math.ceil(lo / step - 1e-9) * step
+    return [round(first + k * step, 10) for k in range(int((hi - first) / step + 1e-9) + 1)]
+
+
+def _panel(title: str, x_title: str, y_title: str, x_range: tuple[float, float], log_x: bool,
+           series: list[tuple[str, str, str, Sequence[float], Sequence[float], bool]], x_ticks: Sequence[float]
+           ) -> tuple[str, int]:
+    """One chart: axes with round ticks, a light grid, the series (name, colour, dash, xs, ys, markers), a legend
+    below the x-axis title. Returns the SVG's content and the height it needs."""
+    plot_w, plot_h = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
+    lo, hi = (math.log10(x_range[0]), math.log10(x_range[1])) if log_x else x_range
+
+    def px(x: float) -> float:
+        value = math.log10(x) if log_x else x
+        return _LEFT + (value - lo) / (hi - lo) * plot_w
+
+    def py(y: float) -> float:
+        return _TOP + (1.05 - y) / 1.05 * plot_h
+
+    parts = [f'<text x="{_W / 2:.0f}" y="24" text-anchor="middle" font-size="17" font-weight="600">{_esc(title)}'
+             "</text>"]
+    for y in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0):
+        parts.append(f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{py(y):.1f}" y2="{py(y):.1f}" stroke="#e5e5e5"/>'
+                     f'<text x="{_LEFT - 8}" y="{py(y) + 5:.1f}" text-anchor="end" font-size="14">{y:g}</text>')
+    for x in x_ticks:
+        parts.append(f'<line x1="{px(x):.1f}" x2="{px(x):.1f}" y1="{_TOP}" y2="{_TOP + plot_h}" stroke="#f0f0f0"/>'
+                     f'<text x="{px(x):.1f}" y="{_TOP + plot_h + 20}" text-anchor="middle" font-size="14">{x:g}</text>')
+    parts.append(f'<rect x="{_LEFT}" y="{_TOP}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#888"/>')
+    parts.append(f'<text x="{_LEFT + plot_w / 2:.0f}" y="{_TOP + plot_h + 42}" text-anchor="middle" font-size="15">'
+                 f'{_esc(x_title)}</text>')
+    parts.append(f'<text transform="translate(16 {_TOP + plot_h / 2:.0f}) rotate(-90)" text-anchor="middle" '
+                 f'font-size="15">{_esc(y_title)}</text>')
+    legend_x, legend_y = _LEFT, _TOP + plot_h + 70
+    for name, color, dash, xs, ys, markers in series:
+        points = [(px(float(x)), py(float(y))) for x, y in zip(xs, ys)
+                  if math.isfinite(float(y)) and (not log_x or float(x) > 0)]
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+        pattern = f' stroke-dasharray="{_DASHES[dash]}"' if _DASHES[dash] else ""
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="3"{pattern}>'
+                     f'<title>{_esc(name)}</title></polyline>')
+        if markers:
+            parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{color}"><title>{_esc(name)}: '
+                         f'{float(xv):g} → {float(yv):.3f}</title></circle>'
+                         for (x, y), xv, yv in zip(points, xs, ys))
+        width = 40 + sum(15 if ord(c) >= 0x2E80 else 8 for c in name)   # CJK glyphs are about twice as wide
+        if legend_x > _LEFT and legend_x + width > _W - _RIGHT:   # no room left on this line: the next one
+            legend_x, legend_y = _LEFT, legend_y + 22
+        parts.append(f'<line x1="{legend_x}" x2="{legend_x + 26}" y1="{legend_y - 5}" y2="{legend_y - 5}" '
+                     f'stroke="{color}" stroke-width="3"{pattern}/>'
+                     f'<text x="{legend_x + 32}" y="{legend_y}" font-size="14">{_esc(name)}</text>')
+        legend_x += width + 8
+    return "".join(parts), legend_y + 12
+
+
+def _svg(title: str, body: str, height: int) -> str:
+    return (f'<svg viewBox="0 0 {_W} {height}" role="img" aria-label="{_esc(title)}" '
+            f'style="flex: 1 1 420px; min-width: 0; max-width: 100%; height: auto; font-family: inherit; '
+            f'fill: currentColor">{body}</svg>')
+
+
+def recall_svg(report: Any) -> str:
+    """recall_figure's two charts (recall vs IoU at the current proposals, recall vs the number of proposals) as
+    inline SVG, the same curves and numbers: the page's Ground-truth chart."""
+    curve, vs = report.recall_vs_iou, report.recall_vs_proposals
+    ious = [float(v) for v in curve.iou_thresholds]
+    left = [(t("gt.all_sizes"), "#1f77b4", "solid", ious, [float(v) for v in curve.recall], True)]
+    for size, dash in zip(SIZE_CLASSES, ("dot", "dash", "dashdot")):
+        if curve.objects_by_size.get(size):
+            left.append((t(f"gt.size.{size}", count=curve.objects_by_size[size]), SIZE_COLORS[size], dash, ious,
+                         [float(v) for v in curve.by_size[size]], False))
+    counts = [int(c) for c in vs.counts]
+    right = [(t("gt.at_iou", iou=iou), color, "solid", counts, [float(v) for v in vs.recall_at(iou)], True)
+             for iou, color in ((0.5, "#2ca02c"), (0.7, "#ff7f0e"))]
+    titles = (t("gt.recall_iou", proposals=curve.proposals), t("gt.recall_proposals"))
+    panels = [_panel(titles[0], t("gt.axis.iou"), t("gt.axis.recall"), (0.48, 0.97), False, left,
+                     _ticks(0.5, 0.95, 6)),
+              _panel(titles[1], t("gt.axis.proposals"), t("gt.axis.recall"), (min(counts) * 0.8, max(counts) * 1.25),
+                     True, right, counts)]
+    height = max(h for _, h in panels)   # the same height for both, so that their axes line up
+    return ('<div class="lens-recall-svg" style="display: flex; flex-wrap: wrap; gap: 12px; width: 100%">'
+            + "".join(_svg(title, body, height) for title, (body, _) in zip(titles, panels)) + "</div>")

@@ -27,7 +27,7 @@ class GroundTruthTab:
     object_image: gr.Image
     object_text: gr.Markdown
     tide: gr.Markdown
-    recall: gr.Plot
+    recall: gr.HTML          # the recall curves as SVG (a plotly chart costs the browser ~0.1-0.2 s per release)
     level: gr.Dropdown
     anchor_image: gr.Image
     anchor_text: gr.Markdown
@@ -80,7 +80,7 @@ def build() -> GroundTruthTab:
     heading("gt.tide_title")
     tide = gr.Markdown(elem_classes=["lens-table"])
     heading("gt.recall_title", level=3)
-    recall = gr.Plot(show_label=False)
+    recall = gr.HTML(elem_id="lens-gt-recall")
     heading("gt.anchors_title", level=3)
     markdown("gt.anchor_legend", elem_classes=["lens-note"])
     with gr.Row(equal_height=False):
