@@ -115,19 +115,10 @@ def batch_select_detections(batch: CandidateBatch, settings: BoxSettings) -> Bat
     filtered = batch.filtered_memo.get_or_build(score_thresh, lambda: _filtered_at(batch, score_thresh))
     keep_all, rank = batch.nms_memo.get_or_build((score_thresh, nms_thresh),
                                                  lambda: _nms_at(batch, filtered, nms_thresh))
-    keep = keep_all[rank < settings.detections_per_img]  # each image's NMS result cut as local[:n], in order
-    inds, boxes, scores, labels = filtered.inds, filtered.boxes, filtered.scores, filtered.labels
-    image = filtered.image[keep]
-    boxes = boxes[keep]
-    # resize_boxes(boxes, resized, original): ratio = original / resized per side, in float32
-    ratios = batch.original / batch.resized  # (I, 2): (h, w)
-    ratio_h, ratio_w = ratios[image, 0], ratios[image, 1]
-    xmin, ymin, xmax, ymax = boxes.unbind(1)
-    boxes = torch.stack((xmin * ratio_w, ymin * ratio_h, xmax * ratio_w, ymax * ratio_h), dim=1)
-    return BatchDetections(
-        image=image.numpy(), boxes=boxes.numpy(), scores=scores[keep].numpy(), labels=labels[keep].numpy(),
-        source=batch.source[inds[keep]].numpy(),
-    )
+    keep = (keep_all[rank < settings.detections_per_img]).numpy()  # each image's NMS result cut as local[:n]
+    every = filtered.as_detections(batch)
+    return BatchDetections(image=every.image[keep], boxes=every.boxes[keep], scores=every.scores[keep],
+                           labels=every.labels[keep], source=every.source[keep])
 
 
 @dataclass
@@ -146,6 +137,21 @@ class _Filtered:
     parent: Optional[tuple[float, Tensor]] = None  # (lower score threshold it was cut from, its rows there)
     pairs: Optional[NmsPairs] = None  # the overlapping pairs (nms_pairs), found at the second NMS threshold asked
     asked: list[float] = field(default_factory=list)  # NMS thresholds run at this score threshold
+    detections: Optional[BatchDetections] = None  # every row as a detection (as_detections), once asked
+
+    def as_detections(self, batch: CandidateBatch) -> BatchDetections:
+        """Every row as the detection it is when NMS keeps it (resize_boxes to the original frame, per row, so the
+        same float32 operations as on the kept rows alone): a box-NMS or detections-per-image move only picks rows."""
+        if self.detections is None:
+            # resize_boxes(boxes, resized, original): ratio = original / resized per side, in float32
+            ratios = batch.original / batch.resized  # (I, 2): (h, w)
+            ratio_h, ratio_w = ratios[self.image, 0], ratios[self.image, 1]
+            xmin, ymin, xmax, ymax = self.boxes.unbind(1)
+            boxes = torch.stack((xmin * ratio_w, ymin * ratio_h, xmax * ratio_w, ymax * ratio_h), dim=1)
+            self.detections = BatchDetections(image=self.image.numpy(), boxes=boxes.numpy(),
+                                              scores=self.scores.numpy(), labels=self.labels.numpy(),
+                                              source=batch.source[self.inds].numpy())
+        return self.detections
 
     def nms_pairs(self) -> NmsPairs:
         """The pairs, with every step of the box-NMS slider and the thresholds asked so far decided at once."""
