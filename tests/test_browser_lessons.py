@@ -1,8 +1,8 @@
 """Real-browser tests of the teaching and ground-truth views, in English and Korean, desktop and projector.
 
 Debian's Chromium through Playwright: step the NMS player, follow one detection across the tabs, read the ground
-truth funnel of a demo scene, switch the page to Korean, and save a screenshot of every tab in both languages and in
-the projector layout (tests/artifacts/screens/).
+truth funnel of a demo scene, switch the page to Korean. (Every tab's screenshot at three sizes, both languages and
+the projector layout is saved by the layout check, tests/test_layout.py, into tests/artifacts/screens/.)
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from conftest import PLOTS_DRAWN_JS, wait_until_settled
+from conftest import wait_until_settled
 from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, playwright_api
 
 from app.locales.en import EN
@@ -21,8 +21,6 @@ from app.locales.ko import KO
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 SCENE = Path(__file__).resolve().parents[1] / "sample_images" / "shapes_02.png"
-TABS = ("overview", "features", "anchors", "objectness", "proposals", "nms", "roi", "detections", "gt", "ablations")
-SCREENS = ARTIFACTS / "screens"
 
 
 @pytest.fixture(scope="module")
@@ -126,40 +124,6 @@ def test_switching_to_korean_relabels_the_page(browser: object, app_url: str) ->
     page.get_by_text(KO["look.detections"].replace("**", "")[:20], exact=False).first.wait_for(state="visible")
     page.locator("#lens-language label", has_text="English").click()
     page.get_by_role("tab", name=EN["tab.overview"], exact=True).wait_for(state="visible")
-    page.close()
-
-
-@pytest.mark.parametrize("mode", ["en", "ko", "projector-1280"])  # the 1024×768 projector: tests/test_layout.py
-def test_a_screenshot_of_every_tab(browser: object, app_url: str, mode: str) -> None:
-    width, height = {"projector-1280": (1280, 720), "projector-1024": (1024, 768)}.get(mode, (1600, 1000))
-    page = open_scene(browser, app_url, width, height)
-    table = KO if mode == "ko" else EN
-    if mode == "ko":
-        page.locator("#lens-language label", has_text="한국어").click()
-        wait_text(page, "#lens-detections-count", r"검출 \d+개")
-    if mode.startswith("projector"):
-        page.locator("#lens-layout label").nth(1).click()
-        page.wait_for_function("() => document.body.classList.contains('lens-projector')")
-    folder = SCREENS / mode
-    folder.mkdir(parents=True, exist_ok=True)
-    for index, tab in enumerate(TABS):
-        open_tab(page, tab, table)
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('[role=tabpanel]')].some(p => p.offsetParent !== null && "
-            "p.querySelector('img[src], .js-plotly-plot, .lens-pipeline'))")
-        page.wait_for_function(PLOTS_DRAWN_JS)   # Plotly has laid out every figure on the tab
-        # Scroll the whole tab once, as a reader would: images below the fold load lazily. Then every image
-        # shown on the tab must have loaded (a view left empty is a bug, not a screenshot artefact).
-        page.evaluate("""async () => {
-            for (let y = 0; y < document.body.scrollHeight; y += 500) {
-                window.scrollTo(0, y); await new Promise(r => setTimeout(r, 80)); } }""")
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('[role=tabpanel] img')].filter(i => i.offsetParent !== null)"
-            ".every(i => i.complete && i.naturalWidth > 0)")
-        page.evaluate("window.scrollTo(0, 0)")
-        path = folder / f"{index + 1:02d}_{tab}.png"
-        page.screenshot(path=str(path), full_page=not mode.startswith("projector"))
-        assert path.stat().st_size > 20_000
     page.close()
 
 

@@ -4,6 +4,9 @@ After the first screen has inspected its sample scene, each tab's main picture s
 viewport and is at least 55 % of its width; no text element's content overflows its box (scrollWidth against
 clientWidth), no number is rendered on two lines, no two plot texts overlap. A browser whose language is Korean
 opens the page in Korean. Every problem of one size and language is reported at once.
+
+Each tab's screen, as the check saw it, is saved to tests/artifacts/screens/<width>x<height>-<language>[-projector]/
+(look at them before calling a page change done).
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from conftest import PLOTS_DRAWN_JS
 from layout_probe import (
     CHROMIUM_ARGS,
     LANGUAGES,
@@ -37,6 +41,17 @@ if not Path(CHROMIUM).exists():
 
 # Tabs whose main picture exists once an image is inspected (the Dataset tab's needs a dataset capture).
 PICTURE_TABS = tuple(tab for tab in TABS if tab != "dataset")
+SCREENS = Path(__file__).resolve().parent / "artifacts" / "screens"
+
+
+def _screenshot(page: Any, size: tuple[int, int], language: str, index: int, tab: str,
+                projector: bool = False) -> None:
+    """The tab's screen as the layout check saw it (the viewport: what a projector shows)."""
+    folder = SCREENS / f"{size[0]}x{size[1]}-{language}{'-projector' if projector else ''}"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.wait_for_function(PLOTS_DRAWN_JS)   # Plotly has laid out every figure on the tab
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(folder / f"{index + 1:02d}_{tab}.png"))
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +79,7 @@ def test_every_tab_shows_its_picture_first_and_no_text_breaks(browser: Any, app_
     width, height = size
     problems: list[str] = []
     try:
-        for tab in TABS:
+        for index, tab in enumerate(TABS):
             open_tab(page, tab)
             if tab in PICTURE_TABS:
                 try:
@@ -79,6 +94,7 @@ def test_every_tab_shows_its_picture_first_and_no_text_breaks(browser: Any, app_
             settle(page)
             problems += [f"{tab}: {p['kind']} {p['text']!r}" for p in page.evaluate(TEXT_PROBLEMS_JS)]
             problems += [f"{tab}: plot texts overlap {a!r} / {b!r}" for a, b in page.evaluate(PLOT_OVERLAPS_JS)]
+            _screenshot(page, size, language, index, tab)
     finally:
         page.context.close()
     assert not problems, f"{len(problems)} layout problems at {width}×{height} ({language}):\n" + "\n".join(problems)
@@ -99,7 +115,7 @@ def test_the_projector_layout_shows_every_picture_first_and_large(browser: Any, 
     try:
         page.locator("#lens-layout label").nth(1).click()
         page.wait_for_function("() => document.body.classList.contains('lens-projector')")
-        for tab in TABS:
+        for index, tab in enumerate(TABS):
             open_tab(page, tab)
             if tab in PICTURE_TABS:
                 try:
@@ -114,6 +130,7 @@ def test_the_projector_layout_shows_every_picture_first_and_large(browser: Any, 
             settle(page)
             problems += [f"{tab}: {p['kind']} {p['text']!r}" for p in page.evaluate(TEXT_PROBLEMS_JS)]
             problems += [f"{tab}: plot texts overlap {a!r} / {b!r}" for a, b in page.evaluate(PLOT_OVERLAPS_JS)]
+            _screenshot(page, size, language, index, tab, projector=True)
     finally:
         page.evaluate("() => localStorage.removeItem('rcnn-lens-layout')")   # the next page opens on the desktop
         page.context.close()
