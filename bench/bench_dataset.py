@@ -14,9 +14,10 @@
         faster-coco-eval on the same detections (--replicate k: also on the capture's detections and ground truth
         repeated k times, k × the images); the confusion matrix, operating points (and per-class thresholds
         applied) and funnel summary after each final-stage move (box NMS, detections per image, box score)
-    python -m bench.bench_dataset final --capture bench/out/demo1000 [--moves 7]
+    python -m bench.bench_dataset final --capture bench/out/demo1000 [--moves 7] [--no-oracles]
         box-NMS (on and off the slider's steps), detections-per-image and box-score slider moves (a full evaluate()
         each) next to pycocotools and faster-coco-eval on the same detections, and the largest difference
+        (--no-oracles: ours only, with the load average)
 
 Every timing is wall clock on this machine; the machine line says what it is.
 """
@@ -438,6 +439,8 @@ def cmd_final(args) -> None:
             metrics = dataset.evaluate(**{key: v})
             ours.append(time.perf_counter() - start)
             cpu["ours"].append(time.process_time() - start_cpu)
+            if args.no_oracles:
+                continue
             dets = dataset.detection_set(**{key: v})
             gt, results = _coco_dicts(dets, gts, len(dataset.class_names), n)
             t_py, stats = _oracle_time("pycocotools", gt, results, cpu["py"])
@@ -445,6 +448,11 @@ def cmd_final(args) -> None:
             py.append(t_py)
             fast.append(t_fast)
             worst = max(worst, abs(metrics.ap - stats[0]), abs(metrics.ar100 - stats[8]))
+        if args.no_oracles:
+            print(f"{label} ({len(values)} moves, {key} {values[0]}…{values[-1]}): ours median "
+                  f"{med(ours) * 1000:.1f} ms (min {min(ours) * 1000:.1f}, max {max(ours) * 1000:.1f}); process "
+                  f"CPU time median {med(cpu['ours']) * 1000:.1f} ms; load {os.getloadavg()[0]:.1f}")
+            continue
         print(f"{label} ({len(values)} moves, {key} {values[0]}…{values[-1]}): ours median "
               f"{med(ours) * 1000:.1f} ms (max {max(ours) * 1000:.1f}); pycocotools {med(py) * 1000:.0f} ms, "
               f"faster-coco-eval {med(fast) * 1000:.0f} ms on the same detections; "
@@ -489,6 +497,8 @@ def main() -> None:
     p.add_argument("--capture", default="bench/out/demo1000")
     p.add_argument("--moves", type=int, default=7)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--no-oracles", action="store_true",
+                   help="time our moves only (no pycocotools / faster-coco-eval between them): for iterating")
     args = parser.parse_args()
     {"capture": cmd_capture, "sliders": cmd_sliders, "disk": cmd_disk, "single": cmd_single,
      "diagnosis": cmd_diagnosis, "final": cmd_final}[args.command](args)
