@@ -97,8 +97,11 @@ def _ablation_run(session: Session) -> Any:
     drawn = list(options.ablation_boxes)
     if options.ablation_kind == "boxes" and not drawn:
         return None
-    return session.trace.ablation(drawn if options.ablation_kind == "boxes" else options.ablation_kind,
-                                  seed=int(options.ablation_seed), **session.thresholds)
+    kind = drawn if options.ablation_kind == "boxes" else options.ablation_kind
+    key = ("abl-run", options.ablation_kind, tuple(drawn), int(options.ablation_seed),
+           tuple(sorted(session.thresholds.items())))
+    return session.view_memo.get_or_build(key, lambda: session.trace.ablation(
+        kind, seed=int(options.ablation_seed), **session.thresholds))
 
 
 def _ablation_parts(session: Session, run: Any) -> dict[str, Any]:
