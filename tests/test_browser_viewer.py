@@ -153,6 +153,28 @@ def _click_track(page: Any, key: str, fraction: float) -> None:
     page.mouse.click(box["x"] + 8 + (box["width"] - 16) * fraction, box["y"] + box["height"] / 2)
 
 
+def test_an_rpn_release_draws_the_servers_detections_before_the_payload_comes(
+        page: Any, served: tuple[str, Any, str]) -> None:
+    """The reply to an RPN release carries replay's detections at the new setting, drawn at once; the payload for
+    the new setting comes later (when the page is idle, or when a final-stage slider moves)."""
+    _, trace, _ = served
+    state = "window.lensViewers.detections.state"
+    before = page.evaluate(f"() => {state}.payloadKey")
+    _click_track(page, "rpn_nms_thresh", 0.3)
+    without_payload = page.wait_for_function(
+        f"(old) => {{ const s = {state}; return s.payloadKey !== old && s.data && s.data.payload_key === s.payloadKey "
+        "? {p: s.p === null, detections: Array.isArray(s.data.detections)} : null; }", arg=before,
+        polling="raf").json_value()
+    assert without_payload == {"p": True, "detections": True}
+    rpn = {"rpn_nms_thresh": _value(page, "rpn_nms_thresh")}
+    assert rpn["rpn_nms_thresh"] != trace.defaults["rpn_nms_thresh"]
+    page.wait_for_function("([view, drawn]) => document.querySelector(view).dataset.settings === drawn",
+                           arg=[VIEW, "|".join(f"{v:g}" for v in _settings(page).values())])
+    _assert_drawn_is_replay(page, trace, {**rpn, **_settings(page)})
+    page.wait_for_function(f"() => {state}.p !== null")   # and then the payload, without a slider move
+    _assert_drawn_is_replay(page, trace, {**rpn, **_settings(page)})
+
+
 def test_a_new_rpn_setting_brings_its_payload_and_a_viewer_without_it_asks_for_it(
         page: Any, served: tuple[str, Any, str]) -> None:
     _, trace, _ = served

@@ -259,19 +259,24 @@
     state.payloadKey = key;
   }
 
-  // The payload is needed only once a final-stage slider moves: asked for when the page is idle, so that an RPN
-  // release's reply (drawn from the server's detections) renders first.
+  // The payload is needed only once a final-stage slider moves: asked for at once when one does, else a while
+  // after the last RPN release when the page is idle (so that the release's reply, drawn from the server's
+  // detections, renders first, and a quick series of RPN moves builds no payload for the settings passed by).
   const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 50));
-  function fetchHeavy(key) {
+  const FETCH_AFTER_MS = 1000;
+  function fetchNow(key) {
+    if (state.fetching === key || state.payloadKey !== key || state.p) return;
+    state.fetching = key;
     state.fetches = (state.fetches || 0) + 1;
-    idle(() => {
-      if (state.payloadKey !== key) return;
-      server.fetch_payload(key).then((text) => {
-        if (!text || state.payloadKey !== key) return;
-        useHeavy(key, typeof text === 'string' ? JSON.parse(text) : text);
-        draw();
-      });
-    }, {timeout: 400});
+    server.fetch_payload(key).then((text) => {
+      if (state.fetching === key) state.fetching = null;
+      if (!text || state.payloadKey !== key) return;
+      useHeavy(key, typeof text === 'string' ? JSON.parse(text) : text);
+      draw();
+    }, () => { if (state.fetching === key) state.fetching = null; });
+  }
+  function fetchHeavy(key) {
+    setTimeout(() => idle(() => fetchNow(key), {timeout: 400}), FETCH_AFTER_MS);
   }
 
   // The image: sent once per page and capture (shared by the page's viewers), then named by key; a viewer that
@@ -318,6 +323,7 @@
   function set(key, value) {
     if (!state.data || !(key in state.settings)) return;
     state.settings[key] = value;
+    if (!isProposals() && !state.p && state.payloadKey) fetchNow(state.payloadKey);   // needed now
     draw();
   }
 
