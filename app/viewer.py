@@ -5,7 +5,13 @@ candidate some setting of the detection-score, detection-NMS and detections-per-
 torchvision's NMS decisions at every step of the NMS slider. While a slider is dragged its `input` events go to
 the viewer's JavaScript only (`js=`, no Python function, no server round trip); the JavaScript selects exactly what
 `replay(...)` would return (app/static/viewer.js mirrors `apply_final_stage`) and redraws. The sliders' `release`
-still goes to the server, which keeps the session's thresholds and the other views right.
+still goes to the server, which keeps the session's thresholds and the other views right. Until the page holds
+the payload of a new RPN setting (fetched a second after the release, or when a final-stage slider moves), the
+value carries the server's detections, drawn at once. The Detections viewer also draws the detections' table and
+their count per class from what it shows. The image goes once per page and capture (image_fields).
+
+The Proposals viewer (data-view="proposals") holds the proposals after the RPN's NMS, in the engine's order, and
+draws the first N: the top-N slider's `input` events go to it alone (data-box, data-score, data-level, data-rank).
 
 Each drawn box is an SVG <rect> with data-box="x1,y1,x2,y2" (original pixels, the float32 values as their shortest
 decimals), data-label (class name), data-class, data-score and data-rank (position among the detections), inside

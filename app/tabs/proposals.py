@@ -1,4 +1,5 @@
-"""Proposals tab: pre-NMS vs post-NMS boxes coloured by level, and what each RPN filter removed."""
+"""Proposals tab: pre-NMS vs post-NMS boxes coloured by level, and what each RPN filter removed. The post-NMS
+boxes are on the box viewer, which applies the top-N slider in the browser while it is dragged."""
 from __future__ import annotations
 
 from dataclasses import dataclass
