@@ -497,6 +497,9 @@ def _wire_named_api(lens: Lens, layout: Layout, config: AppConfig) -> None:
         # The Ground-truth tab's recall chart is SVG on the page; scripts keep their plotly figure.
         layout.ground_truth.recall: (gr.Plot(visible=False, show_label=False),
                                      lambda s: views.ground_truth_view(s).recall_figure),
+        # … and its funnel is an HTML table; scripts keep the Dataframe (a pandas Styler).
+        layout.ground_truth.funnel: (gr.Dataframe(visible=False, interactive=False),
+                                     lambda s: views.ground_truth_view(s).funnel_frame),
     }
 
     def for_scripts(outputs: list[Any]) -> list[Any]:

@@ -122,7 +122,7 @@ class GroundTruthView:
     source: str
     warnings: str
     summary: str
-    funnel: Any                          # a pandas Styler (coloured cells), or an empty frame
+    funnel: str                          # the funnel as an HTML table (coloured cells)
     object_choices: list[tuple[str, int]]
     object_chosen: int | None
     object_image: np.ndarray | None
@@ -135,6 +135,12 @@ class GroundTruthView:
     anchor_text: str
     losses: str
     draw_recall: Callable[[], go.Figure] = field(default=lambda: empty_figure(""), repr=False)
+    draw_funnel: Callable[[], Any] = field(default=lambda: pd.DataFrame(), repr=False)
+
+    @cached_property
+    def funnel_frame(self) -> Any:
+        """The funnel as a pandas Styler (coloured cells), on first use (what the named API returns to scripts)."""
+        return self.draw_funnel()
 
     @cached_property
     def recall_figure(self) -> go.Figure:
@@ -582,9 +588,10 @@ def ground_truth_view(session: Session) -> GroundTruthView:
     report = gt_report(session)
     levels = [(info.name, i) for i, info in enumerate(session.trace.levels)]
     if report is None:
-        return GroundTruthView(t("gt.none"), "", "", pd.DataFrame(columns=gt_figs.funnel_headers()), [], None, None,
-                               "", "", "", levels, None, None, "", "",
-                               draw_recall=lambda: empty_figure(t("gt.none")))
+        headers = gt_figs.funnel_headers()
+        return GroundTruthView(t("gt.none"), "", "", "", [], None, None, "", "", "", levels, None, None, "", "",
+                               draw_recall=lambda: empty_figure(t("gt.none")),
+                               draw_funnel=lambda: pd.DataFrame(columns=headers))
     gt = report.gt
     source = t("gt.source", name=session.gt_name, count=len(gt.names), ignored=len(gt.ignore_names))
     parts = _ground_truth_parts(session, report)
@@ -598,7 +605,8 @@ def ground_truth_view(session: Session) -> GroundTruthView:
         ("gt-object", parts["object_view"]), lambda: gt_figs.object_image(trace, report, chosen))
     return GroundTruthView(
         source=source, warnings=parts["warnings"], summary=parts["summary"],
-        funnel=gt_figs.funnel_frame(report), object_choices=list(parts["object"][0]), object_chosen=chosen,
+        funnel=gt_figs.funnel_html(report), draw_funnel=lambda: gt_figs.funnel_frame(report),
+        object_choices=list(parts["object"][0]), object_chosen=chosen,
         object_image=object_image, object_text=parts["object_view"][0] if chosen is not None else "",
         tide=parts["tide"], recall=memo.get_or_build(("gt-recall", parts["recall"]),
                                                      lambda: gt_figs.recall_svg(report)),

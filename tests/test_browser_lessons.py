@@ -103,10 +103,10 @@ def test_the_ground_truth_funnel_has_one_row_per_object(browser: object, app_url
     page = open_scene(browser, app_url)
     open_tab(page, "gt")
     wait_text(page, "#lens-gt-source", "shapes_annotations.json")
-    rows = page.locator("#lens-gt-funnel .virtual-row")   # Gradio's dataframe draws its body rows as divs
+    rows = page.locator("#lens-gt-funnel tbody tr")   # the funnel is an HTML table, one row per object
     rows.first.wait_for(state="visible")
     assert rows.count() == objects
-    assert page.locator("#lens-gt-funnel .virtual-row", has_text="detected").count() == objects
+    assert page.locator("#lens-gt-funnel tbody tr", has_text="detected").count() == objects
     assert "TP" in text_of(page, "#lens-gt-summary")
     rows.nth(2).get_by_text("0.", exact=False).first.click()   # a row picks the object drawn with its best boxes
     wait_text(page, "#lens-gt-object-text", "Object #2")

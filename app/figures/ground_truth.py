@@ -89,6 +89,32 @@ def funnel_frame(report: Any) -> Any:
     return styler.format(precision=2, subset=stage_columns)
 
 
+FUNNEL_PASS, FUNNEL_FAIL, FUNNEL_LOST = "#d8f5e3", "#fbdcdc", "#f4a6a6"
+
+
+def funnel_html(report: Any) -> str:
+    """funnel_frame as an HTML table (the page's funnel: a Gradio Dataframe cost the browser ~90 ms to re-render
+    on every RPN release): the same cells and colours, one row per object carrying `data-row` (its index, for the
+    row click), numbers never wrapped, scrolling inside its box when wider or taller than the page allows."""
+    threshold = report.iou_threshold
+    stages = getattr(report, "stages", STAGES)
+    detected = t("gt.detected")
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in funnel_headers(stages))
+    rows = []
+    for record in report.funnel:
+        cells = [f"<td>{record.index}</td>", f"<td class='lens-funnel-name'>{html.escape(record.name)}</td>"]
+        for stage in stages:
+            value = round(float(record.best_iou[stage]), 2)
+            color = FUNNEL_PASS if value >= threshold else FUNNEL_FAIL
+            cells.append(f"<td class='lens-num' style='background-color: {color}'>{value:.2f}</td>")
+        lost = stage_name(record.lost_at) if record.lost_at else detected
+        style = "" if lost == detected else f" style='background-color: {FUNNEL_LOST}; font-weight: bold'"
+        cells.append(f"<td{style}>{html.escape(lost)}</td>")
+        rows.append(f"<tr data-row='{record.index}'>{''.join(cells)}</tr>")
+    return (f"<div class='lens-funnel'><table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
+
+
 def object_image(trace: Any, report: Any, index: int) -> np.ndarray:
     """One object (dashed) with its best box at the key stages, each labelled with its IoU."""
     record = report.funnel[index]

@@ -9,7 +9,6 @@ import gradio as gr
 
 from app import handlers, views
 from app.events import readable_errors, session_id
-from app.figures.ground_truth import funnel_headers
 from app.handlers import Lens
 from app.tabs.common import explanation, image_view, look_for
 from app.texts import bind, heading, markdown
@@ -22,7 +21,7 @@ class GroundTruthTab:
     warnings: gr.Markdown
     summary: gr.Markdown
     iou: gr.Slider
-    funnel: gr.Dataframe
+    funnel: gr.HTML          # an HTML table (a Gradio Dataframe cost the browser ~90 ms per RPN release)
     object: gr.Dropdown
     object_image: gr.Image
     object_text: gr.Markdown
@@ -62,6 +61,26 @@ class GroundTruthTab:
                 self.anchor_image: view.anchor_image, self.anchor_text: view.anchor_text, self.losses: view.losses}
 
 
+# A click on a funnel row picks that object (the Dataframe's row select, as the page had it).
+FUNNEL_JS = """
+element.addEventListener('click', (event) => {
+  const row = event.target.closest('tr[data-row]');
+  if (row) trigger('select', {index: [Number(row.dataset.row), 0], value: null});
+});
+"""
+# Numbers and words are never broken; the table scrolls inside its box.
+FUNNEL_CSS = """
+.lens-funnel { max-height: 360px; overflow: auto; }
+.lens-funnel table { border-collapse: collapse; width: max-content; min-width: 100%; }
+.lens-funnel th, .lens-funnel td { white-space: nowrap; padding: 4px 10px; text-align: left;
+                                   border: 1px solid var(--border-color-primary); }
+.lens-funnel td.lens-num { text-align: right; font-variant-numeric: tabular-nums; }
+.lens-funnel thead th { position: sticky; top: 0; background: var(--background-fill-secondary); }
+.lens-funnel tbody tr { cursor: pointer; }
+.lens-funnel tbody tr:hover td { outline: 2px solid var(--color-accent); outline-offset: -2px; }
+"""
+
+
 def build() -> GroundTruthTab:
     look_for("look.gt")
     with gr.Row(equal_height=True):
@@ -75,8 +94,7 @@ def build() -> GroundTruthTab:
     warnings = gr.Markdown(elem_classes=["lens-note"])
     summary = gr.Markdown(elem_classes=["lens-table"], elem_id="lens-gt-summary")
     heading("gt.funnel_title", level=3)
-    funnel = bind(gr.Dataframe, texts={"headers": funnel_headers}, interactive=False, wrap=False, max_height=360,
-                  elem_id="lens-gt-funnel")
+    funnel = gr.HTML(value="", css_template=FUNNEL_CSS, js_on_load=FUNNEL_JS, elem_id="lens-gt-funnel")
     heading("gt.tide_title")
     tide = gr.Markdown(elem_classes=["lens-table"])
     heading("gt.recall_title", level=3)
