@@ -9,6 +9,7 @@ threshold), per class segment at once instead of in Python loops.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -30,7 +31,7 @@ def accumulate(matches: Matches, dets: DetectionSet, gt_category: np.ndarray, nu
     """COCOeval.accumulate, class by class on the flat score-ordered detections, from the candidates alone.
 
     A class's detections are one contiguous run of COCOeval's order. COCOeval's precision at recall threshold r
-    is read at a true positive (see _class_rows), where it is k / (fp + k + eps) with k its rank among the row's
+    is read at a true positive (see _cell_rows), where it is k / (fp + k + eps) with k its rank among the row's
     true positives and fp the false positives before it — the detections before it that are neither true positives
     nor ignored. Only candidates (coco_matching: the detections that can match) are true positives or matched to an
     ignored object; any other detection is ignored exactly when its area is outside the range. So the false
@@ -58,15 +59,24 @@ def accumulate(matches: Matches, dets: DetectionSet, gt_category: np.ndarray, nu
     # COCOeval's order: by class, then score descending, ties by image then rank — the matches' own order
     # (image, class, rank), so two stable sorts give it
     full = _coco_order(category, score)
-    need_all = _needed_counts(np.maximum(rows_npig, 1))  # (rows, K, R)
-    done: dict[tuple[int, int], int] = {}  # (class, its detections kept) → the maxDets column holding its numbers
+    # per (class, row) cell: the true-positive count each recall threshold asks for, the objects that count
+    need_cells = _needed_counts(np.maximum(rows_npig, 1)).transpose(1, 0, 2).reshape(K * rows, R)
+    npig_cells = rows_npig.T.reshape(-1)
+    counted = npig_cells > 0
     is_cand = np.zeros(n, dtype=bool)
     is_cand[cand] = True
     column = np.zeros(n, dtype=np.int64)
     column[cand] = np.arange(len(cand))
     top_rank = int(matches.rank.max(initial=-1))
+    previous: Optional[tuple[int, int]] = None  # (maxDets column, detections kept) of the last maxDets computed
     for m, max_det in enumerate(max_dets):
         order = full if top_rank < max_det else full[matches.rank[full] < max_det]
+        if previous is not None and previous[1] == len(order):  # the same detections: the same numbers
+            precision[..., m] = precision[..., previous[0]]
+            scores[..., m] = scores[..., previous[0]]
+            recall[..., m] = recall[..., previous[0]]
+            continue
+        previous = (m, len(order))
         cat = category[order]
         bounds = np.searchsorted(cat, np.arange(K + 1))
         # candidates kept at this maxDets, in COCOeval's order
@@ -79,45 +89,32 @@ def accumulate(matches: Matches, dets: DetectionSet, gt_category: np.ndarray, nu
         out_cum = _cumsum0(matches.outside[:, order]).reshape(-1)  # (A, nd_all + 1): outside the range before
         width_o = len(order) + 1
         cbounds = np.searchsorted(p, bounds)  # each class's candidates: cbounds[k]:cbounds[k + 1]
-        score_o = score[order]
-        for k in range(K):
-            counted = rows_npig[:, k] > 0
-            if not counted.any():
-                continue
-            start, end = int(bounds[k]), int(bounds[k + 1])
-            nd = end - start
-            if (k, nd) in done:  # the same detections of this class as another maxDets: the same numbers
-                j = done[(k, nd)]
-                precision[:, :, k, :, m] = precision[:, :, k, :, j]
-                scores[:, :, k, :, m] = scores[:, :, k, :, j]
-                recall[:, k, :, m] = recall[:, k, :, j]
-                continue
-            done[(k, nd)] = m
-            p_k = np.zeros((rows, R))
-            s_k = np.zeros((rows, R))
-            r_k = np.zeros(rows)
-            if nd:
-                c0, c1 = int(cbounds[k]), int(cbounds[k + 1])
-                t_row, t_col = np.nonzero(tp_c[:, c0:c1])  # row after row, by position
-                found = np.bincount(t_row, minlength=rows)
-                rank = np.arange(1, len(t_row) + 1) - (np.cumsum(found) - found)[t_row]  # the rank-th of its row
-                t_col += c0
-                t_pos = p[t_col]  # position in COCOeval's order
-                area = t_row // T
-                # detections of the class before it: true positives, ignored ones, and the false positives
-                w_at = t_row * width_w
-                o_at = area * width_o
-                ignored_before = ((out_cum.take(o_at + t_pos) - out_cum.take(o_at + start))
-                                  + (w_cum.take(w_at + t_col) - w_cum.take(w_at + c0)))
-                fp_before = (t_pos - start) - (rank - 1) - ignored_before
-                p_k, s_k, r_k = _class_rows(t_row, t_pos - start, rank, fp_before, score_o[start:end],
-                                            need_all[:, k, :], rows_npig[:, k])
-            p_k = np.where(counted[:, None], p_k, -1.0)
-            s_k = np.where(counted[:, None], s_k, -1.0)
-            r_k = np.where(counted, r_k, -1.0)
-            precision[:, :, k, :, m] = p_k.reshape(A, T, R).transpose(1, 2, 0)
-            scores[:, :, k, :, m] = s_k.reshape(A, T, R).transpose(1, 2, 0)
-            recall[:, k, :, m] = r_k.reshape(A, T).T
+        # every true positive, by (class, row, position): class by class, row after row
+        parts = [np.nonzero(tp_c[:, int(cbounds[k]):int(cbounds[k + 1])]) for k in range(K)]
+        t_class = np.repeat(np.arange(K), [len(r) for r, _ in parts])
+        t_row = np.concatenate([r for r, _ in parts]) if K else np.zeros(0, dtype=np.int64)
+        t_col = np.concatenate([c for _, c in parts]) + cbounds[t_class] if K else np.zeros(0, dtype=np.int64)
+        t_cell = t_class * rows + t_row
+        found = np.bincount(t_cell, minlength=K * rows)
+        rank = np.arange(1, len(t_cell) + 1) - (np.cumsum(found) - found)[t_cell]  # the rank-th of its cell
+        t_pos = p[t_col]  # position in COCOeval's order
+        start = bounds[t_class]  # the class's first position
+        # detections of the class before it: true positives, ignored ones, and the false positives
+        w_at = t_row * width_w
+        o_at = (t_row // T) * width_o
+        ignored_before = ((out_cum.take(o_at + t_pos) - out_cum.take(o_at + start))
+                          + (w_cum.take(w_at + t_col) - w_cum.take(w_at + cbounds[t_class])))
+        fp_before = (t_pos - start) - (rank - 1) - ignored_before
+        first_position = np.repeat(bounds[:-1], rows)  # per cell: its class's first detection
+        p_c, s_c, r_c = _cell_rows(t_cell, found, t_pos, rank, fp_before, score[order], first_position,
+                                   need_cells, npig_cells)
+        has_dets = np.repeat(np.diff(bounds) > 0, rows)  # a class without detections: 0 where it counts
+        p_c = np.where(counted[:, None], np.where(has_dets[:, None], p_c, 0.0), -1.0)
+        s_c = np.where(counted[:, None], np.where(has_dets[:, None], s_c, 0.0), -1.0)
+        r_c = np.where(counted, np.where(has_dets, r_c, 0.0), -1.0)
+        precision[:, :, :, :, m] = p_c.reshape(K, A, T, R).transpose(2, 3, 0, 1)
+        scores[:, :, :, :, m] = s_c.reshape(K, A, T, R).transpose(2, 3, 0, 1)
+        recall[:, :, :, m] = r_c.reshape(K, A, T).transpose(2, 0, 1)
     return Accumulated(precision, recall, scores)
 
 
@@ -135,41 +132,42 @@ def _coco_order(category: np.ndarray, score: np.ndarray) -> np.ndarray:
     return by_score[np.argsort(category[by_score], kind="stable")]
 
 
-def _class_rows(t_row: np.ndarray, t_pos: np.ndarray, rank: np.ndarray, fp_before: np.ndarray, score: np.ndarray,
-                need: np.ndarray, npig: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One class's precision (rows, R), scores (rows, R) and recall (rows,) from its true positives, row after row
-    and by rank inside a row: `t_row`, `t_pos` (position in the class's detections, COCOeval's order), `rank` (it
-    is the rank-th true positive of its row) and `fp_before` (false positives before it), `score` the class's
-    detection scores in that order, `need` (rows, R) the true-positive count each recall threshold asks for.
+def _cell_rows(t_cell: np.ndarray, found: np.ndarray, t_pos: np.ndarray, rank: np.ndarray, fp_before: np.ndarray,
+               score: np.ndarray, first_position: np.ndarray, need: np.ndarray, npig: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Precision (cells, R), scores (cells, R) and recall (cells,) of (class, area · IoU threshold) cells from their
+    true positives, cell after cell and by rank inside a cell: `t_cell`, `found` (true positives per cell), `t_pos`
+    (position in COCOeval's order), `rank` (it is the rank-th true positive of its cell) and `fp_before` (false
+    positives of its class before it); `score` the detection scores in COCOeval's order, `first_position` each
+    cell's class's first position, `need` (cells, R) the true-positive count each recall threshold asks for.
 
     COCOeval's precision at recall threshold r is the largest precision at or after the first position whose count
     reaches need[r] — the need-th true positive (the first position when need is 0). Precision falls between true
     positives (fp grows, tp does not), so that largest value is taken at a true positive: the largest of the
-    precisions k / (fp before it + k + eps) of the row's true positives from the need-th on. need grows with r, so
-    the row's true positives fall in blocks between consecutive need-th ones: one maximum per block (reduceat),
-    then a right-to-left running maximum over the blocks answers every recall threshold."""
-    rows, num_r = need.shape
-    found = np.bincount(t_row, minlength=rows)  # true positives per row
-    row_start = np.cumsum(found) - found
-    total = len(t_row)
+    precisions k / (fp before it + k + eps) of the cell's true positives from the need-th on. need grows with r,
+    so the cell's true positives fall in blocks between consecutive need-th ones: one maximum per block
+    (reduceat), then a right-to-left running maximum over the blocks answers every recall threshold."""
+    cells, num_r = need.shape
+    cell_start = np.cumsum(found) - found
+    total = len(t_cell)
     k = rank.astype(float)
     pr = k / (fp_before.astype(float) + k + _EPS)  # COCOeval: tp / (fp + tp + eps)
-    first = np.maximum(need - 1, 0)  # (rows, R) the true positive (0-based, in its row) each threshold starts at
+    first = np.maximum(need - 1, 0)  # (cells, R) the true positive (0-based, in its cell) each threshold starts at
     reached = (need <= found[:, None]) | (need == 0)
-    start = row_start[:, None] + np.minimum(first, found[:, None])  # block starts, non-decreasing along R
+    start = cell_start[:, None] + np.minimum(first, found[:, None])  # block starts, non-decreasing along R
     flat = start.reshape(-1)
-    end = np.append(flat[1:], total)  # a block ends where the next starts (a row's last block at the row's end)
-    end.reshape(rows, num_r)[:, -1] = row_start + found
+    end = np.append(flat[1:], total)  # a block ends where the next starts (a cell's last block at its end)
+    end.reshape(cells, num_r)[:, -1] = cell_start + found
     block = np.full(flat.shape, -np.inf)
-    nonempty = flat < end
     if total:
         maxima = np.maximum.reduceat(np.append(pr, -np.inf), flat)
-        block = np.where(nonempty, maxima, -np.inf)
-    envelope = np.maximum.accumulate(block.reshape(rows, num_r)[:, ::-1], axis=1)[:, ::-1]
-    value = np.where(np.isfinite(envelope), envelope, 0.0)  # rows without a true positive: precision 0
-    position = np.where(need == 0, 0, t_pos[np.minimum(start, max(total - 1, 0))] if total else 0)
+        block = np.where(flat < end, maxima, -np.inf)
+    envelope = np.maximum.accumulate(block.reshape(cells, num_r)[:, ::-1], axis=1)[:, ::-1]
+    value = np.where(np.isfinite(envelope), envelope, 0.0)  # cells without a true positive: precision 0
+    position = np.where(need == 0, first_position[:, None],
+                        t_pos[np.minimum(start, max(total - 1, 0))] if total else first_position[:, None])
     precision = np.where(reached, value, 0.0)
-    scores = np.where(reached, score[position], 0.0)
+    scores = np.where(reached, score[np.minimum(position, max(len(score) - 1, 0))] if len(score) else 0.0, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         recall = found / npig.astype(float)
     return precision, scores, recall

@@ -299,8 +299,8 @@ def _counts_at_50(matches: Matches, dets: DetectionSet, gts: GroundTruthArrays, 
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     counts = {"detections": int(len(matches.det)), "objects": n_obj, "tp50": n_tp, "fp50": n_fp,
               "fn50": n_obj - n_tp, "precision50": precision, "recall50": recall, "f1_50": f1}
-    per_image = [{"detections": int(det_img[i]), "objects": int(objects[i]), "tp50": int(tp_img[i]),
-                  "fp50": int(fp_img[i]), "missed50": int(objects[i] - tp_img[i])} for i in range(num_images)]
+    per_image = [{"detections": d, "objects": o, "tp50": t, "fp50": f, "missed50": o - t}
+                 for d, o, t, f in zip(det_img.tolist(), objects.tolist(), tp_img.tolist(), fp_img.tolist())]
     return counts, per_image
 
 
