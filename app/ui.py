@@ -11,17 +11,15 @@ from typing import Any, Callable, Mapping
 
 import gradio as gr
 
-import inspectors
 from app import handlers, views
 from app.config import INSPECT_CONCURRENCY, AppConfig, byte_size, is_local_only, sample_image_paths, upload_cap
 from app.dataset_store import DatasetStore
 from app.events import keyed_by_thresholds, readable_errors, session_id
-from app.figures import dataset as dataset_figs
 from app.gradio_adapter import cheap_skips, quiet_progress
 from app.handlers import THRESHOLD_KEYS, Lens, UserError
 from app.model_store import ModelSpec, ModelStore
 from app.session_cache import Session, SessionCache
-from app.strings import LANGUAGE_NAMES, default_language, engine_error_text, t, use_language
+from app.strings import LANGUAGE_NAMES, default_language, t, use_language
 from app.tabs import (
     ablations,
     anchors,
@@ -40,7 +38,6 @@ from app.tabs import (
 from app.texts import TextRegistry, bind, collecting
 from app.viewer import FINAL_STAGE_KEYS, wire_sliders
 from inspectors.core.thresholds import RPN_KEYS
-from inspectors.dataset.sweep import sweep
 
 log = logging.getLogger("rcnn_lens")
 
@@ -566,79 +563,9 @@ def _wire_registered(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]
 
 
 def _wire_dataset(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
-    """Capture a dataset (named API endpoint capture_dataset), evaluate it at the tab's seven sliders (named API
-    endpoint evaluate_dataset), sweep for the best settings, open one of the worst images in the other tabs."""
+    """Open one of the Dataset tab's worst images in the other tabs (it spans tabs; the tab's own events, the named
+    endpoints capture_dataset and evaluate_dataset among them, are wired by app.tabs.dataset)."""
     d, c = layout.dataset, layout.controls
-
-    def show(request: gr.Request, dataset_: Any, metrics: Any, thresholds: dict[str, Any]) -> dict[Any, Any]:
-        status = t("ds.captured", name=Path(str(dataset_.path)).name, images=len(dataset_),
-                   model=dataset_.model_name, folder=str(dataset_.path))
-        view = views.dataset_view(dataset_, metrics, thresholds, status)
-        lens.datasets.remember(session_id(request), worst=view.worst_names)
-        return d.values(view)
-
-    @readable_errors("action.dataset", lens)
-    def on_capture(source: str, demo_count: float, images: str | None, annotations: str | None, model_name: str,
-                   request: gr.Request, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> dict[Any, Any]:
-        dataset_ = handlers.capture_dataset(lens, session_id(request), source, demo_count, images, annotations,
-                                            model_name, progress=lambda fraction, text: progress(fraction, desc=text))
-        thresholds = dataset_.defaults
-        _, metrics, used = handlers.evaluate_dataset(lens, session_id(request), thresholds)
-        values = show(request, dataset_, metrics, used)
-        values.update(d.slider_values(used, dataset_.ranges))
-        return values
-
-    # Not in the "model" group: this event only waits for a background job (app.jobs) that gives the model to
-    # interactive events between its images, so an /inspect never queues behind a whole capture. No Gradio limit
-    # here: the jobs themselves are limited (one per session, --capture-jobs per server, refused with a message).
-    d.capture.click(on_capture, [d.source, d.demo_count, d.images, d.annotations, c.model],
-                    [*d.outputs, *d.slider_list], api_name="capture_dataset", concurrency_id="capture",
-                    concurrency_limit=None)
-
-    def on_cancel_capture(request: gr.Request) -> dict[Any, Any]:
-        return {d.status: handlers.cancel_capture(lens, session_id(request))}
-
-    if d.cancel is not None:   # queue=False: a cancel must not wait behind anything
-        d.cancel.click(on_cancel_capture, None, [d.status], api_visibility="private", queue=False)
-
-    @readable_errors("action.dataset", lens)
-    def on_evaluate(rpn_pre_nms_top_n: float, rpn_nms_thresh: float, rpn_post_nms_top_n: float,
-                    rpn_score_thresh: float, box_score_thresh: float, box_nms_thresh: float,
-                    box_detections_per_img: float, request: gr.Request) -> dict[Any, Any]:
-        values = dict(zip(THRESHOLD_KEYS, (rpn_pre_nms_top_n, rpn_nms_thresh, rpn_post_nms_top_n, rpn_score_thresh,
-                                           box_score_thresh, box_nms_thresh, box_detections_per_img)))
-        dataset_, metrics, used = handlers.evaluate_dataset(lens, session_id(request), values)
-        return show(request, dataset_, metrics, used)
-
-    gr.on([slider.release for slider in d.slider_list], on_evaluate, d.slider_list, d.outputs,
-          api_name="evaluate_dataset", trigger_mode="always_last", show_progress="minimal")
-
-    @readable_errors("action.dataset", lens)
-    def on_sweep(metric: str, *args: Any) -> dict[Any, Any]:
-        *numbers, request = args
-        dataset_ = handlers.dataset_of(lens, session_id(request))
-        fixed = handlers.normalize_thresholds(dict(zip(THRESHOLD_KEYS, numbers)))
-        try:
-            result = sweep(dataset_, metric, fixed=fixed)
-        except inspectors.InputError as error:
-            raise UserError(engine_error_text(error)) from None
-        lens.datasets.remember(session_id(request), sweep=result)
-        return {d.sweep_result: dataset_figs.sweep_markdown(result, dataset_.model_name)}
-
-    d.sweep_run.click(on_sweep, [d.sweep_metric, *d.slider_list], [d.sweep_result], api_visibility="private")
-
-    @readable_errors("action.dataset", lens)
-    def on_apply(request: gr.Request) -> dict[Any, Any]:
-        result = lens.datasets.recall(session_id(request), "sweep")
-        if result is None:
-            raise UserError(t("ds.sweep_none"))
-        dataset_, metrics, used = handlers.evaluate_dataset(lens, session_id(request), result.best)
-        values = show(request, dataset_, metrics, used)
-        values.update(d.slider_values(used, dataset_.ranges))
-        return values
-
-    d.sweep_apply.click(on_apply, None, [*d.outputs, *d.slider_list], api_visibility="private")
-
     open_outputs = list(dict.fromkeys([*_inspect_outputs(layout), c.image, layout.tabs]))
 
     @readable_errors("action.inspect", lens)
@@ -657,9 +584,7 @@ def _wire_dataset(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:
 
     d.worst.select(on_open_worst, None, open_outputs, api_visibility="private", concurrency_id="model").then(
         _recount(lens, layout), None, [layout.status, layout.detections_count], api_visibility="private", queue=False)
-    return {"capture_dataset": on_capture, "cancel_capture": on_cancel_capture,
-            "evaluate_dataset": on_evaluate, "sweep": on_sweep, "apply_sweep": on_apply,
-            "open_worst": on_open_worst}
+    return {"open_worst": on_open_worst}
 
 
 def _wire_tab_selection(lens: Lens, layout: Layout) -> dict[str, Callable[..., Any]]:

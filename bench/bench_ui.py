@@ -347,6 +347,135 @@ def release_main(image: str, chromium: str, moves: int, tabs: tuple[str, ...] = 
     print_release_table(results)
 
 
+# --- Dataset tab: the score slider released -> the tab's metrics and plots updated, at N images ----------------------
+
+DATASET_SLIDER = "#lens-ds-box-score-thresh"
+# Track positions (the slider's values, 0–1) clicked in turn: consecutive ones differ, so every move re-evaluates.
+DATASET_POSITIONS = (0.3, 0.6, 0.2, 0.8, 0.4, 0.7, 0.15, 0.5, 0.35, 0.65, 0.25, 0.55)
+DATASET_SESSION = "bench-prepare"
+
+
+def dataset_lens(root: str | Path | None) -> Any:
+    """The app's Lens with its dataset store under `root` (default: the app's own capture cache, so a capture made
+    before by the app, `prepare_captures` or an earlier bench run is reopened, not redone)."""
+    from app.dataset_store import DatasetStore
+    from app.handlers import Lens
+    from app.model_store import ModelStore
+    from app.session_cache import SessionCache
+    from app.testing import offline_loader
+    from inspectors.dataset.demo import default_cache_root
+
+    store = DatasetStore(root=Path(root) if root else default_cache_root() / "captures")
+    return Lens(ModelStore(device="cpu", loader=offline_loader), SessionCache(max_sessions=8), datasets=store)
+
+
+def prepare_captures(lens: Any, sizes: tuple[int, ...]) -> dict[int, float]:
+    """Capture the first N demo scenes for each N with the app's own handler (the same folder the page's Capture
+    button uses; an existing complete capture is reopened). Returns the seconds each took."""
+    from app import handlers
+
+    took = {}
+    for size in sizes:
+        started = time.perf_counter()
+        handlers.capture_dataset(lens, DATASET_SESSION, "demo", size, None, None, "demo")
+        took[size] = time.perf_counter() - started
+        print(f"  capture of {size} demo scenes ready in {took[size]:.1f} s", flush=True)
+    return took
+
+
+TEXT_CHANGED = """([selector, before]) => { const e = document.querySelector(selector);
+  return e && e.innerText !== before && window.__lensProbe.released !== null
+         ? performance.now() - window.__lensProbe.released : null; }"""
+
+
+def dataset_release_latencies(page: Any, positions: tuple[float, ...]) -> tuple[list[float], list[float]]:
+    """Click the Dataset tab's score slider at each position (the first click warms up and is not counted); for
+    each, release -> the metrics table's text changed (the first step: metrics, per-class AP, PR curves), and
+    release -> the last change on the page it caused, once the second step is in (the diagnosis funnel's text,
+    which names the thresholds, changed; then TIDE, the worst images decoded, the plots drawn), in seconds."""
+    track = page.locator(f"{DATASET_SLIDER} input[type=range]")
+    low, high = (float(track.get_attribute(name)) for name in ("min", "max"))
+    metrics, settled = [], []
+    for i, value in enumerate(positions):
+        track.scroll_into_view_if_needed()
+        box = track.bounding_box()
+        before = [page.locator(selector).inner_text() for selector in ("#lens-ds-metrics", "#lens-dsd-funnel")]
+        page.evaluate(RELEASE_PROBE, DATASET_SLIDER)
+        page.mouse.click(box["x"] + 8 + (box["width"] - 16) * (value - low) / (high - low),
+                         box["y"] + box["height"] / 2)
+        shown = page.wait_for_function(TEXT_CHANGED, arg=["#lens-ds-metrics", before[0]], polling="raf",
+                                       timeout=60_000).json_value()
+        page.wait_for_function(TEXT_CHANGED, arg=["#lens-dsd-funnel", before[1]], polling=20, timeout=60_000)
+        done = page.wait_for_function(
+            f"""() => {{ const p = window.__lensProbe;
+                 return performance.now() - p.last > {QUIET_MS} ? p.last - p.released : null; }}""",
+            polling=50, timeout=60_000).json_value()
+        if i:
+            metrics.append(float(shown) / 1000)
+            settled.append(max(float(done), float(shown)) / 1000)
+    return metrics, settled
+
+
+def browser_dataset_table(url: str, chromium: str, sizes: tuple[int, ...], moves: int,
+                          handler_times: dict[str, list[float]]) -> dict[int, dict[str, list[float]]]:
+    """For each N: open the Dataset tab (1440×900, English), capture N demo scenes (reopened: prepared before),
+    then release the score slider `moves` times; with the server handlers' durations for the same moves."""
+    from playwright.sync_api import sync_playwright
+
+    results: dict[int, dict[str, list[float]]] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        for size in sizes:
+            page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="en-US")
+            page.set_default_timeout(600_000)
+            page.goto(url)
+            page.wait_for_function("() => /\\d/.test(document.querySelector('#lens-detections-count')?.innerText"
+                                   " || '')")   # the first screen's sample inspected
+            page.locator("button[role=tab][data-tab-id=dataset]").click()
+            page.locator("#lens-ds-count input").fill(str(size))
+            page.locator("#lens-ds-capture").click()
+            page.wait_for_function("(n) => (document.querySelector('#lens-ds-status')?.innerText || '')"
+                                   ".includes(`${n} images captured`)", arg=size)
+            page.wait_for_function("() => /AP @\\[/.test(document.querySelector('#lens-ds-metrics')?.innerText"
+                                   " || '')")
+            page.wait_for_timeout(2000)   # the capture's reply re-ranges the sliders and the diagnosis follows
+            for times in handler_times.values():
+                times.clear()
+            chosen = (DATASET_POSITIONS * (moves // len(DATASET_POSITIONS) + 2))[:moves + 1]
+            metrics, settled = dataset_release_latencies(page, chosen)
+            results[size] = {"metrics": metrics, "settled": settled,
+                             **{name: list(times)[-len(metrics):] for name, times in handler_times.items()}}
+            page.close()
+        browser.close()
+    return results
+
+
+def print_dataset_table(results: dict[int, dict[str, list[float]]]) -> None:
+    print("| Dataset tab, score slider (browser, 1440×900) | median ms | min ms | max ms | n |")
+    print("|---|---:|---:|---:|---:|")
+    for size, measured in results.items():
+        print(row(f"{size} images: release -> metrics table updated", measured["metrics"]))
+        print(row(f"{size} images: release -> page settled (plots, gallery, diagnosis)", measured["settled"]))
+        for name, label in (("on_move", "server: first step (metrics, per-class AP, PR curves)"),
+                            ("on_move_below", "server: second step (TIDE, worst images, diagnosis)")):
+            if measured.get(name):
+                print(row(f"{size} images: {label}", measured[name]))
+
+
+def dataset_main(chromium: str, moves: int, sizes: tuple[int, ...], root: str | None) -> None:
+    """Only the Dataset table (python -m bench.bench_ui --dataset [--dataset-sizes 50,500])."""
+    lens = dataset_lens(root)
+    prepare_captures(lens, sizes)
+    demo, url = serve(lens)
+    try:
+        handler_times = {name: timed_listeners(demo, (name,)) for name in ("on_move", "on_move_below")}
+        results = browser_dataset_table(url, chromium, sizes, moves, handler_times)
+    finally:
+        demo.close()
+    print(f"load average after: {' / '.join(f'{v:.1f}' for v in os.getloadavg())}")
+    print_dataset_table(results)
+
+
 def row(name: str, values: list[float]) -> str:
     ms = sorted(v * 1000 for v in values)
     return (f"| {name} | {statistics.median(ms):.0f} | {ms[0]:.0f} | {ms[-1]:.0f} | {len(ms)} |")
@@ -361,11 +490,22 @@ def main() -> None:
     parser.add_argument("--tabs", default=",".join(RELEASE_TABS),
                         help="with --release: the tabs (ids, comma-separated) whose release latency is measured")
     parser.add_argument("--drag", action="store_true", help="only the drag latencies of the final-stage sliders")
+    parser.add_argument("--dataset", action="store_true",
+                        help="only the Dataset tab's score slider (release -> metrics and plots updated)")
+    parser.add_argument("--dataset-sizes", default="50,500", help="with --dataset: the numbers of demo scenes")
+    parser.add_argument("--capture-root", default=None,
+                        help="with --dataset: the captures' folder (default: the app's, $RCNN_LENS_CACHE/captures)")
     args = parser.parse_args()
     image = args.image or example_image("/tmp")
     if args.drag:
         print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")
         drag_main(image, args.chromium, max(args.moves, 24))
+        return
+    if args.dataset:
+        print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+              f"load average before: {' / '.join(f'{v:.1f}' for v in os.getloadavg())}")
+        dataset_main(args.chromium, max(args.moves, 5),
+                     tuple(int(v) for v in args.dataset_sizes.split(",")), args.capture_root)
         return
     if args.release:
         print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "

@@ -40,7 +40,7 @@ def test_the_views_follow_the_thresholds_and_a_cell_lists_its_images(demo_captur
     with use_language("en"):
         cell = dataset_diagnosis.cell_values(tab, ds, {"box_score_thresh": 0.4}, 0.5, int(t), int(p))
     expected = cm.cell(int(t), int(p)).images
-    assert [name for _, name in cell[tab.cell_images]] == expected[:dataset_diagnosis.CELL_IMAGES]
+    assert [name for _, name in cell[tab.cell_images]["value"]] == expected[:dataset_diagnosis.CELL_IMAGES]
     assert f"{int(cm.matrix[t, p])} boxes" in cell[tab.cell_title]
 
 

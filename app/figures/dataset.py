@@ -8,10 +8,12 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image, ImageDraw
 
 from app.figures.common import base_layout, markdown_table
 from app.strings import t
 from inspectors.dataset import views as dataset_views
+from inspectors.evaluation.coco_matching import AREA_RANGES, IOU_THRESHOLDS
 from inspectors.evaluation.tide import TIDE_TYPES
 
 SUMMARY_KEYS = ("ap", "ap50", "ap75", "ap_small", "ap_medium", "ap_large", "ar1", "ar10", "ar100")
@@ -42,7 +44,8 @@ def per_class_figure(metrics: Any) -> go.Figure:
     fig.add_trace(go.Bar(y=names, x=[row["ap"] for row in rows], orientation="h", name=t("ds.metric.ap"),
                          marker_color="#0072b2"))
     fig.update_xaxes(range=[0, 1], title=t("ds.axis.ap"))
-    fig.update_layout(barmode="group", legend=dict(orientation="h", y=-0.25))
+    # The legend above the bars, right of the title (below them it sat on the axis title)
+    fig.update_layout(barmode="group", legend=dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom"))
     return base_layout(fig, max(260, 60 + 46 * len(names)), t("ds.per_class"))
 
 
@@ -50,9 +53,10 @@ def pr_figure(metrics: Any, iou: float = 0.5) -> go.Figure:
     fig = go.Figure()
     for name, (recall, precision) in dataset_views.pr_curves(metrics, iou).items():
         fig.add_trace(go.Scatter(x=recall, y=precision, mode="lines", name=name, line=dict(width=3)))
-    fig.update_xaxes(range=[0, 1.01], title=t("ds.axis.recall"))
-    fig.update_yaxes(range=[0, 1.02], title=t("ds.axis.precision"))
-    fig.update_layout(legend=dict(orientation="h", y=-0.25))
+    # Axes from a little before 0 (else the two "0" tick labels meet at the corner); the legend beside the plot
+    # (below it, it grew onto the axis title once it took two lines)
+    fig.update_xaxes(range=[-0.03, 1.02], title=t("ds.axis.recall"))
+    fig.update_yaxes(range=[-0.03, 1.03], title=t("ds.axis.precision"))
     return base_layout(fig, 360, t("ds.pr_title", iou=iou))
 
 
@@ -75,8 +79,7 @@ def proposal_figure(metrics: Any) -> go.Figure:
             fig.add_trace(go.Scatter(x=curves["counts"], y=[v if v >= 0 else None for v in values],
                                      mode="lines+markers", name=t(f"ds.area.{area}"), line=dict(dash=dash, width=3)))
     fig.update_xaxes(type="log", title=t("gt.axis.proposals"))
-    fig.update_yaxes(range=[0, 1.02], title=t("ds.axis.ar"))
-    fig.update_layout(legend=dict(orientation="h", y=-0.25))
+    fig.update_yaxes(range=[-0.03, 1.03], title=t("ds.axis.ar"))   # the legend beside the plot, as above
     return base_layout(fig, 340, t("ds.proposal_title"))
 
 
@@ -85,13 +88,75 @@ def worst_gallery(dataset: Any, metrics: Any, thresholds: dict[str, Any], n: int
     """(image with boxes, caption) for the n images with the lowest AP, and their names in the same order."""
     items, names = [], []
     rows = dataset_views.worst_images(metrics, n)
-    for row, short in zip(rows, distinct_names([row["name"] for row in rows])):
-        image = dataset_views.image_overlay(dataset, row["name"], max_side=360, **thresholds)
+    overlays = evaluated_overlays(dataset, [row["name"] for row in rows], thresholds, max_side=WORST_SIDE)
+    for row, short, image in zip(rows, distinct_names([row["name"] for row in rows]), overlays):
         caption = t("ds.worst_caption", name=short, ap=_value(row["ap"]), fp=int(row.get("fp50", 0)),
                     missed=int(row.get("missed50", 0)))
         items.append((image, caption))
         names.append(row["name"])
     return items, names
+
+
+WORST_SIDE = 360   # the worst images' longest side in the gallery, pixels
+_ALL, _IOU50 = [name for name, _, _ in AREA_RANGES].index("all"), int(np.flatnonzero(IOU_THRESHOLDS == 0.5)[0])
+
+
+def evaluated_overlays(dataset: Any, names: list[str], thresholds: dict[str, Any], max_side: int = WORST_SIDE
+                       ) -> list[np.ndarray]:
+    """`inspectors.dataset.views.image_overlay(dataset, name, max_side=…, **thresholds)` for each name, pixel for
+    pixel, drawn from what the evaluation at these thresholds already holds (its detections and COCO matches,
+    DatasetCapture.matches) instead of replaying each image twice (its RPN again: ~16 replays per slider move).
+
+    The evaluation keeps the detections of the classes the dataset evaluates, at most COCO's 100 per image and
+    class; an image with a detection it does not keep (a class the dataset lacks, more than 100) is replayed."""
+    settings = dataset.settings(**thresholds)
+    dets, matches = dataset.matches(**settings)
+    labels = np.arange(len(dataset.categories))
+    classes = dataset.evaluated_class(labels)
+    every_class = bool((classes[1:] >= 0).all())   # label 0 is the background
+    model_name = {int(c): dataset.categories[int(label)] for label, c in zip(labels, classes) if c >= 0}
+    kept = np.zeros(len(dets.image), dtype=bool)
+    kept[matches.det] = True
+    matched = np.full(len(dets.image), -1, dtype=np.int64)
+    matched[matches.det] = matches.gt[_ALL, _IOU50]
+    ignored = np.zeros(len(dets.image), dtype=bool)
+    ignored[matches.det] = matches.det_ignored[_ALL, _IOU50]
+    overlays = []
+    for name in names:
+        index = dataset.index_of(name)
+        rows = np.flatnonzero(dets.image == index)
+        if not every_class or not kept[rows].all():
+            overlays.append(dataset_views.image_overlay(dataset, name, max_side=max_side, **settings))
+            continue
+        status = ["ignored" if ignored[r] else ("tp" if matched[r] >= 0 else "fp") for r in rows]
+        x, y, w, h = (dets.bbox[rows, k] for k in range(4))
+        boxes = np.stack([x, y, x + w, y + h], axis=1)
+        overlays.append(_draw_overlay(dataset, name, boxes, [model_name[int(c)] for c in dets.category[rows]],
+                                      dets.score[rows], status, max_side))
+    return overlays
+
+
+def _draw_overlay(dataset: Any, name: str, boxes: np.ndarray, labels: list[str], scores: np.ndarray,
+                  status: list[str], max_side: int) -> np.ndarray:
+    """The drawing of image_overlay: ground truth green (crowd grey), detections coloured by their status."""
+    image = Image.open(dataset.image_path(name)).convert("RGB")
+    scale = 1.0
+    if max_side and max(image.size) > max_side:
+        scale = max_side / max(image.size)
+        image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.BILINEAR)
+    draw = ImageDraw.Draw(image)
+    gt = dataset.record(name).ground_truth
+    for (x, y, w, h), crowd in zip(gt.bbox, gt.iscrowd):
+        draw.rectangle([x * scale, y * scale, (x + w) * scale, (y + h) * scale],
+                       outline=dataset_views.COLORS["ignored" if crowd else "gt"], width=2)
+    for box, label, score, state in zip(boxes, labels, scores, status):
+        x0, y0, x1, y1 = (float(v) * scale for v in box)
+        color = dataset_views.COLORS[state]
+        draw.rectangle([x0, y0, x1, y1], outline=color, width=2)
+        text = f"{label} {np.float32(score):.2f}"
+        draw.rectangle([x0, y0, x0 + 6 * len(text) + 4, y0 + 11], fill=color)
+        draw.text((x0 + 2, y0), text, fill=(255, 255, 255))
+    return np.asarray(image)
 
 
 def distinct_names(names: list[str], keep: int = 4) -> list[str]:

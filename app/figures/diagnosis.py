@@ -12,16 +12,34 @@ import plotly.graph_objects as go
 
 from app.figures.common import base_layout
 
+TITLE_CHARS = 46   # a title line's length: the figures sit in half a column at 1024 px
 
-def _fig(title: str, height: int = 420) -> go.Figure:
+
+def wrapped(title: str, width: int = TITLE_CHARS) -> list[str]:
+    """The title in lines of at most ~`width` characters, broken only after a comma (a "key = value" setting
+    stays on one line): Plotly never wraps a title, it cuts it at the figure's edge."""
+    lines: list[str] = []
+    for part in title.replace(", ", ",\0").split("\0"):
+        if lines and len(lines[-1]) + len(part) <= width:
+            lines[-1] += part
+        else:
+            lines.append(part)
+    return [line.strip() for line in lines]
+
+
+def _fig(title: str, height: int = 420, top: int = 0) -> go.Figure:
+    """A figure whose title (the thresholds that made it) is wrapped onto as many lines as it needs, with room for
+    them (and `top` more pixels, for a top axis)."""
     fig = go.Figure()
-    base_layout(fig, height, title)
+    lines = wrapped(title)
+    base_layout(fig, height + 20 * len(lines), "<br>".join(lines))
+    fig.update_layout(margin=dict(t=30 + 22 * len(lines) + top))
     return fig
 
 
 def confusion_figure(matrix: np.ndarray, labels: Sequence[str], title: str, x_title: str, y_title: str) -> go.Figure:
     """Heatmap of counts: rows the true class, columns the predicted one (background last)."""
-    fig = _fig(title, height=max(320, 60 * len(labels) + 140))
+    fig = _fig(title, height=max(320, 60 * len(labels) + 140), top=50)
     m = np.asarray(matrix)
     fig.add_trace(go.Heatmap(z=m, x=list(labels), y=list(labels), colorscale="Blues", showscale=False,
                              text=m.astype(int).astype(str), texttemplate="%{text}",
@@ -48,8 +66,9 @@ def operating_figure(curves: Mapping[str, Any], best: Mapping[str, Optional[floa
             i = int(np.argmax(curve.f1))
             fig.add_trace(go.Scatter(x=[c], y=[curve.f1[i]], mode="markers", showlegend=False,
                                      marker={"size": 9, "symbol": "diamond"}, name=name))
-    fig.update_xaxes(title_text=x_title, range=[0, 1])
-    fig.update_yaxes(title_text=y_title, range=[0, 1.02])
+    # (both axes start a little before 0, or the two "0" tick labels meet at the corner)
+    fig.update_xaxes(title_text=x_title, range=[-0.04, 1.02])
+    fig.update_yaxes(title_text=y_title, range=[-0.04, 1.04])
     return fig
 
 

@@ -2,9 +2,10 @@
 class, where objects are lost, anchor fit, and this capture beside another one. Layout and wiring only: the numbers
 come from DatasetCapture's diagnosis methods, the figures from app.figures.diagnosis.
 
-Built inside the Dataset tab (app.tabs.dataset calls `build`), so it wires its own events: they follow the tab's
-seven sliders (on release) and the IoU slider, and read the session's dataset through the app's Lens (the Blocks
-carry it as `demo.lens`; the request leads to it).
+Built inside the Dataset tab (app.tabs.dataset calls `build`), it wires its own events (the IoU slider, "Show the
+diagnosis", a cell, the comparison), which read the session's dataset through the app's Lens (the Blocks carry it
+as `demo.lens`; the request leads to it); a move of the tab's seven sliders updates the views after the metrics
+(app.tabs.dataset chains `moved_values`).
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from typing import Any, Optional, Sequence
 import gradio as gr
 
 from app.figures import diagnosis as figs
-from app.strings import t, use_language
+from app.strings import current_language, t, use_language
 from app.texts import bind, heading
+from inspectors.core.lru import BoundedCache
 from inspectors.core.thresholds import THRESHOLD_KEYS
 
 CELL_IMAGES = 12  # images shown for a clicked confusion-matrix cell
+_ANCHORS: BoundedCache[tuple[Any, ...], str] = BoundedCache(8)   # (capture, language) -> the anchor-fit view
 
 
 @dataclass
@@ -55,11 +58,13 @@ def build(sliders: dict[str, gr.Slider]) -> DiagnosisTab:
         with gr.Column(scale=3):
             confusion = gr.Plot(show_label=False, elem_id="lens-dsd-confusion")
         with gr.Column(scale=2):
-            confusion_table = bind(gr.Dataframe, texts={"label": "dsd.cell_hint"}, interactive=False, wrap=True,
+            # (no wrapping: class names stay whole, the table scrolls inside itself when it is too wide)
+            confusion_table = bind(gr.Dataframe, texts={"label": "dsd.cell_hint"}, interactive=False, wrap=False,
                                    elem_id="lens-dsd-confusion-table")
     cell_title = gr.Markdown(elem_id="lens-dsd-cell-title")
+    # Shown once a cell is clicked (an empty gallery is a large blank box)
     cell_images = gr.Gallery(columns=4, height=300, object_fit="contain", allow_preview=False, format="jpeg",
-                             show_label=False, elem_id="lens-dsd-cell-images")
+                             show_label=False, visible=False, elem_id="lens-dsd-cell-images")
     heading("dsd.operating_title")
     with gr.Row(equal_height=False):
         operating = gr.Plot(show_label=False, elem_id="lens-dsd-operating")
@@ -87,10 +92,11 @@ def made_at(settings: dict[str, float], iou: Optional[float] = None) -> str:
 
 
 def diagnosis_values(tab: DiagnosisTab, dataset: Any, thresholds: dict[str, float], iou: float,
-                     recovered: bool = True) -> dict[Any, Any]:
+                     recovered: bool = True, anchors: bool = True) -> dict[Any, Any]:
     """The diagnosis views at these thresholds. `recovered=False` (a slider move) leaves the funnel's last column
     (the recall with each stage's slider relaxed: seven more evaluations of the dataset, seconds on a large one)
-    for "Show the diagnosis"; everything else follows the sliders."""
+    for "Show the diagnosis"; everything else follows the sliders. `anchors=False`: the anchor fit (which no
+    threshold changes) is left as it is on the page."""
     settings = dataset.settings(**thresholds)
     cm = dataset.confusion_matrix(iou=iou, **settings)
     labels = [*cm.classes, t("dsd.background")]
@@ -104,11 +110,6 @@ def diagnosis_values(tab: DiagnosisTab, dataset: Any, thresholds: dict[str, floa
     applied_text = t("dsd.applied", ap_before=f"{applied.ap_before:.4f}", ap_after=f"{applied.ap_after:.4f}",
                      f1_before=f"{applied.f1_before:.4f}", f1_after=f"{applied.f1_after:.4f}")
     fs = dataset.funnel_summary(iou=iou, **settings)
-    fit = dataset.anchor_fit()
-    suggestion = fit.suggest()
-    anchor_summary = t("dsd.anchor_summary", boxes=len(fit.best_iou), threshold=f"{fit.fg_threshold:g}",
-                       share=f"{fit.share_fg:.1%}", low=f"{fit.share_low_quality_only:.1%}",
-                       suggested=f"{suggestion.share_fg:.1%}")
     return {
         tab.confusion: figs.confusion_figure(cm.matrix, labels, made_at(settings, iou), t("dsd.predicted"),
                                              t("dsd.true")),
@@ -123,11 +124,33 @@ def diagnosis_values(tab: DiagnosisTab, dataset: Any, thresholds: dict[str, floa
                                          [t("dsd.col.stage"), t("dsd.col.lost"), t("dsd.col.recovered")],
                                          t("dsd.found"), made_at(settings, iou) + " " + t("dsd.funnel_note")
                                          + ("" if recovered else " " + t("dsd.recovered_later"))),
-        tab.anchors: figs.anchor_markdown(anchor_summary, fit.by_group(),
-                                          [t("dsd.col.group"), t("dsd.col.objects"),
-                                           t("dsd.col.share", threshold=f"{fit.fg_threshold:g}"),
-                                           t("dsd.col.mean_iou")], suggestion.code),
+        tab.anchors: anchors_markdown(dataset) if anchors else gr.skip(),
     }
+
+
+def anchors_markdown(dataset: Any) -> str:
+    """Do the anchors fit: no threshold changes it, and its suggestion (k-means over every object, then the
+    suggested anchors placed on every image) takes seconds on a large dataset, so it is made once per capture
+    and language (a slider move then leaves it as it is on the page)."""
+    def build() -> str:
+        fit = dataset.anchor_fit()
+        suggestion = fit.suggest()
+        summary = t("dsd.anchor_summary", boxes=len(fit.best_iou), threshold=f"{fit.fg_threshold:g}",
+                    share=f"{fit.share_fg:.1%}", low=f"{fit.share_low_quality_only:.1%}",
+                    suggested=f"{suggestion.share_fg:.1%}")
+        return figs.anchor_markdown(summary, fit.by_group(),
+                                    [t("dsd.col.group"), t("dsd.col.objects"),
+                                     t("dsd.col.share", threshold=f"{fit.fg_threshold:g}"), t("dsd.col.mean_iou")],
+                                    suggestion.code)
+
+    return _ANCHORS.get_or_build((str(dataset.path), len(dataset), dataset.model_name, current_language()), build)
+
+
+def moved_values(tab: DiagnosisTab, dataset: Any, thresholds: dict[str, float], iou: float,
+                 anchors: bool = True) -> dict[Any, Any]:
+    """After a move of the Dataset tab's sliders (wired by app.tabs.dataset, after the metrics): the views, the
+    funnel's "recovered" column left for "Show the diagnosis"; the anchor fit only if `anchors`."""
+    return diagnosis_values(tab, dataset, thresholds, iou, recovered=False, anchors=anchors)
 
 
 def cell_values(tab: DiagnosisTab, dataset: Any, thresholds: dict[str, float], iou: float, row: int,
@@ -144,7 +167,7 @@ def cell_values(tab: DiagnosisTab, dataset: Any, thresholds: dict[str, float], i
               for name in cell.images[:CELL_IMAGES]]
     title = t("dsd.cell", true=labels[row], predicted=labels[column], count=len(cell.items),
               images=len(cell.images), shown=len(images)) + " " + made_at(settings, iou)
-    return {tab.cell_title: title, tab.cell_images: images}
+    return {tab.cell_title: title, tab.cell_images: gr.update(value=images, visible=True)}
 
 
 # ---- events -------------------------------------------------------------------------------------------------------
@@ -183,16 +206,6 @@ def _wire(tab: DiagnosisTab, slider_list: list[gr.Slider]) -> None:
         return _run(request, lambda ds: diagnosis_values(tab, ds, _thresholds(values), float(iou)))
 
     gr.on([tab.iou.release, tab.refresh.click], on_views, [tab.iou, *slider_list], tab.outputs,
-          trigger_mode="always_last", show_progress="minimal", api_visibility="private")
-
-    def on_slider(iou: float, rpn_pre_nms_top_n: float, rpn_nms_thresh: float, rpn_post_nms_top_n: float,
-                  rpn_score_thresh: float, box_score_thresh: float, box_nms_thresh: float,
-                  box_detections_per_img: float, request: gr.Request) -> dict[Any, Any]:
-        values = (rpn_pre_nms_top_n, rpn_nms_thresh, rpn_post_nms_top_n, rpn_score_thresh, box_score_thresh,
-                  box_nms_thresh, box_detections_per_img)
-        return _run(request, lambda ds: diagnosis_values(tab, ds, _thresholds(values), float(iou), recovered=False))
-
-    gr.on([s.release for s in slider_list], on_slider, [tab.iou, *slider_list], tab.outputs,
           trigger_mode="always_last", show_progress="minimal", api_visibility="private")
 
     def on_cell(event: gr.SelectData, iou: float, rpn_pre_nms_top_n: float, rpn_nms_thresh: float,

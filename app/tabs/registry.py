@@ -57,7 +57,8 @@ TABS: tuple[TabSpec, ...] = (
             ("rpn_post_nms_top_n", "rpn_nms_thresh", "box_score_thresh", "box_nms_thresh"), wire=ground_truth.wire),
     TabSpec("ablations", ablations.build, ("rpn_post_nms_top_n", "box_score_thresh"), wire=ablations.wire,
             refresh=ablations.refresh),
-    TabSpec("dataset", dataset.build),   # its own seven sliders, on the tab (said so on the page)
+    # its own seven sliders, on the tab (said so on the page); capture reads the page's model choice
+    TabSpec("dataset", dataset.build, wire_page=dataset.wire),
 )
 
 # Tab id -> the sliders folded into it in the projector layout.

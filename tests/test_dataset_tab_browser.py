@@ -1,0 +1,87 @@
+"""The Dataset tab in Chromium after a capture and a slider move, at 1440×900, 1280×720 and 1024×768, in English
+and Korean: no text overflows its box or breaks inside a number, no plot texts overlap, the worst images' captions
+are distinct and shown whole, the diagnosis views follow the move (second step), and a full-page screenshot of each
+goes to tests/artifacts/dataset/ (look at them)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from layout_probe import (
+    CHROMIUM_ARGS,
+    LANGUAGES,
+    PLOT_OVERLAPS_JS,
+    SIZES,
+    TEXT_PROBLEMS_JS,
+    open_tab,
+    settle,
+    wait_for_inspected,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.dataset]
+
+CHROMIUM = os.environ.get("RCNN_LENS_CHROMIUM", "/usr/bin/chromium")
+playwright_api = pytest.importorskip("playwright.sync_api")
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
+SHOTS = Path(__file__).resolve().parent / "artifacts" / "dataset"
+SCENES = 12
+
+CAPTIONS_JS = """() => [...document.querySelectorAll('#lens-ds-worst .caption-label')].map(e => ({
+  text: e.innerText.trim(), whole: e.scrollWidth <= e.clientWidth + 1 && e.scrollHeight <= e.clientHeight + 1}))"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def changed(page: Any, selector: str, before: str) -> None:
+    page.wait_for_function("([sel, old]) => { const e = document.querySelector(sel);"
+                           " return e && e.innerText.trim() !== '' && e.innerText !== old; }", arg=[selector, before])
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_the_dataset_tab_after_a_move_is_legible(browser: Any, app_url: str, size: tuple[int, int],
+                                                 language: str) -> None:
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale=LANGUAGES[language])
+    page = context.new_page()
+    page.set_default_timeout(180_000)
+    try:
+        page.goto(app_url)
+        wait_for_inspected(page)
+        open_tab(page, "dataset")
+        page.locator("#lens-ds-count input").fill(str(SCENES))
+        page.locator("#lens-ds-capture").click()
+        page.wait_for_function("(n) => new RegExp(`\\\\b${n}\\\\b`).test("
+                               "document.querySelector('#lens-ds-status')?.innerText || '')", arg=SCENES)
+        page.wait_for_function("() => /AP/.test(document.querySelector('#lens-ds-metrics')?.innerText || '')")
+        page.wait_for_timeout(500)   # the capture's reply also re-ranges the sliders
+        metrics, funnel = (page.locator(s).inner_text() for s in ("#lens-ds-metrics", "#lens-dsd-funnel"))
+        track = page.locator("#lens-ds-box-score-thresh input[type=range]")
+        track.scroll_into_view_if_needed()
+        box = track.bounding_box()
+        page.mouse.click(box["x"] + 8 + (box["width"] - 16) * 0.3, box["y"] + box["height"] / 2)
+        changed(page, "#lens-ds-metrics", metrics)   # first step
+        changed(page, "#lens-dsd-funnel", funnel)    # second step: the diagnosis follows the move
+        page.locator("#lens-ds-worst img").first.wait_for(state="visible")
+        settle(page)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{language}_{size[0]}x{size[1]}.png"), full_page=True)
+        problems = [f"{p['kind']} {p['text']!r}" for p in page.evaluate(TEXT_PROBLEMS_JS)]
+        problems += [f"plot texts overlap: {a!r} / {b!r}" for a, b in page.evaluate(PLOT_OVERLAPS_JS)]
+        captions = page.evaluate(CAPTIONS_JS)
+        assert captions, "no worst images shown"
+        problems += [f"caption cut: {c['text']!r}" for c in captions if not c["whole"]]
+        texts = [c["text"] for c in captions]
+        if len(set(texts)) != len(texts):
+            problems.append(f"captions not distinct: {texts}")
+        assert not problems, "\n".join(problems)
+    finally:
+        context.close()
