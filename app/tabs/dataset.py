@@ -2,9 +2,10 @@
 
 Its events (wire): capture (named endpoint /capture_dataset), evaluate at the tab's seven sliders (named endpoint
 /evaluate_dataset, every view), cancel, sweep and apply. A slider move on the page updates in two steps: first
-what sits beside the sliders (the metrics, per-class AP, the PR curves; the proposal recall only when an RPN
-slider moved), then what lies below (TIDE, the worst images, the diagnosis views), so that the first numbers are
-not kept waiting by the rest. Opening a worst image spans tabs and is wired in app.ui."""
+what sits beside the sliders (the metrics, per-class AP; the proposal recall only when an RPN slider moved), then
+what lies below them (the PR curves, TIDE, the worst images, the diagnosis views), so that the first numbers are
+not kept waiting by the rest (each Plotly figure costs the page ~50–100 ms to draw again). Opening a worst image
+spans tabs and is wired in app.ui."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -67,8 +68,8 @@ class DatasetTab:
 
     @property
     def first_outputs(self) -> list[Any]:
-        """What a slider move updates first: the numbers beside the sliders."""
-        return [self.summary, self.status, self.metrics, self.per_class, self.pr, self.proposals]
+        """What a slider move updates first: the numbers beside the sliders (the proposal recall: an RPN move)."""
+        return [self.summary, self.status, self.metrics, self.per_class, self.proposals]
 
     def values(self, view: DatasetView) -> dict[Any, Any]:
         return {self.summary: view.summary, self.status: view.status, self.metrics: view.metrics,
@@ -205,7 +206,7 @@ def wire(lens: Lens, d: DatasetTab, page: Any) -> dict[str, Callable[..., Any]]:
                 else gr.skip(),
                 d.status: gr.skip() if before is not None and before[0] == shown[0] else status_of(dataset_),
                 d.metrics: dataset_figs.metrics_markdown(metrics, len(dataset_)),
-                d.per_class: dataset_figs.per_class_figure(metrics), d.pr: dataset_figs.pr_figure(metrics),
+                d.per_class: dataset_figs.per_class_figure(metrics),
                 d.proposals: gr.skip() if before == shown else dataset_figs.proposal_figure(metrics)}
 
     @readable_errors("action.dataset", lens)
@@ -225,17 +226,18 @@ def wire(lens: Lens, d: DatasetTab, page: Any) -> dict[str, Callable[..., Any]]:
                                trigger_mode="always_last")
         d.summary_panel.collapse(on_summary_close, None, None, api_visibility="private", queue=False)
 
-    below = [d.tide, d.worst, *(d.diagnosis.outputs if d.diagnosis is not None else [])]
+    below = [d.pr, d.tide, d.worst, *(d.diagnosis.outputs if d.diagnosis is not None else [])]
 
     @readable_errors("action.dataset", lens)
     def on_move_below(values: Mapping[str, float], request: gr.Request) -> dict[Any, Any]:
-        """Second step: TIDE, the worst images and the diagnosis views (evaluate() is memoised: no second run)."""
+        """Second step: the PR curves, TIDE, the worst images and the diagnosis views (evaluate() is memoised:
+        no second run)."""
         iou = values.get("iou", 0.5)
         dataset_, metrics, used = handlers.evaluate_dataset(lens, session_id(request),
                                                             {k: values[k] for k in THRESHOLD_KEYS})
         gallery, names = dataset_figs.worst_gallery(dataset_, metrics, used)
         lens.datasets.remember(session_id(request), worst=names)
-        out = {d.tide: dataset_figs.tide_markdown(metrics), d.worst: gallery}
+        out = {d.pr: dataset_figs.pr_figure(metrics), d.tide: dataset_figs.tide_markdown(metrics), d.worst: gallery}
         if d.diagnosis is not None:
             anchors_for = (str(dataset_.path), current_language())   # the anchor fit: once per capture and language
             fresh = lens.datasets.recall(session_id(request), "anchors_shown") != anchors_for
