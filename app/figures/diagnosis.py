@@ -12,34 +12,41 @@ import plotly.graph_objects as go
 
 from app.figures.common import base_layout
 
-TITLE_CHARS = 46   # a title line's length: the figures sit in half a column at 1024 px
+TITLE_CHARS = 50   # a title line's length: the figures sit in half a column at 1024 px
 
 
 def wrapped(title: str, width: int = TITLE_CHARS) -> list[str]:
     """The title in lines of at most ~`width` characters, broken only after a comma (a "key = value" setting
     stays on one line): Plotly never wraps a title, it cuts it at the figure's edge."""
     lines: list[str] = []
-    for part in title.replace(", ", ",\0").split("\0"):
-        if lines and len(lines[-1]) + len(part) <= width:
-            lines[-1] += part
+    for part in title.split(", "):
+        if lines and len(lines[-1]) + 2 + len(part) <= width:
+            lines[-1] += ", " + part
         else:
+            if lines:
+                lines[-1] += ","
             lines.append(part)
-    return [line.strip() for line in lines]
+    return lines
 
 
-def _fig(title: str, height: int = 420, top: int = 0) -> go.Figure:
-    """A figure whose title (the thresholds that made it) is wrapped onto as many lines as it needs, with room for
-    them (and `top` more pixels, for a top axis)."""
+def _fig(title: str, height: int = 420, below: bool = False) -> go.Figure:
+    """A figure that says which thresholds made it in a note wrapped onto as many lines as it needs, above the
+    plot area (or `below` it, for a figure whose x axis is on top), with room made for it. (Not as the figure's
+    title: this Plotly draws a title of several lines across the plot's own labels or cuts its first line.)"""
     fig = go.Figure()
     lines = wrapped(title)
-    base_layout(fig, height + 20 * len(lines), "<br>".join(lines))
-    fig.update_layout(margin=dict(t=30 + 22 * len(lines) + top))
+    room = 22 * len(lines) + 16
+    base_layout(fig, height + room)
+    fig.add_annotation(text="<br>".join(lines), xref="paper", yref="paper", x=0, xanchor="left", align="left",
+                       y=0 if below else 1, yanchor="top" if below else "bottom", yshift=-8 if below else 8,
+                       showarrow=False)
+    fig.update_layout(margin=dict(t=90 if below else room + 24, b=room + 10 if below else 10))
     return fig
 
 
 def confusion_figure(matrix: np.ndarray, labels: Sequence[str], title: str, x_title: str, y_title: str) -> go.Figure:
     """Heatmap of counts: rows the true class, columns the predicted one (background last)."""
-    fig = _fig(title, height=max(320, 60 * len(labels) + 140), top=50)
+    fig = _fig(title, height=max(320, 60 * len(labels) + 140), below=True)
     m = np.asarray(matrix)
     fig.add_trace(go.Heatmap(z=m, x=list(labels), y=list(labels), colorscale="Blues", showscale=False,
                              text=m.astype(int).astype(str), texttemplate="%{text}",
