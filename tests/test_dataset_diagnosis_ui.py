@@ -33,7 +33,7 @@ def test_the_views_follow_the_thresholds_and_a_cell_lists_its_images(demo_captur
     assert np.array_equal(np.asarray(values[tab.confusion].data[0].z), cm.matrix)
     for component in (tab.operating_text, tab.funnel):
         assert "box_score_thresh = 0.4" in values[component]  # each view says which thresholds made it
-    assert "box_score_thresh = 0.4" in values[tab.confusion].layout.title.text
+    assert "box_score_thresh = 0.4" in values[tab.confusion].layout.annotations[0].text   # (its note)
     assert "PER_CLASS_THRESHOLD" in values[tab.operating_text]
     assert "AnchorGenerator(sizes=" in values[tab.anchors]
     t, p = np.unravel_index(int(np.argmax(cm.matrix)), cm.matrix.shape)
