@@ -123,7 +123,9 @@ def test_a_slider_move_leaves_what_no_threshold_changes_on_the_ground_truth_tab(
     moved = _move(demo, "page", rpn_nms_thresh=0.55)
     fixed = layout.ground_truth.fixed_outputs
     assert all(skipped(moved[c]) for c in fixed)
-    assert all(not skipped(moved[c]) for c in layout.ground_truth.outputs if c not in fixed)
+    # The rest is re-sent where its inputs changed (the funnel's cells at another RPN NMS); a part whose inputs the
+    # move left as they were is skipped too (tests/test_release_parts.py checks the page against a fresh view).
+    assert not skipped(moved[layout.ground_truth.funnel]) and not skipped(moved[layout.ground_truth.summary])
     # The anchor labels are those the RPN's training rule gives: the same at any threshold.
     session = demo.lens.cache.get("page")
     from app import views
