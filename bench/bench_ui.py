@@ -483,7 +483,8 @@ def dataset_main(chromium: str, moves: int, sizes: tuple[int, ...], root: str | 
         results = browser_dataset_table(url, chromium, sizes, moves, handler_times)
     finally:
         demo.close()
-    print(f"load average after: {' / '.join(f'{v:.1f}' for v in os.getloadavg())}")
+    model = "demo" if demo_weights_available() else "demo architecture, random init (weights missing)"
+    print(f"model: {model}; load average after: {' / '.join(f'{v:.1f}' for v in os.getloadavg())}")
     print_dataset_table(results)
 
 
