@@ -132,6 +132,8 @@ body.lens-projector { --lens-main-min: 72vw; --lens-main-fit: calc(100vh - 110px
                             height: auto !important; max-height: none !important; object-fit: contain; }
 /* The box viewer is a tab's main picture too (Detections): the same width rule. */
 #lens-tabs .lens-viewer-block .lens-viewer { width: min(100%, max(var(--lens-main-min), var(--lens-main-fit))); }
+/* A viewer that is its tab's main picture (Ground truth) starts at its block's top (no inner padding above it). */
+#lens-tabs .block.lens-viewer-block.lens-main > .html-container { padding-top: 0 !important; }
 /* Never break a number, a word or a Korean word across lines; wide tables scroll inside themselves. */
 .gradio-container { word-break: keep-all; overflow-wrap: normal; }
 .lens-table table { display: block; overflow-x: auto; max-width: 100%; }

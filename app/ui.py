@@ -497,6 +497,10 @@ def _wire_named_api(lens: Lens, layout: Layout, config: AppConfig) -> None:
         # … and its funnel is an HTML table; scripts keep the Dataframe (a pandas Styler).
         layout.ground_truth.funnel: (gr.Dataframe(visible=False, interactive=False),
                                      lambda s: views.ground_truth_view(s).funnel_frame),
+        # … and its object's picture is on the box viewer; scripts keep the drawn image (a JPEG, as before).
+        layout.ground_truth.object_image: (gr.Image(visible=False, label=t("gt.funnel_title"), format="jpeg",
+                                                    interactive=False),
+                                           lambda s: views.ground_truth_view(s).object_image),
     }
 
     def for_scripts(outputs: list[Any]) -> list[Any]:

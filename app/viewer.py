@@ -13,6 +13,10 @@ their count per class from what it shows. The image goes once per page and captu
 The Proposals viewer (data-view="proposals") holds the proposals after the RPN's NMS, in the engine's order, and
 draws the first N: the top-N slider's `input` events go to it alone (data-box, data-score, data-level, data-rank).
 
+A static viewer (static_value; the Ground-truth tab's object, data-view="ground_truth") draws the boxes the server
+sends and applies no slider: each box carries data-box, data-role (gt, anchor, proposal, detection), data-stage,
+data-label and, where the server gives them, data-score and data-iou; hover shows those numbers as sent.
+
 Each drawn box is an SVG <rect> with data-box="x1,y1,x2,y2" (original pixels, the float32 values as their shortest
 decimals), data-label (class name), data-class, data-score and data-rank (position among the detections), inside
 the element with data-view naming the view, so that tests and assistive tools read what is shown.
@@ -49,14 +53,16 @@ TEXTS: dict[str, dict[str, Any]] = {
            "score": "score", "roi": "RoI", "level": "FPN level", "rank": "detection", "iou": "IoU with its object",
            "proposals": {"count": "{shown} of {total} proposals after the RPN's NMS (the best first; fainter: "
                                   "lower objectness)",
-                         "score": "objectness", "rank": "proposal", "iou": "IoU with the best object"}},
+                         "score": "objectness", "rank": "proposal", "iou": "IoU with the best object"},
+           "ground_truth": {"score": "detection score", "iou": "IoU with the object"}},
     "ko": {"count": "검출 {count}개 · 점수 > {score} · NMS IoU {nms} · 최대 {per_image}개 "
                     "(모델 기본값에서는 {model}개)",
            "waiting": "이 설정은 서버가 계산합니다. 슬라이더를 놓으면 갱신됩니다.",
            "score": "점수", "roi": "RoI", "level": "FPN 레벨", "rank": "검출 순위", "iou": "정답 물체와의 IoU",
            "proposals": {"count": "RPN NMS 후 제안 영역 {total}개 중 {shown}개 (점수 높은 순; 흐릴수록 객체성 점수가 "
                                   "낮음)",
-                         "score": "객체성 점수", "rank": "제안 순위", "iou": "가장 잘 맞는 물체와의 IoU"}},
+                         "score": "객체성 점수", "rank": "제안 순위", "iou": "가장 잘 맞는 물체와의 IoU"},
+           "ground_truth": {"score": "검출 점수", "iou": "정답 물체와의 IoU"}},
 }
 
 
@@ -92,13 +98,36 @@ def image_fields(key: str, url: Callable[[], str], page: Any = None) -> dict[str
     return fields
 
 
-def viewer(view: str, elem_id: str | None = None, **kwargs: Any) -> gr.HTML:
-    """An empty viewer for view `view` (detections, proposals, …): set its value with viewer_value(...)."""
+def image_by_key(key: str, url: Callable[[], str]) -> dict[str, str]:
+    """{"image_key": key} only, the image registered under it (a viewer that lacks it asks for it): a value that is
+    the same whatever the page was sent before (a static view, compared with a fresh one after moves)."""
+    if PAYLOADS.peek(key) is None:
+        PAYLOADS.put(key, url())
+    return {"image_key": key}
+
+
+def static_value(view: str, boxes: list[dict[str, Any]], image: Mapping[str, str],
+                 image_size: tuple[int, int]) -> str:
+    """The value of a static viewer (the server decides what is drawn; no slider is applied in the browser): each
+    box a dict with box (x1, y1, x2, y2, original pixels), role, stage, name (what it is, localised), label (class
+    name), color, and optionally score, iou and text (its label on the image). The biggest box is drawn first (the
+    smallest on top); data-rank is the position in `boxes`; hover shows name, class, score and IoU as given."""
+    texts = TEXTS.get(current_language(), TEXTS["en"])
+    own = texts.get(view)
+    head = {"mode": "static", "payload_key": None, "settings": {}, "clickable": False, "boxes": boxes,
+            "image_size": [int(image_size[0]), int(image_size[1])],
+            "texts": {**texts, **own} if isinstance(own, dict) else texts, **image}
+    return json.dumps(head)
+
+
+def viewer(view: str, elem_id: str | None = None, classes: Iterable[str] = (), **kwargs: Any) -> gr.HTML:
+    """An empty viewer for view `view` (detections, proposals, …): set its value with viewer_value(...) (or
+    static_value(...)). `classes`: more classes for its block (e.g. lens-main: the tab's main picture)."""
     # The view's name is written into the template itself: a template prop can be missing when Gradio mounts a
     # component (in a tab opened late) that an event updated before.
     return gr.HTML(value="", html_template=TEMPLATE.replace("{view}", html.escape(view, quote=True)),
                    css_template=VIEWER_CSS, js_on_load=VIEWER_JS, elem_id=elem_id,
-                   elem_classes=["lens-viewer-block"], server_functions=[fetch_payload], **kwargs)
+                   elem_classes=["lens-viewer-block", *classes], server_functions=[fetch_payload], **kwargs)
 
 
 def viewer_value(payload_key: str, heavy: str | None, settings: Mapping[str, Any], *,

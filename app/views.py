@@ -125,7 +125,7 @@ class GroundTruthView:
     funnel: str                          # the funnel as an HTML table (coloured cells)
     object_choices: list[tuple[str, int]]
     object_chosen: int | None
-    object_image: np.ndarray | None
+    object_viewer: str                   # the object's picture on the box viewer (static: the server's boxes)
     object_text: str
     tide: str
     recall: str                          # the recall curves as inline SVG (the page's chart)
@@ -136,6 +136,12 @@ class GroundTruthView:
     losses: str
     draw_recall: Callable[[], go.Figure] = field(default=lambda: empty_figure(""), repr=False)
     draw_funnel: Callable[[], Any] = field(default=lambda: pd.DataFrame(), repr=False)
+    draw_object: Callable[[], np.ndarray | None] = field(default=lambda: None, repr=False)
+
+    @cached_property
+    def object_image(self) -> np.ndarray | None:
+        """The object's picture drawn as an image, on first use (what /inspect and /rethreshold return to scripts)."""
+        return self.draw_object()
 
     @cached_property
     def funnel_frame(self) -> Any:
@@ -566,7 +572,7 @@ def _ground_truth_parts(session: Session, report: Any) -> dict[str, Any]:
     drawn = None
     if chosen is not None:
         record = report.funnel[chosen]
-        drawn = (gt_figs.object_markdown(report, chosen), tuple(record.box),
+        drawn = (gt_figs.object_markdown(report, chosen), tuple(record.box), record.detection_score,
                  tuple((stage, None if best is None or best.box is None else (tuple(best.box), best.iou))
                        for stage, best in ((s, record.best.get(s)) for s in gt_figs.DRAWN_STAGES)), language)
     return {"warnings": warnings, "summary": gt_figs.summary_markdown(report),
@@ -589,7 +595,7 @@ def ground_truth_view(session: Session) -> GroundTruthView:
     levels = [(info.name, i) for i, info in enumerate(session.trace.levels)]
     if report is None:
         headers = gt_figs.funnel_headers()
-        return GroundTruthView(t("gt.none"), "", "", "", [], None, None, "", "", "", levels, None, None, "", "",
+        return GroundTruthView(t("gt.none"), "", "", "", [], None, "", "", "", "", levels, None, None, "", "",
                                draw_recall=lambda: empty_figure(t("gt.none")),
                                draw_funnel=lambda: pd.DataFrame(columns=headers))
     gt = report.gt
@@ -601,13 +607,18 @@ def ground_truth_view(session: Session) -> GroundTruthView:
         positives = [c.positive for c in report.anchor_analysis.per_level]
         level = int(np.argmax(positives)) if positives else 0
     memo, trace = session.view_memo, session.trace
-    object_image = None if chosen is None else memo.get_or_build(
-        ("gt-object", parts["object_view"]), lambda: gt_figs.object_image(trace, report, chosen))
+    # (a few boxes as JSON, built each time: it registers the capture's image for the viewer to fetch)
+    object_viewer = "" if chosen is None else gt_figs.object_viewer(trace, report, chosen)
+
+    def draw_object() -> np.ndarray | None:
+        return None if chosen is None else memo.get_or_build(
+            ("gt-object", parts["object_view"]), lambda: gt_figs.object_image(trace, report, chosen))
     return GroundTruthView(
         source=source, warnings=parts["warnings"], summary=parts["summary"],
         funnel=gt_figs.funnel_html(report), draw_funnel=lambda: gt_figs.funnel_frame(report),
         object_choices=list(parts["object"][0]), object_chosen=chosen,
-        object_image=object_image, object_text=parts["object_view"][0] if chosen is not None else "",
+        object_viewer=object_viewer, draw_object=draw_object,
+        object_text=parts["object_view"][0] if chosen is not None else "",
         tide=parts["tide"], recall=memo.get_or_build(("gt-recall", parts["recall"]),
                                                      lambda: gt_figs.recall_svg(report)),
         draw_recall=lambda: gt_figs.recall_figure(report),

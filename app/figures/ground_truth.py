@@ -11,9 +11,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from app.drawing import color_for, draw_boxes
+from app.drawing import GROUND_TRUTH_COLOR, color_for, draw_boxes, hex_color
 from app.figures.common import base_layout, markdown_table, to_numpy
+from app.figures.detections import image_key, image_url
 from app.strings import engine_error_text, t
+from app.viewer import image_by_key, static_value
 from inspectors.evaluation.tide import TIDE_TYPES
 from inspectors.ground_truth.funnel import STAGES
 
@@ -21,6 +23,11 @@ TP_COLOR, FP_COLOR, IGNORED_COLOR = (0, 205, 110), (235, 50, 50), (160, 160, 160
 # The stages drawn on the object image (all twelve would hide it), with their colours.
 DRAWN_STAGES = {"anchors": (250, 210, 40), "decoded": (255, 150, 30), "post_nms_top_n": (80, 170, 255),
                 "roi_head": (190, 110, 255), "matched": (0, 205, 110)}
+# What each drawn stage's box is, on the viewer (data-role; data-stage names the stage): the anchor and the decoded
+# anchor are indexed by anchor (funnel.INDEX_KIND), the best proposal after the RPN, the RoI head's class box and
+# the matched detection.
+STAGE_ROLES = {"anchors": "anchor", "decoded": "anchor", "post_nms_top_n": "proposal", "roi_head": "detection",
+               "matched": "detection"}
 POSITIVE, IGNORED, NEGATIVE = (0, 205, 110), (250, 210, 40), (235, 50, 50)
 SIZE_CLASSES = ("small", "medium", "large")
 
@@ -127,6 +134,34 @@ def object_image(trace: Any, report: Any, index: int) -> np.ndarray:
             labels.append(f"{stage_name(stage)} {best.iou:.2f}")
     return draw_boxes(trace.image, np.asarray(boxes, dtype=np.float32).reshape(-1, 4), colors, labels, width=3,
                       dim=0.3, ground_truth=np.asarray([record.box], dtype=np.float32))
+
+
+def object_boxes(report: Any, index: int) -> list[dict[str, Any]]:
+    """The boxes object_image draws, for the viewer: the object's ground truth, then its best box at each drawn
+    stage (as the report has them: box in original pixels, the report's IoU with the object; the matched detection's
+    score), each labelled as on the picture."""
+    record = report.funnel[index]
+    boxes: list[dict[str, Any]] = [{
+        "box": [float(v) for v in record.box], "role": "gt", "stage": "gt", "label": record.name,
+        "name": t("gt.viewer_object", index=record.index), "color": hex_color(GROUND_TRUTH_COLOR), "score": None,
+        "iou": None, "text": ""}]
+    for stage, color in DRAWN_STAGES.items():
+        best = record.best.get(stage)
+        if best is None or best.box is None:
+            continue
+        score = record.detection_score if stage == "matched" else None
+        boxes.append({"box": [float(v) for v in best.box], "role": STAGE_ROLES[stage], "stage": stage,
+                      "label": record.name, "name": stage_name(stage), "color": hex_color(color),
+                      "score": None if score is None else float(score), "iou": float(best.iou),
+                      "text": f"{stage_name(stage)} {best.iou:.2f}"})
+    return boxes
+
+
+def object_viewer(trace: Any, report: Any, index: int) -> str:
+    """The object's picture on the box viewer (data-view="ground_truth", static: the server decides the boxes)."""
+    height, width = trace.original_size
+    return static_value("ground_truth", object_boxes(report, index),
+                        image_by_key(image_key(trace), lambda: image_url(trace)), (int(width), int(height)))
 
 
 def object_markdown(report: Any, index: int) -> str:

@@ -39,6 +39,7 @@ EN: dict[str, str] = {
     "gt.losses_title": "Training losses for this image",
     "gt.warnings": "Notes on the annotation file",
     "gt.object": "**Object #{index}** ({name}, {width:.0f}×{height:.0f} px).",
+    "gt.viewer_object": "Ground truth: object #{index}",
     "gt.object.detected": "Detected: detection #{detection} (score {score:.3f}) overlaps it with IoU {iou:.2f}.",
     "gt.object.lost": "**Lost at “{stage}”**: after this stage no box reaches IoU ≥ {threshold:g} with it.",
     "gt.rpn_nms": "In the RPN's NMS its best candidate was removed by candidate #{by} (objectness {score:.3f}, "
@@ -171,6 +172,7 @@ KO: dict[str, str] = {
     "gt.losses_title": "이 이미지의 학습 손실",
     "gt.warnings": "주석 파일에 대한 참고",
     "gt.object": "**물체 #{index}** ({name}, {width:.0f}×{height:.0f} px).",
+    "gt.viewer_object": "정답: 물체 #{index}",
     "gt.object.detected": "검출됨: 검출 #{detection} (점수 {score:.3f})이 IoU {iou:.2f}로 겹칩니다.",
     "gt.object.lost": "**“{stage}” 단계에서 놓침**: 이 단계 이후로는 IoU ≥ {threshold:g}인 박스가 없습니다.",
     "gt.rpn_nms": "RPN의 NMS에서 이 물체의 가장 좋은 후보가 후보 #{by} (객체성 {score:.3f}, 두 박스의 IoU {iou:.2f})에 "

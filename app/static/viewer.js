@@ -151,6 +151,8 @@
     return isProposals() ? state.q !== null : state.data !== null;
   }
   function isProposals() { return state.data && state.data.mode === 'proposals'; }
+  // A static view (the Ground-truth tab's object): the server sends the boxes to draw; no slider applies here.
+  function isStatic() { return state.data && state.data.mode === 'static'; }
   function sizeOf() {
     if (isProposals()) return state.q.image_size;
     if (state.p) return state.p.raw.image_size;
@@ -162,6 +164,7 @@
   let drawnSignature = null;
   function draw() {
     const data = state.data;
+    if (isStatic()) { drawStatic(); return; }
     if (!data || !ready() || (!isProposals() && !state.p && !data.detections)) {
       if (!data) { svg.innerHTML = ''; labelsLayer.innerHTML = ''; countLine.textContent = ''; drawnSignature = null; }
       return;
@@ -243,6 +246,56 @@
     root.dataset.drawn = String(performance.now());
   }
 
+  // The static view: every box the server sent (data-role, data-stage, data-label, data-score and data-iou as it
+  // gave them), the biggest first so that a smaller box stays on top for hover; labels where they do not overlap,
+  // and a key below the image with every box's label.
+  function drawStatic() {
+    const data = state.data, boxes = data.boxes || [];
+    const width = root.querySelector('.lens-viewer-stage').clientWidth || 1;
+    state.shown = boxes;
+    state.exact = true;
+    if (root.dataset.exact !== 'true') root.dataset.exact = 'true';
+    const signature = JSON.stringify([view, boxes, data.image_size, data.texts, width]);
+    if (signature === drawnSignature) return;
+    drawnSignature = signature;
+    const [W, H] = data.image_size;
+    const area = (b) => (b[2] - b[0]) * (b[3] - b[1]);
+    const order = boxes.map((item, r) => r).sort((a, b) => area(boxes[b].box) - area(boxes[a].box) || a - b);
+    const optional = (name, value) => (value === null || value === undefined ? '' : ` data-${name}="${value}"`);
+    svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+    svg.innerHTML = order.map((r) => {
+      const item = boxes[r], b = item.box;
+      return `<rect class="lens-viewer-box lens-viewer-role-${esc(item.role)}" x="${b[0]}" y="${b[1]}" ` +
+        `width="${b[2] - b[0]}" height="${b[3] - b[1]}" stroke="${esc(item.color)}" data-box="${b.join(',')}" ` +
+        `data-role="${esc(item.role)}" data-stage="${esc(item.stage)}" data-label="${esc(item.label)}"` +
+        `${optional('score', item.score)}${optional('iou', item.iou)} data-rank="${r}"></rect>`;
+    }).join('');
+    const scale = width / W;
+    const size = parseFloat(getComputedStyle(labelsLayer).fontSize) || 15;
+    const placed = [], labels = [];
+    boxes.forEach((item, r) => {
+      if (!item.text) return;
+      const w = item.text.length * size * 0.62 + 8;
+      const x = Math.max(0, Math.min(item.box[0] * scale, width - w)), y = item.box[1] * scale;
+      const rect = [x, y - size * 1.4, x + w, y];
+      if (placed.some((q) => rect[0] < q[2] && q[0] < rect[2] && rect[1] < q[3] && q[1] < rect[3])) return;
+      placed.push(rect);
+      labels.push(`<span class="lens-viewer-label" style="left:${(100 * x / width).toFixed(3)}%;` +
+        `top:${(100 * item.box[1] / H).toFixed(3)}%;background:${esc(item.color)};color:${ink(item.color)}" ` +
+        `data-rank="${r}">${esc(item.text)}</span>`);
+    });
+    labelsLayer.innerHTML = labels.join('');
+    for (const span of labelsLayer.children) {
+      const over = span.offsetLeft + span.offsetWidth - width;
+      if (over > 0) span.style.left = `${Math.max(0, span.offsetLeft - over)}px`;
+    }
+    countLine.innerHTML = boxes.map((item) => `<span class="lens-viewer-key"><span class="lens-viewer-swatch" ` +
+      `style="background:${esc(item.color)}"></span>${esc(item.text || item.name)}</span>`).join('');
+    if (side) side.innerHTML = '';
+    root.dataset.count = String(boxes.length);
+    root.dataset.drawn = String(performance.now());
+  }
+
   // The heavy part (image + payload) comes once per capture and RPN setting; a value without it names it by key,
   // and a viewer that does not have it (mounted later, page reloaded) asks the server for it.
   const heavyByKey = window.__lensHeavy = window.__lensHeavy || new Map();
@@ -308,6 +361,7 @@
     state.data = data;
     state.settings = Object.assign({}, data.settings);
     useImage(data);
+    if (data.mode === 'static') { state.p = null; state.q = null; state.payloadKey = null; draw(); return; }
     const key = data.payload_key;
     if (data.heavy) useHeavy(key, data.heavy);
     else if (heavyByKey.has(key)) useHeavy(key, heavyByKey.get(key));
@@ -329,6 +383,12 @@
 
   function tipLines(box, item) {
     const t = state.data.texts, rank = Number(box.dataset.rank);
+    if (isStatic()) {   // the numbers as the server gave them (the report's IoU, not one computed here)
+      const lines = [`${item.name} · ${item.label}`];
+      if (item.score !== null && item.score !== undefined) lines.push(`${t.score} ${Number(item.score).toFixed(3)}`);
+      if (item.iou !== null && item.iou !== undefined) lines.push(`${t.iou} ${Number(item.iou).toFixed(2)}`);
+      return lines;
+    }
     const iou = iouWithTruth(item);
     if (isProposals()) {
       const lines = [`${t.rank} ${rank + 1} · ${t.score} ${item.score.toFixed(4)}`,
@@ -354,6 +414,7 @@
     tip.textContent = tipLines(box, item).join('\n');
     tip.hidden = false;
     box.classList.add('lens-viewer-hover');
+    if (isStatic()) return;
     highlightRow(Number(box.dataset.rank), box.getAttribute('stroke'));
   });
   // The detections' table and their count per class beside the image, drawn from what the image shows (the

@@ -10,8 +10,9 @@ import gradio as gr
 from app import handlers, views
 from app.events import readable_errors, session_id
 from app.handlers import Lens
-from app.tabs.common import explanation, image_view, look_for
+from app.tabs.common import MAIN, explanation, image_view, look_for
 from app.texts import bind, heading, markdown
+from app.viewer import viewer
 from app.views import GroundTruthView
 
 
@@ -23,7 +24,7 @@ class GroundTruthTab:
     iou: gr.Slider
     funnel: gr.HTML          # an HTML table (a Gradio Dataframe cost the browser ~90 ms per RPN release)
     object: gr.Dropdown
-    object_image: gr.Image
+    object_image: gr.HTML    # the box viewer (data-view="ground_truth", static); scripts get a picture (hidden twin)
     object_text: gr.Markdown
     tide: gr.Markdown
     recall: gr.HTML          # the recall curves as SVG (a plotly chart costs the browser ~0.1-0.2 s per release)
@@ -56,7 +57,7 @@ class GroundTruthTab:
         return {self.source: view.source, self.warnings: view.warnings, self.summary: view.summary,
                 self.funnel: view.funnel,
                 self.object: gr.update(choices=view.object_choices, value=view.object_chosen),
-                self.object_image: view.object_image, self.object_text: view.object_text, self.tide: view.tide,
+                self.object_image: view.object_viewer, self.object_text: view.object_text, self.tide: view.tide,
                 self.recall: view.recall, self.level: gr.update(choices=view.level_choices, value=view.level),
                 self.anchor_image: view.anchor_image, self.anchor_text: view.anchor_text, self.losses: view.losses}
 
@@ -88,7 +89,9 @@ def build() -> GroundTruthTab:
                        elem_id="lens-gt-object", scale=3)
         iou = bind(gr.Slider, 0.1, 0.95, texts={"label": "gt.iou"}, value=0.5, step=0.05, elem_id="lens-gt-iou",
                    scale=2)
-    object_image = image_view("gt.funnel_title", elem_id="lens-gt-object-image", main=True)
+    # The picked object and its best boxes on the box viewer: each box a DOM element (data-box, data-role,
+    # data-stage, data-label, data-score, data-iou) with its numbers on hover.
+    object_image = viewer("ground_truth", elem_id="lens-gt-object-image", classes=[MAIN])
     object_text = gr.Markdown(elem_classes=["lens-callout"], elem_id="lens-gt-object-text")
     source = gr.Markdown(elem_classes=["lens-callout"], elem_id="lens-gt-source")
     warnings = gr.Markdown(elem_classes=["lens-note"])
