@@ -143,7 +143,7 @@ def _inspect_image(lens: Lens, session_id: str, image_path: str | Path | None, m
     thresholds = dict(previous.thresholds) if same_model else normalize_thresholds(trace.defaults)
     options = (replace(previous.options, roi_proposal=None, anchor_point=None, nms_group=None, nms_step=0,
                        followed_detection=None, followed_anchor=None, fate_candidate=None, followed_key=None,
-                       ablation_boxes=(), ablation_pending=None, gt_object=None, roi_box=None)
+                       gt_object=None, roi_box=None, tab_state=previous.options.for_new_image())
                if previous else ViewOptions(current_tab=lens.prefs.get(session_id, "tab") or "overview"))
     if not same_model:
         options = replace(options, objectness_level=0)
@@ -225,6 +225,14 @@ def set_options(lens: Lens, session_id: str, **changes: Any) -> Session:
     """Record a tab control's new value for this session."""
     session = current_session(lens, session_id)
     session.options = replace(session.options, **changes)
+    return session
+
+
+def set_tab_state(lens: Lens, session_id: str, tab_id: str, state_type: type, /, **changes: Any) -> Session:
+    """Record new values of a tab's own options (a dataclass the tab module defines) for this session."""
+    session = current_session(lens, session_id)
+    state = replace(session.options.tab(tab_id, state_type), **changes)
+    session.options = replace(session.options, tab_state={**session.options.tab_state, tab_id: state})
     return session
 
 

@@ -6,12 +6,14 @@ its Trace lives here while sliders replay it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from inspectors import GroundTruth, Replay, Trace
 from inspectors.core.lru import BoundedCache
+
+T = TypeVar("T")
 
 VIEW_MEMO_SIZE = 24   # view parts remembered per session (plotly figures, tables: kilobytes; drawn pictures: MBs)
 VIEW_MEMO_BYTES = 24 * 2**20   # … and at most this many bytes of pictures, counted in the session's size
@@ -43,10 +45,6 @@ class ViewOptions:
     fate_candidate: int | None = None       # an RPN candidate clicked on the "before NMS" image
     followed_key: tuple[int, int] | None = None   # (anchor, class) of the followed detection: found again after a
                                                   # slider move, if it survived
-    ablation_kind: str = "no_reg"           # "no_reg" | "no_cls" | "boxes"
-    ablation_seed: int = 0
-    ablation_boxes: tuple[tuple[float, float, float, float], ...] = ()   # drawn or typed, original pixels
-    ablation_pending: tuple[float, float] | None = None   # the first corner of a box being drawn
     gt_object: int | None = None            # the object picked in the ground-truth funnel
     gt_iou: float = 0.5                     # the funnel's IoU threshold t
     anchor_label_level: int | None = None   # level shown in the anchor-labels overlay; None = the busiest
@@ -54,6 +52,19 @@ class ViewOptions:
     mask_detection: tuple[int, int] | None = None   # (anchor, class) of the detection the Masks tab follows
     mask_threshold: float = 0.5             # the Masks tab's threshold (its step-by-step panel; the viewer's own)
     summary_open: bool = False              # the Detections tab's JSON summary panel is open (else not computed)
+    # A tab's own options, kept by its module (tab id -> the tab's options dataclass): a new tab adds no field here.
+    # A state with a `for_new_image()` method is replaced by what it returns when another image is inspected.
+    tab_state: dict[str, Any] = field(default_factory=dict)
+
+    def tab(self, tab_id: str, state_type: type[T]) -> T:
+        """The tab's own options (its defaults until one of its controls changes them)."""
+        state = self.tab_state.get(tab_id)
+        return state if isinstance(state, state_type) else state_type()
+
+    def for_new_image(self) -> dict[str, Any]:
+        """The tabs' own options as another image starts (the ones that name places on the image are dropped)."""
+        return {tab_id: state.for_new_image() if hasattr(state, "for_new_image") else state
+                for tab_id, state in self.tab_state.items()}
 
 
 @dataclass

@@ -21,7 +21,6 @@ from app.model_store import ModelSpec, ModelStore
 from app.session_cache import Session, SessionCache
 from app.strings import LANGUAGE_NAMES, default_language, t, use_language
 from app.tabs import (
-    ablations,
     anchors,
     controls,
     dataset,
@@ -60,7 +59,6 @@ class Layout:
     tabs: gr.Tabs
     breadcrumb: gr.HTML
     tab_items: dict[str, gr.Tab]
-    ablations: ablations.AblationsTab
     ground_truth: ground_truth.GroundTruthTab
     strips: dict[str, dict[str, gr.Slider]]   # tab id -> the sliders folded into it (projector layout)
     projector: gr.Radio
@@ -165,7 +163,7 @@ def _build_layout(lens: Lens, config: AppConfig) -> Layout:
                   overview=built["overview"], features=built["features"], anchors=built["anchors"],
                   objectness=built["objectness"], proposals=built["proposals"], roi=built["roi"],
                   detections=built["detections"], language=language, nms=built["nms"], tabs=tabs,
-                  breadcrumb=breadcrumb, tab_items=tab_items, ablations=built["ablations"],
+                  breadcrumb=breadcrumb, tab_items=tab_items,
                   ground_truth=built["gt"], strips=strips, projector=projector, dataset=built["dataset"],
                   built=built, summary_panel=summary_panel)
 
@@ -180,7 +178,7 @@ def _threshold_values(layout: Layout, session: Session, before: Mapping[str, flo
     value did not change is left alone (each update costs the page a re-render). `for_api`: what the named
     endpoints return (/rethreshold's outputs as scripts know them): the summary, the overview and the detections
     always, the other tabs' heavier views only for the open tab. `shown`: the open tab's part keys before the move
-    (views.tab_keys): a part whose key is the same after it is left as it is on the page."""
+    (registry.tab_keys): a part whose key is the same after it is left as it is on the page."""
     status = views.status_view(session)
     values = {layout.status: status.markdown, layout.detections_count: status.detections_count,
               layout.breadcrumb: views.breadcrumb_html(session)}
@@ -199,7 +197,7 @@ def _threshold_values(layout: Layout, session: Session, before: Mapping[str, flo
         if tab_id == current and not (rpn_unchanged and tab_id in RPN_ONLY_VIEWS and not for_api):
             values.update(compute(session))
             if shown and not for_api:
-                values.update(_unchanged_parts(layout.tab(tab_id), shown, views.tab_keys(session)))
+                values.update(_unchanged_parts(layout.tab(tab_id), shown, registry.tab_keys(session)))
         else:
             values.update({component: gr.skip() for component in outputs if component not in values})
     if before is not None and not for_api:   # a slider move: what no threshold changes stays as it is
@@ -404,7 +402,7 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout, config: AppConfig) -> dic
     def on_rethreshold(values: Mapping[str, float], request: gr.Request) -> dict[Any, Any]:
         """The seven sliders, keyed by the threshold table's names (API: one number per threshold, in order)."""
         session = handlers.current_session(lens, session_id(request))
-        before, shown = dict(session.thresholds), views.tab_keys(session)
+        before, shown = dict(session.thresholds), registry.tab_keys(session)
         session, _ = handlers.rethreshold(lens, session_id(request), values)
         return _threshold_values(layout, session, before, shown=shown)
 
@@ -418,7 +416,7 @@ def _wire(demo: gr.Blocks, lens: Lens, layout: Layout, config: AppConfig) -> dic
         @readable_errors("action.rethreshold", lens)
         def on_strip(moved: Mapping[str, float], request: gr.Request) -> dict[Any, Any]:
             session = handlers.current_session(lens, session_id(request))
-            before, shown = dict(session.thresholds), views.tab_keys(session)
+            before, shown = dict(session.thresholds), registry.tab_keys(session)
             session, _ = handlers.rethreshold(lens, session_id(request), {**session.thresholds, **moved})
             result = _threshold_values(layout, session, before, shown=shown)
             result.update(c.slider_values(session.thresholds))

@@ -25,7 +25,6 @@ from app.figures import projection as projection_figs
 from app.figures import proposals as proposal_figs
 from app.figures import roi as roi_figs
 from app.figures import story as story_figs
-from app.figures.ablations import AblationView, ablation_keys, ablation_view  # noqa: F401  (the Ablations tab's view)
 from app.figures.common import empty_figure, markdown_table, to_numpy
 from app.session_cache import Session
 from app.strings import current_language, t
@@ -384,13 +383,6 @@ def roi_keys(session: Session) -> dict[str, Any]:
     return _roi_keys(session, _roi_plan(session))
 
 
-def tab_keys(session: Session) -> dict[str, Any]:
-    """The open tab's parts by what they are drawn from ({} for a tab without parts): taken before a slider move
-    and after it, the parts whose key is the same are left as they are on the page (app/ui.py _threshold_values)."""
-    keys = _TAB_KEYS.get(session.options.current_tab)
-    return keys(session) if keys is not None else {}
-
-
 def _roi_pooled(session: Session, box: tuple[float, float, float, float], channel: int) -> tuple[Any, ...]:
     """One box's pooling view, its two figures, its projection walk (table and figure): built once per (box,
     channel, language) and session (an RPN move that keeps the chosen proposal's box rebuilds none of them)."""
@@ -636,9 +628,3 @@ def dataset_view(dataset: Any, metrics: Any, thresholds: dict[str, Any], status:
     return DatasetView(summary, status, dataset_figs.metrics_markdown(metrics, len(dataset)),
                        dataset_figs.per_class_figure(metrics), dataset_figs.pr_figure(metrics),
                        dataset_figs.proposal_figure(metrics), dataset_figs.tide_markdown(metrics), gallery, names)
-
-
-# Tab id -> its parts' keys (the tab's `parts` maps the same names to its outputs).
-_TAB_KEYS: dict[str, Callable[[Session], dict[str, Any]]] = {"roi": roi_keys, "gt": ground_truth_keys,
-                                                              "ablations": ablation_keys}
-_TAB_KEYS["proposals"] = proposals_keys

@@ -157,5 +157,5 @@ def test_ablations_tab_after_moves_and_its_own_controls_equals_a_fresh_view(demo
     if kind == "boxes":   # no RPN threshold reaches boxes one brings: only final-stage moves re-send the result
         page.sent = 0
         page.apply(move(demo, sid, rpn_nms_thresh=0.5))
-        assert layout.ablations.ablation_image not in {c for c, v in move(demo, sid, rpn_nms_thresh=0.6).items()
+        assert layout.tab("ablations").ablation_image not in {c for c, v in move(demo, sid, rpn_nms_thresh=0.6).items()
                                                        if not (isinstance(v, dict) and v == SKIP)}

@@ -3,7 +3,7 @@ the model's own detections."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,6 +17,24 @@ if TYPE_CHECKING:
 
 KINDS = ("no_reg", "no_cls", "boxes")
 DRAWN = (255, 255, 255)
+TAB_ID = "ablations"
+
+
+@dataclass(frozen=True)
+class AblationOptions:
+    """The tab's own options for a session (kept in its ViewOptions.tab_state)."""
+    kind: str = "no_reg"                                         # "no_reg" | "no_cls" | "boxes"
+    seed: int = 0
+    boxes: tuple[tuple[float, float, float, float], ...] = ()   # drawn or typed, original pixels
+    pending: tuple[float, float] | None = None                  # the first corner of a box being drawn
+
+    def for_new_image(self) -> AblationOptions:
+        """Another image: the ablation chosen stays, the boxes drawn on the last one go."""
+        return replace(self, boxes=(), pending=None)
+
+
+def ablation_options(session: Session) -> AblationOptions:
+    return session.options.tab(TAB_ID, AblationOptions)
 
 
 def parse_boxes(text: str) -> list[tuple[float, float, float, float]]:
@@ -93,25 +111,24 @@ def _detections_key(detections: Any) -> tuple[Any, ...]:
 def _ablation_run(session: Session) -> Any:
     """The chosen ablation at the session's thresholds (memoised by the engine: a final-stage replay), or None for
     "boxes" with none drawn yet."""
-    options = session.options
-    drawn = list(options.ablation_boxes)
-    if options.ablation_kind == "boxes" and not drawn:
+    options = ablation_options(session)
+    drawn = list(options.boxes)
+    if options.kind == "boxes" and not drawn:
         return None
-    kind = drawn if options.ablation_kind == "boxes" else options.ablation_kind
-    key = ("abl-run", options.ablation_kind, tuple(drawn), int(options.ablation_seed),
-           tuple(sorted(session.thresholds.items())))
+    kind = drawn if options.kind == "boxes" else options.kind
+    key = ("abl-run", options.kind, tuple(drawn), int(options.seed), tuple(sorted(session.thresholds.items())))
     return session.view_memo.get_or_build(key, lambda: session.trace.ablation(
-        kind, seed=int(options.ablation_seed), **session.thresholds))
+        kind, seed=int(options.seed), **session.thresholds))
 
 
 def _ablation_parts(session: Session, run: Any) -> dict[str, Any]:
-    options, replay = session.options, session.replay
-    kind, drawn = options.ablation_kind, list(options.ablation_boxes)
+    options, replay = ablation_options(session), session.replay
+    kind, drawn = options.kind, list(options.boxes)
     label = t(f"abl.kind.{kind}")
     result = None if run is None else (_detections_key(run.detections),
                                        t("abl.ablation_image", kind=label, count=len(run.detections)))
     return {"kind": (kind, boxes_text(drawn) if run is not None else ""),
-            "model_image": (_detections_key(replay.detections), tuple(drawn), options.ablation_pending),
+            "model_image": (_detections_key(replay.detections), tuple(drawn), options.pending),
             "result": (label, result),
             "comparison": t("abl.no_boxes") if run is None else comparison_markdown(replay, run, kind)}
 
@@ -124,14 +141,14 @@ def ablation_keys(session: Session) -> dict[str, Any]:
 
 def ablation_view(session: Session) -> AblationView:
     """The model's detections (where boxes are drawn) beside the RoI heads' answer for the chosen ablation."""
-    trace, replay, options = session.trace, session.replay, session.options
-    drawn = list(options.ablation_boxes)
+    trace, replay, options = session.trace, session.replay, ablation_options(session)
+    drawn = list(options.boxes)
     run = _ablation_run(session)
     parts = _ablation_parts(session, run)
     memo = session.view_memo
     model_image = memo.get_or_build(("abl-model", parts["model_image"]), lambda: detections_image(
-        trace, replay.detections, drawn, options.ablation_pending))
-    kind = options.ablation_kind
+        trace, replay.detections, drawn, options.pending))
+    kind = options.kind
     label = t(f"abl.kind.{kind}")
     if run is None:
         return AblationView(kind, "", model_image, trace.image, label, t("abl.no_boxes"))

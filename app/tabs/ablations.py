@@ -9,7 +9,16 @@ import gradio as gr
 
 from app import handlers
 from app.events import original_point, readable_errors, session_id
-from app.figures.ablations import KINDS, AblationView, ablation_view, parse_boxes
+from app.figures.ablations import (
+    KINDS,
+    TAB_ID,
+    AblationOptions,
+    AblationView,
+    ablation_keys,
+    ablation_options,
+    ablation_view,
+    parse_boxes,
+)
 from app.handlers import Lens, UserError
 from app.strings import t
 from app.tabs.common import explanation, image_view, look_for
@@ -70,14 +79,14 @@ def build() -> AblationsTab:
 def wire(lens: Lens, a: AblationsTab) -> dict[str, Callable[..., Any]]:
     """Choose an ablation; draw boxes with two clicks on the model's image, type them, or take the best proposals."""
     def show(request: gr.Request, **changes: Any) -> dict[Any, Any]:
-        session = handlers.set_options(lens, session_id(request), **changes)
+        session = handlers.set_tab_state(lens, session_id(request), TAB_ID, AblationOptions, **changes)
         return a.values(ablation_view(session))
 
     @readable_errors("action.view", lens)
     def on_kind(kind: str, seed: float | None, request: gr.Request) -> dict[Any, Any]:
         if kind not in KINDS:
             kind = "no_reg"
-        return show(request, ablation_kind=kind, ablation_seed=max(0, int(seed or 0)))
+        return show(request, kind=kind, seed=max(0, int(seed or 0)))
 
     @readable_errors("action.view", lens)
     def on_boxes(text: str, request: gr.Request) -> dict[Any, Any]:
@@ -85,30 +94,29 @@ def wire(lens: Lens, a: AblationsTab) -> dict[str, Callable[..., Any]]:
             boxes = parse_boxes(text or "")
         except ValueError as error:
             raise UserError(t("abl.bad_boxes", line=error.args[0])) from None
-        return show(request, ablation_boxes=tuple(boxes), ablation_pending=None,
-                    ablation_kind="boxes" if boxes else handlers.current_session(lens, session_id(request))
-                    .options.ablation_kind)
+        kind = "boxes" if boxes else ablation_options(handlers.current_session(lens, session_id(request))).kind
+        return show(request, boxes=tuple(boxes), pending=None, kind=kind)
 
     @readable_errors("action.view", lens)
     def on_click(event: gr.SelectData, request: gr.Request) -> dict[Any, Any]:
         session = handlers.current_session(lens, session_id(request))
         x, y = original_point(session, event.index)
-        pending = session.options.ablation_pending
-        if pending is None:
-            return show(request, ablation_pending=(x, y))
+        options = ablation_options(session)
+        if options.pending is None:
+            return show(request, pending=(x, y))
+        pending = options.pending
         box = (min(x, pending[0]), min(y, pending[1]), max(x, pending[0]), max(y, pending[1]))
-        return show(request, ablation_pending=None, ablation_kind="boxes",
-                    ablation_boxes=session.options.ablation_boxes + (box,))
+        return show(request, pending=None, kind="boxes", boxes=options.boxes + (box,))
 
     @readable_errors("action.view", lens)
     def on_add_proposals(request: gr.Request) -> dict[Any, Any]:
         session = handlers.current_session(lens, session_id(request))
         best = [tuple(float(v) for v in box) for box in session.replay.proposals.boxes[:5].tolist()]
-        return show(request, ablation_kind="boxes", ablation_boxes=session.options.ablation_boxes + tuple(best))
+        return show(request, kind="boxes", boxes=ablation_options(session).boxes + tuple(best))
 
     @readable_errors("action.view", lens)
     def on_clear(request: gr.Request) -> dict[Any, Any]:
-        return show(request, ablation_boxes=(), ablation_pending=None)
+        return show(request, boxes=(), pending=None)
 
     outputs = a.outputs
     gr.on([a.kind.input, a.seed.submit, a.seed.blur], on_kind, [a.kind, a.seed], a.outputs, api_visibility="private",
@@ -119,6 +127,9 @@ def wire(lens: Lens, a: AblationsTab) -> dict[str, Callable[..., Any]]:
     a.clear.click(on_clear, None, outputs, api_visibility="private")
     return {"ablation_kind": on_kind, "ablation_boxes": on_boxes, "ablation_click": on_click,
             "ablation_add_proposals": on_add_proposals, "ablation_clear": on_clear}
+
+
+keys = ablation_keys   # the tab's parts by what they are drawn from (AblationsTab.parts' names)
 
 
 def refresh(tab: AblationsTab, session: Any) -> dict[Any, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from app import views
 from app.tabs import (
     ablations,
     anchors,
@@ -34,6 +35,10 @@ class TabSpec:
     wire_page: Callable[..., dict[str, Callable[..., Any]]] | None = None
     # (the built tab, a session) -> its threshold-dependent values: computed when the tab shows or opens
     refresh: Callable[[Any, Any], dict[Any, Any]] | None = None
+    # a session -> the tab's parts by what they are drawn from (cheap: nothing drawn); taken before and after a
+    # slider move, a part whose key is the same is left as it is on the page (the built tab's `parts` maps the same
+    # names to its outputs)
+    keys: Callable[[Any], dict[str, Any]] | None = None
 
     @property
     def label_key(self) -> str:
@@ -46,20 +51,31 @@ TABS: tuple[TabSpec, ...] = (
     TabSpec("anchors", anchors.build, wire=anchors.wire),
     TabSpec("objectness", objectness.build, wire=objectness.wire),
     TabSpec("proposals", proposals.build,
-            ("rpn_pre_nms_top_n", "rpn_nms_thresh", "rpn_post_nms_top_n", "rpn_score_thresh"), wire=proposals.wire),
+            ("rpn_pre_nms_top_n", "rpn_nms_thresh", "rpn_post_nms_top_n", "rpn_score_thresh"), wire=proposals.wire,
+            keys=views.proposals_keys),
     TabSpec("nms", nms.build, ("rpn_nms_thresh", "box_nms_thresh", "box_score_thresh"), wire=nms.wire),
-    TabSpec("roi", roi.build, ("rpn_nms_thresh", "rpn_post_nms_top_n"), wire=roi.wire),
+    TabSpec("roi", roi.build, ("rpn_nms_thresh", "rpn_post_nms_top_n"), wire=roi.wire, keys=views.roi_keys),
     TabSpec("detections", detections.build, ("box_score_thresh", "box_nms_thresh", "box_detections_per_img"),
             wire_page=detections.wire_follow),
     TabSpec("masks", masks.build, ("box_score_thresh", "box_nms_thresh", "box_detections_per_img"), wire=masks.wire,
             refresh=masks.refresh),
     TabSpec("gt", ground_truth.build,
-            ("rpn_post_nms_top_n", "rpn_nms_thresh", "box_score_thresh", "box_nms_thresh"), wire=ground_truth.wire),
+            ("rpn_post_nms_top_n", "rpn_nms_thresh", "box_score_thresh", "box_nms_thresh"), wire=ground_truth.wire,
+            keys=views.ground_truth_keys),
     TabSpec("ablations", ablations.build, ("rpn_post_nms_top_n", "box_score_thresh"), wire=ablations.wire,
-            refresh=ablations.refresh),
+            refresh=ablations.refresh, keys=ablations.keys),
     # its own seven sliders, on the tab (said so on the page); capture reads the page's model choice
     TabSpec("dataset", dataset.build, wire_page=dataset.wire),
 )
+
+BY_ID: dict[str, TabSpec] = {spec.id: spec for spec in TABS}
+
+
+def tab_keys(session: Any) -> dict[str, Any]:
+    """The open tab's parts by what they are drawn from ({} for a tab without parts)."""
+    spec = BY_ID.get(session.options.current_tab)
+    return spec.keys(session) if spec is not None and spec.keys is not None else {}
+
 
 # Tab id -> the sliders folded into it in the projector layout.
 STRIP_KEYS: dict[str, tuple[str, ...]] = {spec.id: spec.reads for spec in TABS if spec.reads}
