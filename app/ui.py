@@ -745,6 +745,8 @@ PROJECTOR_JS = """(layout) => {
   document.body.classList.toggle('lens-projector', layout === 'projector');
   try { localStorage.setItem('rcnn-lens-layout', layout); } catch (e) {}
   (SIDEBAR)(layout !== 'projector' && window.innerWidth >= 1200);
+  // Plotly lays a figure out again only on a window resize: the content column changed width with the sidebar.
+  for (const wait of [0, 400]) setTimeout(() => window.dispatchEvent(new Event('resize')), wait);
   return [];
 }""".replace("SIDEBAR", SIDEBAR_JS)
 PROJECTOR_ON_LOAD_JS = """() => {
@@ -752,6 +754,18 @@ PROJECTOR_ON_LOAD_JS = """() => {
   try { layout = localStorage.getItem('rcnn-lens-layout') || 'desktop'; } catch (e) {}
   document.body.classList.toggle('lens-projector', layout === 'projector');
   if (layout === 'projector' || window.innerWidth < 1200) (SIDEBAR)(false);
+  // A hidden tab's figures keep the width they were drawn at; a window resize lays Plotly's out again once the
+  // tab shows (after the layout or the sidebar changed the column's width).
+  document.addEventListener('click', (event) => {
+    if (event.target.closest && event.target.closest('button[role=tab]'))
+      for (const wait of [60, 400]) setTimeout(() => window.dispatchEvent(new Event('resize')), wait);
+  }, true);
+  // A window made narrower than the sidebar leaves room for folds the sidebar away, as a narrow page opens.
+  let wide = window.innerWidth >= 1200;
+  window.addEventListener('resize', () => {
+    if (wide && window.innerWidth < 1200) (SIDEBAR)(false);
+    wide = window.innerWidth >= 1200;
+  });
   return [layout];
 }""".replace("SIDEBAR", SIDEBAR_JS)
 

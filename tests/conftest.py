@@ -60,9 +60,10 @@ def noise_image(height: int, width: int, seed: int = 0) -> np.ndarray:
     return img
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def app_url():
-    """The app served in-process on a free local port (demo model), closed after the module's tests."""
+    """The app served in-process on a free local port (demo model), once for the whole run (each browser test opens
+    its own page, a session of its own)."""
     from app.testing import serve
 
     demo, url = serve()

@@ -39,6 +39,14 @@ MAIN_PICTURE_JS = """() => {
           id: main.id || main.className};
 }"""
 
+# The figures' drawn widths are the same 150 ms apart (Plotly has laid them out again after a resize).
+PLOTS_STILL_JS = """() => new Promise(resolve => {
+    const widths = () => [...document.querySelectorAll('#lens-tabs .js-plotly-plot')].filter(g => g.offsetParent)
+        .map(g => (g._fullLayout ? g._fullLayout.width : -1) + ':' + g.getBoundingClientRect().width).join();
+    const before = widths();
+    setTimeout(() => resolve(!before.includes('-1') && widths() === before), 150);
+})"""
+
 # Text that does not fit: an element whose own text overflows its box (not a scrolling container), and numbers
 # broken across lines (a numeric cell or value rendered on more than one line).
 TEXT_PROBLEMS_JS = r"""() => {

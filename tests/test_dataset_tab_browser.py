@@ -1,7 +1,8 @@
 """The Dataset tab in Chromium after a capture and a slider move, at 1440×900, 1280×720 and 1024×768, in English
 and Korean: no text overflows its box or breaks inside a number, no plot texts overlap, the worst images' captions
 are distinct and shown whole, the diagnosis views follow the move (second step), and a full-page screenshot of each
-goes to tests/artifacts/dataset/ (look at them)."""
+goes to tests/artifacts/dataset/ (look at them). One capture and one move per language; the page is then checked at
+each size."""
 from __future__ import annotations
 
 import os
@@ -13,6 +14,7 @@ from layout_probe import (
     CHROMIUM_ARGS,
     LANGUAGES,
     PLOT_OVERLAPS_JS,
+    PLOTS_STILL_JS,
     SIZES,
     TEXT_PROBLEMS_JS,
     open_tab,
@@ -46,13 +48,27 @@ def changed(page: Any, selector: str, before: str) -> None:
                            " return e && e.innerText.trim() !== '' && e.innerText !== old; }", arg=[selector, before])
 
 
+def size_problems(page: Any) -> list[str]:
+    """What the layout check finds on the Dataset tab as it is now shown."""
+    problems = [f"{p['kind']} {p['text']!r}" for p in page.evaluate(TEXT_PROBLEMS_JS)]
+    problems += [f"plot texts overlap: {a!r} / {b!r}" for a, b in page.evaluate(PLOT_OVERLAPS_JS)]
+    captions = page.evaluate(CAPTIONS_JS)
+    if not captions:
+        return [*problems, "no worst images shown"]
+    problems += [f"caption cut: {c['text']!r}" for c in captions if not c["whole"]]
+    texts = [c["text"] for c in captions]
+    if len(set(texts)) != len(texts):
+        problems.append(f"captions not distinct: {texts}")
+    return problems
+
+
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
-@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-def test_the_dataset_tab_after_a_move_is_legible(browser: Any, app_url: str, size: tuple[int, int],
-                                                 language: str) -> None:
-    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale=LANGUAGES[language])
+def test_the_dataset_tab_after_a_move_is_legible(browser: Any, app_url: str, language: str) -> None:
+    """One capture and one move per language; then the tab is checked at each of the three sizes."""
+    context = browser.new_context(viewport={"width": SIZES[0][0], "height": SIZES[0][1]}, locale=LANGUAGES[language])
     page = context.new_page()
     page.set_default_timeout(180_000)
+    problems: list[str] = []
     try:
         page.goto(app_url)
         wait_for_inspected(page)
@@ -71,17 +87,13 @@ def test_the_dataset_tab_after_a_move_is_legible(browser: Any, app_url: str, siz
         changed(page, "#lens-ds-metrics", metrics)   # first step
         changed(page, "#lens-dsd-funnel", funnel)    # second step: the diagnosis follows the move
         page.locator("#lens-ds-worst img").first.wait_for(state="visible")
-        settle(page)
         SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{language}_{size[0]}x{size[1]}.png"), full_page=True)
-        problems = [f"{p['kind']} {p['text']!r}" for p in page.evaluate(TEXT_PROBLEMS_JS)]
-        problems += [f"plot texts overlap: {a!r} / {b!r}" for a, b in page.evaluate(PLOT_OVERLAPS_JS)]
-        captions = page.evaluate(CAPTIONS_JS)
-        assert captions, "no worst images shown"
-        problems += [f"caption cut: {c['text']!r}" for c in captions if not c["whole"]]
-        texts = [c["text"] for c in captions]
-        if len(set(texts)) != len(texts):
-            problems.append(f"captions not distinct: {texts}")
-        assert not problems, "\n".join(problems)
+        for width, height in SIZES:
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_function(PLOTS_STILL_JS)
+            settle(page)
+            page.screenshot(path=str(SHOTS / f"{language}_{width}x{height}.png"), full_page=True)
+            problems += [f"{width}×{height}: {p}" for p in size_problems(page)]
     finally:
         context.close()
+    assert not problems, "\n".join(problems)

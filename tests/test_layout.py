@@ -1,4 +1,5 @@
-"""The page's layout in Chromium: every tab, at 1440×900, 1280×720 and 1024×768, in English and Korean.
+"""The page's layout in Chromium: every tab, at 1440×900, 1280×720 and 1024×768, in English and Korean, desktop and
+(at the two smaller sizes) projector.
 
 After the first screen has inspected its sample scene, each tab's main picture starts in the top half of the
 viewport and is at least 55 % of its width; no text element's content overflows its box (scrollWidth against
@@ -21,6 +22,7 @@ from layout_probe import (
     LANGUAGES,
     MAIN_PICTURE_JS,
     PLOT_OVERLAPS_JS,
+    PLOTS_STILL_JS,
     SIZES,
     TABS,
     TEXT_PROBLEMS_JS,
@@ -71,70 +73,53 @@ def _page(browser: Any, url: str, size: tuple[int, int], locale: str) -> Any:
     return page
 
 
+PROJECTOR_SIZES = ((1280, 720), (1024, 768))
+
+
+def _tab_problems(page: Any, size: tuple[int, int], language: str, projector: bool) -> list[str]:
+    """Every tab as the page shows it now: the main picture in the top half and wide enough (55 %; projector:
+    70 %), no text broken or overflowing, no plot texts overlapping; each tab's screen saved."""
+    width, height = size
+    least = 0.70 if projector else 0.55
+    problems: list[str] = []
+    for index, tab in enumerate(TABS):
+        open_tab(page, tab)
+        if projector:   # the figures drawn on the desktop are laid out again at the projector's width
+            page.wait_for_function(PLOTS_STILL_JS)
+        if tab in PICTURE_TABS:
+            try:
+                picture = main_picture(page)
+            except playwright_api.TimeoutError:
+                problems.append(f"{tab}: no main picture shown within 60 s")
+                continue
+            if picture["top"] > height / 2:
+                problems.append(f"{tab}: main picture starts at {picture['top']:.0f} px (> {height / 2:.0f})")
+            if picture["width"] < least * width:
+                problems.append(f"{tab}: main picture {picture['width']:.0f} px wide (< {least:.0%} of {width})")
+        settle(page)
+        problems += [f"{tab}: {p['kind']} {p['text']!r}" for p in page.evaluate(TEXT_PROBLEMS_JS)]
+        problems += [f"{tab}: plot texts overlap {a!r} / {b!r}" for a, b in page.evaluate(PLOT_OVERLAPS_JS)]
+        _screenshot(page, size, language, index, tab, projector)
+    return [f"{'projector' if projector else 'desktop'} {problem}" for problem in problems]
+
+
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 def test_every_tab_shows_its_picture_first_and_no_text_breaks(browser: Any, app_url: str, size: tuple[int, int],
                                                               language: str) -> None:
+    """The desktop layout, then (at the projector sizes, 1280×720 and 1024×768) the projector layout, where each tab
+    carries its own sliders above its picture and the picture must be at least 70 % of the width."""
     page = _page(browser, app_url, size, LANGUAGES[language])
-    width, height = size
-    problems: list[str] = []
     try:
-        for index, tab in enumerate(TABS):
-            open_tab(page, tab)
-            if tab in PICTURE_TABS:
-                try:
-                    picture = main_picture(page)
-                except playwright_api.TimeoutError:
-                    problems.append(f"{tab}: no main picture shown within 60 s")
-                    continue
-                if picture["top"] > height / 2:
-                    problems.append(f"{tab}: main picture starts at {picture['top']:.0f} px (> {height / 2:.0f})")
-                if picture["width"] < 0.55 * width:
-                    problems.append(f"{tab}: main picture {picture['width']:.0f} px wide (< 55 % of {width})")
-            settle(page)
-            problems += [f"{tab}: {p['kind']} {p['text']!r}" for p in page.evaluate(TEXT_PROBLEMS_JS)]
-            problems += [f"{tab}: plot texts overlap {a!r} / {b!r}" for a, b in page.evaluate(PLOT_OVERLAPS_JS)]
-            _screenshot(page, size, language, index, tab)
-    finally:
-        page.context.close()
-    assert not problems, f"{len(problems)} layout problems at {width}×{height} ({language}):\n" + "\n".join(problems)
-
-
-PROJECTOR_SIZES = ((1280, 720), (1024, 768))
-
-
-@pytest.mark.parametrize("language", sorted(LANGUAGES))
-@pytest.mark.parametrize("size", PROJECTOR_SIZES, ids=[f"{w}x{h}" for w, h in PROJECTOR_SIZES])
-def test_the_projector_layout_shows_every_picture_first_and_large(browser: Any, app_url: str, size: tuple[int, int],
-                                                                  language: str) -> None:
-    """The projector layout (the tab's own sliders above its picture): the main picture starts in the top half and
-    is at least 70 % of the viewport's width, on every tab; no text breaks or overflows, no plot text overlaps."""
-    page = _page(browser, app_url, size, LANGUAGES[language])
-    width, height = size
-    problems: list[str] = []
-    try:
-        page.locator("#lens-layout label").nth(1).click()
-        page.wait_for_function("() => document.body.classList.contains('lens-projector')")
-        for index, tab in enumerate(TABS):
-            open_tab(page, tab)
-            if tab in PICTURE_TABS:
-                try:
-                    picture = main_picture(page)
-                except playwright_api.TimeoutError:
-                    problems.append(f"{tab}: no main picture shown within 60 s")
-                    continue
-                if picture["top"] > height / 2:
-                    problems.append(f"{tab}: main picture starts at {picture['top']:.0f} px (> {height / 2:.0f})")
-                if picture["width"] < 0.70 * width:
-                    problems.append(f"{tab}: main picture {picture['width']:.0f} px wide (< 70 % of {width})")
-            settle(page)
-            problems += [f"{tab}: {p['kind']} {p['text']!r}" for p in page.evaluate(TEXT_PROBLEMS_JS)]
-            problems += [f"{tab}: plot texts overlap {a!r} / {b!r}" for a, b in page.evaluate(PLOT_OVERLAPS_JS)]
-            _screenshot(page, size, language, index, tab, projector=True)
+        problems = _tab_problems(page, size, language, projector=False)
+        if size in PROJECTOR_SIZES:
+            page.locator("#lens-layout label").nth(1).click()
+            page.wait_for_function("() => document.body.classList.contains('lens-projector')")
+            problems += _tab_problems(page, size, language, projector=True)
     finally:
         page.evaluate("() => localStorage.removeItem('rcnn-lens-layout')")   # the next page opens on the desktop
         page.context.close()
-    assert not problems, (f"{len(problems)} projector layout problems at {width}×{height} ({language}):\n"
+    assert not problems, (f"{len(problems)} layout problems at {size[0]}×{size[1]} ({language}):\n"
                           + "\n".join(problems))
 
 
