@@ -6,6 +6,7 @@ each size."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -48,6 +49,11 @@ def changed(page: Any, selector: str, before: str) -> None:
                            " return e && e.innerText.trim() !== '' && e.innerText !== old; }", arg=[selector, before])
 
 
+def map_of(metrics: str) -> float:
+    """The metrics table's AP @[.5:.95] (the first number after it, in either language)."""
+    return float(re.search(r"AP @\[\.5:\.95\]\D*?(\d+\.\d+)", metrics).group(1))
+
+
 def size_problems(page: Any) -> list[str]:
     """What the layout check finds on the Dataset tab as it is now shown."""
     problems = [f"{p['kind']} {p['text']!r}" for p in page.evaluate(TEXT_PROBLEMS_JS)]
@@ -83,8 +89,10 @@ def test_the_dataset_tab_after_a_move_is_legible(browser: Any, app_url: str, lan
         track = page.locator("#lens-ds-box-score-thresh input[type=range]")
         track.scroll_into_view_if_needed()
         box = track.bounding_box()
-        page.mouse.click(box["x"] + 8 + (box["width"] - 16) * 0.3, box["y"] + box["height"] / 2)
+        page.mouse.click(box["x"] + 8 + (box["width"] - 16) * 0.6, box["y"] + box["height"] / 2)
         changed(page, "#lens-ds-metrics", metrics)   # first step
+        assert float(page.locator("#lens-ds-box-score-thresh input[type=number]").input_value()) > 0.2
+        assert map_of(page.locator("#lens-ds-metrics").inner_text()) != map_of(metrics)   # another mAP
         changed(page, "#lens-dsd-funnel", funnel)    # second step: the diagnosis follows the move
         page.locator("#lens-ds-worst img").first.wait_for(state="visible")
         SHOTS.mkdir(parents=True, exist_ok=True)
